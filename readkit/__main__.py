@@ -1,0 +1,3 @@
+from readkit.cli import main
+
+main()

@@ -1,0 +1,88 @@
+"""The interface every legacy-idiom rule implements (one rule per file in this package).
+
+A rule is data plus small visit methods, in the style of Fixit: its id, message,
+modern form and examples are class attributes; the examples are its tests
+(tests/annotate/test_rules.py runs every rule's MARKED/UNMARKED/FIXES) and the
+source of docs/rules/. Rules are discovered by `all_rules()`, never listed by hand.
+
+The engine (readkit.annotate.engine) makes one batched visit per file and calls
+each rule's `visit_<NodeType>(node, ctx)` methods; `ctx` answers questions about
+names and values so that no rule compares source text to find torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from typing import ClassVar, Protocol
+
+import libcst as cst
+
+from readkit.check.model import LineObservation
+
+
+class RuleContext(Protocol):
+    """What the engine tells a rule about the file being visited."""
+
+    def symbol(self, node: cst.CSTNode) -> str | None:
+        """Qualified torch name an expression names (`F.softmax` -> "torch.nn.functional.softmax"), else None."""
+        ...
+
+    def origin(self, node: cst.CSTNode) -> str | None:
+        """Qualified torch type or producer the expression's *value* comes from
+        (`loss` after `loss = criterion(a, b)` -> "torch.Tensor"; `opt` -> "torch.optim.SGD"), else None."""
+        ...
+
+    def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        ...
+
+    def code(self, node: cst.CSTNode) -> str:
+        """Source code of a node, as written."""
+        ...
+
+    def observed(self, node: cst.CSTNode) -> LineObservation | None:
+        """What `readkit check` saw on the node's line, when a run was given (`migrate --run`)."""
+        ...
+
+    def report(
+        self,
+        node: cst.CSTNode,
+        *,
+        message: str | None = None,
+        replacement: cst.CSTNode | cst.RemovalSentinel | None = None,
+        note: str | None = None,
+    ) -> None:
+        """Flag `node`. `replacement` (same node kind) is the migrator's fix for that span;
+        `note` says why no fix was given (e.g. 'softmax dim needs a run to know the rank')."""
+        ...
+
+
+class LegacyRule:
+    """Base class: subclass it once per file, fill in the data, add visit_<NodeType> methods."""
+
+    id: ClassVar[str]  # the idiom id from SPEC §2, e.g. "data-index-zero"
+    message: ClassVar[str]  # one line: what is legacy here
+    modern: ClassVar[str]  # the modern form, as a learner would write it
+    why: ClassVar[str]  # what current torch does with the old form (docs: "Why is this bad")
+    reference_step: ClassVar[str | None] = None  # `readkit run-reference --step` showing old vs new
+    MARKED: ClassVar[tuple[str, ...]] = ()  # code that must be flagged (>= 3)
+    UNMARKED: ClassVar[tuple[str, ...]] = ()  # look-alikes that must not be flagged (>= 3)
+    FIXES: ClassVar[tuple[tuple[str, str], ...]] = ()  # (before, after) pairs for `readkit migrate`
+
+
+def all_rules() -> tuple[type[LegacyRule], ...]:
+    """Every LegacyRule subclass defined in this package, sorted by id."""
+    package = importlib.import_module(__package__ or "readkit.annotate.rules")
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name != "base" and not info.name.startswith("_"):
+            importlib.import_module(f"{package.__name__}.{info.name}")
+    found = {cls.id: cls for cls in _subclasses(LegacyRule) if getattr(cls, "id", None)}
+    return tuple(found[key] for key in sorted(found))
+
+
+def _subclasses(cls: type) -> list[type]:
+    out = []
+    for sub in cls.__subclasses__():
+        out.append(sub)
+        out.extend(_subclasses(sub))
+    return out

@@ -1,0 +1,74 @@
+"""Results of `readkit check`: what ran, line by line, and what it means.
+
+The JSON shape in docs/check.md is rendered from these; the migrator and the
+HTML report read them too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+STATUSES = ("ok", "failed", "timeout", "killed")
+VERDICTS = ("confirmed", "refuted", "not-reached")
+
+
+@dataclass(frozen=True)
+class LineObservation:
+    """Everything torch did on one line of the target's own code."""
+
+    path: str
+    line: int
+    roles: tuple[str, ...]  # roles used directly by this line, sorted
+    calls: int  # torch calls made directly by this line
+    shapes: tuple[str, ...] = ()  # first few distinct "float32[64, 10] cpu" of tensors produced here
+    symbols: tuple[str, ...] = ()  # qualified torch names called here, first few
+
+
+@dataclass(frozen=True)
+class Problem:
+    check: str  # id, e.g. "gradients-accumulate"
+    path: str
+    line: int
+    message: str
+
+
+@dataclass(frozen=True)
+class AnnotationVerdict:
+    path: str
+    line: int
+    role: str
+    evidence: str
+    verdict: str  # one of VERDICTS
+
+
+@dataclass(frozen=True)
+class MissedUse:
+    path: str
+    line: int
+    role: str
+
+
+@dataclass(frozen=True)
+class TargetFailure:
+    """Why the target did not finish cleanly."""
+
+    kind: str  # "exception", "exit", "timeout", "killed", "memory"
+    message: str  # e.g. "IndexError: invalid index of a 0-dim tensor"
+    path: str | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    target: str
+    status: str  # one of STATUSES
+    exit_code: int | None
+    seconds: float
+    problems: tuple[Problem, ...] = ()
+    lines: tuple[LineObservation, ...] = ()
+    annotations: tuple[AnnotationVerdict, ...] = ()
+    missed: tuple[MissedUse, ...] = ()
+    failure: TargetFailure | None = None
+    losses: tuple[float, ...] = ()  # scalar losses seen at backward(), in order (the migrator compares these)
+    output: str = ""  # captured stdout+stderr tail (with --quiet)
+    extra: dict[str, object] = field(default_factory=dict)
