@@ -1,0 +1,285 @@
+"""`readkit annotate --out DIR`: annotated copies with end-of-line comments.
+
+    opt.step()  # [optim] update parameters from their .grad (torch.optim.SGD)
+
+The copy keeps every byte of the original except the comments readkit adds at
+the end of annotated statements: line endings (LF, CRLF, CR), tabs, the
+declared encoding, existing comments. The number of lines never changes, which
+is what lets the notebook writer (readkit.notebook) reuse `annotate_text` on a
+notebook's program and put each line back into its cell.
+
+Idempotent: readkit recognises its own comments (`# [<role>] ...`,
+`# [legacy <id> ...`) and replaces them, so annotating a copy again gives the
+same bytes. A comment goes on the line where the statement ends (after a
+backslash continuation or a closing bracket), never inside a multi-line string.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import tokenize
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from readkit.annotate.model import AnnotateResult, Annotation, FileResult, LegacyFinding
+from readkit.render.run_index import RunIndex
+from readkit.roles import ROLES
+
+ARROW = "→"
+_LINE_END = re.compile(r"\r\n|\r|\n")
+_MAX_REPLACEMENT = 60  # longer fixes are named by the rule's modern form instead
+
+
+class OutOverwritesSourceError(ValueError):
+    """--out would write a copy over the file it was made from."""
+
+
+# ----------------------------------------------------------------------------
+# The comment text of each line
+
+
+def line_comments(file: FileResult, run: RunIndex | None = None) -> dict[int, str]:
+    """Comment text (without the leading '# ') for each annotated program line of `file`."""
+    parts: dict[int, list[str]] = defaultdict(list)
+    for annotation in sorted(file.annotations, key=lambda a: (a.line, a.column, a.role)):
+        _add_once(parts[annotation.line], annotation_comment(annotation, file.path, run))
+    for finding in sorted(file.legacy, key=lambda f: (f.line, f.column, f.idiom)):
+        _add_once(parts[finding.line], legacy_comment(finding))
+    if run is not None:
+        for line, line_parts in parts.items():
+            observed = run.observed(file.path, line)
+            if observed is not None:
+                line_parts.append(f"[ran {observed.calls}x{_shapes(observed.shapes)}]")
+    return {line: "; ".join(line_parts) for line, line_parts in parts.items()}
+
+
+def annotation_comment(a: Annotation, path: str = "", run: RunIndex | None = None) -> str:
+    """`[optim] update parameters from their .grad (torch.optim.SGD)`."""
+    where = [a.symbol] if a.symbol else []
+    if a.evidence == "heuristic":
+        where.append("heuristic")
+    text = f"[{a.role}] {a.message}" + (f" ({', '.join(where)})" if where else "")
+    verdict = run.verdict(path, a.line, a.role) if run is not None else None
+    return text + (f" {{{verdict}}}" if verdict else "")
+
+
+def legacy_comment(finding: LegacyFinding) -> str:
+    """`[legacy data-index-zero → loss.item()]` (the rule's modern form when no fix is known)."""
+    modern = _one_line(finding.replacement) if finding.replacement else None
+    if modern is None or len(modern) > _MAX_REPLACEMENT:
+        modern = modern_form(finding.idiom)
+    return f"[legacy {finding.idiom} {ARROW} {modern}]" if modern else f"[legacy {finding.idiom}]"
+
+
+@lru_cache(maxsize=1)
+def _modern_forms() -> dict[str, str]:
+    from readkit.annotate.rules.base import all_rules
+
+    return {rule.id: rule.modern for rule in all_rules()}
+
+
+def modern_form(idiom: str) -> str | None:
+    text = _modern_forms().get(idiom)
+    return _one_line(text) if text else None
+
+
+def _one_line(code: str) -> str:
+    return " ".join(code.split())
+
+
+def _shapes(shapes: Sequence[str]) -> str:
+    return (": " + ", ".join(shapes)) if shapes else ""
+
+
+def _add_once(parts: list[str], text: str) -> None:
+    if text not in parts:
+        parts.append(text)
+
+
+# ----------------------------------------------------------------------------
+# Placing comments in source text
+
+
+@lru_cache(maxsize=1)
+def _own_comment() -> re.Pattern[str]:
+    names = "|".join(re.escape(name) for name in sorted(ROLES, key=len, reverse=True))
+    return re.compile(rf"(?:(?<=\s)|^)#\s\[(?:{names}|legacy\s[\w-]+)[\]\s]")
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where each statement ends and where each trailing comment starts (0-based columns)."""
+
+    statement_end: dict[int, int]
+    comment_column: dict[int, int]
+
+
+def annotate_text(source: str, comments: Mapping[int, str]) -> str:
+    """`source` with readkit's old comments removed and `comments` (line -> text) added.
+
+    A comment for a line inside a multi-line statement lands on the statement's
+    last line; comments meeting on one line are joined with '; '. If the source
+    cannot be tokenized it is returned unchanged.
+    """
+    layout = _layout(source)
+    if layout is None:
+        return source
+    placed: dict[int, list[str]] = defaultdict(list)
+    for line in sorted(comments):
+        placed[layout.statement_end.get(line, line)].append(comments[line])
+    lines = _split_keepends(source)
+    for number in set(placed) | set(layout.comment_column):
+        if 1 <= number <= len(lines):
+            text = "; ".join(placed[number]) if number in placed else None
+            lines[number - 1] = _rewrite_line(lines[number - 1], layout.comment_column.get(number), text)
+    return "".join(lines)
+
+
+def _rewrite_line(line: str, comment_column: int | None, comment: str | None) -> str:
+    body = line.rstrip("\r\n")
+    ending = line[len(body):]
+    if comment_column is not None and body[:comment_column].strip():
+        kept = _without_own_comment(body[comment_column:])
+        body = body[:comment_column] + kept if kept else body[:comment_column]
+    elif comment is None:
+        return line  # a line readkit has nothing to say about stays byte-identical
+    body = body.rstrip()
+    return body + (f"  # {comment}" if comment else "") + ending
+
+
+def _without_own_comment(comment: str) -> str:
+    match = _own_comment().search(comment)
+    return comment if match is None else comment[: match.start()].rstrip()
+
+
+def _layout(source: str) -> _Layout | None:
+    normalized = _LINE_END.sub("\n", source)
+    statement_end: dict[int, int] = {}
+    comment_column: dict[int, int] = {}
+    start: int | None = None
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(normalized).readline):
+            kind, row, col = token.type, token.start[0], token.start[1]
+            if kind == tokenize.COMMENT:
+                comment_column[row] = col
+            elif kind == tokenize.NEWLINE:
+                for line in range(start if start is not None else row, token.end[0] + 1):
+                    statement_end[line] = row
+                start = None
+            elif start is None and kind not in _NON_CODE:
+                start = row
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    return _Layout(statement_end, comment_column)
+
+
+_NON_CODE = frozenset({tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER})
+
+
+def _split_keepends(text: str) -> list[str]:
+    lines: list[str] = []
+    start = 0
+    for match in _LINE_END.finditer(text):
+        lines.append(text[start : match.end()])
+        start = match.end()
+    if start < len(text):
+        lines.append(text[start:])
+    return lines
+
+
+# ----------------------------------------------------------------------------
+# Writing the copies
+
+
+def write_annotated_copies(
+    result: AnnotateResult,
+    out_dir: Path,
+    *,
+    roots: Iterable[Path] = (),
+    run: RunIndex | None = None,
+) -> list[Path]:
+    """Write an annotated copy of every file of `result` under `out_dir`, keeping the
+    layout relative to `roots` (the paths given on the command line). Returns the copies."""
+    targets = copy_destinations([f.path for f in result.files], out_dir, roots)
+    written = []
+    for file, dest in zip(result.files, targets):
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        _write_one(file, Path(file.path), dest, run)
+        written.append(dest)
+    return written
+
+
+def copy_destinations(paths: Sequence[str], out_dir: Path, roots: Iterable[Path] = ()) -> list[Path]:
+    """Where each file's copy goes; refuses to write over any of the files themselves."""
+    absolute = [os.path.abspath(p) for p in paths]
+    base = _common_base(absolute, [Path(r) for r in roots])
+    out = Path(os.path.abspath(out_dir))
+    targets = [out / _relative(p, base) for p in absolute]
+    clashes = sorted({str(t) for t in targets} & set(absolute))
+    if clashes:
+        raise OutOverwritesSourceError(f"--out {out_dir} would overwrite the analyzed file {clashes[0]}")
+    return targets
+
+
+def _common_base(files: Sequence[str], roots: Sequence[Path]) -> str:
+    dirs = [os.path.abspath(r if r.is_dir() else r.parent) for r in roots]
+    dirs = dirs or [os.path.dirname(f) for f in files]
+    try:
+        return os.path.commonpath(dirs) if dirs else os.getcwd()
+    except ValueError:  # different drives on Windows
+        return os.getcwd()
+
+
+def _relative(path: str, base: str) -> str:
+    rel = os.path.relpath(path, base)
+    return os.path.basename(path) if rel.startswith("..") else rel
+
+
+def _write_one(file: FileResult, src: Path, dest: Path, run: RunIndex | None) -> None:
+    if src.suffix == ".ipynb" and file.error is None:
+        _write_notebook(file, src, dest)
+    elif file.error is not None or (not (file.annotations or file.legacy) and not _mentions_readkit(src)):
+        shutil.copyfile(src, dest)
+    else:
+        dest.write_bytes(annotate_bytes(src.read_bytes(), line_comments(file, run)))
+
+
+def _mentions_readkit(src: Path) -> bool:
+    """Whether an unannotated file may carry old readkit comments to remove."""
+    return b"# [" in src.read_bytes()
+
+
+def _write_notebook(file: FileResult, src: Path, dest: Path) -> None:
+    try:
+        from readkit.notebook import write_annotated_notebook
+    except ImportError:  # the notebook writer is not there: an unchanged copy beats none
+        shutil.copyfile(src, dest)
+        return
+    write_annotated_notebook(src, file, dest)
+
+
+def annotate_bytes(data: bytes, comments: Mapping[int, str]) -> bytes:
+    """`annotate_text` on a file's bytes, in the file's declared encoding (a BOM is kept)."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        text = data.decode(encoding)
+    except (SyntaxError, UnicodeDecodeError, LookupError):
+        return data
+    annotated = annotate_text(text, comments)
+    if ARROW in annotated and not _encodes(ARROW, encoding):
+        annotated = annotate_text(text, {k: v.replace(ARROW, "->") for k, v in comments.items()})
+    return annotated.encode(encoding, errors="backslashreplace")
+
+
+def _encodes(text: str, encoding: str) -> bool:
+    try:
+        text.encode(encoding)
+    except UnicodeEncodeError:
+        return False
+    return True
