@@ -8,6 +8,13 @@ source of docs/rules/. Rules are discovered by `all_rules()`, never listed by ha
 The engine (readkit.annotate.engine) makes one batched visit per file and calls
 each rule's `visit_<NodeType>(node, ctx)` methods; `ctx` answers questions about
 names and values so that no rule compares source text to find torch.
+
+Contract with the engine: a rule class takes no constructor arguments and is
+instantiated once per file (`rule = cls()`), so a rule may keep per-file state
+on `self`; visit methods are instance methods `visit_Call(self, node, ctx)`,
+called in source order (parents before children). A rule reports each finding
+once, on the node whose span the finding names; its `replacement` is built from
+the original child nodes (never re-parsed text) so that nested fixes compose.
 """
 
 from __future__ import annotations
