@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from readkit.cli.common import InputError, use_color
+
+if TYPE_CHECKING:
+    from readkit.render.run_index import RunIndex
 
 
 @click.command()
@@ -43,15 +47,31 @@ def annotate(paths: tuple[Path, ...], fmt: str, out_dir: Path | None, html_dir: 
         result = api.annotate_paths(paths, jobs=jobs, roles=roles, rules=rules)
     except api.UnknownFilterError as error:
         raise InputError(str(error)) from None
+    run = _run_index(run_script) if run_script is not None else None
     if out_dir is not None:
-        render.write_annotated_copies(result, out_dir)
+        try:
+            render.write_annotated_copies(result, out_dir, roots=paths, run=run)
+        except render.OutOverwritesSourceError as error:
+            raise InputError(str(error)) from None
     if html_dir is not None:
         from readkit.render import html
 
         html.write_report(result, html_dir)
-    render.emit(result, fmt=fmt, color=use_color(color), stream=click.get_text_stream("stdout"))
+    render.emit(result, fmt=fmt, color=use_color(color), stream=click.get_text_stream("stdout"), run=run)
     failed = bool(result.failed_files) or (fail_on == "legacy" and any(f.legacy for f in result.files))
     sys.exit(1 if failed else 0)
+
+
+def _run_index(script: Path) -> RunIndex:
+    """Run SCRIPT under `readkit check` (its output captured) and index what ran."""
+    from readkit import check as check_api
+    from readkit.render.run_index import RunIndex
+
+    try:
+        checked = check_api.check_target(script, quiet=True)
+    except check_api.TargetError as error:
+        raise InputError(str(error)) from None
+    return RunIndex.from_check(checked)
 
 
 @click.command()

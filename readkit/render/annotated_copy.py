@@ -32,7 +32,7 @@ from readkit.render.run_index import RunIndex
 from readkit.roles import ROLES
 
 ARROW = "→"
-_LINE_END = re.compile(r"\r\n|\r|\n")
+LINE_END = re.compile(r"\r\n|\r|\n")  # as Python counts lines (str.splitlines also splits on \f)
 _MAX_REPLACEMENT = 60  # longer fixes are named by the rule's modern form instead
 
 
@@ -159,7 +159,7 @@ def _without_own_comment(comment: str) -> str:
 
 
 def _layout(source: str) -> _Layout | None:
-    normalized = _LINE_END.sub("\n", source)
+    normalized = LINE_END.sub("\n", source)
     statement_end: dict[int, int] = {}
     comment_column: dict[int, int] = {}
     start: int | None = None
@@ -185,7 +185,7 @@ _NON_CODE = frozenset({tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.
 def _split_keepends(text: str) -> list[str]:
     lines: list[str] = []
     start = 0
-    for match in _LINE_END.finditer(text):
+    for match in LINE_END.finditer(text):
         lines.append(text[start : match.end()])
         start = match.end()
     if start < len(text):

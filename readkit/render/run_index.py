@@ -25,14 +25,18 @@ class RunIndex:
     check: CheckResult
     _lines: dict[tuple[str, int], LineObservation] = field(default_factory=dict, repr=False)
     _verdicts: dict[tuple[str, int, str], str] = field(default_factory=dict, repr=False)
-    _files: frozenset[str] = frozenset()
+    _by_file: dict[str, tuple[LineObservation, ...]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_check(cls, check: CheckResult) -> RunIndex:
         lines = {(same_file_key(o.path), o.line): o for o in check.lines}
         verdicts = {(same_file_key(v.path), v.line, v.role): v.verdict for v in check.annotations}
-        files = frozenset(key[0] for key in lines) | frozenset(key[0] for key in verdicts)
-        return cls(check, lines, verdicts, files)
+        by_file: dict[str, list[LineObservation]] = {}
+        for (key, _), observation in sorted(lines.items()):
+            by_file.setdefault(key, []).append(observation)
+        for key, _, _ in verdicts:
+            by_file.setdefault(key, [])
+        return cls(check, lines, verdicts, {key: tuple(obs) for key, obs in by_file.items()})
 
     def observed(self, path: str, line: int) -> LineObservation | None:
         """What ran on this line, or None when it did not run (or was not watched)."""
@@ -44,4 +48,8 @@ class RunIndex:
 
     def covers(self, path: str) -> bool:
         """Whether the run judged any annotation of this file."""
-        return same_file_key(path) in self._files
+        return same_file_key(path) in self._by_file
+
+    def observed_in(self, path: str) -> tuple[LineObservation, ...]:
+        """Every line of this file that ran torch, in line order."""
+        return self._by_file.get(same_file_key(path), ())

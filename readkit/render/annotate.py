@@ -1,0 +1,184 @@
+"""`readkit annotate` output: the terminal view, and `emit` choosing text / JSON / SARIF.
+
+The terminal view, per file with something to say:
+
+    examples/train.py
+        12  opt.step()
+              [optim] update parameters from their .grad (torch.optim.SGD; resolved)
+        14  print(loss.data[0])
+              [legacy data-index-zero] `.data[0]` of a 0-dim tensor -> loss.item()
+      = 2 uses: optim 1, autograd 1; legacy: data-index-zero 1
+
+then a total summary. Notebook lines show as `cell N, line M`. Output is written
+file by file to the stream (thousands of files never build one big string).
+Colour only when asked (`color=True`); otherwise plain text with no ANSI codes.
+"""
+
+from __future__ import annotations
+
+import io
+import tokenize
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TextIO
+
+from readkit.annotate.model import AnnotateResult, Annotation, FileError, FileResult, LegacyFinding
+from readkit.render import annotate_json, sarif
+from readkit.render.annotated_copy import (
+    LINE_END,
+    OutOverwritesSourceError,
+    modern_form,
+    write_annotated_copies,
+)
+from readkit.render.run_index import RunIndex
+from readkit.render.style import ERROR_COLOR, LEGACY_COLOR, dim, paint, role_tag
+
+__all__ = ["OutOverwritesSourceError", "emit", "file_lines", "to_text", "write_annotated_copies"]
+
+MAX_SOURCE_WIDTH = 100  # longer source lines are cut with "..." in the terminal view
+ERROR_HINTS = {
+    "python2": "this is Python 2 code; readkit reads Python 3 (convert it with `2to3`, or read it as text)",
+    "encoding": "save the file as UTF-8 or declare its encoding (`# -*- coding: latin-1 -*-`)",
+    "binary": "not a text file; nothing to annotate",
+    "syntax": "the file does not parse as Python 3; fix the line above or check it is not a template",
+    "unreadable": "check that the file exists and is readable",
+    "unsupported": "readkit cannot read this kind of file yet",
+}
+
+
+def emit(result: AnnotateResult, *, fmt: str, color: bool, stream: TextIO, run: RunIndex | None = None) -> None:
+    """Write `result` to `stream` as `fmt` ("text", "json" or "sarif")."""
+    if fmt == "json":
+        chunks: Iterable[str] = annotate_json.iter_json(result, run)
+    elif fmt == "sarif":
+        chunks = [sarif.to_sarif(result)]
+    else:
+        chunks = iter_text(result, color=color, run=run)
+    for chunk in chunks:
+        stream.write(chunk)
+    stream.flush()
+
+
+def to_text(result: AnnotateResult | FileResult, *, color: bool = False, run: RunIndex | None = None) -> str:
+    """The terminal view as one string (notebook reprs, tests)."""
+    if isinstance(result, FileResult):
+        return "".join(file_lines(result, color=color, run=run))
+    return "".join(iter_text(result, color=color, run=run))
+
+
+def iter_text(result: AnnotateResult, *, color: bool, run: RunIndex | None = None) -> Iterator[str]:
+    for file in result.files:
+        yield from file_lines(file, color=color, run=run)
+    yield from summary_lines(result, color=color, run=run)
+
+
+# ----------------------------------------------------------------------------
+# One file
+
+
+def file_lines(file: FileResult, *, color: bool, run: RunIndex | None = None) -> Iterator[str]:
+    """The view of one file, line by line (nothing for a file with nothing to show)."""
+    if not (file.annotations or file.legacy or file.error):
+        return
+    yield paint(file.path, None, color=color, bold=True) + "\n"
+    if file.error is not None:
+        yield from error_lines(file.error, file.cells, color=color)
+        return
+    by_line: dict[int, list[Annotation | LegacyFinding]] = defaultdict(list)
+    for item in sorted([*file.annotations, *file.legacy], key=_position):
+        by_line[item.line].append(item)
+    source = _source_lines(file)
+    width = max(len(_where(file.cells, line)) for line in by_line)
+    for line, items in by_line.items():
+        yield _source_row(_where(file.cells, line).rjust(width), source, line, color)
+        for item in items:
+            yield " " * (width + 6) + _item_text(item, file.path, run, color) + "\n"
+        observed = run.observed(file.path, line) if run is not None else None
+        if observed is not None:
+            shapes = f": {', '.join(observed.shapes)}" if observed.shapes else ""
+            yield " " * (width + 6) + dim(f"ran {observed.calls}x{shapes}", color=color) + "\n"
+    yield "  = " + _file_summary(file) + "\n"
+
+
+def _position(item: Annotation | LegacyFinding) -> tuple[int, int, int]:
+    return (item.line, item.column, isinstance(item, LegacyFinding))
+
+
+def _where(cells: tuple[tuple[int, int], ...] | None, line: int) -> str:
+    if cells is not None and 1 <= line <= len(cells):
+        cell, cell_line = cells[line - 1]
+        return f"cell {cell}, line {cell_line}"
+    return str(line)
+
+
+def _source_row(where: str, source: list[str], line: int, color: bool) -> str:
+    text = source[line - 1].strip() if 1 <= line <= len(source) else ""
+    if len(text) > MAX_SOURCE_WIDTH:
+        text = text[: MAX_SOURCE_WIDTH - 3] + "..."
+    return "    " + dim(where, color=color) + "  " + text + "\n"
+
+
+def _item_text(item: Annotation | LegacyFinding, path: str, run: RunIndex | None, color: bool) -> str:
+    if isinstance(item, LegacyFinding):
+        modern = item.replacement or modern_form(item.idiom)
+        tail = f" -> {' '.join(modern.split())}" if modern else ""
+        return paint(f"[legacy {item.idiom}]", LEGACY_COLOR, color=color, bold=True) + f" {item.message}{tail}"
+    where = f"{item.symbol}; {item.evidence}" if item.symbol else item.evidence
+    verdict = run.verdict(path, item.line, item.role) if run is not None else None
+    return role_tag(item.role, color=color) + f" {item.message} ({where})" + (f" {{{verdict}}}" if verdict else "")
+
+
+def _file_summary(file: FileResult) -> str:
+    uses = annotate_json.ordered_roles(file.role_counts())
+    text = f"{len(file.annotations)} uses" + (": " + _counts(uses) if uses else "")
+    idioms = Counter(f.idiom for f in file.legacy)
+    return text + ("; legacy: " + _counts(dict(sorted(idioms.items()))) if idioms else "")
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{name} {count}" for name, count in counts.items())
+
+
+def error_lines(error: FileError, cells: tuple[tuple[int, int], ...] | None, *, color: bool) -> Iterator[str]:
+    where = ""
+    if error.line is not None:
+        where = " at " + (f"line {_where(cells, error.line)}" if cells is None else _where(cells, error.line))
+        where += f", column {error.column}" if error.column is not None else ""
+    yield "  " + paint(f"error ({error.kind})", ERROR_COLOR, color=color, bold=True) + f"{where}: {error.message}\n"
+    hint = ERROR_HINTS.get(error.kind)
+    if hint:
+        yield "  " + dim("hint: " + hint, color=color) + "\n"
+
+
+def _source_lines(file: FileResult) -> list[str]:
+    """The analyzed program's lines (a notebook's joined code cells), or [] when unreadable."""
+    try:
+        if file.path.endswith(".ipynb"):
+            from readkit.notebook import load_notebook
+
+            return LINE_END.split(load_notebook(file.path).source)
+        data = Path(file.path).read_bytes()
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        return LINE_END.split(data.decode(encoding, errors="replace"))
+    except (OSError, SyntaxError, LookupError, ValueError, ImportError):
+        return []
+
+
+# ----------------------------------------------------------------------------
+# The total
+
+
+def summary_lines(result: AnnotateResult, *, color: bool, run: RunIndex | None = None) -> Iterator[str]:
+    summary = annotate_json.summary_json(result, run)
+    failed = paint(f"{summary['failed']} failed", ERROR_COLOR, color=color) if summary["failed"] else "0 failed"
+    yield paint("Summary", None, color=color, bold=True)
+    yield f": {summary['files']} files, {summary['analyzed']} analyzed, {failed}\n"
+    roles = "  ".join(role_tag(name, color=color) + f" {n}" for name, n in summary["roles"].items())
+    yield f"  roles     {roles or 'none'}\n"
+    yield f"  evidence  {_counts(summary['evidence']) or 'none'}\n"
+    yield f"  legacy    {_counts(summary['idioms']) or 'none'}\n"
+    if run is not None:
+        check = run.check
+        yield f"  run       {check.target}: {check.status} (exit {check.exit_code}, {check.seconds:.1f} s)\n"
+        yield f"  verdicts  {_counts(summary['verdicts']) or 'none'}\n"
