@@ -116,7 +116,7 @@ def _source_row(where: str, source: list[str], line: int, color: bool) -> str:
     text = source[line - 1].strip() if 1 <= line <= len(source) else ""
     if len(text) > MAX_SOURCE_WIDTH:
         text = text[: MAX_SOURCE_WIDTH - 3] + "..."
-    return "    " + dim(where, color=color) + "  " + text + "\n"
+    return ("    " + dim(where, color=color) + "  " + text).rstrip() + "\n"
 
 
 def _item_text(item: Annotation | LegacyFinding, path: str, run: RunIndex | None, color: bool) -> str:
