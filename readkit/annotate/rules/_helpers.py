@@ -1,0 +1,210 @@
+"""Small libcst helpers shared by the legacy rules: arguments, literals, dotted names.
+
+Nothing here decides what is torch: that is always `ctx.symbol` / `ctx.origin`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+
+import libcst as cst
+
+from readkit.annotate.rules.base import RuleContext
+
+# ----------------------------------------------------------------------------
+# Arguments
+
+
+def keyword(call: cst.Call, name: str) -> cst.Arg | None:
+    """The `name=...` argument of a call, if given."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg
+    return None
+
+
+def positional(call: cst.Call) -> list[cst.Arg]:
+    """Plain positional arguments (no keyword, no `*`/`**`)."""
+    return [arg for arg in call.args if arg.keyword is None and arg.star == ""]
+
+
+def has_star_args(call: cst.Call) -> bool:
+    return any(arg.star != "" for arg in call.args)
+
+
+def with_args(call: cst.Call, args: Sequence[cst.Arg]) -> cst.Call:
+    """`call` with a new argument list, commas repaired (the old last comma style kept)."""
+    last_comma = call.args[-1].comma if call.args else cst.MaybeSentinel.DEFAULT
+    fixed = [arg.with_changes(comma=_comma(arg)) for arg in args[:-1]]
+    if args:
+        tail = args[-1]
+        fixed.append(tail if tail in call.args[-1:] else tail.with_changes(comma=last_comma))
+    return call.with_changes(args=fixed)
+
+
+def _comma(arg: cst.Arg) -> cst.Comma | cst.MaybeSentinel:
+    if isinstance(arg.comma, cst.Comma):
+        return arg.comma
+    return cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+
+
+def make_keyword(name: str, value: cst.BaseExpression) -> cst.Arg:
+    eq = cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))
+    return cst.Arg(value=value, keyword=cst.Name(name), equal=eq)
+
+
+def rename_keyword(arg: cst.Arg, name: str) -> cst.Arg:
+    assert arg.keyword is not None
+    return arg.with_changes(keyword=arg.keyword.with_changes(value=name))
+
+
+def bool_literal(expr: cst.BaseExpression) -> bool | None:
+    """True/False for the literals `True`/`False` (and `1`/`0`), None for anything else."""
+    if isinstance(expr, cst.Name) and expr.value in ("True", "False"):
+        return expr.value == "True"
+    if isinstance(expr, cst.Integer) and expr.value in ("0", "1"):
+        return expr.value == "1"
+    return None
+
+
+def is_none_literal(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "None"
+
+
+# ----------------------------------------------------------------------------
+# Expressions
+
+
+def dotted(name: str) -> cst.Name | cst.Attribute:
+    """`torch.nn.functional.softmax` as an expression node."""
+    head, *rest = name.split(".")
+    node: cst.Name | cst.Attribute = cst.Name(head)
+    for part in rest:
+        node = cst.Attribute(value=node, attr=cst.Name(part))
+    return node
+
+
+def string(value: str) -> cst.SimpleString:
+    return cst.SimpleString(repr(value))
+
+
+_ATOMS = (
+    cst.Name,
+    cst.Attribute,
+    cst.Call,
+    cst.Subscript,
+    cst.SimpleString,
+    cst.ConcatenatedString,
+    cst.FormattedString,
+    cst.Integer,
+    cst.Float,
+    cst.List,
+    cst.Tuple,
+    cst.Dict,
+    cst.Set,
+    cst.ListComp,
+    cst.GeneratorExp,
+)
+
+
+def atom(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """`expr`, parenthesized when it could not take `.method()` after it as written."""
+    if isinstance(expr, _ATOMS) or expr.lpar:
+        return expr
+    return expr.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+
+
+def method_call(receiver: cst.BaseExpression, name: str, args: Sequence[cst.Arg] = ()) -> cst.Call:
+    func = cst.Attribute(value=atom(receiver), attr=cst.Name(name))
+    return with_args(cst.Call(func=func), args) if args else cst.Call(func=func)
+
+
+def free_value(expr: cst.BaseExpression, parent: cst.CSTNode | None) -> cst.BaseExpression:
+    """`expr` ready to stand where a call stood: parenthesized if the parent binds tighter."""
+    if isinstance(parent, (cst.Attribute, cst.Subscript, cst.Call, cst.BinaryOperation, cst.UnaryOperation)):
+        return atom(expr)
+    if isinstance(parent, (cst.BooleanOperation, cst.Comparison, cst.Await)):
+        return atom(expr)
+    return expr
+
+
+# ----------------------------------------------------------------------------
+# Questions answered through ctx
+
+
+def symbol_in(ctx: RuleContext, node: cst.CSTNode, names: Iterable[str]) -> str | None:
+    """The torch symbol `node` names when it is one of `names`."""
+    found = ctx.symbol(node)
+    return found if found is not None and found in set(names) else None
+
+
+def is_torch_value(ctx: RuleContext, node: cst.CSTNode) -> bool:
+    """Does the value of `node` come from torch (a tensor, a module, a torch call)?"""
+    origin = ctx.origin(node)
+    return origin is not None and (origin == "torch" or origin.startswith("torch."))
+
+
+def ancestors(ctx: RuleContext, node: cst.CSTNode) -> Iterable[cst.CSTNode]:
+    parent = ctx.parent(node)
+    while parent is not None:
+        yield parent
+        parent = ctx.parent(parent)
+
+
+def enclosing(ctx: RuleContext, node: cst.CSTNode, kinds: tuple[type[cst.CSTNode], ...]) -> cst.CSTNode | None:
+    return next((p for p in ancestors(ctx, node) if isinstance(p, kinds)), None)
+
+
+def module_of(ctx: RuleContext, node: cst.CSTNode) -> cst.Module | None:
+    found = enclosing(ctx, node, (cst.Module,))
+    return found if isinstance(found, cst.Module) else None
+
+
+def inside_no_grad(ctx: RuleContext, node: cst.CSTNode) -> bool:
+    """Is `node` already under `with torch.no_grad():` (or inference_mode)?"""
+    for parent in ancestors(ctx, node):
+        if isinstance(parent, cst.With) and any(_is_no_grad(ctx, item.item) for item in parent.items):
+            return True
+    return False
+
+
+def _is_no_grad(ctx: RuleContext, expr: cst.BaseExpression) -> bool:
+    target = expr.func if isinstance(expr, cst.Call) else expr
+    return ctx.symbol(target) in ("torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad")
+
+
+def no_grad_with(body: Sequence[cst.BaseStatement]) -> cst.With:
+    """`with torch.no_grad():` around `body` (statements keep their identity)."""
+    item = cst.WithItem(item=cst.Call(func=dotted("torch.no_grad")))
+    return cst.With(items=[item], body=cst.IndentedBlock(body=list(body)))
+
+
+# ----------------------------------------------------------------------------
+# Rewriting a subtree while keeping the identity of every untouched node
+
+
+class KeepIdentity(cst.CSTTransformer):
+    """A transformer whose untouched subtrees stay the *same objects*, so fixes
+    reported on nodes inside them still find their node in the codemod."""
+
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:  # type: ignore[override]
+        result = super().on_leave(original_node, updated_node)
+        if result is updated_node and _same_children(original_node, updated_node):
+            return original_node
+        return result  # type: ignore[return-value]
+
+
+def _same_children(a: cst.CSTNode, b: cst.CSTNode) -> bool:
+    left, right = a.children, b.children
+    return len(left) == len(right) and all(x is y for x, y in zip(left, right))
+
+
+def rewrite(node: cst.CSTNode, leave: Callable[[cst.CSTNode, cst.CSTNode], cst.CSTNode]) -> cst.CSTNode:
+    """Apply `leave(original, updated)` bottom-up to every node under `node`, keeping identity elsewhere."""
+
+    class _Rewrite(KeepIdentity):
+        def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:  # type: ignore[override]
+            kept = super().on_leave(original_node, updated_node)
+            return leave(original_node, kept)
+
+    return node.visit(_Rewrite())  # type: ignore[return-value]

@@ -1,0 +1,100 @@
+"""variable-wrapper: `Variable(t)` — since 0.4 every tensor is a Variable."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from readkit.annotate.rules._helpers import (
+    bool_literal,
+    free_value,
+    keyword,
+    make_keyword,
+    method_call,
+    positional,
+    symbol_in,
+    with_args,
+)
+from readkit.annotate.rules.base import LegacyRule, RuleContext
+
+VARIABLE = ("torch.autograd.Variable", "torch.autograd.variable.Variable")
+
+# torch factories that take `requires_grad=` themselves: `torch.randn(3, requires_grad=True)`
+FACTORIES = frozenset(
+    f"torch.{name}"
+    for name in "tensor randn rand zeros ones empty full eye arange linspace logspace randint "
+    "randn_like rand_like zeros_like ones_like empty_like full_like".split()
+)
+
+
+def variable_parts(call: cst.Call, ctx: RuleContext) -> tuple[cst.BaseExpression, cst.Arg | None] | None:
+    """(wrapped tensor, requires_grad argument) of a `Variable(...)` call, or None when it is not one
+    we can read (no tensor argument, `*args`, keywords other than requires_grad/volatile)."""
+    if symbol_in(ctx, call.func, VARIABLE) is None:
+        return None
+    args = positional(call)
+    known = {"requires_grad", "volatile"}
+    if len(args) != 1 or any(a.keyword is not None and a.keyword.value not in known for a in call.args):
+        return None
+    if len(call.args) != len(args) + sum(a.keyword is not None for a in call.args):
+        return None  # *args / **kwargs
+    return args[0].value, keyword(call, "requires_grad")
+
+
+def requiring_grad(tensor: cst.BaseExpression, flag: cst.BaseExpression, ctx: RuleContext) -> cst.BaseExpression:
+    """`tensor` made a leaf that requires grad: `torch.randn(3, requires_grad=True)` or `t.requires_grad_()`."""
+    if isinstance(tensor, cst.Call) and symbol_in(ctx, tensor.func, FACTORIES) and keyword(tensor, "requires_grad") is None:
+        return with_args(tensor, [*tensor.args, make_keyword("requires_grad", flag)])
+    args = [] if bool_literal(flag) is True else [cst.Arg(value=flag)]
+    return method_call(tensor, "requires_grad_", args)
+
+
+class VariableWrapper(LegacyRule):
+    id = "variable-wrapper"
+    message = "Variable(t) is a no-op wrapper since torch 0.4: tensors carry autograd themselves"
+    modern = "t  (and `t.requires_grad_()` or `torch.randn(..., requires_grad=True)` for leaves that need gradients)"
+    why = "torch 2.13 returns a plain Tensor from Variable(...), silently; the wrapper only hides what the code does."
+    reference_step = "autograd.legacy_variable"
+    MARKED = (
+        "from torch.autograd import Variable\nx = Variable(torch.randn(3, 4))\n",
+        "import torch\nfrom torch.autograd import Variable\nw = Variable(torch.randn(5, 1), requires_grad=True)\n",
+        "import torch.autograd as ag\ndef step(batch):\n    return ag.Variable(batch.cuda())\n",
+        "from torch import autograd\ninputs, labels = autograd.Variable(inputs), autograd.Variable(labels)\n",
+    )
+    UNMARKED = (
+        "import torch\nx = torch.randn(3, 4, requires_grad=True)\n",
+        "from tkinter import Variable\nv = Variable(master)\n",
+        "class Variable:\n    pass\nv = Variable(3)\n",
+        "from torch.autograd import Variable\nx = Variable(data, volatile=True)\n",  # volatile-flag's finding
+    )
+    FIXES = (
+        (
+            "import torch\nfrom torch.autograd import Variable\nx = Variable(torch.randn(3, 4))\ny = Variable(x.data).sum()\n",
+            "import torch\nx = torch.randn(3, 4)\ny = x.data.sum()\n",
+        ),
+        (
+            "import torch\nfrom torch.autograd import Variable\nw = Variable(torch.randn(5, 1), requires_grad=True)\n",
+            "import torch\nw = torch.randn(5, 1, requires_grad=True)\n",
+        ),
+        (
+            "import torch\nfrom torch.autograd import Variable\nw = Variable(a + b, requires_grad=True)\nv = Variable(a + b).cuda()\n",
+            "import torch\nw = (a + b).requires_grad_()\nv = (a + b).cuda()\n",
+        ),
+        (
+            "import torch\nfrom torch.autograd import Variable, Function\nx = Variable(t, requires_grad=flag)\n",
+            "import torch\nfrom torch.autograd import Function\nx = t.requires_grad_(flag)\n",
+        ),
+    )
+
+    def visit_Call(self, node: cst.Call, ctx: RuleContext) -> None:
+        if symbol_in(ctx, node.func, VARIABLE) is None or keyword(node, "volatile") is not None:
+            return
+        parts = variable_parts(node, ctx)
+        if parts is None:
+            ctx.report(node, note="unusual Variable(...) arguments: rewrite by hand")
+            return
+        tensor, requires_grad = parts
+        flag = requires_grad.value if requires_grad is not None else None
+        if flag is None or bool_literal(flag) is False:
+            ctx.report(node, replacement=free_value(tensor, ctx.parent(node)))
+        else:
+            ctx.report(node, replacement=free_value(requiring_grad(tensor, flag, ctx), ctx.parent(node)))
