@@ -254,7 +254,8 @@ def _commented_program_lines(program: NotebookProgram, file_result: FileResult) 
     """The program's lines with comments added; IPython-only lines restored to their original text."""
     from readkit.render import annotated_copy
 
-    commented = annotated_copy.annotate_text(program.source, file_result).splitlines()
+    comments = annotated_copy.line_comments(file_result)
+    commented = annotated_copy.annotate_text(program.source, comments).splitlines()
     restored = {(note.cell, note.line): note.text for note in program.notes}
     return [restored.get(program.cells[i], text) for i, text in enumerate(commented[: len(program.cells)])]
 

@@ -1,0 +1,65 @@
+"""The HTML report: a static site that opens from the file system (no server, no network).
+
+`write_report(result, out_dir)` writes `index.html` (paginated: index-2.html, ...),
+one page per file under `files/`, and `static/report.css|js`. `write_check_report`
+does the same for a `readkit check` run, re-annotating the files the run touched
+and adding what ran (shapes, call counts, verdicts, workflow problems).
+`fragment_html(result, source)` is the Jupyter view of one file (readkit.teaching).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+from readkit.annotate.model import AnnotateResult, FileResult
+from readkit.check.model import CheckResult
+from readkit.render.html.assets import write_static
+from readkit.render.html.filepage import file_page
+from readkit.render.html.fragment import fragment_html
+from readkit.render.html.indexpage import index_pages
+from readkit.render.html.runinfo import RunIndex, index_run
+
+__all__ = ["write_report", "write_check_report", "fragment_html", "page_name"]
+
+FILES_DIR = "files"
+
+
+def page_name(path: str) -> str:
+    """A file's page: its base name for people, a hash of the full path for uniqueness."""
+    base = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(path).name)[:60] or "file"
+    digest = hashlib.sha1(path.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    return f"{FILES_DIR}/{base}-{digest}.html"
+
+
+def write_report(result: AnnotateResult, out_dir: str | Path, *, run: CheckResult | None = None) -> Path:
+    """Write the report for an annotate result (and optionally a run); returns index.html's path."""
+    out = Path(out_dir)
+    (out / FILES_DIR).mkdir(parents=True, exist_ok=True)
+    write_static(out)
+    run_index = index_run(run) if run is not None else None
+    links = {f.path: page_name(f.path) for f in result.files}
+    for f in result.files:
+        file_run = run_index.for_path(f.path) if run_index is not None else None
+        html = file_page(f, file_run, root="../", index_href="../index.html")
+        (out / links[f.path]).write_text(html, encoding="utf-8")
+    for name, html in index_pages(result, links, run_index).items():
+        (out / name).write_text(html, encoding="utf-8")
+    return out / "index.html"
+
+
+def write_check_report(result: CheckResult, out_dir: str | Path) -> Path:
+    """Write the report of a `readkit check` run: the target's files, annotated, with what ran."""
+    return write_report(annotate_run_files(index_run(result)), out_dir, run=result)
+
+
+def annotate_run_files(run: RunIndex) -> AnnotateResult:
+    """Annotate the files the run reports on (the target first), as the checker named them."""
+    from readkit.annotate import annotate_paths
+
+    target = run.result.target
+    paths = [p for p in dict.fromkeys([target, *run.paths()]) if Path(p).is_file()]
+    if not paths:
+        return AnnotateResult()
+    return annotate_paths([Path(p) for p in paths])
