@@ -1,0 +1,191 @@
+"""`migrate_paths`: migrate files, optionally informed by a run, verified by running, written safely.
+
+The order of work: (1) run the --run/--verify script on an untouched scratch
+copy (its observations decide rank- and shape-dependent fixes), (2) migrate every
+file in memory, (3) run the --verify script on a migrated scratch copy and compare,
+(4) only then write, and only when nothing regressed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from readkit.annotate.model import FileError
+from readkit.check.model import CheckResult, LineObservation
+from readkit.migrate import verify
+from readkit.migrate.model import Change, FileMigration, MigrationResult, Note, RunOutcome, Verification
+from readkit.migrate.prelex import repair_async_keyword
+from readkit.migrate.source import SourceFile, parse_error, read_source, write_atomically
+from readkit.migrate.walk import project_root, python_files
+
+Observations = Mapping[int, LineObservation]
+
+
+@dataclass(frozen=True)
+class _Migrated:
+    """A file migrated in memory: the report, plus the text to write when it changed."""
+
+    report: FileMigration
+    source: SourceFile | None = None
+    text: str | None = None
+
+
+def migrate_paths(paths: Sequence[str | Path], *, write: bool = False, out_dir: str | Path | None = None,
+                  run_script: str | Path | None = None, verify_script: str | Path | None = None,
+                  script_args: Sequence[str] = (), timeout: float = 600.0) -> MigrationResult:
+    """Migrate the Python files under `paths`; see docs/migrate.md for every option."""
+    if write and out_dir is not None:
+        raise ValueError("give --write or --out, not both")
+    roots = [Path(p) for p in paths]
+    files = python_files(roots)
+    scripts = [Path(s).resolve() for s in (run_script, verify_script) if s is not None]
+    root = project_root([*roots, *scripts])
+    args = tuple(script_args)
+    with verify.scratch_copy(root) if scripts else _no_copy() as original_copy:
+        runs = _run_original(original_copy, root, run_script, verify_script, args, timeout)
+        outcomes = {role: verify.outcome(run, original_copy, root) for role, run in runs.items()}
+        observed = _observations(runs.get("run"), original_copy, root)
+    migrated = [_migrate_file(path, observed.get(path.resolve())) for path in files]
+    verification = None
+    if verify_script is not None:
+        verification = _verify(migrated, outcomes["verify"], root, Path(verify_script).resolve(), args, timeout)
+    refused = verification is not None and verification.regression and (write or out_dir is not None)
+    if not refused:
+        migrated = _write(migrated, write, Path(out_dir) if out_dir is not None else None, roots)
+    return MigrationResult(tuple(m.report for m in migrated), verification, refused, outcomes.get("run"))
+
+
+# ---- running the original -------------------------------------------------------------
+
+
+class _no_copy:
+    def __enter__(self) -> Path:
+        return Path(".")
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _run_original(copy: Path, root: Path, run_script: str | Path | None, verify_script: str | Path | None,
+                  args: tuple[str, ...], timeout: float) -> dict[str, CheckResult]:
+    """Run the --run and --verify scripts on the untouched copy; the same script runs once."""
+    runs: dict[str, CheckResult] = {}
+    cwd = Path.cwd().resolve()
+    for role, script in (("verify", verify_script), ("run", run_script)):
+        if script is None:
+            continue
+        if role == "run" and verify_script is not None and Path(script).resolve() == Path(verify_script).resolve():
+            runs["run"] = runs["verify"]
+            continue
+        runs[role] = verify.run_in(copy, root, Path(script).resolve(), args, cwd, timeout)
+    return runs
+
+
+def _observations(result: CheckResult | None, copy: Path, root: Path) -> dict[Path, dict[int, LineObservation]]:
+    """The run's line observations, keyed by the user's file (resolved) and line."""
+    found: dict[Path, dict[int, LineObservation]] = {}
+    for seen in result.lines if result is not None else ():
+        path = Path(seen.path).resolve()
+        if path.is_relative_to(copy):
+            path = root / path.relative_to(copy)
+        found.setdefault(path, {})[seen.line] = seen
+    return found
+
+
+# ---- migrating one file ---------------------------------------------------------------
+
+
+def _migrate_file(path: Path, observations: Observations | None) -> _Migrated:
+    source = read_source(path)
+    if isinstance(source, FileError):
+        return _Migrated(FileMigration(str(path), error=source))
+    repaired, early_changes = repair_async_keyword(source.text)
+    try:
+        result = _codemod(repaired, str(path), observations)
+    except Exception as error:  # one file's failure must not lose the others
+        return _Migrated(FileMigration(str(path), error=_failure(error, source, path)))
+    changes = sorted([*early_changes, *(Change(*c) for c in result.changes)], key=lambda c: c.line)
+    notes = tuple(Note(*n) for n in result.notes)
+    diff = _unified_diff(source.text, result.code, path)
+    return _Migrated(FileMigration(str(path), diff, tuple(changes), notes), source, result.code if diff else None)
+
+
+def _codemod(source: str, path: str, observations: Observations | None):  # type: ignore[no-untyped-def]
+    from readkit.migrate.codemod import migrate_source
+
+    return migrate_source(source, path, observations=observations)
+
+
+def _failure(error: Exception, source: SourceFile, path: Path) -> FileError:
+    if type(error).__name__ == "ParserSyntaxError":
+        return parse_error(source.text, path, str(error))
+    return FileError("internal", f"{path}: readkit could not migrate this file ({type(error).__name__}: {error}); "
+                                 "it was left unchanged — please report this")
+
+
+def _unified_diff(before: str, after: str, path: Path) -> str:
+    if before == after:
+        return ""
+    shown = _shown(path)
+    lines = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
+                                 fromfile=f"a/{shown}", tofile=f"b/{shown}")
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+
+
+def _shown(path: Path) -> str:
+    relative = os.path.relpath(path)
+    return path.as_posix() if relative.startswith("..") else Path(relative).as_posix()
+
+
+# ---- verifying ------------------------------------------------------------------------
+
+
+def _verify(migrated: list[_Migrated], original: RunOutcome, root: Path, script: Path,
+            args: tuple[str, ...], timeout: float) -> Verification:
+    """Rerun the script on a migrated copy (when anything changed) and compare with the original run."""
+    texts = {m.source.path.resolve(): (m.text, m.source.encoding) for m in migrated
+             if m.text is not None and m.source is not None}
+    rerun: RunOutcome | None = None
+    if texts:
+        with verify.scratch_copy(root) as copy:
+            verify.overlay(copy, root, texts)
+            result = verify.run_in(copy, root, script, args, Path.cwd().resolve(), timeout)
+            rerun = verify.outcome(result, copy, root)
+    return verify.compare(_shown(script), args, original, rerun)
+
+
+# ---- writing --------------------------------------------------------------------------
+
+
+def _write(migrated: list[_Migrated], write: bool, out_dir: Path | None, roots: Iterable[Path]) -> list[_Migrated]:
+    if not write and out_dir is None:
+        return migrated
+    base = project_root(list(roots)) if out_dir is not None else None
+    done = []
+    for item in migrated:
+        target = _target(item, out_dir, base)
+        if target is not None:
+            _write_one(item, target)
+            item = replace(item, report=replace(item.report, written=str(target)))
+        done.append(item)
+    return done
+
+
+def _target(item: _Migrated, out_dir: Path | None, base: Path | None) -> Path | None:
+    if item.source is None:
+        return None  # unreadable or Python 2: never touched, never copied
+    if out_dir is None:
+        return item.source.path if item.text is not None else None
+    assert base is not None
+    return out_dir / item.source.path.resolve().relative_to(base)
+
+
+def _write_one(item: _Migrated, target: Path) -> None:
+    assert item.source is not None
+    text = item.text if item.text is not None else item.source.text
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(target, text, item.source.encoding)

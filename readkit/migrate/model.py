@@ -1,0 +1,107 @@
+"""Results of `readkit migrate`: frozen dataclasses, the only shapes that leave the migrator.
+
+readkit/render/migrate.py turns these into text; nothing else formats them.
+Lines are 1-based, as in the source the user gave.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from readkit.annotate.model import FileError
+from readkit.check.model import TargetFailure
+
+# Verdicts of a verification, worst first (render/migrate.py explains each).
+VERDICTS = ("regression", "still-fails", "fixed", "agrees")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One rewritten span."""
+
+    line: int
+    idiom: str  # rule id from SPEC §2, e.g. "data-index-zero"
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class Note:
+    """A legacy finding left unchanged, and why (e.g. softmax dim needs a run)."""
+
+    line: int
+    idiom: str
+    note: str
+
+
+@dataclass(frozen=True)
+class FileMigration:
+    """One file: what changes, what was left and why, or why it could not be read."""
+
+    path: str  # as given or found by the walker
+    diff: str = ""  # unified diff original -> migrated; "" when nothing changes
+    changes: tuple[Change, ...] = ()
+    notes: tuple[Note, ...] = ()
+    error: FileError | None = None
+    written: str | None = None  # where the migrated file was written (--write or --out)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.diff)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """How one run of the verification script ended."""
+
+    status: str  # a readkit.check.model.STATUSES value
+    exit_code: int | None
+    failure: TargetFailure | None
+    losses: tuple[float, ...]
+    seconds: float
+    output: str = ""  # tail of the script's stdout+stderr
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The script run before and after migration, and what the comparison says."""
+
+    script: str
+    args: tuple[str, ...]
+    original: RunOutcome
+    migrated: RunOutcome | None  # None when nothing changed, so nothing was rerun
+    verdict: str  # one of VERDICTS
+    message: str  # one line: why this verdict
+    losses_compared: int = 0
+    max_relative_difference: float | None = None
+
+    @property
+    def regression(self) -> bool:
+        return self.verdict == "regression"
+
+
+@dataclass(frozen=True)
+class MigrationResult:
+    files: tuple[FileMigration, ...] = ()
+    verification: Verification | None = None
+    write_refused: bool = False  # --write/--out was asked for but a regression blocked it
+    observed_run: RunOutcome | None = None  # the --run script's run, whose observations informed the fixes
+
+    @property
+    def changed_files(self) -> tuple[FileMigration, ...]:
+        return tuple(f for f in self.files if f.changed)
+
+    @property
+    def failed_files(self) -> tuple[FileMigration, ...]:
+        return tuple(f for f in self.files if f.error is not None)
+
+    @property
+    def exit_code(self) -> int:
+        """0 nothing to change, 1 changes proposed or made, 2 errors (unreadable file, regression)."""
+        if self.failed_files or (self.verification is not None and self.verification.regression):
+            return 2
+        return 1 if self.changed_files else 0

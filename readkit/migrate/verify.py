@@ -1,0 +1,147 @@
+"""Verification by execution: run a script in scratch copies of the project,
+before and after migration, under the checker's sandbox, and compare.
+
+Both copies get the same arguments and the same seeds (a small launcher seeds
+`random`, numpy and torch, then runs the script as `__main__`; a script that
+seeds itself overrides them). The user's own tree is never run in: a script may
+write checkpoints or logs, and `readkit migrate` changes nothing without --write.
+
+Left out: deciding what to rewrite (codemod.py) and what to write (api.py).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+
+from readkit.check.model import CheckResult
+from readkit.migrate.model import RunOutcome, Verification
+
+RTOL = 1e-4  # losses on CPU agree to float32 round-off; a real change of numbers is far larger
+ATOL = 1e-6
+SEED = 0
+_SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", "env", "node_modules",
+              ".mypy_cache", ".pytest_cache", ".tox", ".eggs"}
+_LAUNCHER = "_readkit_seeded_run.py"
+_LAUNCHER_CODE = """\
+# Written by readkit migrate --verify: seed every generator the same way in both runs.
+import random, runpy, sys
+random.seed({seed})
+try:
+    import numpy
+    numpy.random.seed({seed})
+except ImportError:
+    pass
+import torch
+torch.manual_seed({seed})
+sys.argv[0] = {script!r}
+runpy.run_path({script!r}, run_name="__main__")
+"""
+
+
+@contextmanager
+def scratch_copy(root: Path) -> Iterator[Path]:
+    """A throw-away copy of the project tree `root` (no VCS, caches or virtual environments)."""
+    parent = Path(tempfile.mkdtemp(prefix="readkit-migrate-"))
+    try:
+        copy = parent / root.name
+        shutil.copytree(root, copy, symlinks=True, ignore=_ignored)
+        yield copy.resolve()
+    finally:
+        shutil.rmtree(parent, ignore_errors=True)
+
+
+def _ignored(directory: str, names: list[str]) -> set[str]:
+    return {n for n in names if n in _SKIP_DIRS or (Path(directory, n, "pyvenv.cfg").exists())}
+
+
+def overlay(copy: Path, root: Path, texts: Mapping[Path, tuple[str, str]]) -> None:
+    """Write migrated texts ({original path: (text, encoding)}) over their counterparts in `copy`."""
+    for path, (text, encoding) in texts.items():
+        (copy / path.relative_to(root)).write_bytes(text.encode(encoding))
+
+
+def run_in(copy: Path, root: Path, script: Path, args: tuple[str, ...], cwd: Path,
+           timeout: float) -> CheckResult:
+    """Run `script` (a path in the user's tree) as its counterpart in `copy`, seeded, under the checker."""
+    from readkit.check import check_target
+
+    twin = copy / script.relative_to(root)
+    launcher = twin.parent / _LAUNCHER
+    launcher.write_text(_LAUNCHER_CODE.format(seed=SEED, script=str(twin)), encoding="utf-8")
+    workdir = copy / cwd.relative_to(root) if cwd.is_relative_to(root) else twin.parent
+    return check_target(str(launcher), args=args, cwd=workdir, timeout=timeout, quiet=True, reconcile=False)
+
+
+def outcome(result: CheckResult, copy: Path, root: Path) -> RunOutcome:
+    """A CheckResult boiled down to what the comparison needs, with paths mapped back to the user's tree."""
+    failure = result.failure
+    if failure is not None and failure.path is not None and Path(failure.path).is_relative_to(copy):
+        failure = replace(failure, path=str(root / Path(failure.path).relative_to(copy)))
+    return RunOutcome(result.status, result.exit_code, failure, tuple(result.losses), result.seconds,
+                      result.output[-4000:])
+
+
+def compare(script: str, args: tuple[str, ...], original: RunOutcome, migrated: RunOutcome | None) -> Verification:
+    """The verdict: regression (a running script now fails, or its losses moved), fixed, still-fails, agrees."""
+    if migrated is None:
+        verdict = "agrees" if original.ok else "still-fails"
+        return Verification(script, args, original, None, verdict, "nothing changed, so nothing was rerun")
+    compared, worst, first_bad = _compare_losses(original.losses, migrated.losses)
+    verdict, message = _judge(original, migrated, first_bad, compared)
+    return Verification(script, args, original, migrated, verdict, message, compared, worst)
+
+
+def _judge(original: RunOutcome, migrated: RunOutcome, first_bad: int | None, compared: int) -> tuple[str, str]:
+    if first_bad is not None:
+        a, b = original.losses[first_bad], migrated.losses[first_bad]
+        return "regression", f"loss {first_bad + 1} differs: {a!r} before, {b!r} after (rtol {RTOL:g})"
+    if original.ok and not migrated.ok:
+        return "regression", f"the original runs; the migrated script fails: {describe(migrated)}"
+    if original.ok and len(original.losses) != len(migrated.losses):
+        return "regression", f"{len(original.losses)} losses before, {len(migrated.losses)} after"
+    if original.ok:
+        return "agrees", f"both run; {compared} losses agree within rtol {RTOL:g}"
+    if migrated.ok:
+        return "fixed", f"was: {describe(original)}; now runs, {compared} losses of the original agree"
+    if len(migrated.losses) < len(original.losses):
+        return "regression", (f"fails earlier than the original ({len(migrated.losses)} losses, "
+                              f"was {len(original.losses)}): {describe(migrated)}")
+    return "still-fails", f"was: {describe(original)}; now: {describe(migrated)}"
+
+
+def _compare_losses(before: tuple[float, ...], after: tuple[float, ...]) -> tuple[int, float | None, int | None]:
+    """(losses compared, largest relative difference, index of the first disagreement or None)."""
+    worst: float | None = None
+    for index, (a, b) in enumerate(zip(before, after)):
+        if math.isnan(a) and math.isnan(b):
+            continue
+        difference = abs(a - b) / max(abs(a), abs(b), ATOL)
+        worst = difference if worst is None else max(worst, difference)
+        if not math.isclose(a, b, rel_tol=RTOL, abs_tol=ATOL):
+            return index, worst, index
+    return min(len(before), len(after)), worst, None
+
+
+def describe(run: RunOutcome) -> str:
+    """`IndexError at main.py:55`, `ok (40 losses)`, `timeout after 600 s`."""
+    if run.ok:
+        return f"ok ({len(run.losses)} losses)"
+    failure = run.failure
+    if failure is None:
+        return f"{run.status} (exit code {run.exit_code})"
+    what = failure.message.split(":", 1)[0] if failure.kind == "exception" else failure.message
+    where = f" at {_shown(failure.path)}:{failure.line}" if failure.path and failure.line else ""
+    return f"{what}{where}"
+
+
+def _shown(path: str) -> str:
+    """A path relative to the working directory when it lies below it."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative

@@ -1,0 +1,127 @@
+"""`readkit migrate` output.
+
+    --- a/train.py                      the unified diff of every changed file
+    +++ b/train.py                      (left out when the files were written)
+    @@ -40,1 +40,1 @@
+    ...
+    train.py:57: left unchanged [implicit-softmax-dim]: softmax's dim depends on ...
+    lib/old.py: error: python2: ... hint
+    verify: train.py --epochs 1
+      original: IndexError at train.py:55
+      migrated: ok (40 losses)
+      fixed: was: IndexError at train.py:55; now runs, 3 losses of the original agree
+    2 files to change (9 changes), 1 note, 1 error; nothing written
+
+Colour only when asked (`color=True`); otherwise plain text, no ANSI codes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict
+from typing import Any
+
+from readkit.migrate.model import FileMigration, MigrationResult, RunOutcome, Verification
+from readkit.migrate.verify import describe
+from readkit.render.style import ERROR_COLOR, dim, paint
+
+_VERDICT_COLORS = {"regression": "red", "still-fails": "yellow", "fixed": "green", "agrees": "green"}
+
+
+def to_text(result: MigrationResult, *, color: bool = False) -> str:
+    """The whole report as one string, ending in a newline."""
+    parts: list[str] = []
+    written = any(f.written for f in result.files)
+    if not written:
+        parts.extend(_diff(f.diff, color=color) for f in result.changed_files)
+    parts.extend(_file_lines(f, color=color) for f in result.files)
+    if result.observed_run is not None:
+        parts.append(f"observed run (--run): {describe(result.observed_run)}\n")
+    if result.verification is not None:
+        parts.append(_verification(result.verification, color=color))
+    parts.append(_summary(result, color=color))
+    return "".join(p for p in parts if p)
+
+
+def to_json(result: MigrationResult) -> str:
+    """The result as JSON (the dataclasses' fields, plus exit_code)."""
+    data: dict[str, Any] = asdict(result)
+    data["exit_code"] = result.exit_code
+    return json.dumps(data, indent=2)
+
+
+def _diff(diff: str, *, color: bool) -> str:
+    if not color:
+        return diff
+    return "".join(_diff_line(line) for line in diff.splitlines(keepends=True))
+
+
+def _diff_line(line: str) -> str:
+    if line.startswith(("+++", "---")):
+        return paint(line, None, color=True, bold=True)
+    if line.startswith("@@"):
+        return paint(line, "cyan", color=True)
+    if line.startswith("+"):
+        return paint(line, "green", color=True)
+    if line.startswith("-"):
+        return paint(line, "red", color=True)
+    return line
+
+
+def _file_lines(migration: FileMigration, *, color: bool) -> str:
+    shown = _shown(migration.path)
+    lines = []
+    if migration.error is not None:
+        lines.append(paint(f"{shown}: error: {migration.error.kind}: {migration.error.message}", ERROR_COLOR,
+                           color=color))
+    for note in migration.notes:
+        lines.append(f"{shown}:{note.line}: left unchanged [{note.idiom}]: {note.note}")
+    if migration.written:
+        lines.append(dim(f"{shown}: wrote {_shown(migration.written)} ({_count(len(migration.changes), 'change')})",
+                         color=color))
+    return "".join(line + "\n" for line in lines)
+
+
+def _verification(check: Verification, *, color: bool) -> str:
+    command = " ".join([check.script, *check.args])
+    lines = [f"verify: {command}", f"  original: {describe(check.original)}"]
+    lines.append(f"  migrated: {describe(check.migrated)}" if check.migrated else "  migrated: not rerun")
+    lines.append("  " + paint(f"{check.verdict}: {check.message}", _VERDICT_COLORS[check.verdict], color=color,
+                              bold=True))
+    failed = check.migrated if check.migrated is not None and not check.migrated.ok else None
+    if check.regression and failed is not None and failed.output:
+        lines.append(_indented_tail(failed))
+    return "".join(line + "\n" for line in lines)
+
+
+def _indented_tail(run: RunOutcome, count: int = 12) -> str:
+    tail = run.output.rstrip("\n").splitlines()[-count:]
+    return "\n".join("    | " + line for line in tail)
+
+
+def _summary(result: MigrationResult, *, color: bool) -> str:
+    changed = result.changed_files
+    changes = sum(len(f.changes) for f in changed)
+    notes = sum(len(f.notes) for f in result.files)
+    errors = len(result.failed_files)
+    counts = [f"{_count(len(changed), 'file')} to change ({_count(changes, 'change')})" if changed
+              else "nothing to change", _count(notes, "note"), _count(errors, "error")]
+    text = ", ".join(counts) + "; " + _written_state(result)
+    return paint(text, ERROR_COLOR if result.exit_code == 2 else None, color=color, bold=True) + "\n"
+
+
+def _written_state(result: MigrationResult) -> str:
+    if result.write_refused:
+        return "NOT written: the migration regressed (see verify)"
+    written = [f for f in result.files if f.written]
+    return f"wrote {_count(len(written), 'file')}" if written else "nothing written"
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _shown(path: str) -> str:
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative

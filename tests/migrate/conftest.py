@@ -1,0 +1,92 @@
+"""Shared helpers for the migrate tests.
+
+`stub_codemod` replaces the real codemod (readkit/migrate/codemod.py, owned by
+the legacy-rules engineer) with a tiny text-level one, so that the command's own
+behaviour — walking, diffs, writing, verification — is tested on its own.
+`wrong_codemod` is a deliberately bad migration for --verify to catch.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from readkit.migrate import api
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "migrate"
+
+
+@dataclass(frozen=True)
+class StubResult:
+    code: str
+    changes: list[tuple[int, str, str, str]] = field(default_factory=list)
+    notes: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+def _item_codemod(source: str, path: str = "<string>", *, observations=None) -> StubResult:
+    """`.data[0]` -> `.item()` on every line, by text: enough to exercise the command."""
+    import libcst
+
+    libcst.parse_module(source)  # raise ParserSyntaxError like the real codemod does
+    changes, notes, out = [], [], []
+    for number, line in enumerate(source.splitlines(keepends=True), start=1):
+        new = line.replace(".data[0]", ".item()")
+        if new != line:
+            changes.append((number, "data-index-zero", line.strip(), new.strip()))
+        if "softmax(" in line and "dim" not in line:
+            notes.append((number, "implicit-softmax-dim", "needs a run to know the input's rank"))
+        out.append(new)
+    return StubResult("".join(out), changes, notes)
+
+
+def _wrong_codemod(source: str, path: str = "<string>", *, observations=None) -> StubResult:
+    """A bad migration: fixes `.data[0]` but also changes a learning rate (numbers move)."""
+    fixed = _item_codemod(source, path)
+    code = re.sub(r"learning_rate = 1e-6", "learning_rate = 2e-6", fixed.code)
+    return StubResult(code, fixed.changes, fixed.notes)
+
+
+def _crashing_codemod(source: str, path: str = "<string>", *, observations=None) -> StubResult:
+    """A migration that breaks a running script: the result calls a name that does not exist."""
+    fixed = _item_codemod(source, path)
+    return StubResult(fixed.code.replace("loss.backward()", "loss.backward_()"), fixed.changes, fixed.notes)
+
+
+@pytest.fixture
+def stub_codemod(monkeypatch):
+    monkeypatch.setattr(api, "_codemod", _item_codemod)
+
+
+@pytest.fixture
+def wrong_codemod(monkeypatch):
+    monkeypatch.setattr(api, "_codemod", _wrong_codemod)
+
+
+@pytest.fixture
+def crashing_codemod(monkeypatch):
+    monkeypatch.setattr(api, "_codemod", _crashing_codemod)
+
+
+def has_module(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def check_target_available() -> bool:
+    if not has_module("readkit.check"):
+        return False
+    import readkit.check as check
+
+    return hasattr(check, "check_target")
+
+
+needs_codemod = pytest.mark.skipif(not has_module("readkit.migrate.codemod"),
+                                   reason="readkit/migrate/codemod.py (the legacy-rules engineer's) is not there yet")
+needs_checker = pytest.mark.skipif(not check_target_available(),
+                                   reason="readkit.check.check_target (the checker engineer's) is not there yet")
