@@ -132,7 +132,7 @@ def rule_page(rule: type, *, generated: bool = False) -> str:
     parts = [GENERATED] if generated else []
     parts += [
         f"# `{rule.id}`",
-        f"## What it does\n\nFlags {_sentence(rule.message)}",
+        f"## What it does\n\n{_sentence(rule.message)}",
         f"## Why is this bad\n\n{_sentence(rule.why)}",
         "## Example\n\n" + _code(rule.MARKED),
         f"## Use instead\n\n{_sentence(rule.modern)}" + ("\n\n" + _code([a for _, a in rule.FIXES]) if rule.FIXES else ""),
