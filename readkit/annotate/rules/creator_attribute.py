@@ -1,0 +1,55 @@
+"""creator-attribute: `y.creator`, `.previous_functions` — renamed `grad_fn`/`next_functions` in 0.2."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from readkit.annotate.rules._helpers import is_torch_value
+from readkit.annotate.rules.base import LegacyRule, RuleContext
+
+RENAMED = {"creator": "grad_fn", "previous_functions": "next_functions"}
+
+
+class CreatorAttribute(LegacyRule):
+    id = "creator-attribute"
+    message = "`.creator` / `.previous_functions` are the pre-0.2 names of `.grad_fn` / `.next_functions`"
+    modern = "y.grad_fn, y.grad_fn.next_functions"
+    why = "torch 2.13 raises AttributeError: 'Tensor' object has no attribute 'creator'."
+    reference_step = "autograd.backward_of_sum"
+    MARKED = (
+        "import torch\nx = torch.ones(2, 2, requires_grad=True)\ny = x + 2\nprint(y.creator)\n",
+        "import torch\ns = torch.randn(3, requires_grad=True).sum()\nfn = s.creator.previous_functions[0]\n",
+        "import torch\nprint(torch.ones(1, requires_grad=True).exp().creator)\n",
+    )
+    UNMARKED = (
+        "import torch\ny = torch.ones(2, requires_grad=True) * 2\nprint(y.grad_fn.next_functions)\n",
+        "post = Post()\nprint(post.creator)\n",
+        "class Doc:\n    def __init__(self, creator):\n        self.creator = creator\n",
+    )
+    FIXES = (
+        (
+            "import torch\nx = torch.ones(2, 2, requires_grad=True)\ny = x + 2\nprint(y.creator)  # AddBackward\n",
+            "import torch\nx = torch.ones(2, 2, requires_grad=True)\ny = x + 2\nprint(y.grad_fn)  # AddBackward\n",
+        ),
+        (
+            "import torch\ns = torch.randn(3, requires_grad=True).sum()\nfn = s.creator.previous_functions[0]\n",
+            "import torch\ns = torch.randn(3, requires_grad=True).sum()\nfn = s.grad_fn.next_functions[0]\n",
+        ),
+        (
+            "import torch\nprint(torch.ones(1, requires_grad=True).exp().creator)\n",
+            "import torch\nprint(torch.ones(1, requires_grad=True).exp().grad_fn)\n",
+        ),
+    )
+
+    def visit_Attribute(self, node: cst.Attribute, ctx: RuleContext) -> None:
+        new = RENAMED.get(node.attr.value)
+        if new is None or not _on_graph_value(node.value, ctx):
+            return
+        ctx.report(node, replacement=node.with_changes(attr=node.attr.with_changes(value=new)))
+
+
+def _on_graph_value(receiver: cst.BaseExpression, ctx: RuleContext) -> bool:
+    """A tensor, or (for previous_functions) the creator/grad_fn of one."""
+    if is_torch_value(ctx, receiver):
+        return True
+    return isinstance(receiver, cst.Attribute) and receiver.attr.value in ("creator", "grad_fn") and _on_graph_value(receiver.value, ctx)

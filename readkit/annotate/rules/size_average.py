@@ -1,0 +1,81 @@
+"""size-average: `size_average=` / `reduce=` on losses — folded into `reduction=` in 0.4.1."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from readkit.annotate.rules._helpers import bool_literal, is_none_literal, keyword, make_keyword, string, with_args
+from readkit.annotate.rules.base import LegacyRule, RuleContext
+
+LEGACY = ("size_average", "reduce")
+
+
+def legacy_reduction(size_average: bool | None, reduce: bool | None) -> str:
+    """torch.nn._reduction.legacy_get_string, without its warning: None means 'not given'."""
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    if size_average and reduce:
+        return "mean"
+    return "sum" if reduce else "none"
+
+
+class SizeAverage(LegacyRule):
+    id = "size-average"
+    message = "size_average= / reduce= were replaced by one reduction= argument in torch 0.4.1"
+    modern = "nn.MSELoss(reduction='sum')  ('mean' | 'sum' | 'none')"
+    why = "torch 2.13 warns 'size_average and reduce args will be deprecated, please use reduction=...' and maps them."
+    reference_step = "nn.mse_loss"
+    MARKED = (
+        "import torch\nloss_fn = torch.nn.MSELoss(size_average=False)\n",
+        "import torch.nn.functional as F\ntest_loss += F.nll_loss(output, target, size_average=False).item()\n",
+        "from torch import nn\ncriterion = nn.BCELoss(reduce=False)\n",
+        "import torch.nn as nn\nloss = nn.L1Loss(size_average=flag)\n",
+    )
+    UNMARKED = (
+        "import torch\nloss_fn = torch.nn.MSELoss(reduction='sum')\n",
+        "from functools import reduce\ntotal = reduce(add, xs)\n",
+        "import mylib\nl = mylib.MSELoss(size_average=False)\n",
+    )
+    FIXES = (
+        ("import torch\nloss_fn = torch.nn.MSELoss(size_average=False)\n", "import torch\nloss_fn = torch.nn.MSELoss(reduction='sum')\n"),
+        (
+            "import torch.nn.functional as F\nl = F.nll_loss(out, y, size_average=False, reduce=False)\n",
+            "import torch.nn.functional as F\nl = F.nll_loss(out, y, reduction='none')\n",
+        ),
+        (
+            "import torch.nn as nn\nc = nn.CrossEntropyLoss(weight=w, size_average=True, ignore_index=0)\n",
+            "import torch.nn as nn\nc = nn.CrossEntropyLoss(weight=w, ignore_index=0, reduction='mean')\n",
+        ),
+        (
+            "import torch.nn as nn\nc = nn.MSELoss(size_average=None, reduce=True, reduction='none')\n",
+            "import torch.nn as nn\nc = nn.MSELoss(reduction='mean')\n",
+        ),
+    )
+
+    def visit_Call(self, node: cst.Call, ctx: RuleContext) -> None:
+        given = {name: keyword(node, name) for name in LEGACY}
+        if not any(given.values()):
+            return
+        symbol = ctx.symbol(node.func)
+        if symbol is None or not symbol.startswith("torch.nn"):
+            return
+        values = {name: _literal(arg) for name, arg in given.items()}
+        if any(value == "unknown" for value in values.values()):
+            ctx.report(node, note="size_average/reduce are not literals here: choose reduction= by hand")
+            return
+        kept = [a for a in node.args if a.keyword is None or a.keyword.value not in LEGACY]
+        if values["size_average"] is None and values["reduce"] is None:
+            ctx.report(node, replacement=with_args(node, kept))  # both None: torch keeps reduction=
+            return
+        reduction = legacy_reduction(values["size_average"], values["reduce"])  # type: ignore[arg-type]
+        kept = [a for a in kept if a.keyword is None or a.keyword.value != "reduction"]
+        ctx.report(node, replacement=with_args(node, [*kept, make_keyword("reduction", string(reduction))]))
+
+
+def _literal(arg: cst.Arg | None) -> bool | None | str:
+    """The argument's literal value: True/False, None when absent or `None`, 'unknown' otherwise.
+    When size_average/reduce are given, torch ignores reduction= (legacy_get_string wins)."""
+    if arg is None or is_none_literal(arg.value):
+        return None
+    value = bool_literal(arg.value)
+    return "unknown" if value is None else value

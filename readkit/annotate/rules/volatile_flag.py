@@ -1,0 +1,134 @@
+"""volatile-flag: `Variable(x, volatile=True)` — replaced by `with torch.no_grad():` in 0.4."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from readkit.annotate.rules._helpers import (
+    ancestors,
+    free_value,
+    inside_no_grad,
+    keyword,
+    no_grad_with,
+    rewrite,
+    symbol_in,
+)
+from readkit.annotate.rules.base import LegacyRule, RuleContext
+from readkit.annotate.rules.variable_wrapper import VARIABLE, variable_parts
+
+# Calls that make a block a training step: no_grad around them would break it.
+TRAINING_METHODS = frozenset({"backward", "step", "zero_grad"})
+
+
+class VolatileFlag(LegacyRule):
+    id = "volatile-flag"
+    message = "volatile=True has no effect since torch 0.4: evaluation builds a graph and keeps its memory"
+    modern = "with torch.no_grad():  (around the evaluation; the tensor itself needs no wrapper)"
+    why = "torch 2.13 warns 'volatile was removed and now has no effect' and records the graph anyway."
+    reference_step = "autograd.no_grad_and_inference_mode"
+    absorbs_rest_of_block = True
+    MARKED = (
+        "from torch.autograd import Variable\nx = Variable(data, volatile=True)\n",
+        "import torch\nfrom torch.autograd import Variable\n"
+        "for data, target in loader:\n    data = Variable(data.cuda(), volatile=True)\n    out = model(data)\n",
+        "import torch.autograd as autograd\ndef predict(model, x):\n    return model(autograd.Variable(x, volatile=True))\n",
+    )
+    UNMARKED = (
+        "import torch\nwith torch.no_grad():\n    out = model(x)\n",
+        "from torch.autograd import Variable\nx = Variable(data)\n",
+        "from mylib import Variable\nx = Variable(data, volatile=True)\n",
+    )
+    FIXES = (
+        (
+            "import torch\nfrom torch.autograd import Variable\n\n"
+            "def evaluate(model, loader):\n    model.eval()\n    correct = 0\n    for data, target in loader:\n"
+            "        data, target = Variable(data, volatile=True), Variable(target)\n"
+            "        output = model(data)  # forward only\n        correct += (output.argmax(1) == target).sum().item()\n"
+            "    return correct\n",
+            "import torch\n\n"
+            "def evaluate(model, loader):\n    model.eval()\n    correct = 0\n    for data, target in loader:\n"
+            "        with torch.no_grad():\n            data, target = data, target\n"
+            "            output = model(data)  # forward only\n            correct += (output.argmax(1) == target).sum().item()\n"
+            "    return correct\n",
+        ),
+        (
+            "from torch.autograd import Variable\ndef predict(model, x):\n    return model(Variable(x, volatile=True))\n",
+            "import torch\ndef predict(model, x):\n    with torch.no_grad():\n        return model(x)\n",
+        ),
+        (
+            "import torch\nfrom torch.autograd import Variable\nwith torch.no_grad():\n    y = model(Variable(x, volatile=True))\n",
+            "import torch\nwith torch.no_grad():\n    y = model(x)\n",
+        ),
+        (  # a training step: no_grad would break backward, so only the flag goes, with a note
+            "from torch.autograd import Variable\nx = Variable(x, volatile=True)\nloss = model(x).sum()\nloss.backward()\n",
+            "x = x\nloss = model(x).sum()\nloss.backward()\n",
+        ),
+    )
+
+    def __init__(self) -> None:
+        self.wrapped: set[int] = set()  # ids of statements this rule already reported
+
+    def visit_Call(self, node: cst.Call, ctx: RuleContext) -> None:
+        if symbol_in(ctx, node.func, VARIABLE) is None or keyword(node, "volatile") is None:
+            return
+        statement, block = _statement_and_block(node, ctx)
+        if statement is not None and id(statement) in self.wrapped:
+            return  # already reported (and fixed) with its statement
+        parts = variable_parts(node, ctx)
+        if parts is None or parts[1] is not None:
+            ctx.report(node, note="Variable(...) with volatile and other arguments: rewrite by hand")
+        elif inside_no_grad(ctx, node) or _absorbed(statement, block, self.wrapped):
+            ctx.report(node, replacement=free_value(parts[0], ctx.parent(node)))
+        elif statement is None or block is None or _trains(block, statement):
+            note = "volatile had no effect; put the evaluation under `with torch.no_grad():` by hand"
+            ctx.report(node, replacement=free_value(parts[0], ctx.parent(node)), note=note)
+        else:
+            self.wrapped.add(id(statement))
+            ctx.report(statement, replacement=no_grad_with([_without_volatile(statement, ctx)]))
+
+
+def _statement_and_block(
+    node: cst.CSTNode, ctx: RuleContext
+) -> tuple[cst.SimpleStatementLine | None, cst.Module | cst.IndentedBlock | None]:
+    child: cst.CSTNode = node
+    for parent in ancestors(ctx, node):
+        if isinstance(parent, (cst.Module, cst.IndentedBlock)):
+            return (child, parent) if isinstance(child, cst.SimpleStatementLine) else (None, None)
+        child = parent
+    return None, None
+
+
+def _absorbed(statement: cst.CSTNode | None, block: cst.CSTNode | None, wrapped: set[int]) -> bool:
+    """Is `statement` after a statement of the same block that is being wrapped already?"""
+    if statement is None or not isinstance(block, (cst.Module, cst.IndentedBlock)):
+        return False
+    index = next(i for i, s in enumerate(block.body) if s is statement)
+    return any(id(s) in wrapped for s in block.body[:index])
+
+
+def _trains(block: cst.Module | cst.IndentedBlock, statement: cst.CSTNode) -> bool:
+    """Does the block, from `statement` on, call backward/step/zero_grad (a training step)?"""
+    index = next(i for i, s in enumerate(block.body) if s is statement)
+    found = False
+
+    class _Finder(cst.CSTVisitor):
+        def visit_Attribute(self, node: cst.Attribute) -> None:
+            nonlocal found
+            found = found or node.attr.value in TRAINING_METHODS
+
+    for later in block.body[index:]:
+        later.visit(_Finder())
+    return found
+
+
+def _without_volatile(statement: cst.SimpleStatementLine, ctx: RuleContext) -> cst.SimpleStatementLine:
+    """The statement with each `Variable(x, volatile=True)` in it replaced by `x`."""
+
+    def leave(original: cst.CSTNode, updated: cst.CSTNode) -> cst.CSTNode:
+        if isinstance(original, cst.Call) and keyword(original, "volatile") is not None:
+            parts = variable_parts(original, ctx)
+            if parts is not None and parts[1] is None:
+                return free_value(parts[0], ctx.parent(original))
+        return updated
+
+    return rewrite(statement, leave)  # type: ignore[return-value]
