@@ -18,7 +18,6 @@ from readkit.annotate.model import FileError
 from readkit.check.model import CheckResult, LineObservation
 from readkit.migrate import verify
 from readkit.migrate.model import Change, FileMigration, MigrationResult, Note, RunOutcome, Verification
-from readkit.migrate.prelex import repair_async_keyword
 from readkit.migrate.source import SourceFile, parse_error, read_source, write_atomically
 from readkit.migrate.walk import project_root, python_files
 
@@ -103,12 +102,11 @@ def _migrate_file(path: Path, observations: Observations | None) -> _Migrated:
     source = read_source(path)
     if isinstance(source, FileError):
         return _Migrated(FileMigration(str(path), error=source))
-    repaired, early_changes = repair_async_keyword(source.text)
     try:
-        result = _codemod(repaired, str(path), observations)
+        result = _codemod(source.text, str(path), observations)
     except Exception as error:  # one file's failure must not lose the others
         return _Migrated(FileMigration(str(path), error=_failure(error, source, path)))
-    changes = sorted([*early_changes, *(Change(*c) for c in result.changes)], key=lambda c: c.line)
+    changes = sorted((Change(*c) for c in result.changes), key=lambda c: c.line)
     notes = tuple(Note(*n) for n in result.notes)
     diff = _unified_diff(source.text, result.code, path)
     return _Migrated(FileMigration(str(path), diff, tuple(changes), notes), source, result.code if diff else None)

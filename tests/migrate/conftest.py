@@ -27,7 +27,7 @@ class StubResult:
     notes: list[tuple[int, str, str]] = field(default_factory=list)
 
 
-def _item_codemod(source: str, path: str = "<string>", *, observations=None) -> StubResult:
+def _item_codemod(source: str, path: str = "<string>", observations=None) -> StubResult:
     """`.data[0]` -> `.item()` on every line, by text: enough to exercise the command."""
     import libcst
 
@@ -43,14 +43,14 @@ def _item_codemod(source: str, path: str = "<string>", *, observations=None) -> 
     return StubResult("".join(out), changes, notes)
 
 
-def _wrong_codemod(source: str, path: str = "<string>", *, observations=None) -> StubResult:
+def _wrong_codemod(source: str, path: str = "<string>", observations=None) -> StubResult:
     """A bad migration: fixes `.data[0]` but also changes a learning rate (numbers move)."""
     fixed = _item_codemod(source, path)
     code = re.sub(r"learning_rate = 1e-6", "learning_rate = 2e-6", fixed.code)
     return StubResult(code, fixed.changes, fixed.notes)
 
 
-def _crashing_codemod(source: str, path: str = "<string>", *, observations=None) -> StubResult:
+def _crashing_codemod(source: str, path: str = "<string>", observations=None) -> StubResult:
     """A migration that breaks a running script: the result calls a name that does not exist."""
     fixed = _item_codemod(source, path)
     return StubResult(fixed.code.replace("loss.backward()", "loss.backward_()"), fixed.changes, fixed.notes)

@@ -1,0 +1,101 @@
+"""`readkit migrate` through click: exit codes, diff output, --write, --out, script args after `--`."""
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from readkit.cli import cli
+import readkit.migrate
+
+LEGACY = "loss = compute()\nprint(loss.data[0])\n"
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, ["migrate", "--no-color", *map(str, args)])
+
+
+def test_exit_0_when_nothing_changes(tmp_path, stub_codemod):
+    (tmp_path / "ok.py").write_text("x = 1\n")
+    result = invoke(tmp_path)
+    assert result.exit_code == 0, result.output
+    assert result.output == "nothing to change, 0 notes, 0 errors; nothing written\n"
+
+
+def test_exit_1_and_a_diff_when_changes_are_proposed(tmp_path, stub_codemod):
+    (tmp_path / "train.py").write_text(LEGACY)
+    result = invoke(tmp_path / "train.py")
+    assert result.exit_code == 1, result.output
+    assert "-print(loss.data[0])\n+print(loss.item())\n" in result.output
+    assert result.output.endswith("1 file to change (1 change), 0 notes, 0 errors; nothing written\n")
+    assert (tmp_path / "train.py").read_text() == LEGACY
+
+
+def test_exit_2_for_python2_with_path_and_hint(tmp_path, stub_codemod):
+    (tmp_path / "old.py").write_text("print 'hello'\n")
+    result = invoke(tmp_path)
+    assert result.exit_code == 2
+    assert "old.py: error: python2:" in result.output and "2to3" in result.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["missing_dir"], "no such file or directory: missing_dir"),
+    (["."], None),
+])
+def test_exit_2_for_bad_usage(tmp_path, monkeypatch, stub_codemod, args, message):
+    monkeypatch.chdir(tmp_path)
+    if message is None:  # --write with --out
+        args = [".", "--write", "--out", "elsewhere"]
+        message = "give --write or --out, not both"
+    result = invoke(*args)
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_script_args_need_a_script(tmp_path, stub_codemod):
+    result = invoke(tmp_path, "--", "--epochs", "1")
+    assert result.exit_code == 2 and "need --run or --verify" in result.output
+
+
+def test_write_is_atomic_and_complete(tmp_path, stub_codemod):
+    (tmp_path / "train.py").write_text(LEGACY)
+    result = invoke(tmp_path, "--write")
+    assert result.exit_code == 1
+    assert (tmp_path / "train.py").read_text() == "loss = compute()\nprint(loss.item())\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["train.py"]
+    assert "wrote 1 file" in result.output and "---" not in result.output
+
+
+def test_out_writes_copies_elsewhere(tmp_path, stub_codemod):
+    (tmp_path / "src" / "sub").mkdir(parents=True)
+    (tmp_path / "src" / "sub" / "train.py").write_text(LEGACY)
+    result = invoke(tmp_path / "src", "--out", tmp_path / "out")
+    assert result.exit_code == 1
+    assert (tmp_path / "out" / "sub" / "train.py").read_text().endswith("print(loss.item())\n")
+    assert (tmp_path / "src" / "sub" / "train.py").read_text() == LEGACY
+
+
+def test_arguments_after_double_dash_go_to_the_script_not_paths(tmp_path, monkeypatch):
+    seen = {}
+
+    def fake_migrate_paths(paths, **options):
+        seen.update(options, paths=paths)
+        from readkit.migrate.model import MigrationResult
+        return MigrationResult()
+
+    monkeypatch.setattr(readkit.migrate, "migrate_paths", fake_migrate_paths)
+    (tmp_path / "train.py").write_text("x = 1\n")
+    result = invoke(tmp_path, "--verify", tmp_path / "train.py", "--", "--epochs", "1", "data.csv")
+    assert result.exit_code == 0, result.output
+    assert seen["paths"] == (tmp_path,)
+    assert seen["script_args"] == ("--epochs", "1", "data.csv")
+    assert seen["verify_script"] == tmp_path / "train.py"
+
+
+def test_json_output(tmp_path, stub_codemod):
+    import json
+
+    (tmp_path / "train.py").write_text(LEGACY)
+    data = json.loads(invoke(tmp_path, "--format", "json").output)
+    assert data["exit_code"] == 1
+    assert data["files"][0]["changes"] == [
+        {"line": 2, "idiom": "data-index-zero", "before": "print(loss.data[0])", "after": "print(loss.item())"}]
