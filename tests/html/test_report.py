@@ -125,7 +125,7 @@ def test_unreadable_source_is_said_on_the_page(tmp_path: Path) -> None:
 
 
 def test_a_5000_line_file_stays_small_and_chunked(tmp_path: Path) -> None:
-    from tests.html.conftest import ann
+    from tests.html.sample import ann
 
     path = tmp_path / "big.py"
     path.write_text("import torch\n" + "".join(f"x{i} = torch.zeros({i}).view(-1)\n" for i in range(5000)))

@@ -1,0 +1,98 @@
+"""The HTML report in a real browser: loads cleanly, explains on hover and focus, the legend filters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from readkit.annotate.model import AnnotateResult, FileResult
+from readkit.check.model import CheckResult
+from readkit.render.html import page_name, write_report
+
+SCREENSHOT_DIR = Path(__file__).parent / "screenshots"
+
+
+@pytest.fixture
+def report(train_annotated: AnnotateResult, train_run: CheckResult, tmp_path: Path) -> Path:
+    return write_report(train_annotated, tmp_path / "report", run=train_run)
+
+
+def open_file_page(page: Any, report: Path, result: FileResult) -> None:
+    page.goto((report.parent / page_name(result.path)).as_uri())
+
+
+def errors(page: Any) -> list[tuple[str, str]]:
+    return [(kind, text) for kind, text in page.console_messages if kind in ("error", "pageerror", "warning")]
+
+
+def test_index_and_file_pages_load_without_console_errors(page: Any, report: Path, train_result: FileResult) -> None:
+    page.goto(report.as_uri())
+    assert page.title() == "readkit report"
+    with page.expect_navigation():
+        page.click("table.files a:has-text('train.py')")
+    assert page.locator("h1").inner_text().endswith("train.py")
+    assert page.locator(".a").count() == 8
+    assert errors(page) == []
+
+
+def test_hovering_an_annotation_shows_its_explanation(page: Any, report: Path, train_result: FileResult) -> None:
+    open_file_page(page, report, train_result)
+    page.hover('#L11 .a.r-optim')
+    tip = page.locator("#tip")
+    assert tip.is_visible()
+    text = tip.inner_text()
+    assert "update parameters from their .grad" in text
+    assert "torch.optim.SGD.step" in text and "inferred" in text
+    assert "readkit run-reference --step optim.train_logistic_regression" in text
+    assert errors(page) == []
+
+
+def test_keyboard_focus_shows_the_explanation_and_the_run(page: Any, report: Path, train_result: FileResult) -> None:
+    open_file_page(page, report, train_result)
+    page.focus('#L9 .a.r-nn')
+    page.keyboard.press("Enter")
+    text = page.locator("#tip").inner_text()
+    assert "calls the module's forward" in text and "confirmed" in text
+    assert "3 torch calls; produced float32[4, 3] cpu" in text
+    page.keyboard.press("Escape")
+    assert not page.locator("#tip").is_visible()
+
+
+def test_tab_reaches_annotations_in_reading_order(page: Any, report: Path, train_result: FileResult) -> None:
+    open_file_page(page, report, train_result)
+    page.focus("#L5 .a")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.dataset.a") == "1"  # the SGD call on line 6
+
+
+def test_legacy_tag_shows_the_modern_form(page: Any, report: Path, train_result: FileResult) -> None:
+    open_file_page(page, report, train_result)
+    page.hover("#L12 .tag.legacy")
+    text = page.locator("#tip").inner_text()
+    assert "data-index-zero" in text and "loss.item()" in text
+
+
+def test_the_legend_filters_roles(page: Any, report: Path, train_result: FileResult) -> None:
+    open_file_page(page, report, train_result)
+    span = page.locator("#L11 .a.r-optim")
+    coloured = span.evaluate("e => getComputedStyle(e).backgroundColor")
+    assert coloured != "rgba(0, 0, 0, 0)"
+    button = page.locator('.legend button[data-role="optim"]')
+    button.click()
+    assert button.get_attribute("aria-pressed") == "false"
+    assert span.evaluate("e => getComputedStyle(e).backgroundColor") == "rgba(0, 0, 0, 0)"
+    assert not page.locator("#L11 .tag.r-optim").is_visible()
+    assert page.locator("#L9 .tag.r-nn").is_visible()  # other roles stay
+    button.click()
+    assert span.evaluate("e => getComputedStyle(e).backgroundColor") == coloured
+
+
+def test_screenshot_for_a_person_to_look_at(page: Any, report: Path, train_result: FileResult) -> None:
+    open_file_page(page, report, train_result)
+    page.hover('#L6 .a.r-optim')
+    SCREENSHOT_DIR.mkdir(exist_ok=True)
+    shot = SCREENSHOT_DIR / "file-page.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
