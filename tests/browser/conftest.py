@@ -1,6 +1,6 @@
 """Headless Chromium (Debian's /usr/bin/chromium) driven by Playwright; never downloads a browser.
 
-Every test here is marked `browser` (CI runs them in their own step: `pytest -m browser`).
+Every test module here sets `pytestmark = pytest.mark.browser` (CI runs them in their own step: `pytest -m browser`).
 """
 
 from __future__ import annotations
@@ -23,13 +23,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(str(item.fspath)).parents:
-            item.add_marker(pytest.mark.browser)
 
 
 def _unavailable(reason: str) -> None:

@@ -11,6 +11,8 @@ from readkit.annotate.model import AnnotateResult, FileResult
 from readkit.check.model import CheckResult
 from readkit.render.html import page_name, write_report
 
+pytestmark = pytest.mark.browser
+
 SCREENSHOT_DIR = Path(__file__).parent / "screenshots"
 
 
