@@ -86,7 +86,8 @@ def file_lines(file: FileResult, *, color: bool, run: RunIndex | None = None) ->
         yield from error_lines(file.error, file.cells, color=color)
         return
     by_line: dict[int, list[Annotation | LegacyFinding]] = defaultdict(list)
-    for item in sorted([*file.annotations, *file.legacy], key=_position):
+    items: list[Annotation | LegacyFinding] = [*file.annotations, *file.legacy]
+    for item in sorted(items, key=_position):
         by_line[item.line].append(item)
     source = _source_lines(file)
     width = max(len(_where(file.cells, line)) for line in by_line)
