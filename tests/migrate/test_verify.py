@@ -1,0 +1,108 @@
+"""Verification: the comparison rules on their own, then end to end with a deliberately wrong migration."""
+
+from pathlib import Path
+
+import pytest
+
+from readkit.check.model import TargetFailure
+from readkit.migrate import migrate_paths
+from readkit.migrate.model import RunOutcome
+from readkit.migrate.verify import compare, describe
+
+from .conftest import needs_checker
+
+INDEX_ERROR = TargetFailure("exception", "IndexError: invalid index of a 0-dim tensor", "/p/main.py", 55)
+
+
+def ok(*losses):
+    return RunOutcome("ok", 0, None, tuple(losses), 1.0)
+
+
+def failed(*losses, failure=INDEX_ERROR):
+    return RunOutcome("failed", 1, failure, tuple(losses), 1.0)
+
+
+@pytest.mark.parametrize("original, migrated, verdict", [
+    (ok(1.0, 0.5), ok(1.0, 0.5), "agrees"),
+    (ok(1.0, 0.5), ok(1.0, 0.50001), "agrees"),  # within rtol 1e-4
+    (ok(1.0, 0.5), ok(1.0, 0.5006), "regression"),  # numbers moved
+    (ok(1.0, 0.5), ok(1.0), "regression"),  # fewer steps
+    (ok(1.0, 0.5), failed(1.0), "regression"),  # a running script now fails
+    (failed(1.0), ok(1.0, 0.5), "fixed"),
+    (failed(1.0), ok(1.1, 0.5), "regression"),  # fixed, but the losses it had before moved
+    (failed(1.0, 0.9), failed(1.0, 0.9, 0.8), "still-fails"),
+    (failed(1.0, 0.9), failed(1.0), "regression"),  # fails earlier than before
+    (ok(float("nan")), ok(float("nan")), "agrees"),
+])
+def test_verdicts(original, migrated, verdict):
+    assert compare("main.py", (), original, migrated).verdict == verdict
+
+
+def test_nothing_changed_means_nothing_rerun():
+    assert compare("main.py", (), failed(), None).verdict == "still-fails"
+    assert compare("main.py", (), ok(1.0), None).verdict == "agrees"
+
+
+def test_describe_names_the_exception_and_line(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    failure = TargetFailure("exception", "IndexError: invalid index", str(tmp_path / "main.py"), 55)
+    assert describe(failed(failure=failure)) == "IndexError at main.py:55"
+    assert describe(ok(1.0, 2.0)) == "ok (2 losses)"
+    timeout = RunOutcome("timeout", None, TargetFailure("timeout", "timed out after 5 s"), (), 5.0)
+    assert describe(timeout) == "timed out after 5 s"
+
+
+def test_regression_message_gives_both_numbers():
+    verification = compare("main.py", (), ok(2.0, 1.0), ok(2.0, 1.5))
+    assert verification.message.startswith("loss 2 differs: 1.0 before, 1.5 after")
+    assert verification.losses_compared == 1
+
+
+# ---- end to end: the real checker runs the script twice ---------------------------------
+
+SCRIPT = """\
+import torch
+torch.manual_seed(0)
+w = torch.randn(5, 1, requires_grad=True)
+x, y = torch.randn(32, 5), torch.randn(32, 1)
+learning_rate = 1e-6
+for step in range(5):
+    loss = ((x @ w - y) ** 2).sum()
+    loss.backward()
+    print(step, loss.data[0])
+    with torch.no_grad():
+        w -= learning_rate * 1e5 * w.grad
+        w.grad.zero_()
+"""
+
+
+@needs_checker
+def test_verify_catches_a_wrong_migration_and_refuses_to_write(tmp_path, wrong_codemod):
+    (tmp_path / "main.py").write_text(SCRIPT)
+    result = migrate_paths([tmp_path], write=True, verify_script=tmp_path / "main.py", timeout=120)
+    check = result.verification
+    assert check.original.failure.message.startswith("IndexError")
+    assert check.original.losses and check.migrated.ok
+    assert check.verdict == "regression" and "loss 2 differs" in check.message
+    assert result.write_refused and result.exit_code == 2
+    assert (tmp_path / "main.py").read_text() == SCRIPT
+
+
+@needs_checker
+@pytest.mark.slow
+def test_verify_passes_a_right_migration_and_writes(tmp_path, stub_codemod):
+    (tmp_path / "main.py").write_text(SCRIPT)
+    result = migrate_paths([tmp_path], write=True, verify_script=tmp_path / "main.py", timeout=120)
+    assert result.verification.verdict == "fixed", result.verification.message
+    assert len(result.verification.migrated.losses) == 5
+    assert "loss.item()" in (tmp_path / "main.py").read_text()
+
+
+@needs_checker
+@pytest.mark.slow
+def test_verify_catches_a_migration_that_breaks_a_running_script(tmp_path, crashing_codemod):
+    (tmp_path / "main.py").write_text(SCRIPT.replace("loss.data[0]", "float(loss)"))
+    result = migrate_paths([tmp_path], out_dir=tmp_path / "out", verify_script=tmp_path / "main.py", timeout=120)
+    assert result.verification.verdict == "regression"
+    assert "AttributeError" in result.verification.message
+    assert not (tmp_path / "out").exists()
