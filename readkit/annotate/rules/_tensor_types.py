@@ -1,0 +1,73 @@
+"""The legacy typed tensor classes and the dtype each one stands for (shared by
+tensor-type-dtype and cuda-tensor-type), plus the rewrites both rules use."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from readkit.annotate.rules._helpers import dotted, make_keyword, method_call, positional, with_args
+from readkit.annotate.rules.base import RuleContext
+
+DTYPES = {
+    "FloatTensor": "float32",
+    "DoubleTensor": "float64",
+    "HalfTensor": "float16",
+    "BFloat16Tensor": "bfloat16",
+    "ByteTensor": "uint8",
+    "CharTensor": "int8",
+    "ShortTensor": "int16",
+    "IntTensor": "int32",
+    "LongTensor": "int64",
+    "BoolTensor": "bool",
+}
+CPU_TYPES = {f"torch.{name}": dtype for name, dtype in DTYPES.items()}
+CUDA_TYPES = {f"torch.cuda.{name}": dtype for name, dtype in DTYPES.items()}
+
+
+def type_of(expr: cst.BaseExpression, ctx: RuleContext, table: dict[str, str]) -> str | None:
+    """The dtype name when `expr` names a legacy tensor type of `table` (also as the string 'torch.FloatTensor')."""
+    if isinstance(expr, cst.SimpleString):
+        value = expr.evaluated_value
+        return table.get(value) if isinstance(value, str) else None
+    if not isinstance(expr, (cst.Name, cst.Attribute)):
+        return None  # a call *of* a type is a constructor, not the type
+    symbol = ctx.symbol(expr)
+    return table.get(symbol) if symbol is not None else None
+
+
+def dtype_node(dtype: str) -> cst.Attribute | cst.Name:
+    return dotted(f"torch.{dtype}")
+
+
+def constructor_replacement(call: cst.Call, dtype: str, device: bool) -> cst.Call | None:
+    """`torch.FloatTensor([1, 2])` -> `torch.tensor([1, 2], dtype=torch.float32)`;
+    `torch.FloatTensor(2, 3)` -> `torch.empty(2, 3, dtype=torch.float32)`; None when the
+    arguments do not say which of the two was meant (a variable may be data or a size)."""
+    args = positional(call)
+    if len(args) != len(call.args) or not args:
+        return None
+    extra = [make_keyword("dtype", dtype_node(dtype))]
+    if device:
+        extra.append(make_keyword("device", cst.Name("device")))
+    if len(args) == 1 and isinstance(args[0].value, (cst.List, cst.Tuple)):
+        return with_args(cst.Call(func=dotted("torch.tensor")), [args[0], *extra])
+    if all(isinstance(a.value, cst.Integer) for a in args):
+        return with_args(cst.Call(func=dotted("torch.empty")), [*args, *extra])
+    return None
+
+
+def type_call(call: cst.Call, ctx: RuleContext, table: dict[str, str]) -> str | None:
+    """The dtype when `call` is `x.type(<legacy type of table>)`."""
+    if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "type"):
+        return None
+    args = positional(call)
+    if len(args) != 1 or len(call.args) != 1:
+        return None
+    return type_of(args[0].value, ctx, table)
+
+
+def to_call(call: cst.Call, dtype: str, device: bool) -> cst.Call:
+    """`x.type(T)` -> `x.to(torch.float32)` or `x.to(device, torch.float32)`."""
+    assert isinstance(call.func, cst.Attribute)
+    args = [cst.Arg(value=cst.Name("device"))] if device else []
+    return method_call(call.func.value, "to", [*args, cst.Arg(value=dtype_node(dtype))])

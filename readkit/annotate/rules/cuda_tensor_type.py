@@ -1,0 +1,83 @@
+"""cuda-tensor-type: `torch.cuda.FloatTensor(...)`, `x.type(torch.cuda.FloatTensor)`,
+`dtype = torch.cuda.FloatTensor` — the device was part of the type before torch 0.4."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from readkit.annotate.rules._tensor_types import CPU_TYPES, CUDA_TYPES, constructor_replacement, to_call, type_call, type_of
+from readkit.annotate.rules.base import LegacyRule, RuleContext
+
+SWITCH_NOTE = (
+    "a type that carries the device: keep `dtype = torch.float32`, make "
+    "`device = torch.device('cuda' if ... else 'cpu')` and move tensors with .to(device, dtype)"
+)
+
+
+class CudaTensorType(LegacyRule):
+    id = "cuda-tensor-type"
+    message = "CUDA tensor type (torch.cuda.FloatTensor): device and dtype are separate since torch 0.4"
+    modern = "device = torch.device('cuda' if torch.cuda.is_available() else 'cpu'); x.to(device), torch.zeros(..., device=device)"
+    why = "torch 2.13 raises TypeError 'type torch.cuda.FloatTensor not available' on a machine without CUDA."
+    reference_step = "tensors.legacy_cuda_tensor_type"
+    MARKED = (
+        "import torch\nx = torch.cuda.FloatTensor(64, 10)\n",
+        "import torch\nx = x.type(torch.cuda.LongTensor)\n",
+        "import torch\ndtype = torch.cuda.FloatTensor\n",
+        "import torch\nuse_cuda = torch.cuda.is_available()\ndtype = torch.cuda.FloatTensor if use_cuda else torch.FloatTensor\n",
+    )
+    UNMARKED = (
+        "import torch\nx = torch.zeros(64, 10, device='cuda')\n",
+        "import torch\nok = isinstance(x, torch.cuda.FloatTensor)\n",
+        "import torch\nx = x.type(torch.FloatTensor)\n",
+        "import cupy\nx = cupy.cuda.FloatTensor(3)\n",
+    )
+    FIXES = (
+        (
+            "import torch\nx = x.type(torch.cuda.FloatTensor)\n",
+            "import torch\n"
+            'device = torch.device("cuda" if torch.cuda.is_available() else "cpu")\n'
+            "x = x.to(device, torch.float32)\n",
+        ),
+        (
+            '"""Data."""\nimport numpy as np\nfrom torch import cuda\nlabels = cuda.LongTensor([0, 1])\nbuf = cuda.FloatTensor(2, 3)\n',
+            '"""Data."""\nimport torch\nimport numpy as np\nfrom torch import cuda\n'
+            'device = torch.device("cuda" if torch.cuda.is_available() else "cpu")\n'
+            "labels = torch.tensor([0, 1], dtype=torch.int64, device=device)\n"
+            "buf = torch.empty(2, 3, dtype=torch.float32, device=device)\n",
+        ),
+        (
+            "import torch\ndevice = torch.device('cuda:1')\ndef f(x):\n    return x.type(torch.cuda.DoubleTensor)\n",
+            "import torch\ndevice = torch.device('cuda:1')\ndef f(x):\n    return x.to(device, torch.float64)\n",
+        ),
+    )
+
+    def visit_Call(self, node: cst.Call, ctx: RuleContext) -> None:
+        dtype = type_call(node, ctx, CUDA_TYPES)
+        if dtype is not None:
+            ctx.report(node, replacement=to_call(node, dtype, device=True))
+            return
+        dtype = type_of(node.func, ctx, CUDA_TYPES)
+        if dtype is None:
+            return
+        replacement = constructor_replacement(node, dtype, device=True)
+        if replacement is None:
+            ctx.report(node, note=f"data or size? use torch.tensor(data, dtype=torch.{dtype}, device=device) or torch.empty(size, ...)")
+        else:
+            ctx.report(node, replacement=replacement)
+
+    def visit_Assign(self, node: cst.Assign, ctx: RuleContext) -> None:
+        value = node.value
+        if type_of(value, ctx, CUDA_TYPES) is not None or _is_type_switch(value, ctx):
+            ctx.report(value, note=SWITCH_NOTE)
+
+
+def _is_type_switch(value: cst.BaseExpression, ctx: RuleContext) -> bool:
+    """`torch.cuda.FloatTensor if use_cuda else torch.FloatTensor` (either way round)."""
+    if not isinstance(value, cst.IfExp):
+        return False
+    sides = (value.body, value.orelse)
+    tables = (CUDA_TYPES, {**CUDA_TYPES, **CPU_TYPES})
+    return any(type_of(side, ctx, CUDA_TYPES) is not None for side in sides) and all(
+        type_of(side, ctx, tables[1]) is not None for side in sides
+    )

@@ -1,0 +1,81 @@
+"""implicit-softmax-dim: `F.softmax(x)` without `dim` — torch guesses the dim from the rank."""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from readkit.annotate.rules._helpers import has_star_args, keyword, make_keyword, positional, with_args
+from readkit.annotate.rules.base import LegacyRule, RuleContext
+
+# function -> index of `dim` among its positional parameters
+FUNCTIONS = {
+    "torch.nn.functional.softmax": 1,
+    "torch.nn.functional.log_softmax": 1,
+    "torch.nn.functional.softmin": 1,
+}
+MODULES = {"torch.nn.Softmax": 0, "torch.nn.LogSoftmax": 0, "torch.nn.Softmin": 0}
+SHAPE = re.compile(r"\[([^\]]*)\]")
+
+
+def legacy_softmax_dim(rank: int) -> int:
+    """torch.nn.functional._get_softmax_dim: 0 for 0-D, 1-D and 3-D inputs, else 1."""
+    return 0 if rank in (0, 1, 3) else 1
+
+
+def observed_ranks(shapes: tuple[str, ...]) -> set[int]:
+    """Ranks of observed shapes such as 'float32[64, 10] cpu' (-> 2) or 'float32[] cpu' (-> 0)."""
+    ranks = set()
+    for shape in shapes:
+        found = SHAPE.search(shape)
+        if found is not None:
+            inside = found.group(1).strip()
+            ranks.add(len(inside.split(",")) if inside else 0)
+    return ranks
+
+
+class ImplicitSoftmaxDim(LegacyRule):
+    id = "implicit-softmax-dim"
+    message = "softmax/log_softmax/softmin without dim=: the dim torch picks depends on the input's rank"
+    modern = "F.softmax(x, dim=1)  (the class dimension, stated)"
+    why = "torch 2.13 warns 'Implicit dimension choice ... has been deprecated' and picks dim 1 for 2-D, 0 for 1-D/3-D."
+    reference_step = "nn.relu_and_softmax"
+    MARKED = (
+        "import torch.nn.functional as F\nprobs = F.softmax(logits)\n",
+        "from torch.nn import functional as Fn\ny = Fn.log_softmax(self.fc(x))\n",
+        "import torch.nn as nn\nself.out = nn.LogSoftmax()\n",
+        "from torch.nn.functional import softmin\nw = softmin(scores)\n",
+    )
+    UNMARKED = (
+        "import torch.nn.functional as F\nprobs = F.softmax(logits, dim=1)\n",
+        "import mylib\nprobs = mylib.softmax(logits)\n",
+        "import torch.nn.functional as F\nprobs = F.log_softmax(logits, -1)\n",
+        "import torch.nn as nn\nself.out = nn.Softmax(dim=1)\n",
+    )
+    FIXES = ()  # needs a run: see tests/migrate/test_codemod.py (observations decide dim)
+
+    def visit_Call(self, node: cst.Call, ctx: RuleContext) -> None:
+        symbol = ctx.symbol(node.func)
+        dim_index = FUNCTIONS.get(symbol or "", MODULES.get(symbol or ""))
+        if dim_index is None or has_star_args(node) or keyword(node, "dim") is not None:
+            return
+        if len(positional(node)) > dim_index:
+            return  # dim given by position
+        if symbol in MODULES:
+            ctx.report(node, note="the rank is known only where the module is called: add dim= by hand")
+            return
+        dim = _dim_from_run(node, ctx)
+        if dim is None:
+            ctx.report(node, note="the input's rank decides dim: run it (`readkit migrate --run`) or add dim= by hand")
+            return
+        ctx.report(node, replacement=with_args(node, [*node.args, make_keyword("dim", cst.Integer(str(dim)))]))
+
+
+def _dim_from_run(node: cst.Call, ctx: RuleContext) -> int | None:
+    """The dim torch picked, when the run saw one rank of tensors on this line."""
+    seen = ctx.observed(node)
+    if seen is None:
+        return None
+    ranks = observed_ranks(seen.shapes)
+    return legacy_softmax_dim(ranks.pop()) if len(ranks) == 1 else None

@@ -1,0 +1,85 @@
+"""tensor-type-dtype: `x.type(torch.FloatTensor)`, `dtype = torch.FloatTensor`, `torch.LongTensor([...])`
+— tensor *types* from before torch 0.4 had dtypes (`torch.float32`) and `torch.tensor`."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from readkit.annotate.rules._helpers import module_of
+from readkit.annotate.rules._tensor_types import CPU_TYPES, constructor_replacement, dtype_node, to_call, type_call, type_of
+from readkit.annotate.rules.base import LegacyRule, RuleContext
+
+
+class TensorTypeDtype(LegacyRule):
+    id = "tensor-type-dtype"
+    message = "legacy tensor type (torch.FloatTensor ...) used as a dtype or constructor"
+    modern = "x.to(torch.float32), dtype = torch.float32, torch.tensor([...], dtype=torch.int64)"
+    why = "torch 2.13 still accepts it, but types mix dtype with device and torch.FloatTensor(n) is uninitialized memory."
+    reference_step = "tensors.legacy_cuda_tensor_type"
+    MARKED = (
+        "import torch\nx = torch.randn(3).type(torch.FloatTensor)\n",
+        "import torch\ndtype = torch.FloatTensor\n",
+        "import torch\nlabels = torch.LongTensor([1, 0, 2])\n",
+        "import torch as th\ny = y.type(th.LongTensor)\n",
+    )
+    UNMARKED = (
+        "import torch\nx = torch.randn(3).to(torch.float32)\n",
+        "import torch\nok = isinstance(x, torch.FloatTensor)\n",
+        "import numpy as np\nx = arr.type(np.float32)\n",
+        "import torch\nx = x.type(torch.cuda.FloatTensor)\n",  # cuda-tensor-type's finding
+    )
+    FIXES = (
+        ("import torch\nx = torch.randn(3).type(torch.FloatTensor)\n", "import torch\nx = torch.randn(3).to(torch.float32)\n"),
+        (
+            "import torch\ndtype = torch.FloatTensor  # on CPU\nx = torch.randn(4, 2).type(dtype)\n",
+            "import torch\ndtype = torch.float32  # on CPU\nx = torch.randn(4, 2).type(dtype)\n",
+        ),
+        (
+            "import torch\nlabels = torch.LongTensor([1, 0, 2])\nbuf = torch.FloatTensor(2, 3)\n",
+            "import torch\nlabels = torch.tensor([1, 0, 2], dtype=torch.int64)\nbuf = torch.empty(2, 3, dtype=torch.float32)\n",
+        ),
+        (  # the name is called as a constructor later: not a dtype, so only noted
+            "import torch\ndtype = torch.FloatTensor\nw = dtype(3, 4)\n",
+            "import torch\ndtype = torch.FloatTensor\nw = dtype(3, 4)\n",
+        ),
+    )
+
+    def visit_Call(self, node: cst.Call, ctx: RuleContext) -> None:
+        dtype = type_call(node, ctx, CPU_TYPES)
+        if dtype is not None:
+            ctx.report(node, replacement=to_call(node, dtype, device=False))
+            return
+        dtype = type_of(node.func, ctx, CPU_TYPES)
+        if dtype is None:
+            return
+        replacement = constructor_replacement(node, dtype, device=False)
+        if replacement is None:
+            ctx.report(node, note=f"data or size? use torch.tensor(data, dtype=torch.{dtype}) or torch.empty(size, ...)")
+        else:
+            ctx.report(node, replacement=replacement)
+
+    def visit_Assign(self, node: cst.Assign, ctx: RuleContext) -> None:
+        dtype = type_of(node.value, ctx, CPU_TYPES)
+        if dtype is None or isinstance(node.value, cst.SimpleString):
+            return
+        names = [t.target.value for t in node.targets if isinstance(t.target, cst.Name)]
+        if len(names) != len(node.targets) or _called_anywhere(names, node, ctx):
+            ctx.report(node.value, note="this type is also called as a constructor: use torch.tensor/torch.empty there")
+            return
+        ctx.report(node.value, replacement=dtype_node(dtype))
+
+
+def _called_anywhere(names: list[str], node: cst.CSTNode, ctx: RuleContext) -> bool:
+    """Is one of `names` called (`dtype(3, 4)`) somewhere in the file?"""
+    module = module_of(ctx, node)
+    if module is None:
+        return True
+    found = False
+
+    class _Calls(cst.CSTVisitor):
+        def visit_Call(self, call: cst.Call) -> None:
+            nonlocal found
+            found = found or (isinstance(call.func, cst.Name) and call.func.value in names)
+
+    module.visit(_Calls())
+    return found
