@@ -1,0 +1,384 @@
+"""Annotator precision/recall against runtime ground truth, on the evaluation corpus (fixtures/eval).
+
+    python tests/benchmarks/eval_annotate.py [--details] [--only NAME ...] [--jobs N] [--json FILE] [--no-check]
+
+For each corpus entry (a script `NAME.py`, or a package `NAME/` with `__main__.py`), the independent
+oracle (tests/benchmarks/_oracle.py, in a child process) records the (file, line, role) triples where
+the line's own code directly used a torch API of that role, and which lines ran. The annotator's
+predictions (readkit.annotate.annotate_paths) are compared on the lines that ran:
+  precision = predicted (line, role) pairs on executed lines that the ground truth confirms / all of them
+  recall    = ground-truth (line, role) pairs that the annotator predicted / all of them
+Lines are compared per statement (a multi-line statement counts once, at its first line), because
+Python reports a multi-line call at the line of whichever sub-expression runs. Import statements are
+left out on both sides. When `readkit.check.check_target` exists, its numbers and every line where its
+ground truth disagrees with the oracle's are printed too: one of the two is wrong.
+
+This file is not collected by pytest (tests/benchmarks/ is for measurements); it never changes readkit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import inspect
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+CORPUS = REPO / "fixtures" / "eval"
+ORACLE = Path(__file__).resolve().with_name("_oracle.py")
+TARGET_PRECISION, TARGET_RECALL = 0.97, 0.95
+
+Triple = tuple[str, int, str]  # (path relative to the corpus, statement line, role)
+
+
+# ----------------------------------------------------------------------------
+# The corpus
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    target: str  # a script path, or a module name when `module`
+    module: bool
+    files: tuple[Path, ...]
+
+
+def discover(corpus: Path) -> list[Entry]:
+    entries = []
+    for path in sorted(corpus.iterdir()):
+        if path.suffix == ".py" and not path.name.startswith("_"):
+            entries.append(Entry(path.stem, str(path), False, (path,)))
+        elif path.is_dir() and (path / "__main__.py").exists():
+            files = tuple(sorted(p for p in path.rglob("*.py") if "__pycache__" not in p.parts))
+            entries.append(Entry(path.name, path.name, True, files))
+    return entries
+
+
+def rel(path: str | Path) -> str:
+    return os.path.relpath(os.path.abspath(path), CORPUS)
+
+
+# ----------------------------------------------------------------------------
+# Statements: the unit lines are compared in
+
+
+@dataclass
+class SourceMap:
+    lines: list[str]
+    unit: dict[int, int] = field(default_factory=dict)  # line -> first line of its statement (or header)
+    imports: set[int] = field(default_factory=set)
+
+    def unit_of(self, line: int) -> int:
+        return self.unit.get(line, line)
+
+    def code(self, line: int) -> str:
+        return self.lines[line - 1].strip() if 0 < line <= len(self.lines) else "?"
+
+
+def header_end(node: ast.AST) -> int:
+    body = getattr(node, "body", None)
+    if isinstance(body, list) and body and isinstance(body[0], ast.AST):
+        return max(getattr(node, "lineno", 0), body[0].lineno - 1)
+    return getattr(node, "end_lineno", None) or getattr(node, "lineno", 0)
+
+
+def source_map(path: Path) -> SourceMap:
+    text = path.read_text(encoding="utf-8")
+    smap = SourceMap(text.splitlines())
+    for node in ast.walk(ast.parse(text)):  # breadth first: inner statements overwrite outer ones
+        if not isinstance(node, (ast.stmt, ast.ExceptHandler)):
+            continue
+        for decorator in getattr(node, "decorator_list", []):
+            smap.unit.update({n: decorator.lineno for n in range(decorator.lineno, decorator.end_lineno + 1)})
+        last = header_end(node) if hasattr(node, "body") else node.end_lineno or node.lineno
+        smap.unit.update({n: node.lineno for n in range(node.lineno, last + 1)})
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            smap.imports.add(node.lineno)
+    return smap
+
+
+# ----------------------------------------------------------------------------
+# Ground truth (oracle) and predictions (annotator)
+
+
+@dataclass
+class Truth:
+    triples: set[Triple]
+    soft: set[Triple]
+    executed: set[tuple[str, int]]
+    symbols: dict[Triple, set[str]]
+    error: str | None
+    seconds: float
+
+
+def run_oracle(entry: Entry, timeout: float) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="readkit-eval-") as tmp:
+        out = os.path.join(tmp, "oracle.json")
+        command = [sys.executable, str(ORACLE), "--root", str(CORPUS), "--out", out]
+        command += ["-m", entry.target] if entry.module else [entry.target]
+        env = {**os.environ, "ORACLE_CWD": tmp, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, cwd=tmp)
+        if proc.returncode != 0 or not os.path.exists(out):
+            return {"events": [], "lines": {}, "error": f"oracle failed: {proc.stderr[-2000:]}", "seconds": 0.0}
+        with open(out, encoding="utf-8") as handle:
+            return dict(json.load(handle))
+
+
+def truth_of(raw: dict[str, Any], maps: dict[str, SourceMap]) -> Truth:
+    truth = Truth(set(), set(), set(), defaultdict(set), raw.get("error"), float(raw.get("seconds", 0.0)))
+    for path, lines in raw["lines"].items():
+        name = rel(path)
+        if name in maps:
+            truth.executed.update((name, maps[name].unit_of(line)) for line in lines)
+    for path, line, qualname, role, soft in raw["events"]:
+        name = rel(path)
+        if name not in maps or maps[name].unit_of(line) in maps[name].imports:
+            continue
+        triple = (name, maps[name].unit_of(line), role)
+        (truth.soft if soft else truth.triples).add(triple)
+        truth.symbols[triple].add(qualname)
+    truth.soft -= truth.triples
+    return truth
+
+
+@dataclass
+class Predictions:
+    triples: set[Triple]
+    detail: dict[Triple, list[str]]  # evidence, symbol, rule of each annotation behind a triple
+    file_errors: list[str]
+
+
+def annotate(entries: list[Entry], maps: dict[str, SourceMap]) -> Predictions:
+    from readkit.annotate import annotate_paths  # the annotator under evaluation
+
+    paths = [str(path) for entry in entries for path in entry.files]
+    result = call_flexibly(annotate_paths, paths)
+    preds = Predictions(set(), defaultdict(list), [])
+    for file in result.files:
+        name = rel(file.path)
+        if file.error is not None:
+            preds.file_errors.append(f"{name}: {file.error.kind}: {file.error.message}")
+        for ann in file.annotations if name in maps else ():
+            triple = (name, maps[name].unit_of(ann.line), ann.role)
+            if triple[1] not in maps[name].imports:
+                preds.triples.add(triple)
+                preds.detail[triple].append(f"{ann.evidence} {ann.symbol or '-'} [{ann.rule}]")
+    return preds
+
+
+def call_flexibly(function: Any, paths: list[str]) -> Any:
+    """annotate_paths(paths) with jobs=1 when it takes it (the harness runs oracles in parallel already)."""
+    parameters = inspect.signature(function).parameters
+    kwargs = {"jobs": 1} if "jobs" in parameters else {}
+    return function(paths, **kwargs)
+
+
+# ----------------------------------------------------------------------------
+# Scores
+
+
+@dataclass
+class Score:
+    tp: set[Triple] = field(default_factory=set)
+    fp: set[Triple] = field(default_factory=set)
+    fn: set[Triple] = field(default_factory=set)
+    not_reached: int = 0  # predictions on lines that did not run (neither right nor wrong)
+
+    def add(self, other: Score) -> None:
+        self.tp |= other.tp
+        self.fp |= other.fp
+        self.fn |= other.fn
+        self.not_reached += other.not_reached
+
+    def only(self, role: str) -> Score:
+        keep = lambda triples: {t for t in triples if t[2] == role}  # noqa: E731
+        return Score(keep(self.tp), keep(self.fp), keep(self.fn))
+
+    @property
+    def precision(self) -> float:
+        return len(self.tp) / max(1, len(self.tp) + len(self.fp))
+
+    @property
+    def recall(self) -> float:
+        return len(self.tp) / max(1, len(self.tp) + len(self.fn))
+
+
+def score(entry: Entry, truth: Truth, preds: Predictions) -> Score:
+    files = {rel(path) for path in entry.files}
+    mine = {t for t in preds.triples if t[0] in files}
+    ran = {t for t in mine if (t[0], t[1]) in truth.executed}
+    return Score(ran & truth.triples, ran - truth.triples, truth.triples - mine, len(mine - ran))
+
+
+# ----------------------------------------------------------------------------
+# The checker's own ground truth, side by side
+
+
+@dataclass
+class CheckerView:
+    triples: set[Triple]
+    verdicts: Counter[str]
+    missed: int
+    status: str
+
+
+def run_checker(entry: Entry, maps: dict[str, SourceMap]) -> CheckerView | str:
+    try:
+        from readkit.check import check_target
+    except ImportError as exc:
+        return f"readkit.check.check_target unavailable ({exc})"
+    parameters = inspect.signature(check_target).parameters
+    kwargs: dict[str, Any] = {}
+    if entry.module and "module" in parameters:
+        kwargs["module"] = True
+    if "cwd" in parameters:
+        kwargs["cwd"] = str(CORPUS) if entry.module else str(Path(entry.target).parent)
+    if "quiet" in parameters:
+        kwargs["quiet"] = True
+    try:
+        result = check_target(entry.target, **kwargs)
+    except Exception as exc:  # the checker's failure is reported, not fatal to the evaluation
+        return f"check_target raised {type(exc).__name__}: {exc}"
+    return checker_view(result, maps)
+
+
+def checker_view(result: Any, maps: dict[str, SourceMap]) -> CheckerView:
+    triples: set[Triple] = set()
+    for obs in result.lines:
+        name = rel(obs.path)
+        if name in maps and maps[name].unit_of(obs.line) not in maps[name].imports:
+            triples.update((name, maps[name].unit_of(obs.line), role) for role in obs.roles)
+    verdicts = Counter(v.verdict for v in result.annotations if rel(v.path) in maps)
+    missed = sum(1 for m in result.missed if rel(m.path) in maps)
+    return CheckerView(triples, verdicts, missed, result.status)
+
+
+# ----------------------------------------------------------------------------
+# Report
+
+
+def pct(value: float) -> str:
+    return f"{value:.3f}"
+
+
+def print_table(rows: list[tuple[str, Score, str]], title: str) -> None:
+    print(f"\n{title:<26} {'truth':>5} {'pred':>5} {'TP':>5} {'FP':>4} {'FN':>4} {'prec':>6} {'recall':>6}  note")
+    for name, s, note in rows:
+        truth, pred = len(s.tp) + len(s.fn), len(s.tp) + len(s.fp)
+        print(f"{name:<26} {truth:>5} {pred:>5} {len(s.tp):>5} {len(s.fp):>4} {len(s.fn):>4} "
+              f"{pct(s.precision):>6} {pct(s.recall):>6}  {note}")
+
+
+def print_details(total: Score, truth: Truth, preds: Predictions, maps: dict[str, SourceMap]) -> None:
+    print("\nFALSE POSITIVES (annotated, ran, but the line did not do that role)")
+    for t in sorted(total.fp):
+        soft = "  (soft: only a registered submodule/parameter access)" if t in truth.soft else ""
+        print(f"  FP {t[0]}:{t[1]} [{t[2]}]  {maps[t[0]].code(t[1])}  <- {'; '.join(preds.detail[t])}{soft}")
+    print("\nFALSE NEGATIVES (the line did that role when it ran; not annotated)")
+    for t in sorted(total.fn):
+        print(f"  FN {t[0]}:{t[1]} [{t[2]}]  {maps[t[0]].code(t[1])}  <- ran: {', '.join(sorted(truth.symbols[t]))}")
+
+
+def print_checker(views: dict[str, CheckerView | str], truth: Truth, maps: dict[str, SourceMap]) -> None:
+    print("\nCHECKER (readkit.check.check_target) beside the oracle")
+    for name, view in views.items():
+        if isinstance(view, str):
+            print(f"  {name}: {view}")
+            continue
+        files = {t[0] for t in view.triples} | {t[0] for t in truth.triples if t[0].startswith(name)}
+        oracle = {t for t in truth.triples if t[0] in files}
+        done = view.verdicts["confirmed"] + view.verdicts["refuted"]
+        print(f"  {name}: status {view.status}; annotations confirmed {view.verdicts['confirmed']}/{done} "
+              f"({pct(view.verdicts['confirmed'] / max(1, done))}), not reached {view.verdicts['not-reached']}, "
+              f"missed {view.missed}; ground truth: oracle {len(oracle)} pairs, checker {len(view.triples)}")
+        for t in sorted(oracle - view.triples):
+            print(f"    only oracle  {t[0]}:{t[1]} [{t[2]}]  {maps[t[0]].code(t[1])}  ({', '.join(sorted(truth.symbols[t]))})")
+        for t in sorted(view.triples - oracle):
+            print(f"    only checker {t[0]}:{t[1]} [{t[2]}]  {maps[t[0]].code(t[1])}")
+
+
+def merge_truths(truths: list[Truth]) -> Truth:
+    merged = Truth(set(), set(), set(), defaultdict(set), None, 0.0)
+    for truth in truths:
+        merged.triples |= truth.triples
+        merged.soft |= truth.soft
+        merged.executed |= truth.executed
+        for key, symbols in truth.symbols.items():
+            merged.symbols[key] |= symbols
+        merged.seconds += truth.seconds
+    return merged
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--details", action="store_true", help="list every false positive and false negative")
+    parser.add_argument("--only", nargs="*", default=None, help="corpus entries to run (default: all)")
+    parser.add_argument("--jobs", type=int, default=2, help="oracle runs in parallel")
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds per oracle run")
+    parser.add_argument("--json", dest="json_out", help="also write the numbers to this file")
+    parser.add_argument("--no-check", action="store_true", help="do not run readkit.check beside the oracle")
+    opts = parser.parse_args(argv)
+    started = time.perf_counter()
+    entries = [e for e in discover(CORPUS) if opts.only is None or e.name in opts.only]
+    maps = {rel(path): source_map(path) for entry in entries for path in entry.files}
+    with ThreadPoolExecutor(max_workers=max(1, opts.jobs)) as pool:
+        raws = list(pool.map(lambda e: run_oracle(e, opts.timeout), entries))
+    truths = [truth_of(raw, maps) for raw in raws]
+    try:
+        preds = annotate(entries, maps)
+    except Exception as exc:  # no annotator yet: still show what the ground truth holds
+        print(f"annotator unavailable: {type(exc).__name__}: {exc}")
+        preds = Predictions(set(), defaultdict(list), [])
+    scores = [score(entry, truth, preds) for entry, truth in zip(entries, truths)]
+    report(entries, truths, scores, preds, maps, opts, started)
+    return 0
+
+
+def report(entries: list[Entry], truths: list[Truth], scores: list[Score], preds: Predictions,
+           maps: dict[str, SourceMap], opts: argparse.Namespace, started: float) -> None:
+    total = Score()
+    for s in scores:
+        total.add(s)
+    rows = [(e.name, s, f"{t.seconds:.1f}s" + (f"  TARGET FAILED: {t.error}" if t.error else ""))
+            for e, s, t in zip(entries, scores, truths)]
+    print_table(rows, "entry")
+    roles = sorted({t[2] for t in total.tp | total.fp | total.fn})
+    print_table([(role, total.only(role), "") for role in roles], "role")
+    print_table([("OVERALL", total, f"targets: precision >= {TARGET_PRECISION}, recall >= {TARGET_RECALL}")], "")
+    print(f"predictions on lines that did not run: {total.not_reached}; annotator file errors: {len(preds.file_errors)}")
+    for error in preds.file_errors:
+        print(f"  {error}")
+    merged = merge_truths(truths)
+    if opts.details:
+        print_details(total, merged, preds, maps)
+    if not opts.no_check:
+        print_checker({e.name: run_checker(e, maps) for e in entries}, merged, maps)
+    print(f"\n{len(entries)} entries, {len(merged.triples)} ground-truth pairs, wall {time.perf_counter() - started:.1f}s")
+    if opts.json_out:
+        write_json(opts.json_out, entries, scores, total, roles)
+
+
+def write_json(path: str, entries: list[Entry], scores: list[Score], total: Score, roles: list[str]) -> None:
+    numbers = lambda s: {"tp": len(s.tp), "fp": len(s.fp), "fn": len(s.fn), "precision": s.precision, "recall": s.recall}  # noqa: E731
+    data = {
+        "overall": numbers(total),
+        "roles": {role: numbers(total.only(role)) for role in roles},
+        "entries": {e.name: numbers(s) for e, s in zip(entries, scores)},
+        "false_positives": [list(t) for t in sorted(total.fp)],
+        "false_negatives": [list(t) for t in sorted(total.fn)],
+    }
+    Path(path).write_text(json.dumps(data, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
