@@ -60,6 +60,17 @@ class FileResult:
     def role_counts(self) -> Counter[str]:
         return Counter(a.role for a in self.annotations)
 
+    # Views for notebooks and terminals: readkit.render formats, this only delegates.
+    def _repr_html_(self) -> str:
+        from readkit.render.html import fragment_html
+
+        return fragment_html(self)
+
+    def __str__(self) -> str:
+        from readkit.render.annotate import to_text
+
+        return to_text(self)
+
 
 @dataclass(frozen=True)
 class AnnotateResult:
@@ -77,3 +88,13 @@ class AnnotateResult:
 
     def idiom_counts(self) -> Counter[str]:
         return Counter(finding.idiom for f in self.files for finding in f.legacy)
+
+    def _repr_html_(self) -> str:
+        from readkit.render.html.fragment import result_fragment_html
+
+        return result_fragment_html(self)
+
+    def __str__(self) -> str:
+        from readkit.render.annotate import to_text
+
+        return to_text(self)

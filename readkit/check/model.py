@@ -72,3 +72,14 @@ class CheckResult:
     losses: tuple[float, ...] = ()  # scalar losses seen at backward(), in order (the migrator compares these)
     output: str = ""  # captured stdout+stderr tail (with --quiet)
     extra: dict[str, object] = field(default_factory=dict)
+
+    # Views for notebooks and terminals: readkit.render formats, this only delegates.
+    def _repr_html_(self) -> str:
+        from readkit.render.html.check_fragment import check_fragment_html
+
+        return check_fragment_html(self)
+
+    def __str__(self) -> str:
+        from readkit.render.check import to_text
+
+        return to_text(self, color=False)

@@ -35,7 +35,7 @@ _CSS = """
 """
 
 
-def _style() -> str:
+def fragment_style() -> str:
     from pygments.formatters import HtmlFormatter
 
     pygments_css = HtmlFormatter().get_style_defs(".rk-frag .rk-code")
@@ -53,10 +53,20 @@ def fragment_html(result: FileResult, source: str | None = None) -> str:
     more = len(doc.lines) - MAX_LINES
     if more > 0:
         rows.append(f'<div class="l"><span class="n"></span>… {more} more lines (readkit annotate --html)</div>')
-    problem = f"<p>{escape(doc.problem)}</p>" if doc.problem else ""
-    return (f'<div class="rk-frag">{_style()}<div><strong>{escape(result.path)}</strong>: '
+    problem = _without_source(result) if doc.problem else ""
+    return (f'<div class="rk-frag">{fragment_style()}<div><strong>{escape(result.path)}</strong>: '
             f'{escape(_summary(result))}</div>{problem}<div class="rk-code">{"".join(rows)}</div>'
             f"{_legacy_list(result)}</div>")
+
+
+def _without_source(result: FileResult) -> str:
+    """The annotations as a list, when the source is not on disk (annotate_source of a string)."""
+    items = "".join(
+        f'<li>{describe_location(result.cells, a.line)}: <span class="a r-{a.role}" title="'
+        f'{escape(annotation_title(a), quote=True)}">[{a.role}]</span> {escape(a.message)}'
+        + (f" <code>{escape(a.symbol)}</code>" if a.symbol else "") + "</li>"
+        for a in result.annotations)
+    return f"<ul>{items}</ul>"
 
 
 def annotation_title(a: Annotation) -> str:
@@ -100,6 +110,11 @@ def _legacy_list(result: FileResult) -> str:
     return f"<ul>{items}</ul>"
 
 
+def result_fragment_html(result: AnnotateResult) -> str:
+    """One file: its source view; several: the table."""
+    return fragment_html(result.files[0]) if len(result.files) == 1 else summary_fragment_html(result)
+
+
 def summary_fragment_html(result: AnnotateResult) -> str:
     """Many files: a table of role counts per file (open one file's result to see its source)."""
     head = "".join(f"<th>{name}</th>" for name in CORE_ROLE_NAMES)
@@ -112,5 +127,5 @@ def summary_fragment_html(result: AnnotateResult) -> str:
     more = len(result.files) - MAX_FILES
     tail = f"<p>… {more} more files (readkit annotate --html)</p>" if more > 0 else ""
     total = counts_text(result.role_counts())
-    return (f'<div class="rk-frag">{_style()}<div><strong>{len(result.files)} files</strong>: {escape(total)}</div>'
+    return (f'<div class="rk-frag">{fragment_style()}<div><strong>{len(result.files)} files</strong>: {escape(total)}</div>'
             f"<table><tr><th>file</th>{head}<th>other</th><th>legacy</th></tr>{''.join(rows)}</table>{tail}</div>")
