@@ -80,6 +80,8 @@ class CheckResult:
         return check_fragment_html(self)
 
     def __str__(self) -> str:
-        from readkit.render.check import to_text
-
+        try:
+            from readkit.render.check import to_text
+        except ImportError:  # the text renderer is optional here; never let str() fail
+            return repr(self)
         return to_text(self, color=False)
