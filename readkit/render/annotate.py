@@ -182,4 +182,8 @@ def summary_lines(result: AnnotateResult, *, color: bool, run: RunIndex | None =
     if run is not None:
         check = run.check
         yield f"  run       {check.target}: {check.status} (exit {check.exit_code}, {check.seconds:.1f} s)\n"
+        if check.failure is not None:
+            where = f" at {check.failure.path}:{check.failure.line}" if check.failure.path else ""
+            yield "            " + paint(f"{check.failure.kind}: {check.failure.message}{where}", ERROR_COLOR,
+                                          color=color) + "\n"
         yield f"  verdicts  {_counts(summary['verdicts']) or 'none'}\n"

@@ -74,9 +74,11 @@ def observed_json(o: LineObservation) -> JsonObject:
 
 
 def run_json(run: RunIndex) -> JsonObject:
-    check = run.check
+    check, failure = run.check, run.check.failure
     return {"target": check.target, "status": check.status, "exit_code": check.exit_code,
-            "seconds": check.seconds}
+            "seconds": check.seconds,
+            "failure": None if failure is None else {"kind": failure.kind, "message": failure.message,
+                                                     "path": failure.path, "line": failure.line}}
 
 
 def _with_cell(item: JsonObject, file: FileResult, line: int) -> JsonObject:

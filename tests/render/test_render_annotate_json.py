@@ -69,7 +69,8 @@ def test_notebook_items_carry_their_cell():
 
 def test_run_adds_verdicts_observed_lines_and_the_run(train_file, check_of):
     doc = json.loads(to_json(AnnotateResult((train_file,)), RunIndex.from_check(check_of)))
-    assert doc["run"] == {"target": check_of.target, "status": "ok", "exit_code": 0, "seconds": 0.25}
+    assert doc["run"] == {"target": check_of.target, "status": "ok", "exit_code": 0, "seconds": 0.25,
+                          "failure": None}
     file = doc["files"][0]
     assert [a["verdict"] for a in file["annotations"]] == ["confirmed", "not-reached", "confirmed"]
     assert file["observed"] == [{"line": 2, "roles": ["optim", "tensor"], "calls": 2, "shapes": ["float32[1] cpu"]},

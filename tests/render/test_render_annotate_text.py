@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 from readkit.annotate.model import AnnotateResult, FileError, FileResult
+from readkit.check.model import TargetFailure
 from readkit.render.annotate import emit, to_text
 from readkit.render.run_index import RunIndex
 
@@ -91,3 +93,11 @@ def test_emit_writes_the_chosen_format(result):
         stream = io.StringIO()
         emit(result, fmt=fmt, color=False, stream=stream)
         assert stream.getvalue().startswith(start)
+
+
+def test_a_failed_run_says_why_and_where(train_file, check_of):
+    failed = replace(check_of, status="failed", exit_code=1,
+                     failure=TargetFailure("exception", "IndexError: invalid index of a 0-dim tensor",
+                                           train_file.path, 4))
+    text = to_text(AnnotateResult((train_file,)), run=RunIndex.from_check(failed))
+    assert f"            exception: IndexError: invalid index of a 0-dim tensor at {train_file.path}:4\n" in text
