@@ -206,9 +206,12 @@ def write_annotated_copies(
 ) -> list[Path]:
     """Write an annotated copy of every file of `result` under `out_dir`, keeping the
     layout relative to `roots` (the paths given on the command line). Returns the copies."""
+    out = os.path.abspath(out_dir)
     targets = copy_destinations([f.path for f in result.files], out_dir, roots)
     written = []
     for file, dest in zip(result.files, targets):
+        if _is_inside(os.path.abspath(file.path), out):
+            continue  # a copy from an earlier `annotate . --out DIR`: copying it again would nest DIR/DIR/...
         dest.parent.mkdir(parents=True, exist_ok=True)
         _write_one(file, Path(file.path), dest, run)
         written.append(dest)
@@ -225,6 +228,10 @@ def copy_destinations(paths: Sequence[str], out_dir: Path, roots: Iterable[Path]
     if clashes:
         raise OutOverwritesSourceError(f"--out {out_dir} would overwrite the analyzed file {clashes[0]}")
     return targets
+
+
+def _is_inside(path: str, directory: str) -> bool:
+    return os.path.commonpath([path, directory]) == directory
 
 
 def _common_base(files: Sequence[str], roots: Sequence[Path]) -> str:

@@ -162,3 +162,14 @@ def test_refuses_to_write_over_the_analyzed_files(tmp_path):
     with pytest.raises(OutOverwritesSourceError, match="would overwrite"):
         write_annotated_copies(result, tmp_path, roots=[tmp_path])
     assert source.read_text() == "x = 1\n"
+
+
+def test_copies_from_an_earlier_run_inside_the_out_dir_are_not_copied_again(tmp_path):
+    (tmp_path / "a.py").write_text("x = 1\n")
+    (tmp_path / "annotated").mkdir()
+    (tmp_path / "annotated" / "a.py").write_text("x = 1  # [tensor] m\n")
+    files = tuple(FileResult(str(p), (ann(1, "tensor", "resolved", None, "m"),))
+                  for p in (tmp_path / "a.py", tmp_path / "annotated" / "a.py"))
+    written = write_annotated_copies(AnnotateResult(files), tmp_path / "annotated", roots=[tmp_path])
+    assert written == [tmp_path / "annotated" / "a.py"]
+    assert not (tmp_path / "annotated" / "annotated").exists()
