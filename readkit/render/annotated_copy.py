@@ -224,7 +224,7 @@ def copy_destinations(paths: Sequence[str], out_dir: Path, roots: Iterable[Path]
     base = _common_base(absolute, [Path(r) for r in roots])
     out = Path(os.path.abspath(out_dir))
     targets = [out / _relative(p, base) for p in absolute]
-    clashes = sorted({str(t) for t in targets} & set(absolute))
+    clashes = [source for source, target in zip(absolute, targets) if str(target) == source]
     if clashes:
         raise OutOverwritesSourceError(f"--out {out_dir} would overwrite the analyzed file {clashes[0]}")
     return targets
