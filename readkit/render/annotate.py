@@ -60,10 +60,12 @@ def emit(result: AnnotateResult, *, fmt: str, color: bool, stream: TextIO, run: 
     stream.flush()
 
 
-def to_text(result: AnnotateResult | FileResult, *, color: bool = False, run: RunIndex | None = None) -> str:
-    """The terminal view as one string (notebook reprs, tests)."""
+def to_text(result: AnnotateResult | FileResult, *, color: bool = False, run: RunIndex | None = None,
+            source: str | None = None) -> str:
+    """The terminal view as one string (notebook reprs, tests). `source`: a FileResult's code when
+    it is not a file on disk (`annotate_source(code)` gives path "<string>")."""
     if isinstance(result, FileResult):
-        return "".join(file_lines(result, color=color, run=run))
+        return "".join(file_lines(result, color=color, run=run, source=source))
     return "".join(iter_text(result, color=color, run=run))
 
 
@@ -77,7 +79,8 @@ def iter_text(result: AnnotateResult, *, color: bool, run: RunIndex | None = Non
 # One file
 
 
-def file_lines(file: FileResult, *, color: bool, run: RunIndex | None = None) -> Iterator[str]:
+def file_lines(file: FileResult, *, color: bool, run: RunIndex | None = None,
+               source: str | None = None) -> Iterator[str]:
     """The view of one file, line by line (nothing for a file with nothing to show)."""
     if not (file.annotations or file.legacy or file.error):
         return
@@ -89,10 +92,10 @@ def file_lines(file: FileResult, *, color: bool, run: RunIndex | None = None) ->
     items: list[Annotation | LegacyFinding] = [*file.annotations, *file.legacy]
     for item in sorted(items, key=_position):
         by_line[item.line].append(item)
-    source = _source_lines(file)
+    lines = LINE_END.split(source) if source is not None else _source_lines(file)
     width = max(len(_where(file.cells, line)) for line in by_line)
     for line, items in by_line.items():
-        yield _source_row(_where(file.cells, line).rjust(width), source, line, color)
+        yield _source_row(_where(file.cells, line).rjust(width), lines, line, color)
         for item in items:
             yield " " * (width + 6) + _item_text(item, file.path, run, color) + "\n"
         observed = run.observed(file.path, line) if run is not None else None

@@ -101,3 +101,9 @@ def test_a_failed_run_says_why_and_where(train_file, check_of):
                                            train_file.path, 4))
     text = to_text(AnnotateResult((train_file,)), run=RunIndex.from_check(failed))
     assert f"            exception: IndexError: invalid index of a 0-dim tensor at {train_file.path}:4\n" in text
+
+
+def test_source_given_as_text_for_results_not_on_disk():
+    file = FileResult("<string>", annotations=(ann(1, "tensor", "resolved", "torch.ones", "ones"),))
+    assert to_text(file, source="x = torch.ones(2)\n").splitlines()[1] == "    1  x = torch.ones(2)"
+    assert to_text(file).splitlines()[1] == "    1"
