@@ -86,7 +86,8 @@ def check_target_available() -> bool:
     return hasattr(check, "check_target")
 
 
-needs_codemod = pytest.mark.skipif(not has_module("readkit.migrate.codemod"),
-                                   reason="readkit/migrate/codemod.py (the legacy-rules engineer's) is not there yet")
+needs_codemod = pytest.mark.skipif(
+    not (has_module("readkit.migrate.codemod") and has_module("readkit.annotate.engine")),
+    reason="the codemod (readkit/migrate/codemod.py) or the engine it drives is not there yet")
 needs_checker = pytest.mark.skipif(not check_target_available(),
                                    reason="readkit.check.check_target (the checker engineer's) is not there yet")
