@@ -208,3 +208,19 @@ def rewrite(node: cst.CSTNode, leave: Callable[[cst.CSTNode, cst.CSTNode], cst.C
             return leave(original_node, kept)
 
     return node.visit(_Rewrite())  # type: ignore[return-value]
+
+
+def spell(func: cst.BaseExpression, new: str, ctx: RuleContext) -> cst.BaseExpression:
+    """`new` (a qualified torch name) spelled through the way `func` reached torch:
+    `th.matrix_rank` -> `th.linalg.matrix_rank`, `F.upsample` -> `F.interpolate`;
+    in full (`torch.sigmoid`) when no part of `func` leads there."""
+    base = func.value if isinstance(func, cst.Attribute) else None
+    while base is not None:
+        prefix = ctx.symbol(base)
+        if prefix is not None and new.startswith(prefix + "."):
+            node: cst.BaseExpression = base
+            for part in new[len(prefix) + 1 :].split("."):
+                node = cst.Attribute(value=node, attr=cst.Name(part))
+            return node
+        base = base.value if isinstance(base, cst.Attribute) else None
+    return dotted(new)

@@ -32,15 +32,19 @@ class TensorTypeDtype(LegacyRule):
         ("import torch\nx = torch.randn(3).type(torch.FloatTensor)\n", "import torch\nx = torch.randn(3).to(torch.float32)\n"),
         (
             "import torch\ndtype = torch.FloatTensor  # on CPU\nx = torch.randn(4, 2).type(dtype)\n",
-            "import torch\ndtype = torch.float32  # on CPU\nx = torch.randn(4, 2).type(dtype)\n",
+            "import torch\ndtype = torch.float32  # on CPU\nx = torch.randn(4, 2).to(torch.float32)\n",
         ),
         (
             "import torch\nlabels = torch.LongTensor([1, 0, 2])\nbuf = torch.FloatTensor(2, 3)\n",
             "import torch\nlabels = torch.tensor([1, 0, 2], dtype=torch.int64)\nbuf = torch.empty(2, 3, dtype=torch.float32)\n",
         ),
-        (  # the name is called as a constructor later: not a dtype, so only noted
+        (  # the alias is also a constructor: both uses become modern
             "import torch\ndtype = torch.FloatTensor\nw = dtype(3, 4)\n",
-            "import torch\ndtype = torch.FloatTensor\nw = dtype(3, 4)\n",
+            "import torch\ndtype = torch.float32\nw = torch.empty(3, 4, dtype=torch.float32)\n",
+        ),
+        (  # a constructor call that cannot be rewritten keeps the name a type (and is noted)
+            "import torch\ndtype = torch.FloatTensor\nw = dtype(shape)\n",
+            "import torch\ndtype = torch.FloatTensor\nw = dtype(shape)\n",
         ),
     )
 
@@ -63,14 +67,15 @@ class TensorTypeDtype(LegacyRule):
         if dtype is None or isinstance(node.value, cst.SimpleString):
             return
         names = [t.target.value for t in node.targets if isinstance(t.target, cst.Name)]
-        if len(names) != len(node.targets) or _called_anywhere(names, node, ctx):
+        if len(names) != len(node.targets) or _called_unfixably(names, node, ctx, dtype):
             ctx.report(node.value, note="this type is also called as a constructor: use torch.tensor/torch.empty there")
             return
         ctx.report(node.value, replacement=dtype_node(dtype))
 
 
-def _called_anywhere(names: list[str], node: cst.CSTNode, ctx: RuleContext) -> bool:
-    """Is one of `names` called (`dtype(3, 4)`) somewhere in the file?"""
+def _called_unfixably(names: list[str], node: cst.CSTNode, ctx: RuleContext, dtype: str) -> bool:
+    """Is one of `names` called as a constructor (`dtype(n)`) somewhere in the file in a
+    way this rule does not rewrite too? Then the name must stay a type."""
     module = module_of(ctx, node)
     if module is None:
         return True
@@ -79,7 +84,9 @@ def _called_anywhere(names: list[str], node: cst.CSTNode, ctx: RuleContext) -> b
     class _Calls(cst.CSTVisitor):
         def visit_Call(self, call: cst.Call) -> None:
             nonlocal found
-            found = found or (isinstance(call.func, cst.Name) and call.func.value in names)
+            if isinstance(call.func, cst.Name) and call.func.value in names:
+                fixed = type_of(call.func, ctx, CPU_TYPES) and constructor_replacement(call, dtype, device=False)
+                found = found or not fixed
 
     module.visit(_Calls())
     return found

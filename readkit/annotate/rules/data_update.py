@@ -1,0 +1,107 @@
+"""data-update: `w.data -= lr * w.grad.data` — a hand-written SGD step through `.data`."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from readkit.annotate.rules._helpers import inside_no_grad, no_grad_with, rewrite
+from readkit.annotate.rules.base import LegacyRule, RuleContext
+
+IN_PLACE = frozenset({"add_", "sub_", "mul_", "div_", "copy_", "addcdiv_", "addcmul_"})
+
+
+class DataUpdate(LegacyRule):
+    id = "data-update"
+    message = "parameter updated through .data: autograd cannot see (or check) the update"
+    modern = "with torch.no_grad():\n    w -= lr * w.grad"
+    why = "torch 2.13 runs it, but .data bypasses autograd's version checks, so a wrong gradient goes unnoticed."
+    reference_step = "autograd.no_grad_and_inference_mode"
+    MARKED = (
+        "w1.data -= learning_rate * w1.grad.data\n",
+        "for p in model.parameters():\n    p.data.add_(-lr, p.grad.data)\n",
+        "import torch\nfor f in net.parameters():\n    f.data.sub_(f.grad.data * learning_rate)\n",
+    )
+    UNMARKED = (
+        "import torch\nwith torch.no_grad():\n    w1 -= learning_rate * w1.grad\n",
+        "m.weight.data.normal_(0.0, 0.02)\n",
+        "x.data = x.data.cuda()\n",
+    )
+    FIXES = (
+        (
+            "import torch\nw1.data -= learning_rate * w1.grad.data  # SGD\nw2.data -= learning_rate * w2.grad.data\n",
+            "import torch\nwith torch.no_grad():\n    w1 -= learning_rate * w1.grad  # SGD\n    w2 -= learning_rate * w2.grad\n",
+        ),
+        (
+            "for p in model.parameters():\n    p.data.add_(-lr, p.grad.data)\n",
+            "import torch\nfor p in model.parameters():\n    with torch.no_grad():\n        p.add_(p.grad, alpha=-lr)\n",
+        ),
+        (
+            "import torch\nwith torch.no_grad():\n    w.data.sub_(lr * w.grad.data)\n",
+            "import torch\nwith torch.no_grad():\n    w.sub_(lr * w.grad)\n",
+        ),
+    )
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine, ctx: RuleContext) -> None:
+        if len(node.body) != 1 or not _is_gradient_step(node.body[0]):
+            return
+        stripped = _without_data(node)
+        ctx.report(node, replacement=stripped if inside_no_grad(ctx, node) else no_grad_with([stripped]))
+
+
+def _is_gradient_step(small: cst.BaseSmallStatement) -> bool:
+    """`X.data op= ...grad...` or `X.data.add_(...grad...)`: an update of X from a gradient."""
+    if isinstance(small, cst.AugAssign) and _is_data(small.target):
+        return _mentions_grad(small.value)
+    if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+        func = small.value.func
+        if isinstance(func, cst.Attribute) and func.attr.value in IN_PLACE and _is_data(func.value):
+            return any(_mentions_grad(a.value) for a in small.value.args)
+    return False
+
+
+def _is_data(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Attribute) and expr.attr.value == "data"
+
+
+def _mentions_grad(expr: cst.CSTNode) -> bool:
+    found = False
+
+    class _Grad(cst.CSTVisitor):
+        def visit_Attribute(self, node: cst.Attribute) -> None:
+            nonlocal found
+            found = found or node.attr.value == "grad"
+
+    expr.visit(_Grad())
+    return found
+
+
+def _without_data(statement: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
+    """Drop `.data` (safe under no_grad) and move add_(scalar, tensor)'s scalar to alpha=."""
+
+    def leave(original: cst.CSTNode, updated: cst.CSTNode) -> cst.CSTNode:
+        if isinstance(updated, cst.Attribute) and updated.attr.value == "data":
+            return updated.value.with_changes(lpar=updated.lpar, rpar=updated.rpar) if not updated.value.lpar else updated.value
+        if isinstance(updated, cst.Call):
+            return _alpha_first_overload(updated)
+        return updated
+
+    return rewrite(statement, leave)  # type: ignore[return-value]
+
+
+def _alpha_first_overload(call: cst.Call) -> cst.Call:
+    """`p.add_(-lr, g)` (deprecated overload) -> `p.add_(g, alpha=-lr)`."""
+    func = call.func
+    if not (isinstance(func, cst.Attribute) and func.attr.value in ("add_", "sub_") and len(call.args) == 2):
+        return call
+    scalar, tensor = call.args
+    if scalar.keyword is not None or tensor.keyword is not None or not _looks_scalar(scalar.value):
+        return call
+    alpha = cst.Arg(value=scalar.value, keyword=cst.Name("alpha"), equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
+    return call.with_changes(args=[tensor.with_changes(comma=scalar.comma), alpha])
+
+
+def _looks_scalar(expr: cst.BaseExpression) -> bool:
+    """A number, a name like `lr`, or `-` of one: not an expression that mentions a gradient."""
+    if isinstance(expr, cst.UnaryOperation):
+        expr = expr.expression
+    return isinstance(expr, (cst.Integer, cst.Float, cst.Name)) or (isinstance(expr, cst.BinaryOperation) and not _mentions_grad(expr))

@@ -1,0 +1,99 @@
+"""renamed-function: functions renamed since 0.3 whose old names still run, with a warning."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from readkit.annotate.rules._helpers import has_star_args, keyword, make_keyword, positional, spell, string, with_args
+from readkit.annotate.rules._tensor_types import CPU_TYPES, dtype_node, type_of
+from readkit.annotate.rules.base import LegacyRule, RuleContext
+
+_INIT = "normal uniform constant xavier_uniform xavier_normal kaiming_uniform kaiming_normal orthogonal sparse eye dirac"
+# old -> new, same arguments
+SAME_ARGUMENTS = {
+    **{f"torch.nn.init.{name}": f"torch.nn.init.{name}_" for name in _INIT.split()},
+    "torch.nn.utils.clip_grad_norm": "torch.nn.utils.clip_grad_norm_",
+    "torch.nn.functional.upsample": "torch.nn.functional.interpolate",
+    "torch.nn.functional.sigmoid": "torch.sigmoid",
+    "torch.nn.functional.tanh": "torch.tanh",
+}
+# old -> (new, keywords the old one implied)
+WITH_MODE = {
+    "torch.nn.functional.upsample_nearest": ("torch.nn.functional.interpolate", (("mode", "nearest"),)),
+    "torch.nn.functional.upsample_bilinear": ("torch.nn.functional.interpolate", (("mode", "bilinear"), ("align_corners", True))),
+}
+# old -> new, fixed only with the single-tensor call form (other arguments changed meaning)
+SINGLE_ARGUMENT = {"torch.cholesky": "torch.linalg.cholesky", "torch.qr": "torch.linalg.qr"}
+NOTES = {
+    "torch.range": "torch.arange excludes the end and returns int64 for ints: arange(start, end + step, dtype=...)",
+    "torch.set_default_tensor_type": "use torch.set_default_dtype(...) and torch.set_default_device(...)",
+    "torch.chain_matmul": "use torch.linalg.multi_dot([a, b, c]) (a list)",
+    "torch.lu": "use torch.linalg.lu_factor(A)",
+    "torch.triangular_solve": "use torch.linalg.solve_triangular(A, B, upper=...) (arguments reversed)",
+    **{old: f"use {new}(A) (see its documentation for the changed options)" for old, new in SINGLE_ARGUMENT.items()},
+}
+RENAMED = {**SAME_ARGUMENTS, **{old: new for old, (new, _) in WITH_MODE.items()}, **NOTES}
+
+
+class RenamedFunction(LegacyRule):
+    id = "renamed-function"
+    message = "renamed function: the old name still runs but warns, and may go away"
+    modern = "F.interpolate, nn.init.xavier_uniform_, clip_grad_norm_, torch.sigmoid, torch.arange, torch.set_default_dtype"
+    why = "torch 2.13 emits a deprecation warning for each call of the old name."
+    reference_step = "nn.relu_and_softmax"
+    MARKED = (
+        "import torch.nn as nn\nnn.init.xavier_uniform(self.fc.weight)\n",
+        "import torch.nn.functional as F\ny = F.upsample(x, scale_factor=2)\nz = F.sigmoid(y)\n",
+        "from torch.nn.utils import clip_grad_norm\nclip_grad_norm(model.parameters(), 5.0)\n",
+        "import torch\nidx = torch.range(1, 10)\n",
+        "import torch\ntorch.set_default_tensor_type('torch.DoubleTensor')\n",
+    )
+    UNMARKED = (
+        "import torch.nn as nn\nnn.init.xavier_uniform_(self.fc.weight)\n",
+        "import torch\nidx = torch.arange(1, 11)\ny = torch.sigmoid(x)\n",
+        "import numpy as np\nr = np.range(3)\n",
+        "import torch.nn.functional as F\ny = F.interpolate(x, scale_factor=2)\n",
+    )
+    FIXES = (
+        (
+            "import torch.nn as nn\nnn.init.xavier_uniform(self.fc.weight, gain=nn.init.calculate_gain('relu'))\n",
+            "import torch.nn as nn\nnn.init.xavier_uniform_(self.fc.weight, gain=nn.init.calculate_gain('relu'))\n",
+        ),
+        (
+            "import torch.nn.functional as F\ny = F.upsample_bilinear(x, scale_factor=2)\nz = F.sigmoid(y)\n",
+            "import torch\nimport torch.nn.functional as F\n"
+            "y = F.interpolate(x, scale_factor=2, mode='bilinear', align_corners=True)\nz = torch.sigmoid(y)\n",
+        ),
+        (
+            "from torch.nn.utils import clip_grad_norm\nclip_grad_norm(model.parameters(), 5.0)\n",
+            "import torch\nfrom torch.nn.utils import clip_grad_norm\ntorch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)\n",
+        ),
+        ("import torch\ntorch.set_default_tensor_type(torch.DoubleTensor)\n", "import torch\ntorch.set_default_dtype(torch.float64)\n"),
+        ("import torch\nL = torch.cholesky(A)\n", "import torch\nL = torch.linalg.cholesky(A)\n"),
+    )
+
+    def visit_Call(self, node: cst.Call, ctx: RuleContext) -> None:
+        old = ctx.symbol(node.func)
+        if old is None or old not in RENAMED or has_star_args(node):
+            return
+        replacement = _replacement(node, old, ctx)
+        if replacement is None:
+            ctx.report(node, note=NOTES.get(old, f"use {RENAMED[old]}"))
+        else:
+            ctx.report(node, replacement=replacement)
+
+
+def _replacement(call: cst.Call, old: str, ctx: RuleContext) -> cst.Call | None:
+    if old in SAME_ARGUMENTS:
+        return call.with_changes(func=spell(call.func, SAME_ARGUMENTS[old], ctx))
+    if old in WITH_MODE:
+        new, implied = WITH_MODE[old]
+        extra = [make_keyword(k, string(v) if isinstance(v, str) else cst.Name(str(v))) for k, v in implied]
+        return with_args(call.with_changes(func=spell(call.func, new, ctx)), [*call.args, *extra])
+    if old in SINGLE_ARGUMENT and len(call.args) == 1 and positional(call):
+        return call.with_changes(func=spell(call.func, SINGLE_ARGUMENT[old], ctx))
+    if old == "torch.set_default_tensor_type" and len(call.args) == 1 and keyword(call, "t") is None:
+        dtype = type_of(call.args[0].value, ctx, CPU_TYPES)
+        return None if dtype is None else call.with_changes(func=spell(call.func, "torch.set_default_dtype", ctx), args=[cst.Arg(dtype_node(dtype))])
+    return None
+

@@ -1,0 +1,52 @@
+"""torchscript: `torch.jit.trace/script/save/load` — deprecated since torch 2.11."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from readkit.annotate.rules.base import LegacyRule, RuleContext
+
+ALTERNATIVES = {
+    "torch.jit.trace": "torch.export.export(model, (x,)) — or torch.compile(model) to speed up eager code",
+    "torch.jit.script": "torch.export.export with torch.cond for data-dependent branches, or torch.compile",
+    "torch.jit.save": "torch.export.save(exported, path)",
+    "torch.jit.load": "torch.export.load(path).module()",
+    "torch.jit.trace_module": "torch.export.export",
+    "torch.jit.ScriptModule": "an nn.Module, exported with torch.export.export",
+    "torch.jit.script_method": "a plain method; export the module with torch.export.export",
+}
+
+
+class Torchscript(LegacyRule):
+    id = "torchscript"
+    message = "TorchScript (torch.jit) is deprecated; tracing also freezes branches and loops silently"
+    modern = "torch.export.export(model, (x,)) for a portable graph, torch.compile(model) for speed"
+    why = "torch 2.13 emits DeprecationWarning for torch.jit; a traced `if` keeps the branch taken while tracing."
+    reference_step = "jit.trace_freezes_branch"
+    MARKED = (
+        "import torch\ntraced = torch.jit.trace(model, x)\n",
+        "import torch\n@torch.jit.script\ndef f(x):\n    return x * 2\n",
+        "from torch import jit\njit.save(traced, 'm.pt')\nm = jit.load('m.pt')\n",
+        "import torch\nclass M(torch.jit.ScriptModule):\n    pass\n",
+    )
+    UNMARKED = (
+        "import torch\nep = torch.export.export(model, (x,))\n",
+        "import torch\nfast = torch.compile(model)\n",
+        "import numba\n@numba.jit\ndef f(x):\n    return x\n",
+    )
+    FIXES = ()  # not mechanical: export and compile differ from tracing in what they accept
+
+    def visit_Attribute(self, node: cst.Attribute, ctx: RuleContext) -> None:
+        self._check(node, ctx)
+
+    def visit_Name(self, node: cst.Name, ctx: RuleContext) -> None:
+        if not isinstance(ctx.parent(node), (cst.Attribute, cst.ImportAlias)):
+            self._check(node, ctx)
+
+    def _check(self, node: cst.BaseExpression, ctx: RuleContext) -> None:
+        parent = ctx.parent(node)
+        if isinstance(parent, cst.Attribute) and parent.value is node:
+            return  # `torch.jit` inside `torch.jit.trace`: the whole name is checked
+        symbol = ctx.symbol(node)
+        if symbol in ALTERNATIVES:
+            ctx.report(node, note=f"use {ALTERNATIVES[symbol]}")
