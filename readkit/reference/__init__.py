@@ -1,0 +1,39 @@
+"""The checked reference: a modern "PyTorch in 10 minutes", one module per section.
+
+    from readkit.reference import autograd
+    r = autograd.backward_of_sum()      # values + checks (expected vs actual)
+    run = run_reference(sections=["nn"])
+
+Sections, in tutorial order: tensors, autograd, nn, optim, jit, classic,
+polynomial. Each step takes `device` and `seed` and never prints.
+"""
+
+from __future__ import annotations
+
+from readkit.reference.result import Check, ReferenceRun, StepResult
+from readkit.reference.workflow import (
+    SECTIONS,
+    Plan,
+    Progress,
+    ReferenceUsageError,
+    all_steps,
+    execute,
+    get_step,
+    plan_run,
+    run_reference,
+)
+
+__all__ = [
+    "SECTIONS",
+    "Check",
+    "Plan",
+    "Progress",
+    "ReferenceRun",
+    "ReferenceUsageError",
+    "StepResult",
+    "all_steps",
+    "execute",
+    "get_step",
+    "plan_run",
+    "run_reference",
+]

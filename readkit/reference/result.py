@@ -1,0 +1,302 @@
+"""What a reference step returns, and the small runner every step goes through.
+
+A step is a short function `step_name(device, seed, check) -> values`: it computes,
+records its checks on `check` (expected vs actual), and returns the values a
+learner would have printed. The `@step` decorator turns it into the public
+`step_name(device="cpu", seed=0, expected=None) -> StepResult`: it seeds, times,
+captures an unexpected error as a failed check, and makes values JSON-safe.
+
+`expected` overrides expected values by check name, so a caller (or a test) can
+prove the checks fail when the expectation is wrong.
+
+What this module leaves out: which steps exist and in what order (workflow.py),
+and how results are shown (readkit.render.reference).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import time
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+# ----------------------------------------------------------------------------
+# Results
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str  # what is checked, e.g. "s"
+    expected: Any  # JSON-safe; bounds read as strings like "<= 1e-09"
+    actual: Any  # JSON-safe
+    passed: bool
+
+
+@dataclass(frozen=True)
+class StepResult:
+    section: str  # "autograd"
+    name: str  # "backward_of_sum"
+    values: dict[str, Any]  # JSON-safe: what the step computed
+    checks: tuple[Check, ...]
+    seconds: float
+    summary: str = ""  # one line: what the step shows
+
+    @property
+    def id(self) -> str:
+        return f"{self.section}.{self.name}"
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.checks) and all(c.passed for c in self.checks)
+
+    def _repr_markdown_(self) -> str:
+        from readkit.render.reference import step_markdown  # render owns formatting
+
+        return step_markdown(self)
+
+
+@dataclass(frozen=True)
+class ReferenceRun:
+    device: str
+    torch_version: str
+    steps: tuple[StepResult, ...]
+
+    @property
+    def passed(self) -> int:
+        return sum(1 for s in self.steps if s.passed)
+
+    @property
+    def failed(self) -> int:
+        return len(self.steps) - self.passed
+
+    def _repr_markdown_(self) -> str:
+        from readkit.render.reference import run_markdown
+
+        return run_markdown(self)
+
+
+# ----------------------------------------------------------------------------
+# JSON-safe values
+
+
+def jsonable(value: Any) -> Any:
+    """Tensors -> nested lists, shapes -> lists, dtypes/devices/errors -> strings."""
+    if isinstance(value, torch.Tensor):
+        return jsonable(value.detach().cpu().tolist())
+    if isinstance(value, (torch.Size, tuple, list)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, BaseException):
+        return f"{type(value).__name__}: {value}"
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # JSON has no NaN/inf
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if hasattr(value, "tolist"):  # numpy arrays and scalars
+        return jsonable(value.tolist())
+    return str(value)  # dtypes, devices, types
+
+
+# ----------------------------------------------------------------------------
+# Recording checks
+
+
+def _close(expected: Any, actual: Any, rtol: float, atol: float) -> bool:
+    exp = torch.as_tensor(expected, dtype=torch.float64)
+    act = torch.as_tensor(actual, dtype=torch.float64)
+    return exp.shape == act.shape and torch.allclose(act, exp, rtol=rtol, atol=atol)
+
+
+class Checks:
+    """Collects a step's checks. `overrides` replace expected values by check name."""
+
+    def __init__(self, overrides: Mapping[str, Any] | None = None) -> None:
+        self.overrides = dict(overrides or {})
+        self.items: list[Check] = []
+
+    def _expect(self, name: str, expected: Any) -> Any:
+        return self.overrides.get(name, expected)
+
+    def _add(self, name: str, expected: Any, actual: Any, passed: bool) -> bool:
+        self.items.append(Check(name, jsonable(expected), jsonable(actual), bool(passed)))
+        return bool(passed)
+
+    def equal(self, name: str, expected: Any, actual: Any) -> bool:
+        """Exact: compared as JSON-safe values (tensors as nested lists)."""
+        expected = self._expect(name, expected)
+        return self._add(name, expected, actual, jsonable(expected) == jsonable(actual))
+
+    def close(self, name: str, expected: Any, actual: Any, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
+        """Within torch.allclose's tolerance (and the same shape)."""
+        expected = self._expect(name, expected)
+        return self._add(name, expected, actual, _close(expected, actual, rtol, atol))
+
+    def matches(self, name: str, expected: Any, actual: Any, device: torch.device) -> bool:
+        """Bitwise on CPU (SPEC: CPU results are exact); within 1e-5 elsewhere, whose
+        kernels may sum in another order."""
+        if device.type == "cpu":
+            return self.equal(name, expected, actual)
+        return self.close(name, expected, actual, rtol=1e-5, atol=1e-6)
+
+    def true(self, name: str, actual: bool) -> bool:
+        expected = self._expect(name, True)
+        return self._add(name, expected, actual, actual == expected)
+
+    def at_most(self, name: str, bound: float, actual: float) -> bool:
+        bound = self._expect(name, bound)
+        return self._add(name, f"<= {bound:g}", actual, actual <= bound)
+
+    def at_least(self, name: str, bound: float, actual: float) -> bool:
+        bound = self._expect(name, bound)
+        return self._add(name, f">= {bound:g}", actual, actual >= bound)
+
+    def between(self, name: str, low: float, high: float, actual: float) -> bool:
+        low, high = self._expect(name, (low, high))
+        return self._add(name, f"in [{low:g}, {high:g}]", actual, low <= actual <= high)
+
+    def raises(self, name: str, error: type[BaseException], outcome: "Outcome") -> bool:
+        """The old idiom raised `error` (the outcome's error is captured, never re-raised)."""
+        expected = self._expect(name, error.__name__)
+        return self._add(name, expected, outcome.error_name, outcome.error_name == expected)
+
+    def warns(self, name: str, category: type[Warning], outcome: "Outcome") -> bool:
+        expected = self._expect(name, category.__name__)
+        names = sorted({w.category.__name__ for w in outcome.warnings})
+        return self._add(name, expected, names, expected in names)
+
+
+# ----------------------------------------------------------------------------
+# Capturing what an old idiom does today
+
+
+@dataclass
+class Outcome:
+    """What a block did: its value, the error it raised, the warnings it emitted."""
+
+    value: Any = None
+    error: BaseException | None = None
+    warnings: list[warnings.WarningMessage] = field(default_factory=list)
+
+    @property
+    def error_name(self) -> str | None:
+        return type(self.error).__name__ if self.error is not None else None
+
+    def report(self) -> str:
+        """One line for the values: the error, or the first warning, or 'works'."""
+        if self.error is not None:
+            return f"{type(self.error).__name__}: {str(self.error).splitlines()[0][:160]}"
+        if self.warnings:
+            first = self.warnings[0]
+            return f"{first.category.__name__}: {str(first.message).splitlines()[0][:160]}"
+        return "works, silently"
+
+
+def attempt(block: Callable[[], Any]) -> Outcome:
+    """Run `block`, capturing every warning and any Exception (never re-raised)."""
+    outcome = Outcome()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            outcome.value = block()
+        except Exception as error:  # the point: show what the old idiom does today
+            outcome.error = error
+    outcome.warnings = list(caught)
+    return outcome
+
+
+@contextmanager
+def recorded_warnings() -> Iterator[list[warnings.WarningMessage]]:
+    """Record every warning in the block instead of showing it (e.g. torch.jit's
+    DeprecationWarning): a step reports them as values, they never leak to users."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield caught
+
+
+def warning_names(caught: list[warnings.WarningMessage]) -> list[str]:
+    return sorted({w.category.__name__ for w in caught})
+
+
+# ----------------------------------------------------------------------------
+# Seeding: data and initial weights are drawn on CPU, then moved
+
+
+def generator(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def seeded_module(build: Callable[[], torch.nn.Module], seed: int, device: torch.device) -> Any:
+    """Build a module with its default init drawn from `seed` on CPU, then move it.
+
+    Layer constructors draw from the global RNG; fork_rng restores it afterwards,
+    so a step never disturbs the caller's random state.
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        module = build()
+    return module.to(device)
+
+
+# ----------------------------------------------------------------------------
+# The step decorator
+
+StepBody = Callable[[torch.device, int, Checks], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class StepInfo:
+    section: str
+    name: str
+    summary: str  # one line: what the step shows
+    compare: tuple[str, ...] = ()  # values compared CPU vs CUDA by norm-relative error
+    slow: bool = False  # only with --include-slow
+    takes_seconds: bool = False  # worth a progress line
+
+
+def step(summary: str, *, compare: tuple[str, ...] = (), slow: bool = False,
+         takes_seconds: bool = False) -> Callable[[StepBody], Callable[..., StepResult]]:
+    def wrap(body: StepBody) -> Callable[..., StepResult]:
+        section = body.__module__.rsplit(".", 1)[-1]
+        info = StepInfo(section, body.__name__, summary, compare, slow, takes_seconds)
+
+        @functools.wraps(body)
+        def run(device: str | torch.device = "cpu", seed: int = 0,
+                expected: Mapping[str, Any] | None = None) -> StepResult:
+            return _run_body(body, info, torch.device(device), seed, Checks(expected))
+
+        run.info = info  # type: ignore[attr-defined]
+        return run
+
+    return wrap
+
+
+@contextmanager
+def one_cpu_thread() -> Iterator[None]:
+    """The reference's tensors are small (at most 64x1000): waking OpenMP workers costs
+    more than the math, and on a busy machine they spin and thrash (measured: one
+    logistic-regression run took 1.3 s on 2 threads, 0.06 s on 1). Restored afterwards."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _run_body(body: StepBody, info: StepInfo, device: torch.device, seed: int, checks: Checks) -> StepResult:
+    start = time.perf_counter()
+    try:
+        with one_cpu_thread():
+            values = body(device, seed, checks)
+    except Exception as error:  # a broken step is a failed step, not a crashed run
+        values = {}
+        checks.items.append(Check("ran without error", None, jsonable(error), False))
+    seconds = time.perf_counter() - start
+    return StepResult(info.section, info.name, jsonable(values), tuple(checks.items), seconds, info.summary)
