@@ -95,3 +95,12 @@ def test_every_command_and_flag_is_in_cli_md(name):
         for opt in getattr(param, "opts", []):
             if opt.startswith("-") and not getattr(param, "hidden", False):
                 assert f"`{opt}" in section, f"docs/cli.md: `readkit {name}` does not document {opt}"
+
+
+def test_every_named_reference_step_exists():
+    reference = pytest.importorskip("readkit.reference")
+    if not hasattr(reference, "plan_run"):
+        pytest.skip("readkit.reference.plan_run is not there yet")
+    steps = {r.reference_step for r in ROLES.values()} | {r.reference_step for r in RULES}
+    for step in sorted(s for s in steps if s):
+        reference.plan_run(device="cpu", steps=(step,))  # raises ReferenceUsageError for an unknown step
