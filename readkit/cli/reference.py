@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -27,6 +28,9 @@ def run_reference(device: str, sections: tuple[str, ...], steps: tuple[str, ...]
 
     Exit 0 when every step passes, 1 when any fails, 2 on bad usage.
     """
+    # The reference's arrays are small: one BLAS thread is faster than two that spin
+    # on a busy machine (measured in docs/performance.md). A user's own setting wins.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from readkit import reference
     from readkit.render import reference as render
 
