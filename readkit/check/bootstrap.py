@@ -1,0 +1,145 @@
+"""The child process: `python -m readkit.check.bootstrap SPEC.json`.
+
+Reads the run's spec (what to run, where to write results), installs the
+instrumentation, runs the target as `python script.py` / `python -m module`
+would (or a notebook's code cells as one program), and writes what it saw to
+the results file: periodically while running, and at exit, on SIGTERM, on an
+exception, on `sys.exit`. The target's own output goes to the inherited
+stdout/stderr untouched.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import linecache
+import os
+import runpy
+import signal
+import sys
+import traceback
+from types import TracebackType
+from typing import Any
+
+
+def main(spec_path: str) -> None:
+    with open(spec_path, encoding="utf-8") as handle:
+        spec = json.load(handle)
+    from readkit.check.recorder import Recorder
+
+    recorder = Recorder(spec["results"])
+    sys.argv = [spec["argv0"], *spec["args"]]
+    sys.path[0] = spec["sys_path0"]
+    import torch  # noqa: F401  (imported before instrumenting, as the target would)
+    import torch._dynamo  # noqa: F401  (torch imports it at the first zero_grad; not under the tracer)
+
+    from readkit.check.install import install
+
+    instruments = install(recorder, tuple(spec["user_roots"]))
+    finish = _finisher(recorder, instruments)
+    atexit.register(finish, None)
+    signal.signal(signal.SIGTERM, lambda signum, _frame: _terminated(finish, signum))
+    code = _run(spec, recorder)
+    finish(code)
+    sys.exit(code)  # the target's own atexit handlers still run, as they would under python
+
+
+def _finisher(recorder: Any, instruments: Any) -> Any:
+    done = [False]
+
+    def finish(code: int | None) -> None:
+        if done[0]:
+            return
+        done[0] = True
+        instruments.stop()
+        try:
+            instruments.observer.workflow.finish()
+        except Exception:
+            recorder.notes.append("workflow summary at exit failed")
+        recorder.exit_code = code
+        recorder.flush()
+
+    return finish
+
+
+def _terminated(finish: Any, signum: int) -> None:
+    finish(128 + signum)
+    os._exit(128 + signum)
+
+
+def _run(spec: dict[str, Any], recorder: Any) -> int:
+    try:
+        _execute(spec)
+    except SystemExit as stop:
+        return _exit_code(stop, recorder)
+    except BaseException as error:  # the target's exception: report it, as Python would print it
+        recorder.failure = _describe(error, spec["user_roots"])
+        _print_user_traceback(error)
+        return 1
+    return 0
+
+
+def _execute(spec: dict[str, Any]) -> None:
+    kind = spec["kind"]
+    if kind == "module":
+        runpy.run_module(spec["target"], run_name="__main__", alter_sys=True)
+    elif kind == "notebook":
+        _run_notebook(spec["target"], spec["source"])
+    else:
+        runpy.run_path(spec["target"], run_name="__main__")
+
+
+def _run_notebook(path: str, source: str) -> None:
+    lines = source.splitlines(keepends=True)
+    linecache.cache[path] = (len(source), None, lines, path)
+    code = compile(source, path, "exec")
+    module = type(sys)("__main__")
+    module.__file__ = path
+    sys.modules["__main__"] = module
+    exec(code, module.__dict__)
+
+
+def _exit_code(stop: SystemExit, recorder: Any) -> int:
+    if stop.code is None:
+        return 0
+    if isinstance(stop.code, int):
+        code = stop.code
+    else:
+        print(stop.code, file=sys.stderr)
+        code = 1
+    if code != 0:
+        recorder.failure = {"kind": "exit", "message": f"sys.exit({stop.code!r})", "path": None, "line": None}
+    return code
+
+
+def _describe(error: BaseException, user_roots: list[str]) -> dict[str, Any]:
+    kind = "memory" if isinstance(error, MemoryError) else "exception"
+    message = f"{type(error).__name__}: {error}".strip().rstrip(":")
+    path, line = _user_location(error.__traceback__, user_roots)
+    return {"kind": kind, "message": message.splitlines()[0][:500] if message else type(error).__name__,
+            "path": path, "line": line}
+
+
+def _user_location(tb: TracebackType | None, user_roots: list[str]) -> tuple[str | None, int | None]:
+    """The innermost traceback entry in the target's own files."""
+    found: tuple[str | None, int | None] = (None, None)
+    roots = tuple(os.path.abspath(r) + os.sep for r in user_roots)
+    while tb is not None:
+        filename = os.path.abspath(tb.tb_frame.f_code.co_filename)
+        if filename.startswith(roots) or filename in user_roots:
+            found = (tb.tb_frame.f_code.co_filename, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+def _print_user_traceback(error: BaseException) -> None:
+    tb = error.__traceback__
+    readkit_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    while tb is not None and (tb.tb_frame.f_code.co_filename.startswith(readkit_dir)
+                              or "runpy" in tb.tb_frame.f_code.co_filename):
+        tb = tb.tb_next
+    traceback.print_exception(type(error), error, tb, file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -1,0 +1,99 @@
+"""Which code is the target's own: the rule that attributes every event to a line.
+
+A frame is `user` (the target's own code: the script, its project's modules, a
+notebook), `torch` (the installed torch package), or `transparent` (the standard
+library, other installed packages, readkit itself, frozen/generated code). An
+event is *direct* on a user line when, walking outward from where it was seen,
+the first frame that is not transparent is that user line; when a torch frame
+comes first, the event is nested inside a torch call (inside `Linear.forward`,
+inside `F.mse_loss`) and is not that line's own use.
+
+Classification is cached per code object, so the walk costs a dict lookup per frame.
+"""
+
+from __future__ import annotations
+
+import os
+import site
+import sys
+import sysconfig
+from types import CodeType, FrameType
+
+USER, TORCH, TRANSPARENT = 0, 1, 2
+
+# torch frames that only forward a call (decorators, dispatch): a user call
+# through them is still the user's direct call, and nothing is recorded for them.
+_TORCH_PASS_THROUGH = ("torch/utils/_contextlib.py", "torch/_jit_internal.py", "torch/_compile.py")
+
+
+def _package_dir(name: str) -> str:
+    module = sys.modules.get(name)
+    path = getattr(module, "__file__", None) if module else None
+    return os.path.dirname(os.path.abspath(path)) + os.sep if path else "\0"
+
+
+class FrameClassifier:
+    """Classifies code objects by their file, once per code object."""
+
+    def __init__(self, user_roots: tuple[str, ...] = ()) -> None:
+        import torch  # noqa: F401  (the torch directory is read from the loaded module)
+
+        self.torch_dir = _package_dir("torch")
+        self.readkit_dir = _package_dir("readkit")
+        self.user_roots = tuple(os.path.abspath(r) + os.sep for r in user_roots)
+        self.library_dirs = _library_dirs()
+        self.cache: dict[CodeType, int] = {}
+
+    def kind(self, code: CodeType) -> int:
+        kind = self.cache.get(code)
+        if kind is None:
+            kind = self.cache[code] = self._classify(code.co_filename)
+        return kind
+
+    def _classify(self, filename: str) -> int:
+        if filename.startswith("<") or not filename:
+            return TRANSPARENT
+        path = os.path.abspath(filename)
+        if path.startswith(self.torch_dir):
+            return TRANSPARENT if path.endswith(_TORCH_PASS_THROUGH) else TORCH
+        if path.startswith(self.readkit_dir):
+            return TRANSPARENT
+        if any(path.startswith(root) for root in self.user_roots):
+            return USER
+        if any(path.startswith(d) for d in self.library_dirs):
+            return TRANSPARENT
+        return USER
+
+    def first_owner(self, frame: FrameType | None) -> FrameType | None:
+        """The first frame, walking outward, that is user or torch code (None: none)."""
+        while frame is not None:
+            if self.kind(frame.f_code) != TRANSPARENT:
+                return frame
+            frame = frame.f_back
+        return None
+
+    def direct_user_frame(self, frame: FrameType | None) -> FrameType | None:
+        """The user frame that made this event directly, or None when it is nested in torch."""
+        owner = self.first_owner(frame)
+        if owner is not None and self.kind(owner.f_code) == USER:
+            return owner
+        return None
+
+    def innermost_user_frame(self, frame: FrameType | None) -> FrameType | None:
+        """The innermost user frame at all (names the line responsible for a workflow event)."""
+        while frame is not None:
+            if self.kind(frame.f_code) == USER:
+                return frame
+            frame = frame.f_back
+        return None
+
+
+def _library_dirs() -> tuple[str, ...]:
+    paths = sysconfig.get_paths()
+    dirs = {paths.get("stdlib"), paths.get("platstdlib"), paths.get("purelib"), paths.get("platlib")}
+    dirs.update(site.getsitepackages())
+    user_site = site.getusersitepackages()
+    if user_site:
+        dirs.add(user_site)
+    dirs.update(p for p in sys.path if p.endswith(("site-packages", "dist-packages")))
+    return tuple(sorted(os.path.abspath(d) + os.sep for d in dirs if d))

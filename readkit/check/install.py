@@ -1,0 +1,97 @@
+"""Put the observation points in place inside the child, and take them out at the end."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import torch
+import torch.optim.optimizer as optimizer_module
+from torch.nn.modules import module as module_module
+
+from readkit.check import compare
+from readkit.check.frames import FrameClassifier
+from readkit.check.instrument import ObserveMode, Observer
+from readkit.check.recorder import Recorder
+from readkit.check.tracer import Tracer
+from readkit.check.workflow import Workflow
+
+
+@dataclass
+class Instruments:
+    observer: Observer
+    tracer: Tracer
+    mode: ObserveMode
+    undo: list[Callable[[], None]]
+
+    def stop(self) -> None:
+        self.tracer.stop()
+        for action in reversed(self.undo):
+            try:
+                action()
+            except Exception:
+                pass
+        self.undo.clear()
+
+
+def _patch(owner: Any, name: str, replacement: Callable[..., Any], undo: list[Callable[[], None]]) -> None:
+    original = getattr(owner, name)
+    setattr(owner, name, replacement)
+    undo.append(lambda: setattr(owner, name, original))
+
+
+def _after(original: Callable[..., Any], then: Callable[[Any, Any], None]) -> Callable[..., Any]:
+    """`original`, then `then(self, frame)` with the caller's frame."""
+
+    @functools.wraps(original)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        result = original(self, *args, **kwargs)
+        then(self, sys._getframe(1))
+        return result
+
+    return wrapper
+
+
+def install(recorder: Recorder, user_roots: tuple[str, ...]) -> Instruments:
+    classifier = FrameClassifier(user_roots)
+    workflow = Workflow(recorder)
+    observer = Observer(classifier, recorder, workflow)
+    undo: list[Callable[[], None]] = []
+    _install_hooks(observer, undo)
+    _install_wrappers(observer, recorder, undo)
+    mode = ObserveMode(observer)
+    mode.__enter__()
+    undo.append(lambda: mode.__exit__(None, None, None))
+    tracer = Tracer(classifier, recorder)
+    tracer.start()
+    return Instruments(observer, tracer, mode, undo)
+
+
+def _install_hooks(observer: Observer, undo: list[Callable[[], None]]) -> None:
+    handles = [
+        module_module.register_module_forward_pre_hook(
+            lambda module, args: observer.forward_pre(module, sys._getframe(1))),
+        module_module.register_module_forward_hook(
+            lambda module, args, output: observer.forward_post(), always_call=True),
+        optimizer_module.register_optimizer_step_pre_hook(
+            lambda opt, args, kwargs: observer.step(opt, args, kwargs, sys._getframe(1), False)),
+        optimizer_module.register_optimizer_step_post_hook(
+            lambda opt, args, kwargs: observer.step(opt, args, kwargs, sys._getframe(1), True)),
+    ]
+    undo.extend(handle.remove for handle in handles)
+
+
+def _install_wrappers(observer: Observer, recorder: Recorder, undo: list[Callable[[], None]]) -> None:
+    optimizer = torch.optim.Optimizer
+    _patch(optimizer, "__init__", _after(optimizer.__init__, observer.optimizer_created), undo)
+    _patch(optimizer, "zero_grad", _after(optimizer.zero_grad, lambda o, _f: observer.zero_grad(o)), undo)
+    module = torch.nn.Module
+    _patch(module, "zero_grad", _after(module.zero_grad, lambda m, _f: observer.zero_grad(m)), undo)
+
+    def line_of() -> Any:
+        return observer.line_of(sys._getframe(2))
+
+    _patch(torch.jit, "trace", compare.wrap_trace(torch.jit.trace, recorder, line_of), undo)
+    _patch(torch, "compile", compare.wrap_compile(torch.compile, recorder, line_of), undo)

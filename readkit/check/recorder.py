@@ -1,0 +1,164 @@
+"""What the child saw, kept small and written out so that nothing observed is lost.
+
+Per line of user code: the roles used directly there, call counts, the first
+few tensor descriptions and symbols. Full detail is kept for the first
+DETAIL_EVENTS events of a line; after that an event only counts (and adds a
+role if it is a new one), which keeps a 500-step loop cheap. Workflow facts
+(backward, step, zero_grad, comparisons...) go to `facts`, capped per kind.
+
+The snapshot is rewritten atomically (temp file + rename) every FLUSH_SECONDS
+and at exit, so a crash, `os._exit`, a timeout or a kill still leaves
+everything observed up to the last flush.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from types import CodeType
+from typing import Any
+
+DETAIL_EVENTS = 16  # events per line recorded in full; later ones are only counted
+MAX_SHAPES = 4
+MAX_SYMBOLS = 6
+MAX_FACTS_PER_KIND = 200
+MAX_LOSSES = 100_000
+FLUSH_SECONDS = 1.0
+
+
+@dataclass
+class LineStat:
+    roles: set[str] = field(default_factory=set)
+    calls: int = 0
+    detail: int = 0
+    shapes: list[str] = field(default_factory=list)
+    symbols: list[str] = field(default_factory=list)
+
+
+def describe_tensor(value: Any) -> str | None:
+    """"float32[64, 10] cpu" for a tensor; the first tensor of a tuple/list; else None."""
+    import torch
+
+    if isinstance(value, (tuple, list)) and value:
+        value = value[0]
+    if not isinstance(value, torch.Tensor):
+        return None
+    dtype = str(value.dtype).removeprefix("torch.")
+    return f"{dtype}[{', '.join(str(d) for d in value.shape)}] {value.device}"
+
+
+class Recorder:
+    def __init__(self, results_path: str) -> None:
+        self.results_path = results_path
+        self.pid = os.getpid()
+        self.lines: dict[tuple[CodeType, int], LineStat] = {}
+        self.covered: dict[CodeType, set[int]] = {}
+        self.facts: dict[str, list[dict[str, Any]]] = {}
+        self.fact_counts: dict[str, int] = {}
+        self.losses: list[float] = []
+        self.failure: dict[str, Any] | None = None
+        self.exit_code: int | None = None
+        self.notes: list[str] = []
+        self._events = 0
+        self._last_flush = time.monotonic()
+
+    # -- recording ------------------------------------------------------------
+
+    def use(self, code: CodeType, line: int, qualname: str, role: str | None, result: Any = None,
+            count: bool = True) -> bool:
+        """One direct torch use on a user line; True while the line still wants full detail."""
+        stat = self.lines.get((code, line))
+        if stat is None:
+            stat = self.lines[(code, line)] = LineStat()
+        if count:
+            stat.calls += 1
+        if role is not None:
+            stat.roles.add(role)
+        self._tick()
+        if stat.detail >= DETAIL_EVENTS:
+            return False
+        stat.detail += 1
+        if qualname not in stat.symbols and len(stat.symbols) < MAX_SYMBOLS:
+            stat.symbols.append(qualname)
+        if result is not None:
+            self.shape(stat, result)
+        return True
+
+    def shape_at(self, code: CodeType, line: int, result: Any) -> None:
+        stat = self.lines.get((code, line))
+        if stat is not None:
+            self.shape(stat, result)
+
+    @staticmethod
+    def shape(stat: LineStat, result: Any) -> None:
+        if len(stat.shapes) >= MAX_SHAPES:
+            return
+        text = describe_tensor(result)
+        if text is not None and text not in stat.shapes:
+            stat.shapes.append(text)
+
+    def cover(self, code: CodeType, line: int) -> None:
+        lines = self.covered.get(code)
+        if lines is None:
+            lines = self.covered[code] = set()
+        lines.add(line)
+
+    def fact(self, kind: str, **data: Any) -> None:
+        """A workflow fact for the checks; the first MAX_FACTS_PER_KIND of a kind are kept."""
+        self.fact_counts[kind] = self.fact_counts.get(kind, 0) + 1
+        kept = self.facts.setdefault(kind, [])
+        if len(kept) < MAX_FACTS_PER_KIND:
+            kept.append(data)
+        self._tick()
+
+    def loss(self, value: float) -> None:
+        if len(self.losses) < MAX_LOSSES:
+            self.losses.append(value)
+
+    # -- writing --------------------------------------------------------------
+
+    def _tick(self) -> None:
+        self._events += 1
+        if self._events & 255 == 0 and time.monotonic() - self._last_flush > FLUSH_SECONDS:
+            self.flush()
+
+    def snapshot(self) -> dict[str, Any]:
+        lines: dict[tuple[str, int], dict[str, Any]] = {}
+        for (code, line), stat in list(self.lines.items()):
+            entry = lines.setdefault((code.co_filename, line), {"path": code.co_filename, "line": line,
+                                                                  "roles": [], "calls": 0, "shapes": [], "symbols": []})
+            entry["roles"] = sorted(set(entry["roles"]) | stat.roles)
+            entry["calls"] += stat.calls
+            _extend_unique(entry["shapes"], stat.shapes, MAX_SHAPES)
+            _extend_unique(entry["symbols"], stat.symbols, MAX_SYMBOLS)
+        covered: dict[str, set[int]] = {}
+        for code, numbers in list(self.covered.items()):
+            covered.setdefault(code.co_filename, set()).update(numbers)
+        return {"lines": list(lines.values()), "covered": {p: sorted(n) for p, n in covered.items()},
+                "facts": self.facts, "fact_counts": self.fact_counts, "losses": self.losses,
+                "failure": self.failure, "exit_code": self.exit_code, "notes": self.notes}
+
+    def flush(self) -> None:
+        """Atomically rewrite the results file (only from the target's own process, not forks)."""
+        self._last_flush = time.monotonic()
+        if os.getpid() != self.pid:
+            return
+        temporary = f"{self.results_path}.{self.pid}.tmp"
+        with open(temporary, "w", encoding="utf-8") as handle:
+            json.dump(self.snapshot(), handle, default=_jsonable)
+        os.replace(temporary, self.results_path)
+
+
+def _extend_unique(target: list[str], items: list[str], limit: int) -> None:
+    for item in items:
+        if item not in target and len(target) < limit:
+            target.append(item)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return str(value)

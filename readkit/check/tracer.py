@@ -1,0 +1,151 @@
+"""Line coverage of user code and direct calls into torch's Python-level API, via sys.settrace.
+
+The global trace function sees every new Python frame. For a user frame it
+returns a line tracer (coverage: which lines ran). For a torch frame called
+directly by a user line (`model(x)`, `opt.step()`, `F.relu(h)`,
+`loss.backward()`, `nn.Linear(3, 4)`, `for x, y in loader`) it records the use
+on that line and, while the line still wants detail, traces the frame's return
+to describe the tensor it produced. Other frames get no local tracer at all.
+
+Cost control: a code object that has produced LINE_BUDGET line events stops
+producing them (its later first-time lines are only known through torch events),
+and after CALL_BUDGET frames the tracer turns itself off for good; the
+TorchFunctionMode and the hooks keep observing.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from types import CodeType, FrameType
+from typing import Any, Callable
+
+from readkit.check.frames import TORCH, TRANSPARENT, USER, FrameClassifier
+from readkit.check.instrument import Guard
+from readkit.check.names import cached_role, qualname_of_frame
+from readkit.check.recorder import Recorder
+
+LINE_BUDGET = 50_000  # line events per code object
+CALL_BUDGET = 5_000_000  # frames seen before the tracer switches itself off
+
+TraceFunction = Callable[[FrameType, str, Any], Any]
+
+# Attribute protocol and formatting: not API calls a reader would annotate.
+_NOT_USES = frozenset({"__setattr__", "__delattr__", "__repr__", "__str__", "__format__", "__hash__",
+                       "__getstate__", "__setstate__", "__reduce_ex__", "__del__", "__instancecheck__",
+                       "__subclasscheck__", "__len__", "__bool__", "__dir__", "_is_protocol",
+                       "__torch_function__", "_get_name", "__init_subclass__"})
+
+
+class Tracer:
+    def __init__(self, classifier: FrameClassifier, recorder: Recorder) -> None:
+        self.classifier = classifier
+        self.recorder = recorder
+        self.line_events: dict[CodeType, int] = {}
+        self.calls = 0
+        self.active = False
+        self.kinds = classifier.cache
+        self._names: dict[CodeType, tuple[str, str | None] | None] = {}
+
+    def start(self) -> None:
+        self.active = True
+        threading.settrace(self._on_call)
+        sys.settrace(self._on_call)
+
+    def stop(self) -> None:
+        self.active = False
+        sys.settrace(None)
+        threading.settrace(None)  # type: ignore[arg-type]
+
+    # -- the global trace function ------------------------------------------------
+
+    def _on_call(self, frame: FrameType, event: str, arg: Any) -> TraceFunction | None:
+        kind = self.kinds.get(frame.f_code)
+        if kind is None:
+            kind = self.classifier.kind(frame.f_code)
+        elif kind == TRANSPARENT:
+            return None  # the common case, kept as cheap as a dict lookup
+        self.calls += 1
+        if Guard.busy:
+            return None
+        if self.calls > CALL_BUDGET:
+            self.stop()
+            self.recorder.notes.append(f"line tracing stopped after {CALL_BUDGET} calls into user or torch code")
+            return None
+        if kind == USER:
+            return self._user_frame(frame)
+        if kind == TORCH:
+            return self._torch_frame(frame)
+        return None
+
+    def _user_frame(self, frame: FrameType) -> TraceFunction | None:
+        self._maybe_constructor(frame)
+        if self.line_events.get(frame.f_code, 0) > LINE_BUDGET:
+            return None
+        return self._on_line
+
+    def _on_line(self, frame: FrameType, event: str, arg: Any) -> TraceFunction | None:
+        if event == "line" and not Guard.busy:
+            code = frame.f_code
+            seen = self.line_events.get(code, 0) + 1
+            self.line_events[code] = seen
+            self.recorder.cover(code, frame.f_lineno)
+            if seen > LINE_BUDGET:
+                frame.f_trace_lines = False
+        return self._on_line
+
+    def _torch_frame(self, frame: FrameType) -> TraceFunction | None:
+        user = self.classifier.direct_user_frame(frame.f_back)
+        if user is None:
+            return None
+        name = self._name(frame)
+        if name is None:
+            return None
+        qualname, role = name
+        wants_detail = self.recorder.use(user.f_code, user.f_lineno, qualname, role)
+        if not wants_detail:
+            return None
+        frame.f_trace_lines = False
+        code, line = user.f_code, user.f_lineno
+
+        def on_return(_frame: FrameType, event: str, value: Any) -> None:
+            if event == "return" and value is not None:
+                self.recorder.shape_at(code, line, value)
+
+        return on_return
+
+    def _name(self, frame: FrameType) -> tuple[str, str | None] | None:
+        code = frame.f_code
+        if code in self._names and not code.co_qualname.endswith("<locals>.wrapper"):
+            return self._names[code]
+        if code.co_name in _NOT_USES:
+            name = None
+        else:
+            qualname = qualname_of_frame(frame)
+            name = (qualname, cached_role(qualname))
+        self._names[code] = name
+        return name
+
+    def _maybe_constructor(self, frame: FrameType) -> None:
+        """`model = Net()`: a user __init__ of a torch subclass is that role's use on the calling line."""
+        code = frame.f_code
+        if code.co_name != "__init__" or not code.co_varnames:
+            return
+        caller = frame.f_back
+        if caller is None or self.classifier.kind(caller.f_code) != USER or caller.f_code.co_name == "__init__":
+            return
+        instance = frame.f_locals.get(code.co_varnames[0])
+        qualname = torch_base_qualname(type(instance))
+        if qualname is not None:
+            self.recorder.use(caller.f_code, caller.f_lineno, qualname + ".__init__", cached_role(qualname))
+
+
+def torch_base_qualname(cls: type) -> str | None:
+    """The public name of the first torch class in a class's MRO (`Net` -> `torch.nn.Module`)."""
+    for base in cls.__mro__:
+        module = getattr(base, "__module__", "") or ""
+        if module == "torch" or module.startswith("torch."):
+            from readkit.check.names import public_module
+
+            return f"{public_module(module)}.{base.__qualname__}"
+    return None
