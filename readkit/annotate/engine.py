@@ -1,0 +1,183 @@
+"""The engine: parse once, declare, one batched walk (uses + legacy rules), positions at the end.
+
+`analyze_source` is pure (source in, `Analysis` out) so that files can be analyzed in
+parallel and cached. The parsed module is kept with node identity preserved
+(`unsafe_skip_copy`), so the migrator can apply `Analysis.fixes` by node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+
+from readkit.annotate import messages
+from readkit.annotate.declare import Declarer
+from readkit.annotate.evaluate import Evaluator
+from readkit.annotate.model import Annotation, FileResult, LegacyFinding
+from readkit.annotate.rules.base import LegacyRule, all_rules
+from readkit.annotate.uses import Use, Walker
+from readkit.annotate.values import Kind, family
+from readkit.check.model import LineObservation
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A legacy rule's replacement for one node (applied by the migrator by node identity)."""
+
+    node: cst.CSTNode
+    replacement: cst.CSTNode | cst.RemovalSentinel | None
+    idiom: str
+    message: str
+    note: str | None
+
+
+@dataclass(frozen=True)
+class Analysis:
+    result: FileResult
+    module: cst.Module
+    fixes: tuple[Fix, ...]
+
+
+@dataclass(frozen=True)
+class ModuleInfo:
+    """Where a file sits in its repository: for relative imports and the repo's own classes."""
+
+    name: str = ""  # dotted module name ("proj.models"), "" when unknown
+    is_package: bool = False  # an __init__.py
+    repo: object | None = None  # repo.RepoIndex, when a directory is analyzed
+
+
+@dataclass(frozen=True)
+class _Report:
+    node: cst.CSTNode
+    rule: type[LegacyRule]
+    message: str
+    replacement: cst.CSTNode | cst.RemovalSentinel | None
+    note: str | None
+
+
+class _Context:
+    """The engine's answers to a legacy rule (implements rules.base.RuleContext)."""
+
+    def __init__(self, module: cst.Module, walker: Walker, observations: Mapping[int, LineObservation] | None,
+                 line_of: Callable[[cst.CSTNode], int]) -> None:
+        self.module = module
+        self.walker = walker
+        self.observations = observations
+        self.line_of = line_of
+        self.rule: type[LegacyRule] | None = None
+        self.reports: list[_Report] = []
+
+    def symbol(self, node: cst.CSTNode) -> str | None:
+        if not isinstance(node, cst.BaseExpression):
+            return None
+        found = self.walker.value(node)
+        return found.qualname if found is not None and found.kind is Kind.REF else None
+
+    def origin(self, node: cst.CSTNode) -> str | None:
+        if not isinstance(node, cst.BaseExpression):
+            return None
+        found = self.walker.value(node)
+        if found is None or found.kind is not Kind.OBJ:
+            return None
+        return "torch.Tensor" if family(found.qualname) == "tensor" else found.qualname
+
+    def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        return self.walker.parents.get(node)
+
+    def code(self, node: cst.CSTNode) -> str:
+        return self.module.code_for_node(node)
+
+    def observed(self, node: cst.CSTNode) -> LineObservation | None:
+        if not self.observations:
+            return None
+        return self.observations.get(self.line_of(node))
+
+    def report(self, node: cst.CSTNode, *, message: str | None = None,
+               replacement: cst.CSTNode | cst.RemovalSentinel | None = None, note: str | None = None) -> None:
+        assert self.rule is not None
+        self.reports.append(_Report(node, self.rule, message or self.rule.message, replacement, note))
+
+
+def analyze_source(source: str, path: str, *, observations: Mapping[int, LineObservation] | None = None,
+                   module_info: ModuleInfo | None = None) -> Analysis:
+    """Analyze one file's source. Raises libcst.ParserSyntaxError when it does not parse."""
+    module = cst.parse_module(source)
+    return analyze_module(module, path, observations=observations, module_info=module_info)
+
+
+def analyze_module(module: cst.Module, path: str, *, observations: Mapping[int, LineObservation] | None = None,
+                   module_info: ModuleInfo | None = None) -> Analysis:
+    info = module_info or ModuleInfo()
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    declarer = Declarer(info.name, info.is_package, path)
+    module_scope = declarer.declare(module)
+    evaluator = Evaluator(declarer, info.repo)
+    visitors: dict[type, list[Callable[[cst.CSTNode], None]]] = {}
+    walker = Walker(evaluator, declarer.scopes, visitors)
+    positions: dict[cst.CSTNode, CodeRange] = {}
+
+    def line_of(node: cst.CSTNode) -> int:
+        if not positions:
+            positions.update(wrapper.resolve(PositionProvider))
+        return positions[node].start.line
+
+    context = _Context(module, walker, observations, line_of)
+    _register_rules(visitors, context)
+    walker.scope = module_scope
+    walker.in_scope(module_scope, lambda: walker.walk(module))
+    if walker.uses or context.reports:
+        positions.update(wrapper.resolve(PositionProvider)) if not positions else None
+    result = FileResult(path=path, annotations=_annotations(walker.uses, positions),
+                        legacy=_findings(context.reports, positions, module))
+    fixes = tuple(Fix(r.node, r.replacement, r.rule.id, r.message, r.note) for r in context.reports)
+    return Analysis(result=result, module=module, fixes=fixes)
+
+
+def _register_rules(visitors: dict[type, list[Callable[[cst.CSTNode], None]]], context: _Context) -> None:
+    for rule_class in all_rules():
+        rule = rule_class()
+        for attr in dir(rule):
+            if not attr.startswith("visit_"):
+                continue
+            node_type = getattr(cst, attr[len("visit_"):], None)
+            if isinstance(node_type, type):
+                visitors.setdefault(node_type, []).append(_bound(rule, getattr(rule, attr), context))
+
+
+def _bound(rule: LegacyRule, method: Callable[..., None], context: _Context) -> Callable[[cst.CSTNode], None]:
+    def visit(node: cst.CSTNode) -> None:
+        context.rule = type(rule)
+        method(node, context)
+
+    return visit
+
+
+def _annotations(uses: list[Use], positions: Mapping[cst.CSTNode, CodeRange]) -> tuple[Annotation, ...]:
+    seen: set[tuple[int, int, str, str | None]] = set()
+    found = []
+    for use in uses:
+        span = positions[use.node]
+        key = (span.start.line, span.start.column, use.role, use.symbol)
+        if key in seen:
+            continue
+        seen.add(key)
+        found.append(Annotation(span.start.line, span.start.column + 1, span.end.line, span.end.column + 1,
+                                use.role, use.evidence, use.symbol, use.rule,
+                                messages.message_for(use.role, use.symbol)))
+    return tuple(sorted(found, key=lambda a: (a.line, a.column, a.role)))
+
+
+def _findings(reports: list[_Report], positions: Mapping[cst.CSTNode, CodeRange],
+              module: cst.Module) -> tuple[LegacyFinding, ...]:
+    found = []
+    for report in reports:
+        span = positions[report.node]
+        replacement = report.replacement
+        code = module.code_for_node(replacement) if isinstance(replacement, cst.CSTNode) else None
+        found.append(LegacyFinding(span.start.line, span.start.column + 1, span.end.line, span.end.column + 1,
+                                   report.rule.id, report.message, code))
+    return tuple(sorted(found, key=lambda f: (f.line, f.column, f.idiom)))

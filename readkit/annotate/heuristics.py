@@ -1,0 +1,61 @@
+"""The last resort: when a value's origin is unknown, what its *name* or a *method name* suggests.
+
+Everything decided here carries evidence "heuristic". The method-name sets come from
+readkit.roles (one fact in one place); this module only adds the receiver-name patterns
+of untyped real-world code (`def train(model, optimizer, criterion, loader)`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from readkit import roles
+from readkit.annotate import values
+from readkit.annotate.values import Kind, Value
+
+# Containers that index and iterate to modules.
+INDEXABLE_MODULES: frozenset[str] = frozenset({"Sequential", "ModuleList", "ModuleDict"})
+
+# Methods called on a loader batch that only make sense when the batch is one tensor.
+TENSOR_LIKE_METHODS: frozenset[str] = roles.TENSOR_ONLY_METHODS | frozenset({"to", "cuda", "cpu"})
+
+_NAME_KINDS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^(lr_)?sched(uler)?(_\w+)?$|^\w+_sched(uler)?$"), values.SCHEDULER),
+    (re.compile(r"^(optim|optimizer|opt)(_?[A-Za-z0-9]+)?$|^\w+_(optim|optimizer|opt)$|^optimizer\w*$"),
+     values.OPTIMIZER),
+    (re.compile(r"^(\w+_)?(train|val|valid|test|data|eval)?_?(data)?loader$|^dl(_\w+)?$"), values.LOADER),
+    (re.compile(r"^(model|net|network|net[GD]|net_[gd]|generator|discriminator|encoder|decoder|"
+                r"classifier|backbone|criterion|(\w+_)?model|model_\w+)$"), values.MODULE),
+)
+
+
+def value_from_name(name: str) -> Value | None:
+    """A parameter or variable of unknown origin whose name says what it holds."""
+    if name.endswith(("_name", "_path", "_fn_name", "_type", "_cls", "_class", "_config", "_cfg")):
+        return None
+    for pattern, qualname in _NAME_KINDS:
+        if pattern.match(name):
+            return Value(Kind.OBJ, qualname, "heuristic")
+    return None
+
+
+def result_of_unknown_method(name: str) -> Value | None:
+    """`x.view(...)` on an unknown `x`: a torch-only tensor method returns a tensor."""
+    if name in roles.TENSOR_ONLY_METHODS and name not in values.TENSOR_NON_TENSOR_MEMBERS:
+        return values.tensor("heuristic")
+    return None
+
+
+def unknown_receiver_role(method: str, receiver_name: str | None) -> tuple[str, str] | None:
+    """(role, symbol) for `receiver.method(...)` when the receiver's origin is unknown."""
+    if method in roles.TENSOR_ONLY_METHODS:
+        return "tensor", f"torch.Tensor.{method}"
+    if method in roles.AUTOGRAD_METHODS:
+        return "autograd", f"torch.Tensor.{method}"
+    if method in roles.MODULE_ONLY_METHODS:
+        return "nn", f"torch.nn.Module.{method}"
+    if method in roles.OPTIMIZER_ONLY_MEMBERS:
+        return "optim", f"torch.optim.Optimizer.{method}"
+    if method in roles.SCHEDULER_ONLY_METHODS:
+        return "optim", f"torch.optim.lr_scheduler.LRScheduler.{method}"
+    return None

@@ -1,0 +1,410 @@
+"""The one batched walk: every node once, in source order; PyTorch uses become `Use`s and
+each legacy rule's `visit_<NodeType>` is called on the way.
+
+What counts as a use (the roles of torch APIs a line's own code calls directly): calls of
+torch names, members of torch objects (`opt.step()`, `x.grad`), calls of module instances,
+operators and indexing on tensors, iterating loaders/tensors/module lists, torch decorators
+and torch class bases. Passing a torch name as a value (`dtype=torch.float32`) is not a use.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import libcst as cst
+
+from readkit import roles
+from readkit.annotate import heuristics, values
+from readkit.annotate.evaluate import Evaluator, element_of, tensor_operands, unpack
+from readkit.annotate.scopes import Scope
+from readkit.annotate.values import Kind, Value
+
+
+@dataclass(frozen=True)
+class Use:
+    node: cst.CSTNode
+    role: str
+    evidence: str
+    symbol: str | None
+    rule: str  # import-resolution | object-origin | method-name | variable-name
+
+
+Visitor = Callable[[cst.CSTNode], None]
+
+TENSOR_READS: frozenset[str] = frozenset(
+    "grad data shape T mT H dtype device requires_grad grad_fn is_leaf ndim is_cuda real imag".split()
+)
+HEURISTIC_READS: frozenset[str] = frozenset({"grad_fn", "param_groups", "is_leaf"})
+PASS_THROUGH = frozenset({"enumerate", "tqdm", "zip", "iter", "reversed", "list", "tuple", "sorted", "trange"})
+
+
+class Walker:
+    def __init__(self, evaluator: Evaluator, scopes: dict[cst.CSTNode, Scope],
+                 visitors: dict[type, list[Callable[[cst.CSTNode], None]]]) -> None:
+        self.ev = evaluator
+        self.scopes = scopes
+        self.visitors = visitors
+        self.uses: list[Use] = []
+        self.parents: dict[cst.CSTNode, cst.CSTNode] = {}
+        self.scope: Scope = Scope("module", None)
+        self._called: set[cst.CSTNode] = set()  # func nodes of calls: not attribute reads
+
+    # ------------------------------------------------------------------ traversal
+
+    def walk(self, node: cst.CSTNode) -> None:
+        for visit in self.visitors.get(type(node), ()):
+            visit(node)
+        special = _SPECIAL.get(type(node))
+        if special is not None:
+            special(self, node)
+            return
+        hook = _HOOKS.get(type(node))
+        if hook is not None:
+            hook(self, node)
+        self.children(node)
+
+    def children(self, node: cst.CSTNode, skip: tuple[str, ...] = ()) -> None:
+        for name in _fields(type(node)):
+            if name in skip:
+                continue
+            self.child(node, getattr(node, name))
+
+    def child(self, parent: cst.CSTNode, value: object) -> None:
+        if isinstance(value, cst.CSTNode):
+            self.parents[value] = parent
+            self.walk(value)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                if isinstance(item, cst.CSTNode):
+                    self.parents[item] = parent
+                    self.walk(item)
+
+    def in_scope(self, scope: Scope, body: Callable[[], None]) -> None:
+        outer = self.scope
+        self.scope = scope
+        self.ev.flows[scope] = {}
+        try:
+            body()
+        finally:
+            self.ev.flows.pop(scope, None)
+            self.scope = outer
+
+    # ------------------------------------------------------------------ recording
+
+    def add(self, node: cst.CSTNode, symbol: str, evidence: str, rule: str) -> None:
+        role = roles.role_for(symbol)
+        if role is not None:
+            self.uses.append(Use(node, role, evidence, symbol, rule))
+
+    def value(self, expr: cst.BaseExpression) -> Value | None:
+        return self.ev.value(expr, self.scope)
+
+    def bind(self, target: cst.BaseExpression, value: Value | None) -> None:
+        flow = self.ev.flows.setdefault(self.scope, {})
+        if isinstance(target, cst.Name):
+            flow[target.value] = value
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for index, element in enumerate(target.elements):
+                inner = None if isinstance(element, cst.StarredElement) else unpack(value, index)
+                self.bind(element.value, inner)
+
+    # ------------------------------------------------------------------ uses
+
+    def on_call(self, node: cst.Call) -> None:
+        func = node.func
+        self._called.add(func)
+        callee = self.value(func)
+        if callee is not None and callee.kind is Kind.OBJ and values.family(callee.qualname) == "module":
+            self.add(node, "torch.nn.Module.__call__", _derived(callee), _rule(callee))
+        elif isinstance(func, cst.Attribute):
+            self.member(func, self.value(func.value), func.attr.value, called=True)
+        elif callee is not None and callee.kind is Kind.REF:
+            self.add(node, callee.qualname, callee.evidence, "import-resolution")
+        elif callee is not None and callee.kind is Kind.CLASS and not self.ev.defines(callee.user_class, "__init__"):
+            self.add(node, callee.qualname, "inferred", "object-origin")
+        self.iteration_of_pass_through(node)
+
+    def member(self, node: cst.Attribute, receiver: Value | None, name: str, called: bool) -> None:
+        if receiver is None:
+            self.unknown_member(node, name, called)
+        elif receiver.kind is Kind.REF:
+            if called:
+                self.add(node, f"{receiver.qualname}.{name}", receiver.evidence, "import-resolution")
+        elif receiver.kind is Kind.CLASS:
+            if called and not self.ev.defines(receiver.user_class, name):
+                self.add(node, f"{receiver.qualname}.{name}", "inferred", "object-origin")
+        elif receiver.kind is Kind.OBJ:
+            self.object_member(node, receiver, name, called)
+        elif receiver.kind is Kind.BATCH and called and name in heuristics.TENSOR_LIKE_METHODS:
+            self.add(node, f"torch.Tensor.{name}", "heuristic", "variable-name")
+
+    def object_member(self, node: cst.Attribute, receiver: Value, name: str, called: bool) -> None:
+        if receiver.user_class is not None and (self.ev.defines(receiver.user_class, name)
+                                                or self.ev.self_attribute(receiver.user_class, name) is not None):
+            return
+        fam = values.family(receiver.qualname)
+        if not called and not (fam == "tensor" and name in TENSOR_READS) and not (
+                fam == "optimizer" and name in ("param_groups", "state")):
+            return
+        if fam == "other" and receiver.qualname.startswith("torch.autograd.function"):
+            self.add(node, f"torch.autograd.function.FunctionCtx.{name}", _derived(receiver), _rule(receiver))
+            return
+        self.add(node, values.member_symbol(receiver, name), _derived(receiver), _rule(receiver))
+
+    def unknown_member(self, node: cst.Attribute, name: str, called: bool) -> None:
+        receiver_name = node.value.value if isinstance(node.value, cst.Name) else None
+        guessed = heuristics.value_from_name(receiver_name) if receiver_name else None
+        if guessed is not None and (called or name in HEURISTIC_READS):
+            self.object_member(node, guessed, name, called)
+            return
+        if called:
+            found = heuristics.unknown_receiver_role(name, receiver_name)
+            if found is not None:
+                self.add(node, found[1], "heuristic", "method-name")
+        elif name in HEURISTIC_READS:
+            symbol = "torch.optim.Optimizer.param_groups" if name == "param_groups" else f"torch.Tensor.{name}"
+            self.add(node, symbol, "heuristic", "method-name")
+
+    def on_attribute(self, node: cst.Attribute) -> None:
+        if node not in self._called:
+            self.member(node, self.value(node.value), node.attr.value, called=False)
+
+    def on_operation(self, node: cst.BaseExpression) -> None:
+        found = [self.value(o) for o in tensor_operands(node)]
+        tensors = [v for v in found if v is not None and v.kind is Kind.OBJ and values.family(v.qualname) == "tensor"]
+        if tensors:
+            evidence = "heuristic" if all(v.evidence == "heuristic" for v in tensors) else "inferred"
+            self.add(node, f"torch.Tensor.{_dunder(node)}", evidence, "object-origin")
+
+    def on_subscript(self, node: cst.Subscript) -> None:
+        base = self.value(node.value)
+        if base is None or base.kind is not Kind.OBJ:
+            return
+        fam = values.family(base.qualname)
+        if fam == "tensor" and not _string_index(node):
+            self.add(node, "torch.Tensor.__getitem__", _derived(base), _rule(base))
+        elif base.qualname.rsplit(".", 1)[-1] in heuristics.INDEXABLE_MODULES:
+            self.add(node, f"{base.qualname}.__getitem__", _derived(base), _rule(base))
+
+    def on_decorator(self, node: cst.Decorator) -> None:
+        expr = node.decorator
+        if not isinstance(expr, cst.Call):
+            found = self.value(expr)
+            if found is not None and found.kind is Kind.REF:
+                self.add(expr, found.qualname, found.evidence, "import-resolution")
+
+    def iteration(self, iterable: cst.BaseExpression) -> None:
+        """`for x in it`: iterating a loader, a tensor or a module list runs torch code."""
+        found = self.value(iterable)
+        if found is None or found.kind is not Kind.OBJ:
+            return
+        fam = values.family(found.qualname)
+        last = found.qualname.rsplit(".", 1)[-1]
+        if fam == "loader":
+            self.add(iterable, "torch.utils.data.DataLoader.__iter__", _derived(found), _rule(found))
+        elif fam == "tensor":
+            self.add(iterable, "torch.Tensor.__iter__", _derived(found), _rule(found))
+        elif last in heuristics.INDEXABLE_MODULES:
+            self.add(iterable, f"{found.qualname}.__iter__", _derived(found), _rule(found))
+
+    def iteration_of_pass_through(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Name) and node.func.value in ("enumerate", "tqdm", "iter", "zip", "trange"):
+            if self.ev.lookup(node.func.value, self.scope) is None:
+                for arg in node.args[:1] if node.func.value != "zip" else node.args:
+                    if self.parents.get(node) is not None and _iterated_directly(self.parents.get(node), node):
+                        self.iteration(arg.value)
+
+    def element(self, iterable: cst.BaseExpression) -> Value | None:
+        """The value of one element of `iterable`, seeing through enumerate/zip/tqdm."""
+        if isinstance(iterable, cst.Call) and isinstance(iterable.func, cst.Name) and \
+                iterable.func.value in PASS_THROUGH and self.ev.lookup(iterable.func.value, self.scope) is None:
+            inner = [self.element(a.value) for a in iterable.args if a.keyword is None]
+            if iterable.func.value == "enumerate" and inner:
+                return Value(Kind.TUPLE, "tuple", "inferred", items=(None, inner[0]))
+            if iterable.func.value == "zip":
+                return Value(Kind.TUPLE, "tuple", "inferred", items=tuple(inner))
+            return inner[0] if inner else None
+        return element_of(self.value(iterable))
+
+
+# ---------------------------------------------------------------------- statements that bind
+
+
+def _for(w: Walker, node: cst.For) -> None:
+    w.child(node, node.iter)
+    w.iteration(node.iter)
+    w.bind(node.target, w.element(node.iter))
+    w.child(node, node.target)
+    w.child(node, node.body)
+    w.child(node, node.orelse)
+
+
+def _assign(w: Walker, node: cst.Assign) -> None:
+    w.child(node, node.value)
+    found = w.value(node.value)
+    for target in node.targets:
+        w.bind(target.target, found)
+        _store(w, target.target)
+        w.child(node, target)
+
+
+def _ann_assign(w: Walker, node: cst.AnnAssign) -> None:
+    if node.value is not None:
+        w.child(node, node.value)
+        hinted = w.ev.from_annotation(node.annotation.annotation, w.scope)
+        w.bind(node.target, hinted or w.value(node.value))
+    w.child(node, node.target)
+
+
+def _aug_assign(w: Walker, node: cst.AugAssign) -> None:
+    w.child(node, node.value)
+    w.child(node, node.target)
+    found = [w.value(node.target), w.value(node.value)]
+    tensors = [v for v in found if v is not None and v.kind is Kind.OBJ and values.family(v.qualname) == "tensor"]
+    if tensors:
+        w.add(node, f"torch.Tensor.__i{_dunder(node)[2:]}", _derived(tensors[0]), "object-origin")
+        w.bind(node.target, values.tensor(_derived(tensors[0])))
+
+
+def _store(w: Walker, target: cst.BaseExpression) -> None:
+    """`x[i] = v` on a tensor and `p.grad = None` are uses too."""
+    if isinstance(target, cst.Subscript):
+        w.on_subscript(target)
+        w._called.add(target)
+    elif isinstance(target, cst.Attribute):
+        receiver = w.value(target.value)
+        if receiver is not None and receiver.kind is Kind.OBJ and values.family(receiver.qualname) == "tensor":
+            w.object_member(target, receiver, target.attr.value, called=False)
+        w._called.add(target)
+
+
+def _with(w: Walker, node: cst.With) -> None:
+    for item in node.items:
+        w.child(node, item)
+        if item.asname is not None:
+            w.bind(item.asname.name, None)
+    w.child(node, node.body)
+
+
+def _function(w: Walker, node: cst.FunctionDef) -> None:
+    w.child(node, node.decorators)
+    w.child(node, node.params)
+    w.ev.flows.get(w.scope, {}).pop(node.name.value, None)
+    scope = w.scopes.get(node)
+    if scope is None:
+        return
+    w.in_scope(scope, lambda: w.child(node, node.body))
+
+
+def _class(w: Walker, node: cst.ClassDef) -> None:
+    w.child(node, node.decorators)
+    for arg in node.bases:
+        w.child(node, arg)
+        base = w.value(arg.value)
+        if base is not None and base.kind is Kind.REF:
+            w.add(arg.value, base.qualname, base.evidence, "import-resolution")
+        elif base is not None and base.kind is Kind.CLASS:
+            w.add(arg.value, base.qualname, "inferred", "object-origin")
+    w.child(node, node.keywords)
+    w.ev.flows.get(w.scope, {}).pop(node.name.value, None)
+    scope = w.scopes.get(node)
+    if scope is not None:
+        w.in_scope(scope, lambda: w.child(node, node.body))
+
+
+def _lambda(w: Walker, node: cst.Lambda) -> None:
+    scope = Scope("lambda", w.scope)
+
+    def body() -> None:
+        for param in node.params.params:
+            w.bind(param.name, None)
+        w.child(node, node.params)
+        w.child(node, node.body)
+
+    w.in_scope(scope, body)
+
+
+def _comprehension(w: Walker, node: cst.CSTNode) -> None:
+    scope = Scope("comprehension", w.scope)
+    ev_flows = dict(w.ev.flows.get(w.scope, {}))
+
+    def body() -> None:
+        w.ev.flows[scope].update(ev_flows)
+        w.child(node, node.for_in)  # type: ignore[attr-defined]
+        for name in ("elt", "key", "value"):
+            w.child(node, getattr(node, name, None))
+
+    w.in_scope(scope, body)
+
+
+def _comp_for(w: Walker, node: cst.CompFor) -> None:
+    w.child(node, node.iter)
+    w.iteration(node.iter)
+    w.bind(node.target, w.element(node.iter))
+    w.child(node, node.target)
+    w.child(node, node.ifs)
+    w.child(node, node.inner_for_in)
+
+
+_SPECIAL: dict[type, Callable[[Walker, cst.CSTNode], None]] = {
+    cst.For: _for, cst.Assign: _assign, cst.AnnAssign: _ann_assign, cst.AugAssign: _aug_assign,
+    cst.With: _with, cst.FunctionDef: _function, cst.ClassDef: _class, cst.Lambda: _lambda,
+    cst.ListComp: _comprehension, cst.SetComp: _comprehension, cst.GeneratorExp: _comprehension,
+    cst.DictComp: _comprehension, cst.CompFor: _comp_for,
+}  # type: ignore[dict-item]
+
+_HOOKS: dict[type, Callable[[Walker, cst.CSTNode], None]] = {
+    cst.Call: Walker.on_call, cst.Attribute: Walker.on_attribute, cst.BinaryOperation: Walker.on_operation,
+    cst.UnaryOperation: Walker.on_operation, cst.Comparison: Walker.on_operation,
+    cst.Subscript: Walker.on_subscript, cst.Decorator: Walker.on_decorator,
+}  # type: ignore[dict-item]
+
+_TRIVIA_PREFIXES = ("whitespace", "lpar", "rpar", "comma", "semicolon", "leading_lines", "lines_after",
+                    "header", "footer", "trailing_whitespace", "newline", "lbracket", "rbracket", "lbrace",
+                    "rbrace", "colon", "equal", "dot", "star", "asynchronous", "first_line", "empty_lines",
+                    "indent", "last_line")
+
+
+@functools.cache
+def _fields(node_type: type) -> tuple[str, ...]:
+    """The fields of a node type that hold child nodes worth walking (no whitespace, no punctuation)."""
+    names = [f.name for f in dataclasses.fields(node_type)]
+    return tuple(n for n in names if not n.startswith(_TRIVIA_PREFIXES))
+
+
+def _derived(value: Value) -> str:
+    return "inferred" if value.evidence == "resolved" else value.evidence
+
+
+def _rule(value: Value) -> str:
+    return "variable-name" if value.evidence == "heuristic" else "object-origin"
+
+
+_OPERATORS = {
+    cst.Add: "add", cst.Subtract: "sub", cst.Multiply: "mul", cst.Divide: "truediv", cst.FloorDivide: "floordiv",
+    cst.Modulo: "mod", cst.Power: "pow", cst.MatrixMultiply: "matmul", cst.BitAnd: "and", cst.BitOr: "or",
+    cst.BitXor: "xor", cst.LeftShift: "lshift", cst.RightShift: "rshift", cst.Minus: "neg", cst.Plus: "pos",
+    cst.BitInvert: "invert", cst.LessThan: "lt", cst.GreaterThan: "gt", cst.LessThanEqual: "le",
+    cst.GreaterThanEqual: "ge", cst.Equal: "eq", cst.NotEqual: "ne", cst.AddAssign: "add",
+    cst.SubtractAssign: "sub", cst.MultiplyAssign: "mul", cst.DivideAssign: "truediv", cst.PowerAssign: "pow",
+    cst.MatrixMultiplyAssign: "matmul", cst.FloorDivideAssign: "floordiv", cst.ModuloAssign: "mod",
+}
+
+
+def _dunder(node: cst.CSTNode) -> str:
+    operator = getattr(node, "operator", None)
+    if isinstance(node, cst.Comparison):
+        operator = node.comparisons[0].operator
+    return f"__{_OPERATORS.get(type(operator), 'op')}__"
+
+
+def _string_index(node: cst.Subscript) -> bool:
+    first = node.slice[0].slice if node.slice else None
+    return isinstance(first, cst.Index) and isinstance(first.value, (cst.SimpleString, cst.FormattedString))
+
+
+def _iterated_directly(parent: cst.CSTNode | None, node: cst.CSTNode) -> bool:
+    return isinstance(parent, (cst.For, cst.CompFor)) and parent.iter is node

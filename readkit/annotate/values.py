@@ -1,0 +1,196 @@
+"""What an expression's value is, as far as the annotator can tell: the abstract values.
+
+A `Value` is one of
+- a *name* of a torch API (`REF`): the module `torch.nn`, the class `torch.optim.SGD`,
+  the function `torch.randn` — calling it is a use of that API;
+- an *object* produced by torch (`OBJ`): a tensor, a module, an optimizer, a loader —
+  its methods and operators are uses of its type's API;
+- a *container* of tensors (`BATCH`): a batch from a DataLoader, the tuple an LSTM returns —
+  indexing or unpacking it yields tensors without any torch call;
+- a user *class* deriving from torch (`CLASS`): `class Net(nn.Module)`.
+
+This module holds the torch knowledge about producers: what calling a torch name or
+a method returns. It leaves out names and scopes (resolve.py) and the walk (uses.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import Enum
+
+from readkit import roles
+
+
+class Kind(Enum):
+    REF = "ref"
+    OBJ = "obj"
+    BATCH = "batch"
+    CLASS = "class"
+    FUNC = "func"  # a user function or method: calling it runs user code
+    TUPLE = "tuple"  # a tuple/list display with known items
+
+
+@dataclass(frozen=True)
+class Value:
+    kind: Kind
+    qualname: str  # REF: the torch name; OBJ/CLASS: the torch type ("torch.Tensor", "torch.nn.Module")
+    evidence: str  # "resolved" | "inferred" | "heuristic"
+    user_class: str | None = None  # OBJ/CLASS: the user class; FUNC: the function (a key of the tables)
+    items: tuple[Value | None, ...] = ()  # TUPLE: the items; BATCH of pairs: (first, second)
+
+    def weaker(self, evidence: str) -> Value:
+        """The same value, but no more certain than `evidence`."""
+        order = ("resolved", "inferred", "heuristic")
+        if order.index(evidence) > order.index(self.evidence):
+            return replace(self, evidence=evidence)
+        return self
+
+
+TENSOR = "torch.Tensor"
+MODULE = "torch.nn.Module"
+OPTIMIZER = "torch.optim.Optimizer"
+SCHEDULER = "torch.optim.lr_scheduler.LRScheduler"
+LOADER = "torch.utils.data.DataLoader"
+
+
+def tensor(evidence: str = "inferred") -> Value:
+    return Value(Kind.OBJ, TENSOR, evidence)
+
+
+def family(qualname: str) -> str:
+    """The kind of object a torch type makes: tensor, module, optimizer, scheduler, loader, other."""
+    if qualname in (TENSOR, "torch.nn.Parameter", "torch.nn.parameter.Parameter", "torch.autograd.Variable"):
+        return "tensor"
+    if qualname.startswith("torch.optim.lr_scheduler.") or qualname == "torch.optim.swa_utils.SWALR":
+        return "scheduler"
+    if qualname.startswith("torch.optim."):
+        return "optimizer"
+    if qualname.startswith("torch.nn.") and not qualname.startswith(("torch.nn.functional", "torch.nn.init")):
+        return "module"
+    if qualname.startswith("torch.utils.data.") and qualname.endswith("DataLoader"):
+        return "loader"
+    return "other"
+
+
+def member_symbol(obj: Value, name: str) -> str:
+    """The qualified name of member `name` of an object: tensors share torch.Tensor's members."""
+    fam = family(obj.qualname)
+    owner = {"tensor": TENSOR, "module": MODULE}.get(fam, obj.qualname)
+    if fam == "optimizer" and name in ("step", "zero_grad", "param_groups", "state_dict", "add_param_group"):
+        owner = obj.qualname if obj.qualname != OPTIMIZER else OPTIMIZER
+    return f"{owner}.{name}"
+
+
+# ----------------------------------------------------------------------------
+# Calling a torch name: what comes back
+
+# torch functions that return something other than a tensor.
+NON_TENSOR_RESULTS: frozenset[str] = frozenset(
+    """
+    torch.device torch.dtype torch.Size torch.Generator torch.manual_seed torch.seed torch.initial_seed
+    torch.save torch.load torch.is_tensor torch.is_storage torch.numel torch.is_floating_point
+    torch.is_complex torch.set_printoptions torch.set_default_dtype torch.get_default_dtype
+    torch.set_default_device torch.set_default_tensor_type torch.set_num_threads torch.get_num_threads
+    torch.set_grad_enabled torch.is_grad_enabled torch.no_grad torch.enable_grad torch.inference_mode
+    torch.use_deterministic_algorithms torch.compile torch.autocast torch.finfo torch.iinfo
+    torch.get_rng_state torch.set_rng_state torch.typename torch.is_nonzero torch.equal
+    torch.allclose torch.set_float32_matmul_precision
+    """.split()
+)
+# torch functions returning a tuple of tensors (unpacking them gives tensors).
+TUPLE_RESULTS: frozenset[str] = frozenset(
+    """
+    torch.max torch.min torch.sort torch.topk torch.kthvalue torch.median torch.mode
+    torch.split torch.chunk torch.unbind torch.meshgrid torch.broadcast_tensors torch.std_mean
+    torch.var_mean torch.unique torch.linalg.eigh torch.linalg.eig torch.linalg.qr torch.linalg.svd
+    torch.linalg.slogdet torch.svd torch.qr torch.aminmax torch.frexp torch.lu torch.tensor_split
+    torch.hsplit torch.vsplit torch.dsplit torch.where torch.nonzero torch.histogram
+    """.split()
+)
+
+
+def call_result(ref: str, evidence: str) -> Value | None:
+    """The value of `ref(...)` for a torch name `ref`."""
+    last = ref.rsplit(".", 1)[-1]
+    fam = family(ref)
+    if ref in NON_TENSOR_RESULTS or roles.role_for(ref) in ("cuda", "backends", "distributed", "hub"):
+        return None
+    if ref in ("torch.nn.Parameter", "torch.nn.parameter.Parameter", "torch.autograd.Variable"):
+        return Value(Kind.OBJ, TENSOR, evidence)
+    if last[:1].isupper():  # a class: its instance
+        return Value(Kind.OBJ, ref, evidence) if fam != "other" or ref.startswith("torch.utils.data.") else None
+    if ref in TUPLE_RESULTS:
+        return Value(Kind.BATCH, TENSOR, evidence)
+    if fam == "module" and ref.startswith("torch.nn.utils.") and not ref.startswith("torch.nn.utils.clip_grad"):
+        return None
+    if ref.startswith(("torch.nn.functional.", "torch.nn.init.", "torch.nn.utils.clip_grad", "torch.linalg.",
+                       "torch.fft.", "torch.special.", "torch.autograd.grad")):
+        return Value(Kind.OBJ, TENSOR, evidence) if not ref.startswith("torch.autograd.grad") else Value(
+            Kind.BATCH, TENSOR, evidence)
+    if ref.count(".") == 1:  # torch.randn, torch.cat, torch.from_numpy ...
+        return Value(Kind.OBJ, TENSOR, evidence)
+    return None
+
+
+# Tensor members whose value is not a tensor.
+TENSOR_NON_TENSOR_MEMBERS: frozenset[str] = frozenset(
+    """
+    item tolist numpy size dim ndimension numel nelement element_size shape dtype device is_cuda
+    is_leaf requires_grad data_ptr backward is_contiguous storage layout ndim get_device
+    type stride is_floating_point is_sparse untyped_storage grad_fn names
+    """.split()
+)
+TENSOR_TUPLE_METHODS: frozenset[str] = frozenset(
+    "max min sort topk kthvalue median mode split chunk unbind std_mean var_mean unique aminmax".split()
+)
+# Module methods returning the module itself (model = Net().to(device)).
+MODULE_SELF_METHODS: frozenset[str] = frozenset(
+    "to cuda cpu train eval float double half bfloat16 requires_grad_ share_memory type apply zero_grad_".split()
+)
+# Module methods/attributes yielding tensors (parameters() yields Parameters).
+MODULE_TENSOR_ITERATORS: frozenset[str] = frozenset({"parameters", "buffers"})
+
+
+def method_result(obj: Value, name: str, args_count: int) -> Value | None:
+    """The value of `obj.name(...)` for an object of a torch type."""
+    fam = family(obj.qualname)
+    ev = "inferred" if obj.evidence == "resolved" else obj.evidence
+    if fam == "tensor":
+        if name in ("max", "min") and args_count == 0:
+            return Value(Kind.OBJ, TENSOR, ev)
+        if name in TENSOR_TUPLE_METHODS:
+            return Value(Kind.BATCH, TENSOR, ev)
+        if name in TENSOR_NON_TENSOR_MEMBERS:
+            return None
+        return Value(Kind.OBJ, TENSOR, ev)
+    if fam == "module":
+        if name in MODULE_SELF_METHODS:
+            return replace(obj, evidence=ev)
+        if name in MODULE_TENSOR_ITERATORS:
+            return Value(Kind.BATCH, TENSOR, ev)
+        if name in ("children", "modules"):
+            return Value(Kind.BATCH, MODULE, ev)
+    return None
+
+
+def attribute_value(obj: Value, name: str) -> Value | None:
+    """The value of `obj.name` (not called) for an object of a torch type."""
+    fam = family(obj.qualname)
+    ev = "inferred" if obj.evidence == "resolved" else obj.evidence
+    if fam == "tensor":
+        if name in ("grad", "data", "T", "mT", "H", "real", "imag"):
+            return Value(Kind.OBJ, TENSOR, ev)
+        return None
+    if fam == "module" and name in ("weight", "bias", "weight_ih_l0", "weight_hh_l0", "running_mean", "running_var"):
+        return Value(Kind.OBJ, TENSOR, ev)
+    return None
+
+
+def call_of_instance(obj: Value) -> Value | None:
+    """The value of `obj(...)`: a module returns its output, a loss a tensor."""
+    if family(obj.qualname) != "module":
+        return None
+    last = obj.qualname.rsplit(".", 1)[-1]
+    if last in ("LSTM", "GRU", "RNN", "MultiheadAttention", "LSTMCell"):
+        return Value(Kind.BATCH, TENSOR, "inferred")
+    return Value(Kind.OBJ, TENSOR, "inferred")
