@@ -43,9 +43,20 @@ def test_every_rule_and_role_has_a_generated_page():
     assert all(f"`{name}`" in pages["roles.md"] for name in ROLES)
 
 
-def test_explain_knows_every_role_and_rule_and_nothing_else():
-    assert set(docs.known_ids()) == set(ROLES) | {r.id for r in RULES}
+def test_explain_knows_every_role_rule_and_check_and_nothing_else():
+    checks = {c.id for c in docs._checks()}
+    assert set(docs.known_ids()) == set(ROLES) | {r.id for r in RULES} | checks
+    assert len(docs.known_ids()) == len(ROLES) + len(RULES) + len(checks)  # no id names two things
     assert docs.explain("no-such-thing") is None
+
+
+def test_explain_a_workflow_check():
+    checks = docs._checks()
+    if not checks:
+        pytest.skip("no workflow checks yet")
+    page = docs.explain(checks[0].id)
+    assert page is not None and page.startswith(f"# `{checks[0].id}`: {checks[0].summary}")
+    assert checks[0].instead in page
 
 
 def test_role_page_says_what_it_covers_evidence_and_the_reference_step():

@@ -77,10 +77,11 @@ def _run_index(script: Path) -> RunIndex:
 @click.command()
 @click.argument("id_")
 def explain(id_: str) -> None:
-    """Print the documentation of a role (e.g. `optim`) or a legacy rule (e.g. `data-index-zero`)."""
+    """Print the documentation of a role (e.g. `optim`), a legacy rule (e.g. `data-index-zero`)
+    or a workflow check of `readkit check` (e.g. `gradients-accumulate`)."""
     from readkit.annotate import docs
 
     text = docs.explain(id_)
     if text is None:
-        raise InputError(f"unknown role or rule {id_!r}; known: {', '.join(docs.known_ids())}")
+        raise InputError(f"unknown role, rule or check {id_!r}; known: {', '.join(docs.known_ids())}")
     click.echo(text)

@@ -78,7 +78,7 @@ def test_explain_a_role_and_a_rule():
 def test_explain_unknown_id_is_a_usage_error_listing_known_ids():
     result = invoke("explain", "no-such-id")
     assert result.exit_code == 2
-    assert "unknown role or rule 'no-such-id'; known: tensor, autograd, nn, optim, jit" in result.output
+    assert "unknown role, rule or check 'no-such-id'; known: tensor, autograd, nn, optim, jit" in result.output
 
 
 # ----------------------------------------------------------------------------
