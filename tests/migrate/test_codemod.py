@@ -1,0 +1,140 @@
+"""The codemod as a whole: a 0.3-era script in, code that runs on torch 2.13 out;
+modern code untouched byte for byte; a second run changes nothing."""
+
+from __future__ import annotations
+
+import textwrap
+import warnings
+
+import pytest
+import torch
+
+from readkit.check.model import LineObservation
+from readkit.migrate.codemod import migrate_source
+
+OLD_SCRIPT = textwrap.dedent(
+    '''\
+    """A 2017-style training script."""
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+    from torch.autograd import Variable
+
+    torch.manual_seed(0)
+    x = Variable(torch.randn(32, 5))
+    y = Variable(torch.randint(0, 3, (32,)))
+    model = nn.Linear(5, 3)
+    criterion = nn.CrossEntropyLoss(size_average=False)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    losses = []
+    for epoch in range(3):
+        opt.zero_grad()
+        loss = criterion(model(x), y)  # summed
+        loss.backward(retain_variables=True)
+        opt.step()
+        losses.append(loss.data[0])
+
+    def evaluate(inputs):
+        inputs = Variable(inputs, volatile=True)
+        return F.log_softmax(model(inputs)).exp()
+
+    probs = evaluate(torch.randn(4, 5))
+    '''
+)
+
+
+def _run(code: str) -> dict[str, object]:
+    scope: dict[str, object] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        exec(compile(code, "<migrated>", "exec"), scope)  # noqa: S102 - our own fixture
+    return scope
+
+
+def test_old_script_fails_and_migrated_script_runs() -> None:
+    with pytest.raises(TypeError, match="retain_variables"):
+        _run(OLD_SCRIPT)
+    migrated = migrate_source(OLD_SCRIPT, "train.py")
+    scope = _run(migrated.code)
+    losses = scope["losses"]
+    assert isinstance(losses, list) and len(losses) == 3 and all(isinstance(v, float) for v in losses)
+    assert losses[2] < losses[0]  # it trains
+    assert "Variable" not in migrated.code and "retain_graph=True" in migrated.code
+    assert "reduction='sum'" in migrated.code and "loss.item()" in migrated.code
+    assert "    with torch.no_grad():\n        inputs = inputs\n        return F.log_softmax(model(inputs)).exp()\n" in migrated.code
+
+
+def test_changes_and_notes_name_their_lines() -> None:
+    migrated = migrate_source(OLD_SCRIPT, "train.py")
+    changed = {(line, idiom) for line, idiom, _, _ in migrated.changes}
+    assert {(8, "variable-wrapper"), (11, "size-average"), (17, "retain-variables"), (19, "data-index-zero")} <= changed
+    assert (23, "implicit-softmax-dim") in {(line, idiom) for line, idiom, _ in migrated.notes}
+    assert "F.log_softmax(model(inputs))" in migrated.code  # no run: the dim is left alone
+
+
+def test_second_run_changes_nothing() -> None:
+    once = migrate_source(OLD_SCRIPT).code
+    twice = migrate_source(once)
+    assert twice.code == once and twice.changes == ()
+
+
+def test_modern_code_comes_back_byte_identical() -> None:
+    modern = (
+        "import torch  # tabs, odd spacing and comments stay\n"
+        "import torch.nn.functional as F\n\n"
+        "def step(model,opt , x,y):\n"
+        "\topt.zero_grad()\n"
+        "\tloss = F.cross_entropy(model(x), y, reduction = 'sum')   # summed\n"
+        "\tloss.backward(retain_graph=True)\n"
+        "\topt.step()\n"
+        "\treturn loss.item()\n"
+    )
+    migrated = migrate_source(modern)
+    assert migrated.code == modern and migrated.changes == ()
+
+
+def test_comments_and_formatting_outside_changed_spans_are_kept() -> None:
+    code = "import torch\n# header comment\nx = torch.randn(3)   # keep spacing\nprint( loss.data[0] )  # log it\n"
+    assert migrate_source(code).code == (
+        "import torch\n# header comment\nx = torch.randn(3)   # keep spacing\nprint( loss.item() )  # log it\n"
+    )
+
+
+@pytest.mark.parametrize(("shape", "dim"), [("float32[64, 10] cpu", 1), ("float32[10] cpu", 0), ("float32[2, 3, 4] cpu", 0)])
+def test_observed_rank_decides_softmax_dim(shape: str, dim: int) -> None:
+    code = "import torch.nn.functional as F\np = F.softmax(logits)\n"
+    seen = {2: LineObservation("m.py", 2, ("nn",), 1, shapes=(shape,))}
+    migrated = migrate_source(code, "m.py", observations=seen)
+    assert migrated.code == f"import torch.nn.functional as F\np = F.softmax(logits, dim={dim})\n"
+    logits = torch.randn(*[int(n) for n in shape[shape.index("[") + 1 : shape.index("]")].split(",")])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        implicit = torch.nn.functional.softmax(logits)
+    assert torch.equal(implicit, torch.nn.functional.softmax(logits, dim=dim))  # the dim torch picked
+
+
+def test_conflicting_observed_ranks_leave_the_line_with_a_note() -> None:
+    code = "import torch.nn.functional as F\np = F.softmax(logits).view(-1)\n"
+    seen = {2: LineObservation("m.py", 2, ("nn",), 2, shapes=("float32[4, 3] cpu", "float32[12] cpu"))}
+    migrated = migrate_source(code, "m.py", observations=seen)
+    assert migrated.code == code
+    assert [idiom for _, idiom, _ in migrated.notes] == ["implicit-softmax-dim"]
+
+
+def test_async_keyword_is_renamed_before_parsing() -> None:
+    migrated = migrate_source("import torch\nx = x.cuda(async=True)\n")
+    assert migrated.code == "import torch\nx = x.cuda(non_blocking=True)\n"
+    assert migrated.changes == ((2, "async-argument", "async=", "non_blocking="),)
+
+
+def test_variable_import_kept_while_a_use_remains() -> None:
+    code = "from torch.autograd import Variable\nx = Variable(t)\nisinstance(x, Variable)\n"
+    assert migrate_source(code).code == "from torch.autograd import Variable\nx = t\nisinstance(x, Variable)\n"
+
+
+def test_cuda_type_fix_runs_on_a_cpu_machine() -> None:
+    migrated = migrate_source("import torch\nx = torch.ones(2).type(torch.cuda.FloatTensor)\n")
+    scope = _run(migrated.code)
+    x = scope["x"]
+    assert isinstance(x, torch.Tensor) and x.dtype == torch.float32
+    assert x.device.type == ("cuda" if torch.cuda.is_available() else "cpu")
