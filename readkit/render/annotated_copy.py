@@ -71,7 +71,7 @@ def annotation_comment(a: Annotation, path: str = "", run: RunIndex | None = Non
 
 def legacy_comment(finding: LegacyFinding) -> str:
     """`[legacy data-index-zero → loss.item()]` (the rule's modern form when no fix is known)."""
-    modern = _one_line(finding.replacement) if finding.replacement else None
+    modern = _one_line(_without_comments(finding.replacement)) if finding.replacement else None
     if modern is None or len(modern) > _MAX_REPLACEMENT:
         modern = modern_form(finding.idiom)
     return f"[legacy {finding.idiom} {ARROW} {modern}]" if modern else f"[legacy {finding.idiom}]"
@@ -87,6 +87,20 @@ def _modern_forms() -> dict[str, str]:
 def modern_form(idiom: str) -> str | None:
     text = _modern_forms().get(idiom)
     return _one_line(text) if text else None
+
+
+def _without_comments(code: str) -> str:
+    """The code of a replacement without its comments (a fix keeps the line's comments,
+    readkit's own included: they must not leak into the next comment)."""
+    lines = code.split("\n")
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(code).readline):
+            if token.type == tokenize.COMMENT:
+                row, col = token.start
+                lines[row - 1] = lines[row - 1][:col].rstrip()
+    except (tokenize.TokenError, SyntaxError):
+        lines = [_without_own_comment(line) for line in lines]
+    return "\n".join(lines)
 
 
 def _one_line(code: str) -> str:

@@ -173,3 +173,9 @@ def test_copies_from_an_earlier_run_inside_the_out_dir_are_not_copied_again(tmp_
     written = write_annotated_copies(AnnotateResult(files), tmp_path / "annotated", roots=[tmp_path])
     assert written == [tmp_path / "annotated" / "a.py"]
     assert not (tmp_path / "annotated" / "annotated").exists()
+
+
+def test_comments_carried_by_a_replacement_do_not_leak_into_the_next_comment():
+    fix = "with torch.no_grad():\n    w -= 0.1 * w.grad  # note  # [autograd] the raw tensor (torch.Tensor.data)\n"
+    finding = LegacyFinding(3, 1, 3, 28, "data-update", "m", fix)
+    assert legacy_comment(finding) == "[legacy data-update → with torch.no_grad(): w -= 0.1 * w.grad]"
