@@ -19,11 +19,15 @@ import sys
 import sysconfig
 from types import CodeType, FrameType
 
-USER, TORCH, TRANSPARENT = 0, 1, 2
 
-# torch frames that only forward a call (decorators, dispatch): a user call
-# through them is still the user's direct call, and nothing is recorded for them.
-_TORCH_PASS_THROUGH = ("torch/utils/_contextlib.py", "torch/_jit_internal.py", "torch/_compile.py")
+USER, TORCH, TRANSPARENT, WRAPPER = 0, 1, 2, 3
+
+# torch decorators that only forward a call (`@torch.no_grad()` on a function,
+# `_disable_dynamo`): a call through them is still the caller's direct call of the
+# function they wrap, but not of the helpers they call themselves.
+_WRAPPER_FILES = ("torch/utils/_contextlib.py", "torch/_compile.py", "torch/_dynamo/eval_frame.py")
+_WRAPPER_NAMES = frozenset({"inner", "_fn", "decorate_context"})
+_WRAPPED_NAMES = ("fn", "func")
 
 
 def _package_dir(name: str) -> str:
@@ -47,7 +51,10 @@ class FrameClassifier:
     def kind(self, code: CodeType) -> int:
         kind = self.cache.get(code)
         if kind is None:
-            kind = self.cache[code] = self._classify(code.co_filename)
+            kind = self._classify(code.co_filename)
+            if kind == TORCH and code.co_name in _WRAPPER_NAMES and code.co_filename.endswith(_WRAPPER_FILES):
+                kind = WRAPPER
+            self.cache[code] = kind
         return kind
 
     def _classify(self, filename: str) -> int:
@@ -55,7 +62,7 @@ class FrameClassifier:
             return TRANSPARENT
         path = os.path.abspath(filename)
         if path.startswith(self.torch_dir):
-            return TRANSPARENT if path.endswith(_TORCH_PASS_THROUGH) else TORCH
+            return TORCH
         if path.startswith(self.readkit_dir):
             return TRANSPARENT
         if any(path.startswith(root) for root in self.user_roots):
@@ -64,17 +71,24 @@ class FrameClassifier:
             return TRANSPARENT
         return USER
 
-    def first_owner(self, frame: FrameType | None) -> FrameType | None:
-        """The first frame, walking outward, that is user or torch code (None: none)."""
+    def first_owner(self, frame: FrameType | None, callee: CodeType | None = None) -> FrameType | None:
+        """The first frame, walking outward, that is user or torch code (None: none).
+
+        `callee` is the code whose caller is sought: decorators wrapping exactly that code are
+        passed through; any other wrapper frame owns the call (a helper it runs itself)."""
         while frame is not None:
-            if self.kind(frame.f_code) != TRANSPARENT:
+            kind = self.kind(frame.f_code)
+            if kind == WRAPPER:
+                if callee is None or not _wraps(frame, callee):
+                    return frame
+            elif kind != TRANSPARENT:
                 return frame
             frame = frame.f_back
         return None
 
-    def direct_user_frame(self, frame: FrameType | None) -> FrameType | None:
+    def direct_user_frame(self, frame: FrameType | None, callee: CodeType | None = None) -> FrameType | None:
         """The user frame that made this event directly, or None when it is nested in torch."""
-        owner = self.first_owner(frame)
+        owner = self.first_owner(frame, callee)
         if owner is not None and self.kind(owner.f_code) == USER:
             return owner
         return None
@@ -86,6 +100,14 @@ class FrameClassifier:
                 return frame
             frame = frame.f_back
         return None
+
+
+def _wraps(wrapper: FrameType, callee: CodeType) -> bool:
+    for name in _WRAPPED_NAMES:
+        wrapped = wrapper.f_locals.get(name)
+        if getattr(wrapped, "__code__", None) is callee:
+            return True
+    return False
 
 
 def _library_dirs() -> tuple[str, ...]:

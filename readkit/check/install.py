@@ -54,6 +54,22 @@ def _after(original: Callable[..., Any], then: Callable[[Any, Any], None]) -> Ca
     return wrapper
 
 
+# Generator methods: calling one runs no torch frame until it is iterated (inside torch, often).
+_MODULE_GENERATORS = ("parameters", "named_parameters", "buffers", "named_buffers", "children",
+                      "named_children", "modules", "named_modules")
+
+
+def _announced(original: Callable[..., Any], qualname: str, observer: Observer) -> Callable[..., Any]:
+    """`original`, with its call recorded on the calling user line."""
+
+    @functools.wraps(original)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        observer.api_use(qualname, sys._getframe(1))
+        return original(*args, **kwargs)
+
+    return wrapper
+
+
 def install(recorder: Recorder, user_roots: tuple[str, ...]) -> Instruments:
     classifier = FrameClassifier(user_roots)
     workflow = Workflow(recorder)
@@ -89,6 +105,9 @@ def _install_wrappers(observer: Observer, recorder: Recorder, undo: list[Callabl
     _patch(optimizer, "zero_grad", _after(optimizer.zero_grad, lambda o, _f: observer.zero_grad(o)), undo)
     module = torch.nn.Module
     _patch(module, "zero_grad", _after(module.zero_grad, lambda m, _f: observer.zero_grad(m)), undo)
+
+    for name in _MODULE_GENERATORS:
+        _patch(module, name, _announced(getattr(module, name), f"torch.nn.Module.{name}", observer), undo)
 
     def line_of() -> Any:
         return observer.line_of(sys._getframe(2))

@@ -115,6 +115,13 @@ class Observer:
     def after_call(self, where: tuple[Any, int], result: Any) -> None:
         self.recorder.shape_at(where[0], where[1], result)
 
+    @guarded
+    def api_use(self, qualname: str, frame: FrameType | None) -> None:
+        """A wrapped torch API (a generator method such as Module.parameters) called by user code."""
+        user = self.classifier.direct_user_frame(frame)
+        if user is not None:
+            self.recorder.use(user.f_code, user.f_lineno, qualname, cached_role(qualname))
+
     # -- module hooks ----------------------------------------------------------------
 
     @guarded

@@ -67,6 +67,8 @@ def qualname_of_frame(frame: FrameType) -> str:
     code = frame.f_code
     module = public_module(str(frame.f_globals.get("__name__", "torch")))
     qualname = code.co_qualname
+    if qualname.endswith("boolean_dispatch.<locals>.fn"):  # F.max_pool2d and friends
+        return f"{frame.f_locals.get('module_name', 'torch')}.{frame.f_locals.get('func_name', 'fn')}"
     if qualname.endswith("profile_hook_step.<locals>.wrapper"):
         return f"torch.optim.{_optimizer_name(frame)}.step"
     head, _, method = qualname.rpartition(".")

@@ -95,7 +95,7 @@ class Tracer:
         return self._on_line
 
     def _torch_frame(self, frame: FrameType) -> TraceFunction | None:
-        user = self.classifier.direct_user_frame(frame.f_back)
+        user = self.classifier.direct_user_frame(frame.f_back, frame.f_code)
         if user is None:
             return None
         name = self._name(frame)
