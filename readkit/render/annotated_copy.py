@@ -45,10 +45,14 @@ class OutOverwritesSourceError(ValueError):
 
 
 def line_comments(file: FileResult, run: RunIndex | None = None) -> dict[int, str]:
-    """Comment text (without the leading '# ') for each annotated program line of `file`."""
-    parts: dict[int, list[str]] = defaultdict(list)
+    """Comment text (without the leading '# ') for each annotated program line of `file`:
+    one part per role on the line (the checker judges (line, role) pairs), then legacy findings."""
+    by_role: dict[int, dict[str, list[Annotation]]] = defaultdict(dict)
     for annotation in sorted(file.annotations, key=lambda a: (a.line, a.column, a.role)):
-        _add_once(parts[annotation.line], annotation_comment(annotation, file.path, run))
+        by_role[annotation.line].setdefault(annotation.role, []).append(annotation)
+    parts: dict[int, list[str]] = defaultdict(list)
+    for line, roles in by_role.items():
+        parts[line] = [role_comment(uses, file.path, run) for uses in roles.values()]
     for finding in sorted(file.legacy, key=lambda f: (f.line, f.column, f.idiom)):
         _add_once(parts[finding.line], legacy_comment(finding))
     if run is not None:
@@ -59,14 +63,16 @@ def line_comments(file: FileResult, run: RunIndex | None = None) -> dict[int, st
     return {line: "; ".join(line_parts) for line, line_parts in parts.items()}
 
 
-def annotation_comment(a: Annotation, path: str = "", run: RunIndex | None = None) -> str:
-    """`[optim] update parameters from their .grad (torch.optim.SGD)`."""
-    where = [a.symbol] if a.symbol else []
-    if a.evidence == "heuristic":
-        where.append("heuristic")
-    text = f"[{a.role}] {a.message}" + (f" ({', '.join(where)})" if where else "")
-    verdict = run.verdict(path, a.line, a.role) if run is not None else None
-    return text + (f" {{{verdict}}}" if verdict else "")
+def role_comment(uses: Sequence[Annotation], path: str = "", run: RunIndex | None = None) -> str:
+    """`[optim] update parameters from their .grad (torch.optim.SGD)`: the first use's explanation;
+    the other uses of the same role on the line add their symbols after `also`."""
+    first = uses[0]
+    where = ", ".join(([first.symbol] if first.symbol else []) + (["heuristic"] if first.evidence == "heuristic" else []))
+    others = [u.symbol for u in uses[1:] if u.symbol and u.symbol != first.symbol]
+    if others:
+        where += ("; " if where else "") + "also " + ", ".join(dict.fromkeys(others))
+    verdict = run.verdict(path, first.line, first.role) if run is not None else None
+    return f"[{first.role}] {first.message}" + (f" ({where})" if where else "") + (f" {{{verdict}}}" if verdict else "")
 
 
 def legacy_comment(finding: LegacyFinding) -> str:

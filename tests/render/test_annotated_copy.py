@@ -179,3 +179,14 @@ def test_comments_carried_by_a_replacement_do_not_leak_into_the_next_comment():
     fix = "with torch.no_grad():\n    w -= 0.1 * w.grad  # note  # [autograd] the raw tensor (torch.Tensor.data)\n"
     finding = LegacyFinding(3, 1, 3, 28, "data-update", "m", fix)
     assert legacy_comment(finding) == "[legacy data-update → with torch.no_grad(): w -= 0.1 * w.grad]"
+
+
+def test_one_part_per_role_on_a_line_with_the_other_symbols_after_also():
+    file = FileResult("m.py", annotations=(
+        ann(1, "tensor", "inferred", "torch.Tensor.sum", "reduce", column=20),
+        ann(1, "nn", "inferred", "torch.nn.Module.__call__", "run the module", column=7),
+        ann(1, "tensor", "heuristic", "torch.Tensor.exp", "exponential", column=14),
+        ann(1, "tensor", "inferred", "torch.Tensor.sum", "reduce", column=30),
+    ))
+    assert line_comments(file) == {1: "[nn] run the module (torch.nn.Module.__call__); "
+                                      "[tensor] exponential (torch.Tensor.exp, heuristic; also torch.Tensor.sum)"}
