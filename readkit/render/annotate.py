@@ -25,12 +25,8 @@ from typing import TextIO
 
 from readkit.annotate.model import AnnotateResult, Annotation, FileError, FileResult, LegacyFinding
 from readkit.render import annotate_json, sarif
-from readkit.render.annotated_copy import (
-    LINE_END,
-    OutOverwritesSourceError,
-    modern_form,
-    write_annotated_copies,
-)
+from readkit.render.annotated_copy import LINE_END, modern_form
+from readkit.render.annotated_files import OutOverwritesSourceError, write_annotated_copies
 from readkit.render.run_index import RunIndex
 from readkit.render.style import ERROR_COLOR, LEGACY_COLOR, dim, paint, role_tag
 

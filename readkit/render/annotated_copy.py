@@ -10,34 +10,28 @@ notebook's program and put each line back into its cell.
 
 Idempotent: readkit recognises its own comments (`# [<role>] ...`,
 `# [legacy <id> ...`) and replaces them, so annotating a copy again gives the
-same bytes. A comment goes on the line where the statement ends (after a
+same bytes. Writing the files (layout, encodings, notebooks) is
+readkit.render.annotated_files. A comment goes on the line where the statement ends (after a
 backslash continuation or a closing bracket), never inside a multi-line string.
 """
 
 from __future__ import annotations
 
 import io
-import os
 import re
-import shutil
 import tokenize
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
-from readkit.annotate.model import AnnotateResult, Annotation, FileResult, LegacyFinding
+from readkit.annotate.model import Annotation, FileResult, LegacyFinding
 from readkit.render.run_index import RunIndex
 from readkit.roles import ROLES
 
 ARROW = "→"
 LINE_END = re.compile(r"\r\n|\r|\n")  # as Python counts lines (str.splitlines also splits on \f)
 _MAX_REPLACEMENT = 60  # longer fixes are named by the rule's modern form instead
-
-
-class OutOverwritesSourceError(ValueError):
-    """--out would write a copy over the file it was made from."""
 
 
 # ----------------------------------------------------------------------------
@@ -211,102 +205,3 @@ def _split_keepends(text: str) -> list[str]:
     if start < len(text):
         lines.append(text[start:])
     return lines
-
-
-# ----------------------------------------------------------------------------
-# Writing the copies
-
-
-def write_annotated_copies(
-    result: AnnotateResult,
-    out_dir: Path,
-    *,
-    roots: Iterable[Path] = (),
-    run: RunIndex | None = None,
-) -> list[Path]:
-    """Write an annotated copy of every file of `result` under `out_dir`, keeping the
-    layout relative to `roots` (the paths given on the command line). Returns the copies."""
-    out = os.path.abspath(out_dir)
-    targets = copy_destinations([f.path for f in result.files], out_dir, roots)
-    written = []
-    for file, dest in zip(result.files, targets):
-        if _is_inside(os.path.abspath(file.path), out):
-            continue  # a copy from an earlier `annotate . --out DIR`: copying it again would nest DIR/DIR/...
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        _write_one(file, Path(file.path), dest, run)
-        written.append(dest)
-    return written
-
-
-def copy_destinations(paths: Sequence[str], out_dir: Path, roots: Iterable[Path] = ()) -> list[Path]:
-    """Where each file's copy goes; refuses to write over any of the files themselves."""
-    absolute = [os.path.abspath(p) for p in paths]
-    base = _common_base(absolute, [Path(r) for r in roots])
-    out = Path(os.path.abspath(out_dir))
-    targets = [out / _relative(p, base) for p in absolute]
-    clashes = [source for source, target in zip(absolute, targets) if str(target) == source]
-    if clashes:
-        raise OutOverwritesSourceError(f"--out {out_dir} would overwrite the analyzed file {clashes[0]}")
-    return targets
-
-
-def _is_inside(path: str, directory: str) -> bool:
-    return os.path.commonpath([path, directory]) == directory
-
-
-def _common_base(files: Sequence[str], roots: Sequence[Path]) -> str:
-    dirs = [os.path.abspath(r if r.is_dir() else r.parent) for r in roots]
-    dirs = dirs or [os.path.dirname(f) for f in files]
-    try:
-        return os.path.commonpath(dirs) if dirs else os.getcwd()
-    except ValueError:  # different drives on Windows
-        return os.getcwd()
-
-
-def _relative(path: str, base: str) -> str:
-    rel = os.path.relpath(path, base)
-    return os.path.basename(path) if rel.startswith("..") else rel
-
-
-def _write_one(file: FileResult, src: Path, dest: Path, run: RunIndex | None) -> None:
-    if src.suffix == ".ipynb" and file.error is None:
-        _write_notebook(file, src, dest)
-    elif file.error is not None or (not (file.annotations or file.legacy) and not _mentions_readkit(src)):
-        shutil.copyfile(src, dest)
-    else:
-        dest.write_bytes(annotate_bytes(src.read_bytes(), line_comments(file, run)))
-
-
-def _mentions_readkit(src: Path) -> bool:
-    """Whether an unannotated file may carry old readkit comments to remove."""
-    return b"# [" in src.read_bytes()
-
-
-def _write_notebook(file: FileResult, src: Path, dest: Path) -> None:
-    try:
-        from readkit.notebook import write_annotated_notebook
-    except ImportError:  # the notebook writer is not there: an unchanged copy beats none
-        shutil.copyfile(src, dest)
-        return
-    write_annotated_notebook(src, file, dest)
-
-
-def annotate_bytes(data: bytes, comments: Mapping[int, str]) -> bytes:
-    """`annotate_text` on a file's bytes, in the file's declared encoding (a BOM is kept)."""
-    try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        text = data.decode(encoding)
-    except (SyntaxError, UnicodeDecodeError, LookupError):
-        return data
-    annotated = annotate_text(text, comments)
-    if ARROW in annotated and not _encodes(ARROW, encoding):
-        annotated = annotate_text(text, {k: v.replace(ARROW, "->") for k, v in comments.items()})
-    return annotated.encode(encoding, errors="backslashreplace")
-
-
-def _encodes(text: str, encoding: str) -> bool:
-    try:
-        text.encode(encoding)
-    except UnicodeEncodeError:
-        return False
-    return True

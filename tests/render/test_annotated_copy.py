@@ -8,14 +8,8 @@ from pathlib import Path
 import pytest
 
 from readkit.annotate.model import AnnotateResult, FileError, FileResult, LegacyFinding
-from readkit.render.annotated_copy import (
-    OutOverwritesSourceError,
-    annotate_bytes,
-    annotate_text,
-    legacy_comment,
-    line_comments,
-    write_annotated_copies,
-)
+from readkit.render.annotated_copy import annotate_text, legacy_comment, line_comments
+from readkit.render.annotated_files import OutOverwritesSourceError, annotate_bytes, write_annotated_copies
 from readkit.render.run_index import RunIndex
 
 from conftest import ann
