@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
@@ -17,6 +17,7 @@ class SourceDoc:
     cells: tuple[tuple[int, int], ...] | None = None  # notebooks: program line -> (cell, line in cell)
     markdown: tuple[tuple[int, str], ...] = ()
     problem: str | None = None  # why the source could not be shown
+    ignored: dict[int, str] = field(default_factory=dict)  # notebooks: program line -> the IPython line it replaces
 
     @property
     def text(self) -> str:
@@ -41,7 +42,9 @@ def _load_notebook(result: FileResult) -> SourceDoc:
         program = load_notebook(result.path)
     except NotebookError as error:
         return SourceDoc((), problem=str(error))
-    return SourceDoc(tuple(_split(program.source)), program.cells, program.markdown)
+    where = {cell_line: number for number, cell_line in enumerate(program.cells, start=1)}
+    ignored = {where[(n.cell, n.line)]: n.text for n in program.notes if (n.cell, n.line) in where}
+    return SourceDoc(tuple(_split(program.source)), program.cells, program.markdown, ignored=ignored)
 
 
 def _split(text: str) -> list[str]:
@@ -77,9 +80,10 @@ def _block_html(block: str) -> str:
         body = block.strip("`").split("\n", 1)[-1]
         return f"<pre><code>{escape(body)}</code></pre>"
     heading = re.match(r"(#{1,6})\s+(.*)", block)
-    if heading and "\n" not in block:
+    if heading:
         level = min(len(heading.group(1)), 4)
-        return f"<h{level}>{_inline(heading.group(2))}</h{level}>"
+        rest = block.split("\n", 1)[1] if "\n" in block else ""
+        return f"<h{level}>{_inline(heading.group(2))}</h{level}>" + (_block_html(rest) if rest.strip() else "")
     lines = block.split("\n")
     if all(re.match(r"\s*([-*+]|\d+\.)\s", line) for line in lines):
         items = "".join(f"<li>{_inline(_BULLET.sub('', line))}</li>" for line in lines)
