@@ -40,7 +40,8 @@ def check(target: str | None, args: tuple[str, ...], module: str | None, cwd: Pa
         raise InputError("give either a script path or -m MODULE")
     try:
         result = api.check_target(target, module=module, args=args, cwd=cwd, timeout=timeout,
-                                  max_memory_mb=max_memory, quiet=quiet, no_network=no_network)
+                                  max_memory_mb=max_memory, quiet=quiet, no_network=no_network,
+                                  output_to_stderr=fmt == "json")
     except api.TargetError as error:
         raise InputError(str(error)) from None
     if html_dir is not None:
