@@ -219,3 +219,36 @@ def test_python2_file_is_reported_and_others_still_analyzed(tmp_path):
     files = {Path(f["path"]).name: f for f in json.loads(result.output)["files"]}
     assert files["old.py"]["error"]["line"] == 1 and files["new.py"]["error"] is None
     assert files["new.py"]["annotations"]
+
+
+RUNNABLE = textwrap.dedent('''\
+    import torch
+
+    w = torch.zeros(3, requires_grad=True)
+    opt = torch.optim.SGD([w], lr=0.1)
+    for _ in range(2):
+        opt.zero_grad()
+        loss = (w - 1).pow(2).sum()
+        loss.backward()
+        opt.step()
+    if False:
+        opt.step()
+    ''')
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not REAL_ANNOTATOR or not hasattr(__import__("readkit.check").check, "check_target"),
+                    reason="the annotator or the checker is not there yet")
+def test_run_for_real_marks_what_ran_and_what_did_not(tmp_path):
+    script = tmp_path / "loop.py"
+    script.write_text(RUNNABLE)
+    result = invoke("annotate", str(script), "--run", str(script), "--format", "json", "--out", str(tmp_path / "o"))
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["run"]["status"] == "ok"
+    verdicts = {(a["line"], a["role"]): a["verdict"] for a in doc["files"][0]["annotations"]}
+    assert verdicts[(9, "optim")] == "confirmed" and verdicts[(11, "optim")] == "not-reached"
+    observed = {o["line"]: o for o in doc["files"][0]["observed"]}
+    assert observed[9]["calls"] == 2 and 11 not in observed
+    copy = (tmp_path / "o" / "loop.py").read_text().splitlines()
+    assert copy[8].startswith("    opt.step()  # [optim] ") and "{confirmed}; [ran 2x" in copy[8]
