@@ -201,7 +201,8 @@ def _ensure_names(module: cst.Module, introduced: Sequence[cst.CSTNode], origina
     needed = set().union(*(_root_names(node) for node in introduced)) if introduced else set()
     bound = _module_bindings(module)
     if "device" in needed and "device" not in bound:
-        module = _insert_after_imports(module, cst.parse_statement(DEVICE_LINE + "\n"))
+        device_line = cst.parse_statement(DEVICE_LINE + "\n").with_changes(leading_lines=[cst.EmptyLine()])
+        module = _insert_after_imports(module, device_line)
         needed.add("torch")
     if "torch" in needed and "torch" not in bound:
         module = _insert_import(module, cst.parse_statement("import torch\n"))

@@ -41,7 +41,7 @@ def dtype_node(dtype: str) -> cst.Attribute | cst.Name:
 
 def constructor_replacement(call: cst.Call, dtype: str, device: bool) -> cst.Call | None:
     """`torch.FloatTensor([1, 2])` -> `torch.tensor([1, 2], dtype=torch.float32)`;
-    `torch.FloatTensor(2, 3)` -> `torch.empty(2, 3, dtype=torch.float32)`; None when the
+    `torch.FloatTensor(2, 3)` or `(N, D)` -> `torch.empty(N, D, dtype=torch.float32)`; None when the
     arguments do not say which of the two was meant (a variable may be data or a size)."""
     args = positional(call)
     if len(args) != len(call.args) or not args:
@@ -51,7 +51,8 @@ def constructor_replacement(call: cst.Call, dtype: str, device: bool) -> cst.Cal
         extra.append(make_keyword("device", cst.Name("device")))
     if len(args) == 1 and isinstance(args[0].value, (cst.List, cst.Tuple)):
         return with_args(cst.Call(func=dotted("torch.tensor")), [args[0], *extra])
-    if all(isinstance(a.value, cst.Integer) for a in args):
+    sizes = len(args) >= 2 and not any(isinstance(a.value, (cst.List, cst.Tuple)) for a in args)
+    if sizes or all(isinstance(a.value, cst.Integer) for a in args):
         return with_args(cst.Call(func=dotted("torch.empty")), [*args, *extra])
     return None
 

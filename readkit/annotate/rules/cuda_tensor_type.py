@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from readkit.annotate.rules._helpers import is_torch_value, method_call
 from readkit.annotate.rules._tensor_types import CPU_TYPES, CUDA_TYPES, constructor_replacement, to_call, type_call, type_of
 from readkit.annotate.rules.base import LegacyRule, RuleContext
 
@@ -35,16 +36,16 @@ class CudaTensorType(LegacyRule):
     FIXES = (
         (
             "import torch\nx = x.type(torch.cuda.FloatTensor)\n",
-            "import torch\n"
+            "import torch\n\n"
             'device = torch.device("cuda" if torch.cuda.is_available() else "cpu")\n'
             "x = x.to(device, torch.float32)\n",
         ),
         (
-            '"""Data."""\nimport numpy as np\nfrom torch import cuda\nlabels = cuda.LongTensor([0, 1])\nbuf = cuda.FloatTensor(2, 3)\n',
-            '"""Data."""\nimport torch\nimport numpy as np\nfrom torch import cuda\n'
+            '"""Data."""\nimport torch\nfrom torch import cuda\nlabels = cuda.LongTensor([0, 1])\nbuf = cuda.FloatTensor(N, D)\nw = torch.randn(D).cuda()\n',
+            '"""Data."""\nimport torch\nfrom torch import cuda\n\n'
             'device = torch.device("cuda" if torch.cuda.is_available() else "cpu")\n'
             "labels = torch.tensor([0, 1], dtype=torch.int64, device=device)\n"
-            "buf = torch.empty(2, 3, dtype=torch.float32, device=device)\n",
+            "buf = torch.empty(N, D, dtype=torch.float32, device=device)\nw = torch.randn(D).to(device)\n",
         ),
         (
             "import torch\ndevice = torch.device('cuda:1')\ndef f(x):\n    return x.type(torch.cuda.DoubleTensor)\n",
@@ -52,19 +53,34 @@ class CudaTensorType(LegacyRule):
         ),
     )
 
+    def __init__(self) -> None:
+        self.uses_device = False  # a fix in this file already moved code onto `device`
+
     def visit_Call(self, node: cst.Call, ctx: RuleContext) -> None:
         dtype = type_call(node, ctx, CUDA_TYPES)
         if dtype is not None:
+            self.uses_device = True
             ctx.report(node, replacement=to_call(node, dtype, device=True))
             return
         dtype = type_of(node.func, ctx, CUDA_TYPES)
         if dtype is None:
+            self._cuda_call(node, ctx)
             return
         replacement = constructor_replacement(node, dtype, device=True)
+        self.uses_device = self.uses_device or replacement is not None
         if replacement is None:
             ctx.report(node, note=f"data or size? use torch.tensor(data, dtype=torch.{dtype}, device=device) or torch.empty(size, ...)")
         else:
             ctx.report(node, replacement=replacement)
+
+    def _cuda_call(self, node: cst.Call, ctx: RuleContext) -> None:
+        """Once the file moved onto `device`, a bare `x.cuda()` follows: `x.to(device)`
+        (the same on a GPU, and no longer a failure on a CPU-only machine)."""
+        func = node.func
+        if not (self.uses_device and not node.args and isinstance(func, cst.Attribute) and func.attr.value == "cuda"):
+            return
+        if is_torch_value(ctx, func.value):
+            ctx.report(node, replacement=method_call(func.value, "to", [cst.Arg(cst.Name("device"))]))
 
     def visit_Assign(self, node: cst.Assign, ctx: RuleContext) -> None:
         value = node.value
