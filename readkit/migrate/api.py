@@ -15,10 +15,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from readkit.annotate.model import FileError
-from readkit.check.model import CheckResult, LineObservation
-from readkit.migrate import verify
-from readkit.migrate.model import Change, FileMigration, MigrationResult, Note, RunOutcome, Verification
-from readkit.migrate.source import SourceFile, parse_error, read_source, write_atomically
+from readkit.check.model import LineObservation
+from readkit.migrate.runs import ScriptRuns
+from readkit.migrate.model import Change, FileMigration, MigrationResult, Note
+from readkit.migrate.source import SourceFile, read_source, write_atomically
 from readkit.migrate.walk import project_root, python_files
 
 Observations = Mapping[int, LineObservation]
@@ -40,59 +40,24 @@ def migrate_paths(paths: Sequence[str | Path], *, write: bool = False, out_dir: 
     if write and out_dir is not None:
         raise ValueError("give --write or --out, not both")
     roots = [Path(p) for p in paths]
-    files = python_files(roots)
-    scripts = [Path(s).resolve() for s in (run_script, verify_script) if s is not None]
-    root = project_root([*roots, *scripts])
-    args = tuple(script_args)
-    with verify.scratch_copy(root) if scripts else _no_copy() as original_copy:
-        runs = _run_original(original_copy, root, run_script, verify_script, args, timeout)
-        outcomes = {role: verify.outcome(run, original_copy, root) for role, run in runs.items()}
-        observed = _observations(runs.get("run"), original_copy, root)
-    migrated = [_migrate_file(path, observed.get(path.resolve())) for path in files]
-    verification = None
-    if verify_script is not None:
-        verification = _verify(migrated, outcomes["verify"], root, Path(verify_script).resolve(), args, timeout)
+    run = Path(run_script).resolve() if run_script is not None else None
+    check = Path(verify_script).resolve() if verify_script is not None else None
+    root = project_root([*roots, *(s for s in (run, check) if s is not None)])
+    with ScriptRuns(root, tuple(script_args), timeout) as runs:
+        observed = runs.observations(run) if run is not None else {}
+        migrated = [_migrate_file(path, observed.get(path.resolve())) for path in python_files(roots)]
+        verification = runs.verify(check, _texts(migrated)) if check is not None else None
+        observed_run = runs.original_outcome(run) if run is not None else None
     refused = verification is not None and verification.regression and (write or out_dir is not None)
     if not refused:
         migrated = _write(migrated, write, Path(out_dir) if out_dir is not None else None, roots)
-    return MigrationResult(tuple(m.report for m in migrated), verification, refused, outcomes.get("run"))
+    return MigrationResult(tuple(m.report for m in migrated), verification, refused, observed_run)
 
 
-# ---- running the original -------------------------------------------------------------
-
-
-class _no_copy:
-    def __enter__(self) -> Path:
-        return Path(".")
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-def _run_original(copy: Path, root: Path, run_script: str | Path | None, verify_script: str | Path | None,
-                  args: tuple[str, ...], timeout: float) -> dict[str, CheckResult]:
-    """Run the --run and --verify scripts on the untouched copy; the same script runs once."""
-    runs: dict[str, CheckResult] = {}
-    cwd = Path.cwd().resolve()
-    for role, script in (("verify", verify_script), ("run", run_script)):
-        if script is None:
-            continue
-        if role == "run" and verify_script is not None and Path(script).resolve() == Path(verify_script).resolve():
-            runs["run"] = runs["verify"]
-            continue
-        runs[role] = verify.run_in(copy, root, Path(script).resolve(), args, cwd, timeout)
-    return runs
-
-
-def _observations(result: CheckResult | None, copy: Path, root: Path) -> dict[Path, dict[int, LineObservation]]:
-    """The run's line observations, keyed by the user's file (resolved) and line."""
-    found: dict[Path, dict[int, LineObservation]] = {}
-    for seen in result.lines if result is not None else ():
-        path = Path(seen.path).resolve()
-        if path.is_relative_to(copy):
-            path = root / path.relative_to(copy)
-        found.setdefault(path, {})[seen.line] = seen
-    return found
+def _texts(migrated: list[_Migrated]) -> dict[Path, tuple[str, str]]:
+    """The changed files' new texts, for the migrated copy."""
+    return {m.source.path.resolve(): (m.text, m.source.encoding) for m in migrated
+            if m.text is not None and m.source is not None}
 
 
 # ---- migrating one file ---------------------------------------------------------------
@@ -119,8 +84,12 @@ def _codemod(source: str, path: str, observations: Observations | None):  # type
 
 
 def _failure(error: Exception, source: SourceFile, path: Path) -> FileError:
-    if type(error).__name__ == "ParserSyntaxError":
-        return parse_error(source.text, path, str(error))
+    import libcst
+
+    if isinstance(error, libcst.ParserSyntaxError):  # Python 2 or a syntax error: as `annotate` says it
+        from readkit.annotate.files import parse_error
+
+        return parse_error(source.text, error)
     return FileError("internal", f"{path}: readkit could not migrate this file ({type(error).__name__}: {error}); "
                                  "it was left unchanged — please report this")
 
@@ -137,23 +106,6 @@ def _unified_diff(before: str, after: str, path: Path) -> str:
 def _shown(path: Path) -> str:
     relative = os.path.relpath(path)
     return path.as_posix() if relative.startswith("..") else Path(relative).as_posix()
-
-
-# ---- verifying ------------------------------------------------------------------------
-
-
-def _verify(migrated: list[_Migrated], original: RunOutcome, root: Path, script: Path,
-            args: tuple[str, ...], timeout: float) -> Verification:
-    """Rerun the script on a migrated copy (when anything changed) and compare with the original run."""
-    texts = {m.source.path.resolve(): (m.text, m.source.encoding) for m in migrated
-             if m.text is not None and m.source is not None}
-    rerun: RunOutcome | None = None
-    if texts:
-        with verify.scratch_copy(root) as copy:
-            verify.overlay(copy, root, texts)
-            result = verify.run_in(copy, root, script, args, Path.cwd().resolve(), timeout)
-            rerun = verify.outcome(result, copy, root)
-    return verify.compare(_shown(script), args, original, rerun)
 
 
 # ---- writing --------------------------------------------------------------------------

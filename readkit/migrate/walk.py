@@ -14,18 +14,10 @@ from pathlib import Path
 
 def python_files(paths: Sequence[Path]) -> list[Path]:
     """The .py files under `paths` (files given explicitly are kept whatever their suffix)."""
-    found = []
-    for path in paths:
-        if path.is_file():
-            found.append(path)
-        else:
-            found.extend(p for p in _annotator_walk(path) if p.suffix == ".py")
-    return list(dict.fromkeys(found))
+    from readkit.annotate.files import discover
 
-
-def _annotator_walk(directory: Path) -> list[Path]:
-    # TODO(migrate): switch to the annotator's walker as soon as it is committed.
-    return sorted(directory.rglob("*.py"))
+    explicit = {p for p in paths if not p.is_dir()}
+    return list(dict.fromkeys(p for p in discover(paths) if p in explicit or p.suffix == ".py"))
 
 
 def project_root(paths: Sequence[Path]) -> Path:

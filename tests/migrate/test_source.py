@@ -8,7 +8,7 @@ import pytest
 
 from readkit.annotate.model import FileError
 from readkit.migrate import source as src
-from readkit.migrate.source import parse_error, read_source, write_atomically
+from readkit.migrate.source import read_source, write_atomically
 
 
 def test_read_keeps_declared_encoding_and_newlines(tmp_path):
@@ -30,18 +30,6 @@ def test_unreadable_files_become_errors(tmp_path, content, kind):
     path.write_bytes(content)
     error = read_source(path)
     assert isinstance(error, FileError) and error.kind == kind and str(path) in error.message
-
-
-@pytest.mark.parametrize("code, kind, line", [
-    ("import torch\nprint 'loss', 1\n", "python2", 2),
-    ("try:\n    pass\nexcept ValueError, e:\n    pass\n", "python2", 3),
-    ("exec 'x = 1'\n", "python2", 1),
-    ("def f(:\n    pass\n", "syntax", 1),
-])
-def test_parse_errors_tell_python2_from_syntax(code, kind, line):
-    error = parse_error(code, Path("old.py"), "parser says no")
-    assert (error.kind, error.line) == (kind, line)
-    assert ("2to3" in error.message) == (kind == "python2")
 
 
 def test_write_atomically_replaces_content_and_keeps_mode(tmp_path):
