@@ -252,3 +252,20 @@ def test_run_for_real_marks_what_ran_and_what_did_not(tmp_path):
     assert observed[9]["calls"] == 2 and 11 not in observed
     copy = (tmp_path / "o" / "loop.py").read_text().splitlines()
     assert copy[8].startswith("    opt.step()  # [optim] ") and "{confirmed}; [ran 2x" in copy[8]
+
+
+@needs_annotator
+def test_notebook_locations_are_cells_in_text_json_and_copies(tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_markdown_cell("# intro"),
+                      nbformat.v4.new_code_cell("import torch\n%timeit 1\nx = torch.ones(2)")]
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(notebook, str(path))
+    text = invoke("annotate", str(path), "--no-color").output
+    assert "cell 2, line 3  x = torch.ones(2)\n" in text
+    doc = json.loads(invoke("annotate", str(path), "--format", "json").output)
+    assert {"number": 2, "line": 3} in [a["cell"] for a in doc["files"][0]["annotations"]]
+    assert invoke("annotate", str(path), "--out", str(tmp_path / "o")).exit_code == 0
+    cell = nbformat.read(str(tmp_path / "o" / "nb.ipynb"), as_version=4).cells[1].source.splitlines()
+    assert cell[1] == "%timeit 1" and cell[2].startswith("x = torch.ones(2)  # [tensor] ")
