@@ -147,8 +147,14 @@ def error_lines(error: FileError, cells: tuple[tuple[int, int], ...] | None, *, 
         where += f", column {error.column}" if error.column is not None else ""
     yield "  " + paint(f"error ({error.kind})", ERROR_COLOR, color=color, bold=True) + f"{where}: {error.message}\n"
     hint = ERROR_HINTS.get(error.kind)
-    if hint:
+    if hint and not _says_already(error.message, hint):
         yield "  " + dim("hint: " + hint, color=color) + "\n"
+
+
+def _says_already(message: str, hint: str) -> bool:
+    """Whether the annotator's message already gives the hint's advice (its first `command`)."""
+    quoted = hint.split("`")
+    return len(quoted) > 2 and quoted[1] in message
 
 
 def _source_lines(file: FileResult) -> list[str]:

@@ -107,3 +107,8 @@ def test_source_given_as_text_for_results_not_on_disk():
     file = FileResult("<string>", annotations=(ann(1, "tensor", "resolved", "torch.ones", "ones"),))
     assert to_text(file, source="x = torch.ones(2)\n").splitlines()[1] == "    1  x = torch.ones(2)"
     assert to_text(file).splitlines()[1] == "    1"
+
+
+def test_no_hint_when_the_message_already_gives_that_advice():
+    file = FileResult("p.py", error=FileError("python2", "Python 2 syntax: run 2to3 first", 1, 1))
+    assert "hint:" not in to_text(file)
