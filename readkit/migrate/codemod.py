@@ -101,7 +101,9 @@ def _lines(module: cst.Module, nodes: Sequence[cst.CSTNode]) -> dict[int, int]:
     return {id(node): positions[node].start.line for node in nodes if node in positions}
 
 
-def _code(node: cst.CSTNode | cst.RemovalSentinel) -> str:
+def _code(node: cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[Any]) -> str:
+    if isinstance(node, cst.FlattenSentinel):
+        return "\n".join(_code(part) for part in node.nodes)
     if isinstance(node, cst.CSTNode):
         return cst.Module(body=[]).code_for_node(node).strip()
     return ""
@@ -149,6 +151,12 @@ def _blocks(module: cst.Module) -> list[Sequence[cst.BaseStatement]]:
 # The transform: replace by identity, fixes inside replacements included
 
 
+def _visit_replacement(replacement: cst.CSTNode | cst.FlattenSentinel[Any], visitor: cst.CSTTransformer) -> Any:
+    if isinstance(replacement, cst.FlattenSentinel):
+        return cst.FlattenSentinel([node.visit(visitor) for node in replacement.nodes])
+    return replacement.visit(visitor)
+
+
 class _ApplyFixes(cst.CSTTransformer):
     def __init__(self, replacements: dict[int, cst.CSTNode | cst.RemovalSentinel]) -> None:
         super().__init__()
@@ -169,9 +177,9 @@ class _ApplyFixes(cst.CSTTransformer):
         if isinstance(replacement, cst.RemovalSentinel):
             return replacement
         self._active.add(key)
-        result = replacement.visit(self)  # fixes on original nodes inside the replacement
+        result = _visit_replacement(replacement, self)  # fixes on original nodes inside it
         self._active.discard(key)
-        self.applied.append(replacement)
+        self.applied.extend(replacement.nodes if isinstance(replacement, cst.FlattenSentinel) else [replacement])
         if isinstance(result, cst.With):
             self.created_withs.add(id(result))
         return result
@@ -185,12 +193,20 @@ class _ApplyFixes(cst.CSTTransformer):
             previous = merged[-1] if merged else None
             if previous is not None and {id(previous), id(statement)} <= self.created_withs:
                 assert isinstance(previous, cst.With) and isinstance(statement, cst.With)
-                body = previous.body.with_changes(body=[*previous.body.body, *statement.body.body])
+                body = previous.body.with_changes(body=[*previous.body.body, *_with_comments(statement)])
                 merged[-1] = previous.with_changes(body=body)
                 self.created_withs.add(id(merged[-1]))
             else:
                 merged.append(statement)
         return node.with_changes(body=merged) if len(merged) != len(node.body) else node
+
+
+def _with_comments(statement: cst.With) -> list[cst.BaseStatement]:
+    """The body of a `with` being merged upwards, its own comments moved onto its first statement."""
+    first, *rest = statement.body.body
+    if statement.leading_lines and hasattr(first, "leading_lines"):
+        first = first.with_changes(leading_lines=[*statement.leading_lines, *first.leading_lines])
+    return [first, *rest]
 
 
 # ----------------------------------------------------------------------------

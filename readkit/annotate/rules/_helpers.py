@@ -174,9 +174,14 @@ def _is_no_grad(ctx: RuleContext, expr: cst.BaseExpression) -> bool:
 
 
 def no_grad_with(body: Sequence[cst.BaseStatement]) -> cst.With:
-    """`with torch.no_grad():` around `body` (statements keep their identity)."""
+    """`with torch.no_grad():` around `body`; the first statement's comments and blank
+    lines stay above the `with` (its children keep their identity)."""
     item = cst.WithItem(item=cst.Call(func=dotted("torch.no_grad")))
-    return cst.With(items=[item], body=cst.IndentedBlock(body=list(body)))
+    first, *rest = body
+    leading = list(getattr(first, "leading_lines", ()))
+    if leading:
+        first = first.with_changes(leading_lines=[])
+    return cst.With(items=[item], body=cst.IndentedBlock(body=[first, *rest]), leading_lines=leading)
 
 
 # ----------------------------------------------------------------------------

@@ -56,10 +56,10 @@ class RuleContext(Protocol):
         node: cst.CSTNode,
         *,
         message: str | None = None,
-        replacement: cst.CSTNode | cst.RemovalSentinel | None = None,
+        replacement: cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.BaseStatement] | None = None,
         note: str | None = None,
     ) -> None:
-        """Flag `node`. `replacement` (same node kind) is the migrator's fix for that span;
+        """Flag `node`. `replacement` (same node kind; several statements for a statement) is the migrator's fix for that span;
         `note` says why no fix was given (e.g. 'softmax dim needs a run to know the rank')."""
         ...
 
