@@ -44,7 +44,7 @@ class ScriptRuns:
         return self._results[script]
 
     def original_outcome(self, script: Path) -> RunOutcome:
-        return verify.outcome(self.original(script), self._copy_of_original(), self.root)
+        return verify.outcome(self.original(script), self._copy_of_original(), self.root, script)
 
     def observations(self, script: Path) -> dict[Path, dict[int, LineObservation]]:
         """What the run saw, keyed by the user's file (resolved) and line."""
@@ -68,7 +68,7 @@ class ScriptRuns:
             before = pool.submit(self.original, script)  # already done when --run ran it
             after = pool.submit(verify.run_in, copy, self.root, script, self.args, self.cwd, self.timeout)
             before.result()
-            migrated = verify.outcome(after.result(), copy, self.root)
+            migrated = verify.outcome(after.result(), copy, self.root, script)
         return verify.compare(shown, self.args, self.original_outcome(script), migrated)
 
     def _copy_of_original(self) -> Path:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -20,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from readkit.check.model import CheckResult
+from readkit.check.model import CheckResult, TargetFailure
 from readkit.migrate.model import RunOutcome, Verification
 
 RTOL = 1e-4  # losses on CPU agree to float32 round-off; a real change of numbers is far larger
@@ -79,13 +80,31 @@ def run_in(copy: Path, root: Path, script: Path, args: tuple[str, ...], cwd: Pat
     return check_target(str(launcher), args=args, cwd=workdir, timeout=timeout, quiet=True, reconcile=False)
 
 
-def outcome(result: CheckResult, copy: Path, root: Path) -> RunOutcome:
+def outcome(result: CheckResult, copy: Path, root: Path, script: Path) -> RunOutcome:
     """A CheckResult boiled down to what the comparison needs, with paths mapped back to the user's tree."""
     failure = result.failure
-    if failure is not None and failure.path is not None and Path(failure.path).is_relative_to(copy):
+    if failure is not None and failure.message.startswith(_COMPILE_ERRORS):
+        failure = _compile_error_location(failure, root, script)
+    elif failure is not None and failure.path is not None and Path(failure.path).is_relative_to(copy):
         failure = replace(failure, path=str(root / Path(failure.path).relative_to(copy)))
     return RunOutcome(result.status, result.exit_code, failure, tuple(result.losses), result.seconds,
                       result.output[-4000:])
+
+
+_COMPILE_ERRORS = ("SyntaxError", "IndentationError", "TabError")
+_COMPILE_LOCATION = re.compile(r"\((?P<name>[^(),]+), line (?P<line>\d+)\)$")
+
+
+def _compile_error_location(failure: TargetFailure, root: Path, script: Path) -> TargetFailure:
+    """A file that does not compile has no frame of its own in the traceback; its name and line
+    are in the message (`invalid syntax (main.py, line 48)`): find it beside the script or in the project."""
+    found = _COMPILE_LOCATION.search(failure.message)
+    if found is None:
+        return failure
+    name, line = found["name"], int(found["line"])
+    candidates = [script.parent / name, *sorted(root.rglob(name))]
+    path = next((c for c in candidates if c.is_file()), None)
+    return replace(failure, path=str(path) if path else None, line=line if path else None)
 
 
 def compare(script: str, args: tuple[str, ...], original: RunOutcome, migrated: RunOutcome | None) -> Verification:
@@ -107,13 +126,17 @@ def _judge(original: RunOutcome, migrated: RunOutcome, first_bad: int | None, co
     if original.ok and len(original.losses) != len(migrated.losses):
         return "regression", f"{len(original.losses)} losses before, {len(migrated.losses)} after"
     if original.ok:
-        return "agrees", f"both run; {compared} losses agree within rtol {RTOL:g}"
+        return "agrees", f"both run; {_losses(compared)} agree within rtol {RTOL:g}"
     if migrated.ok:
-        return "fixed", f"was: {describe(original)}; now runs, {compared} losses of the original agree"
+        return "fixed", f"was: {describe(original)}; now runs" + (f", and the {_losses(compared)} seen before agree" if compared else "")
     if len(migrated.losses) < len(original.losses):
         return "regression", (f"fails earlier than the original ({len(migrated.losses)} losses, "
                               f"was {len(original.losses)}): {describe(migrated)}")
     return "still-fails", f"was: {describe(original)}; now: {describe(migrated)}"
+
+
+def _losses(count: int) -> str:
+    return "1 loss" if count == 1 else f"{count} losses"
 
 
 def _compare_losses(before: tuple[float, ...], after: tuple[float, ...]) -> tuple[int, float | None, int | None]:
@@ -132,7 +155,7 @@ def _compare_losses(before: tuple[float, ...], after: tuple[float, ...]) -> tupl
 def describe(run: RunOutcome) -> str:
     """`IndexError at main.py:55`, `ok (40 losses)`, `timeout after 600 s`."""
     if run.ok:
-        return f"ok ({len(run.losses)} losses)"
+        return f"ok ({_losses(len(run.losses))})"
     failure = run.failure
     if failure is None:
         return f"{run.status} (exit code {run.exit_code})"

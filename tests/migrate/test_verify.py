@@ -52,6 +52,18 @@ def test_describe_names_the_exception_and_line(monkeypatch, tmp_path):
     assert describe(timeout) == "timed out after 5 s"
 
 
+def test_a_syntax_error_is_located_in_the_users_file(tmp_path):
+    from readkit.check.model import CheckResult
+    from readkit.migrate.verify import outcome
+
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "model.py").write_text("x = f(async=True)\n")
+    failure = TargetFailure("exception", "SyntaxError: invalid syntax (model.py, line 1)", "<frozen runpy>", 259)
+    result = CheckResult("launcher.py", "failed", 1, 1.0, failure=failure)
+    seen = outcome(result, tmp_path / "copy", tmp_path, tmp_path / "main.py")
+    assert (seen.failure.path, seen.failure.line) == (str(tmp_path / "pkg" / "model.py"), 1)
+
+
 def test_regression_message_gives_both_numbers():
     verification = compare("main.py", (), ok(2.0, 1.0), ok(2.0, 1.5))
     assert verification.message.startswith("loss 2 differs: 1.0 before, 1.5 after")
