@@ -56,7 +56,7 @@ def annotate(paths: tuple[Path, ...], fmt: str, out_dir: Path | None, html_dir: 
     if html_dir is not None:
         from readkit.render import html
 
-        html.write_report(result, html_dir)
+        html.write_report(result, html_dir, run=run.check if run is not None else None)
     render.emit(result, fmt=fmt, color=use_color(color), stream=click.get_text_stream("stdout"), run=run)
     failed = bool(result.failed_files) or (fail_on == "legacy" and any(f.legacy for f in result.files))
     sys.exit(1 if failed else 0)
