@@ -44,5 +44,6 @@ def run_reference(device: str, sections: tuple[str, ...], steps: tuple[str, ...]
     if fmt == "json":
         click.echo(render.to_json(run))
     else:
-        click.echo(render.to_text(run, color=use_color(color)))
+        colored = use_color(color)
+        click.echo(render.to_text(run, color=colored), color=colored)  # --color holds even when piped
     sys.exit(0 if run.failed == 0 else 1)

@@ -65,18 +65,22 @@ def relu_and_softmax(device: torch.device, seed: int, check: Checks) -> dict[str
     return {"relu": relu, "softmax": soft, "implicit dim": {k: v[0] for k, v in picks.items()}}
 
 
-@step("MSELoss: mean by default, reduction='sum' replaces size_average=False",
+@step("MSELoss: mean by default; reduction='sum' replaces size_average=False, 'mean' replaces 'elementwise_mean'",
       compare=("mean", "sum"))
 def mse_loss(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
     g = generator(seed)
     a, b = torch.randn(4, 3, generator=g).to(device), torch.randn(4, 3, generator=g).to(device)
     mean, total = nn.MSELoss()(a, b), nn.MSELoss(reduction="sum")(a, b)
     old = attempt(lambda: nn.MSELoss(size_average=False)(a, b))
+    renamed = attempt(lambda: nn.MSELoss(reduction="elementwise_mean")(a, b))  # 0.4's name for 'mean'
     check.matches("mean == ((a - b) ** 2).mean()", ((a - b) ** 2).mean(), mean, device)
     check.matches("sum == ((a - b) ** 2).sum()", ((a - b) ** 2).sum(), total, device)
     check.warns("MSELoss(size_average=False)", UserWarning, old)
     check.equal("size_average=False == reduction='sum'", total.item(), old.value.item())
-    return {"mean": mean.item(), "sum": total.item(), "size_average=False": old.report()}
+    check.warns("reduction='elementwise_mean'", UserWarning, renamed)
+    check.equal("elementwise_mean == mean", mean.item(), renamed.value.item())
+    return {"mean": mean.item(), "sum": total.item(), "size_average=False": old.report(),
+            "reduction='elementwise_mean'": renamed.report()}
 
 
 @step("a LogRegClassifier outputs (B, out) log-probabilities whose exp rows sum to 1",

@@ -70,9 +70,9 @@ def _resolve_device(device: str, compare: bool) -> str:
     wants_cuda = compare or device == "cuda"
     if wants_cuda and not torch.cuda.is_available():
         why = "this torch build has no CUDA" if not torch.backends.cuda.is_built() else "no CUDA device was found"
-        option = "--compare-devices" if compare else "--device cuda"
-        raise ReferenceUsageError(f"{option} needs a CUDA device, but {why} (torch {torch.__version__}); "
-                                  f"use --device cpu or --device auto")
+        option, instead = (("--compare-devices", "run without it") if compare
+                           else ("--device cuda", "use --device cpu or --device auto"))
+        raise ReferenceUsageError(f"{option} needs a CUDA device, but {why} (torch {torch.__version__}); {instead}")
     if compare:
         return "cpu+cuda"
     return "cuda" if device == "auto" and torch.cuda.is_available() else device.replace("auto", "cpu")
