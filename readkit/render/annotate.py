@@ -25,7 +25,7 @@ from typing import TextIO
 
 from readkit.annotate.model import AnnotateResult, Annotation, FileError, FileResult, LegacyFinding
 from readkit.render import annotate_json, sarif
-from readkit.render.annotated_copy import LINE_END, modern_form
+from readkit.render.annotated_copy import LINE_END, modern_text
 from readkit.render.annotated_files import OutOverwritesSourceError, write_annotated_copies
 from readkit.render.run_index import RunIndex
 from readkit.render.style import ERROR_COLOR, LEGACY_COLOR, dim, paint, role_tag
@@ -90,15 +90,21 @@ def file_lines(file: FileResult, *, color: bool, run: RunIndex | None = None,
         by_line[item.line].append(item)
     lines = LINE_END.split(source) if source is not None else _source_lines(file)
     width = max(len(_where(file.cells, line)) for line in by_line)
-    for line, items in by_line.items():
+    for line, line_items in by_line.items():
         yield _source_row(_where(file.cells, line).rjust(width), lines, line, color)
-        for item in items:
-            yield " " * (width + 6) + _item_text(item, file.path, run, color) + "\n"
-        observed = run.observed(file.path, line) if run is not None else None
-        if observed is not None:
-            shapes = f": {', '.join(observed.shapes)}" if observed.shapes else ""
-            yield " " * (width + 6) + dim(f"ran {observed.calls}x{shapes}", color=color) + "\n"
+        yield from _line_details(file.path, line, line_items, " " * (width + 6), run, color)
     yield "  = " + _file_summary(file) + "\n"
+
+
+def _line_details(path: str, line: int, items: list[Annotation | LegacyFinding], indent: str,
+                  run: RunIndex | None, color: bool) -> Iterator[str]:
+    """One row per annotation and finding of a line, then what ran there (with --run)."""
+    for item in items:
+        yield indent + _item_text(item, path, run, color) + "\n"
+    observed = run.observed(path, line) if run is not None else None
+    if observed is not None:
+        shapes = f": {', '.join(observed.shapes)}" if observed.shapes else ""
+        yield indent + dim(f"ran {observed.calls}x{shapes}", color=color) + "\n"
 
 
 def _position(item: Annotation | LegacyFinding) -> tuple[int, int, int]:
@@ -121,8 +127,8 @@ def _source_row(where: str, source: list[str], line: int, color: bool) -> str:
 
 def _item_text(item: Annotation | LegacyFinding, path: str, run: RunIndex | None, color: bool) -> str:
     if isinstance(item, LegacyFinding):
-        modern = item.replacement or modern_form(item.idiom)
-        tail = f" -> {' '.join(modern.split())}" if modern else ""
+        modern = modern_text(item)
+        tail = f" -> {modern}" if modern else ""
         return paint(f"[legacy {item.idiom}]", LEGACY_COLOR, color=color, bold=True) + f" {item.message}{tail}"
     where = f"{item.symbol}; {item.evidence}" if item.symbol else item.evidence
     verdict = run.verdict(path, item.line, item.role) if run is not None else None

@@ -71,10 +71,16 @@ def role_comment(uses: Sequence[Annotation], path: str = "", run: RunIndex | Non
 
 def legacy_comment(finding: LegacyFinding) -> str:
     """`[legacy data-index-zero → loss.item()]` (the rule's modern form when no fix is known)."""
+    modern = modern_text(finding)
+    return f"[legacy {finding.idiom} {ARROW} {modern}]" if modern else f"[legacy {finding.idiom}]"
+
+
+def modern_text(finding: LegacyFinding) -> str | None:
+    """The modern form on one line: the finding's own fix when short, else its rule's modern form."""
     modern = _one_line(_without_comments(finding.replacement)) if finding.replacement else None
     if modern is None or len(modern) > _MAX_REPLACEMENT:
         modern = modern_form(finding.idiom)
-    return f"[legacy {finding.idiom} {ARROW} {modern}]" if modern else f"[legacy {finding.idiom}]"
+    return modern
 
 
 @lru_cache(maxsize=1)
