@@ -5,8 +5,16 @@ from __future__ import annotations
 
 import libcst as cst
 
-from readkit.annotate.rules._helpers import is_torch_value, method_call
-from readkit.annotate.rules._tensor_types import CPU_TYPES, CUDA_TYPES, constructor_replacement, to_call, type_call, type_of
+from readkit.annotate.rules._helpers import dotted, is_torch_value, method_call, module_of
+from readkit.annotate.rules._tensor_types import (
+    CPU_TYPES,
+    CUDA_TYPES,
+    constructor_replacement,
+    dtype_node,
+    to_call,
+    type_call,
+    type_of,
+)
 from readkit.annotate.rules.base import LegacyRule, RuleContext
 
 SWITCH_NOTE = (
@@ -48,6 +56,12 @@ class CudaTensorType(LegacyRule):
             "buf = torch.empty(N, D, dtype=torch.float32, device=device)\nw = torch.randn(D).to(device)\n",
         ),
         (
+            "import torch\n\n# pick the GPU when asked\ndtype = torch.cuda.FloatTensor if args.cuda else torch.FloatTensor\n"
+            "x = torch.randn(2).type(dtype)\n",
+            "import torch\n\n# pick the GPU when asked\ndevice = torch.device(\"cuda\" if args.cuda else \"cpu\")\ndtype = torch.float32\n"
+            "x = torch.randn(2).to(device, dtype)\n",
+        ),
+        (
             "import torch\ndevice = torch.device('cuda:1')\ndef f(x):\n    return x.type(torch.cuda.DoubleTensor)\n",
             "import torch\ndevice = torch.device('cuda:1')\ndef f(x):\n    return x.to(device, torch.float64)\n",
         ),
@@ -55,8 +69,13 @@ class CudaTensorType(LegacyRule):
 
     def __init__(self) -> None:
         self.uses_device = False  # a fix in this file already moved code onto `device`
+        self.switches: set[str] = set()  # names of type switches split into device + dtype
 
     def visit_Call(self, node: cst.Call, ctx: RuleContext) -> None:
+        switch = _switch_argument(node, self.switches)
+        if switch is not None:
+            ctx.report(node, replacement=method_call(switch, "to", [cst.Arg(cst.Name("device")), cst.Arg(node.args[0].value)]))
+            return
         dtype = type_call(node, ctx, CUDA_TYPES)
         if dtype is not None:
             self.uses_device = True
@@ -84,8 +103,31 @@ class CudaTensorType(LegacyRule):
 
     def visit_Assign(self, node: cst.Assign, ctx: RuleContext) -> None:
         value = node.value
-        if type_of(value, ctx, CUDA_TYPES) is not None or _is_type_switch(value, ctx):
+        if type_of(value, ctx, CUDA_TYPES) is not None:
             ctx.report(value, note=SWITCH_NOTE)
+        elif _is_type_switch(value, ctx):
+            self._split_switch(node, ctx)
+
+    def _split_switch(self, node: cst.Assign, ctx: RuleContext) -> None:
+        """`dtype = torch.cuda.FloatTensor if c else torch.FloatTensor` ->
+        `device = torch.device("cuda" if c else "cpu")` and `dtype = torch.float32`;
+        later `.type(dtype)` becomes `.to(device, dtype)`."""
+        statement = ctx.parent(node)
+        switch = node.value
+        assert isinstance(switch, cst.IfExp)
+        dtypes = {type_of(side, ctx, {**CUDA_TYPES, **CPU_TYPES}) for side in (switch.body, switch.orelse)}
+        single = isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1 and len(node.targets) == 1
+        if len(dtypes) != 1 or not single or not isinstance(node.targets[0].target, cst.Name) or _binds_device(ctx, node):
+            ctx.report(switch, note=SWITCH_NOTE)
+            return
+        assert isinstance(statement, cst.SimpleStatementLine)
+        cuda_first = type_of(switch.body, ctx, CUDA_TYPES) is not None
+        names = (cst.SimpleString('"cuda"'), cst.SimpleString('"cpu"'))  # as in the migrator's device line
+        where = switch.with_changes(body=names[not cuda_first], orelse=names[cuda_first])
+        device = statement.with_changes(body=[cst.Assign([cst.AssignTarget(cst.Name("device"))], cst.Call(dotted("torch.device"), [cst.Arg(where)]))])
+        dtype = statement.with_changes(body=[node.with_changes(value=dtype_node(dtypes.pop() or ""))], leading_lines=[])
+        self.switches.add(node.targets[0].target.value)
+        ctx.report(statement, replacement=cst.FlattenSentinel([device, dtype]))
 
 
 def _is_type_switch(value: cst.BaseExpression, ctx: RuleContext) -> bool:
@@ -97,3 +139,27 @@ def _is_type_switch(value: cst.BaseExpression, ctx: RuleContext) -> bool:
     return any(type_of(side, ctx, CUDA_TYPES) is not None for side in sides) and all(
         type_of(side, ctx, tables[1]) is not None for side in sides
     )
+
+
+def _switch_argument(call: cst.Call, switches: set[str]) -> cst.BaseExpression | None:
+    """The receiver of `x.type(dtype)` when `dtype` is a split type switch."""
+    func = call.func
+    if not (switches and isinstance(func, cst.Attribute) and func.attr.value == "type" and len(call.args) == 1):
+        return None
+    arg = call.args[0].value
+    return func.value if isinstance(arg, cst.Name) and arg.value in switches and call.args[0].keyword is None else None
+
+
+def _binds_device(ctx: RuleContext, node: cst.CSTNode) -> bool:
+    """Does the file already use the name `device`? Then a new one would clash."""
+    module = module_of(ctx, node)
+    found = False
+
+    class _Device(cst.CSTVisitor):
+        def visit_Name(self, name: cst.Name) -> None:
+            nonlocal found
+            found = found or name.value == "device"
+
+    if module is not None:
+        module.visit(_Device())
+    return found

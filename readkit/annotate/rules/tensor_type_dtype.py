@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from readkit.annotate.rules._helpers import module_of
+from readkit.annotate.rules._helpers import method_call, module_of
 from readkit.annotate.rules._tensor_types import CPU_TYPES, constructor_replacement, dtype_node, to_call, type_call, type_of
 from readkit.annotate.rules.base import LegacyRule, RuleContext
 
@@ -32,7 +32,7 @@ class TensorTypeDtype(LegacyRule):
         ("import torch\nx = torch.randn(3).type(torch.FloatTensor)\n", "import torch\nx = torch.randn(3).to(torch.float32)\n"),
         (
             "import torch\ndtype = torch.FloatTensor  # on CPU\nx = torch.randn(4, 2).type(dtype)\n",
-            "import torch\ndtype = torch.float32  # on CPU\nx = torch.randn(4, 2).to(torch.float32)\n",
+            "import torch\ndtype = torch.float32  # on CPU\nx = torch.randn(4, 2).to(dtype)\n",
         ),
         (
             "import torch\nlabels = torch.LongTensor([1, 0, 2])\nbuf = torch.FloatTensor(2, 3)\n",
@@ -48,10 +48,13 @@ class TensorTypeDtype(LegacyRule):
         ),
     )
 
+    def __init__(self) -> None:
+        self.retyped: set[str] = set()  # names whose `= torch.FloatTensor` became `= torch.float32`
+
     def visit_Call(self, node: cst.Call, ctx: RuleContext) -> None:
         dtype = type_call(node, ctx, CPU_TYPES)
         if dtype is not None:
-            ctx.report(node, replacement=to_call(node, dtype, device=False))
+            ctx.report(node, replacement=self._to(node, dtype))
             return
         dtype = type_of(node.func, ctx, CPU_TYPES)
         if dtype is None:
@@ -70,7 +73,15 @@ class TensorTypeDtype(LegacyRule):
         if len(names) != len(node.targets) or _called_unfixably(names, node, ctx, dtype):
             ctx.report(node.value, note="this type is also called as a constructor: use torch.tensor/torch.empty there")
             return
+        self.retyped.update(names)
         ctx.report(node.value, replacement=dtype_node(dtype))
+
+    def _to(self, call: cst.Call, dtype: str) -> cst.Call:
+        """`x.type(dtype)` keeps the user's name once `dtype` is a torch.dtype: `x.to(dtype)`."""
+        arg = call.args[0].value
+        if isinstance(arg, cst.Name) and arg.value in self.retyped and isinstance(call.func, cst.Attribute):
+            return method_call(call.func.value, "to", [cst.Arg(arg)])
+        return to_call(call, dtype, device=False)
 
 
 def _called_unfixably(names: list[str], node: cst.CSTNode, ctx: RuleContext, dtype: str) -> bool:
