@@ -59,3 +59,19 @@ def test_notebook_pages_show_cells_markdown_and_the_ignored_magics(project: Path
     assert '<span class="ipy" title="IPython-only line: not analyzed">%matplotlib inline</span>' in html
     assert '"cells":[[2,1],[2,2],[2,3],[4,1],[4,2]]' in html  # the details say `cell 4, line 1`
     assert 'class="a r-nn"' in html
+
+
+def test_check_report_annotates_the_files_the_run_names_once_each(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from readkit.check.model import AnnotationVerdict, CheckResult, LineObservation
+    from readkit.render.html import write_check_report
+
+    script = tmp_path / "train.py"
+    script.write_text(SCRIPT, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    run = CheckResult(target="train.py", status="ok", exit_code=0, seconds=0.1,  # relative, as typed
+                      lines=(LineObservation(str(script), 5, ("nn", "optim"), 2, (), ("torch.optim.SGD.__init__",)),),
+                      annotations=(AnnotationVerdict(str(script), 5, "optim", "resolved", "confirmed"),))
+    index = write_check_report(run, tmp_path / "r").read_text(encoding="utf-8")
+    assert len(list((tmp_path / "r" / "files").iterdir())) == 1
+    assert "1/1 confirmed (100%)" in index and "Run of <code>train.py</code>: ok" in index

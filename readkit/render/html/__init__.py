@@ -19,7 +19,7 @@ from readkit.render.html.assets import write_static
 from readkit.render.html.filepage import file_page
 from readkit.render.html.fragment import fragment_html
 from readkit.render.html.indexpage import index_pages
-from readkit.render.html.runinfo import RunIndex, index_run
+from readkit.render.html.runinfo import RunIndex, index_run, path_key
 
 __all__ = ["write_report", "write_check_report", "fragment_html", "page_name"]
 
@@ -58,8 +58,10 @@ def annotate_run_files(run: RunIndex) -> AnnotateResult:
     """Annotate the files the run reports on (the target first), as the checker named them."""
     from readkit.annotate import annotate_paths
 
-    target = run.result.target
-    paths = [p for p in dict.fromkeys([target, *run.paths()]) if Path(p).is_file()]
+    by_file: dict[str, str] = {}
+    for path in (run.result.target, *run.paths()):
+        by_file.setdefault(path_key(path), path)  # one page per file, however the run spelled it
+    paths = [p for p in by_file.values() if Path(p).is_file()]
     if not paths:
         return AnnotateResult()
     return annotate_paths([Path(p) for p in paths])
