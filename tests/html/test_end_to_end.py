@@ -75,3 +75,11 @@ def test_check_report_annotates_the_files_the_run_names_once_each(
     index = write_check_report(run, tmp_path / "r").read_text(encoding="utf-8")
     assert len(list((tmp_path / "r" / "files").iterdir())) == 1
     assert "1/1 confirmed (100%)" in index and "Run of <code>train.py</code>: ok" in index
+
+
+def test_report_accepts_the_run_index_of_annotate_run(train_annotated, train_run, tmp_path: Path) -> None:  # noqa: ANN001
+    from readkit.render.html import write_report
+    from readkit.render.run_index import RunIndex
+
+    index = write_report(train_annotated, tmp_path / "r", run=RunIndex.from_check(train_run)).read_text()
+    assert "2/3 confirmed (66%)" in index

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from readkit.annotate.model import AnnotateResult, FileResult
 from readkit.check.model import CheckResult
@@ -20,6 +21,14 @@ from readkit.render.html.filepage import file_page
 from readkit.render.html.fragment import fragment_html
 from readkit.render.html.indexpage import index_pages
 from readkit.render.html.runinfo import RunIndex, index_run, path_key
+
+@runtime_checkable
+class ReportRun(Protocol):
+    """Anything holding a check result (readkit.render.run_index.RunIndex)."""
+
+    @property
+    def check(self) -> CheckResult: ...
+
 
 __all__ = ["write_report", "write_check_report", "fragment_html", "page_name"]
 
@@ -33,12 +42,17 @@ def page_name(path: str) -> str:
     return f"{FILES_DIR}/{base}-{digest}.html"
 
 
-def write_report(result: AnnotateResult, out_dir: str | Path, *, run: CheckResult | None = None) -> Path:
-    """Write the report for an annotate result (and optionally a run); returns index.html's path."""
+def write_report(result: AnnotateResult, out_dir: str | Path, *,
+                 run: CheckResult | ReportRun | None = None) -> Path:
+    """Write the report for an annotate result (and optionally a run); returns index.html's path.
+
+    `run` is a CheckResult, or readkit.render.run_index.RunIndex as `annotate --run` builds it.
+    """
     out = Path(out_dir)
     (out / FILES_DIR).mkdir(parents=True, exist_ok=True)
     write_static(out)
-    run_index = index_run(run) if run is not None else None
+    checked = run.check if isinstance(run, ReportRun) else run
+    run_index = index_run(checked) if checked is not None else None
     links = {f.path: page_name(f.path) for f in result.files}
     for f in result.files:
         file_run = run_index.for_path(f.path) if run_index is not None else None
