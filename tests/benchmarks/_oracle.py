@@ -3,6 +3,7 @@
 Run in a child process (never in the harness's own):
     python tests/benchmarks/_oracle.py --root DIR --out FILE.json -- script.py [ARGS]
     python tests/benchmarks/_oracle.py --root DIR --out FILE.json -m package [ARGS]
+    python tests/benchmarks/_oracle.py --root DIR --batch SPEC.json [--jobs N]   (one torch import, a fork per target)
 
 An event is one use of a torch API. It belongs to the innermost frame that is neither torch, the
 standard library, nor this oracle -- and only when torch was entered directly from that frame (what
@@ -77,6 +78,9 @@ PRIVATE_ALLOWED = ("torch._dynamo",)
 # Module plumbing that is plain Python attribute handling unless it (un)registers a submodule.
 SOFT_MODULE_DUNDERS = frozenset({"__getattr__", "__setattr__"})
 IGNORED_DUNDERS = frozenset({"__delattr__", "__getattribute__", "__dir__", "__init_subclass__", "__del__"})
+# A generator frame is entered each time it is resumed, wherever the iteration happens: its creation
+# (`model.parameters()`) is the use, recorded by a wrapper; resuming it elsewhere is not.
+GENERATOR_FLAGS = inspect.CO_GENERATOR | inspect.CO_ASYNC_GENERATOR | inspect.CO_ITERABLE_COROUTINE
 
 
 def canonical(qualname: str) -> str:
@@ -247,7 +251,7 @@ class Recorder:
     def on_torch_call(self, frame: types.FrameType) -> None:
         caller = self.kinds.user_caller(frame.f_back)
         code = frame.f_code
-        if caller is None or code.co_name in IGNORED_DUNDERS:
+        if caller is None or code.co_name in IGNORED_DUNDERS or code.co_flags & GENERATOR_FLAGS:
             return
         wrapped = unwrap_torch_wrapper(frame)
         if wrapped is not None:
@@ -416,28 +420,86 @@ def run_target(recorder: Recorder, target: str, module: bool, args: list[str]) -
     return None
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--root", required=True, help="directory whose files are the target's own code")
-    parser.add_argument("--out", required=True, help="where to write the JSON result")
-    parser.add_argument("-m", dest="module", action="store_true", help="TARGET is a module name")
-    parser.add_argument("target")
-    parser.add_argument("args", nargs=argparse.REMAINDER)
-    opts = parser.parse_args(argv)
-    target = opts.target if opts.module else os.path.abspath(opts.target)
-    recorder = Recorder(FrameKinds(opts.root))
+def run_one(root: str, target: str, module: bool, args: list[str], out: str) -> None:
+    """Run one target under a fresh recorder and write its JSON result (in this process)."""
+    target = target if module else os.path.abspath(target)
+    recorder = Recorder(FrameKinds(root))
     install_module_attribute_tracking(recorder)
     install_wrappers(recorder)
-    os.chdir(os.environ.get("ORACLE_CWD", os.path.abspath(opts.root)))
+    os.chdir(os.environ.get("ORACLE_CWD", os.path.abspath(root)))
     started = time.perf_counter()
     captured = io.StringIO()
     with redirect_stdout(captured), redirect_stderr(captured), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        error = run_target(recorder, target, opts.module, opts.args)
+        error = run_target(recorder, target, module, args)
     events, lines = recorder.as_json()
     result = {"events": events, "lines": lines, "error": error, "seconds": time.perf_counter() - started}
-    with open(opts.out, "w", encoding="utf-8") as handle:
+    with open(out, "w", encoding="utf-8") as handle:
         json.dump(result, handle)
+
+
+def run_batch(root: str, spec_path: str, jobs: int, timeout: float) -> None:
+    """Many targets, one torch import: fork a child per target (the parent never runs target code).
+
+    spec: a JSON list of [target, is_module, out_path]. A child that fails or runs out of time gets
+    an error result instead."""
+    with open(spec_path, encoding="utf-8") as handle:
+        pending = [tuple(item) for item in json.load(handle)]
+    running: dict[int, tuple[str, float]] = {}
+    while pending or running:
+        while pending and len(running) < jobs:
+            target, module, out = pending.pop(0)
+            pid = os.fork()
+            if pid == 0:
+                child(root, target, bool(module), out)
+            running[pid] = (out, time.monotonic())
+        reap(running, timeout)
+
+
+def child(root: str, target: str, module: bool, out: str) -> None:
+    code = 0
+    try:
+        run_one(root, target, module, [], out)
+    except BaseException:  # noqa: BLE001  (a child must never return into the parent's loop)
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def reap(running: dict[int, tuple[str, float]], timeout: float) -> None:
+    time.sleep(0.02)
+    for pid, (out, started) in list(running.items()):
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done == 0 and time.monotonic() - started > timeout:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            status = -9
+        elif done == 0:
+            continue
+        del running[pid]
+        if status != 0 or not os.path.exists(out):
+            failure = {"events": [], "lines": {}, "error": f"oracle child ended with status {status}", "seconds": 0.0}
+            with open(out, "w", encoding="utf-8") as handle:
+                json.dump(failure, handle)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", required=True, help="directory whose files are the target's own code")
+    parser.add_argument("--out", help="where to write the JSON result")
+    parser.add_argument("--batch", help="JSON list of [target, is_module, out]: run each in a forked child")
+    parser.add_argument("--jobs", type=int, default=2, help="children at once with --batch")
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds per child with --batch")
+    parser.add_argument("-m", dest="module", action="store_true", help="TARGET is a module name")
+    parser.add_argument("target", nargs="?")
+    parser.add_argument("args", nargs=argparse.REMAINDER)
+    opts = parser.parse_args(argv)
+    if opts.batch:
+        run_batch(opts.root, opts.batch, opts.jobs, opts.timeout)
+    elif opts.target and opts.out:
+        run_one(opts.root, opts.target, opts.module, opts.args, opts.out)
+    else:
+        parser.error("give TARGET and --out, or --batch")
     return 0
 
 
