@@ -13,7 +13,8 @@ from typing import Any
 
 import torch
 
-from readkit.reference.result import Checks, attempt, step
+from readkit.reference.capture import attempt
+from readkit.reference.result import Checks, step
 from readkit.reference.tensors import make_d
 
 

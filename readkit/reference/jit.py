@@ -21,7 +21,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from readkit.reference.result import Checks, attempt, generator, recorded_warnings, seeded_module, step, warning_names
+from readkit.reference.capture import attempt, recorded_warnings, warning_names
+from readkit.reference.result import Checks, generator, seeded_module, step
 
 
 def branchy(x: torch.Tensor) -> torch.Tensor:

@@ -14,7 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from readkit.reference.result import Checks, attempt, generator, seeded_module, step
+from readkit.reference.capture import attempt
+from readkit.reference.result import Checks, generator, seeded_module, step
 
 
 class LogRegClassifier(nn.Module):

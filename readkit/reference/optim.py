@@ -14,8 +14,9 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from readkit.reference.capture import attempt
 from readkit.reference.nn import LogRegClassifier
-from readkit.reference.result import Checks, attempt, generator, seeded_module, step
+from readkit.reference.result import Checks, generator, seeded_module, step
 
 SAMPLES, FEATURES, CLASSES = 200, 5, 3
 BATCH, EPOCHS, LR = 10, 10, 1e-2

@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from readkit.reference.result import Checks, attempt, step
+from readkit.reference.capture import attempt
+from readkit.reference.result import Checks, step
 
 # The post's data: two 2x3 matrices stacked.
 NESTED = [[[1, 2, 3], [4, 5, 6]], [[7, 8, 9], [11, 12, 13]]]

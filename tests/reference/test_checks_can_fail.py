@@ -11,7 +11,8 @@ from click.testing import CliRunner
 
 from readkit.cli import cli
 from readkit.reference import autograd, execute, plan_run, tensors
-from readkit.reference.result import Checks, attempt, jsonable, step
+from readkit.reference.capture import attempt
+from readkit.reference.result import Checks, jsonable, step
 from readkit.render.reference import to_text
 
 
