@@ -16,8 +16,8 @@ from pathlib import Path
 
 from readkit.annotate.model import FileError
 from readkit.check.model import LineObservation
-from readkit.migrate.runs import ScriptRuns
-from readkit.migrate.model import Change, FileMigration, MigrationResult, Note
+from readkit.migrate.runs import Observed, ScriptRuns
+from readkit.migrate.model import Change, FileMigration, MigrationResult, Note, RunOutcome
 from readkit.migrate.source import SourceFile, read_source, write_atomically
 from readkit.migrate.walk import project_root, python_files
 
@@ -44,14 +44,38 @@ def migrate_paths(paths: Sequence[str | Path], *, write: bool = False, out_dir: 
     check = Path(verify_script).resolve() if verify_script is not None else None
     root = project_root([*roots, *(s for s in (run, check) if s is not None)])
     with ScriptRuns(root, tuple(script_args), timeout) as runs:
-        observed = runs.observations(run) if run is not None else {}
-        migrated = [_migrate_file(path, observed.get(path.resolve())) for path in python_files(roots)]
+        migrated, rerun = _migrate_all(python_files(roots), runs, run)
         verification = runs.verify(check, _texts(migrated)) if check is not None else None
         observed_run = runs.original_outcome(run) if run is not None else None
     refused = verification is not None and verification.regression and (write or out_dir is not None)
     if not refused:
         migrated = _write(migrated, write, Path(out_dir) if out_dir is not None else None, roots)
-    return MigrationResult(tuple(m.report for m in migrated), verification, refused, observed_run)
+    return MigrationResult(tuple(m.report for m in migrated), verification, refused, observed_run, rerun)
+
+
+def _migrate_all(files: list[Path], runs: ScriptRuns, run: Path | None) -> tuple[list[_Migrated], RunOutcome | None]:
+    """Every file migrated, informed by the --run script's observations when there is one."""
+    observed = runs.observations(run) if run is not None else {}
+    migrated = [_migrate_file(path, observed.get(path.resolve())) for path in files]
+    if run is None or not _needs_a_further_look(runs.original_outcome(run), migrated):
+        return migrated, None
+    later, rerun = runs.observations_after(run, _texts(migrated))
+    observed = _merged(later, observed)
+    return [_migrate_file(path, observed.get(path.resolve())) for path in files], rerun
+
+
+def _needs_a_further_look(original: RunOutcome, migrated: list[_Migrated]) -> bool:
+    """The original stopped early, and some findings were left for want of facts: run the partly
+    migrated project to see the lines the original never reached."""
+    return not original.ok and any(m.report.notes for m in migrated) and bool(_texts(migrated))
+
+
+def _merged(later: Observed, first: Observed) -> Observed:
+    """Per file and line, what the original run saw wins over what the migrated run saw."""
+    merged = {path: dict(lines) for path, lines in later.items()}
+    for path, lines in first.items():
+        merged.setdefault(path, {}).update(lines)
+    return merged
 
 
 def _texts(migrated: list[_Migrated]) -> dict[Path, tuple[str, str]]:

@@ -90,6 +90,8 @@ class MigrationResult:
     verification: Verification | None = None
     write_refused: bool = False  # --write/--out was asked for but a regression blocked it
     observed_run: RunOutcome | None = None  # the --run script's run, whose observations informed the fixes
+    # the --run script run again on the partly migrated code, when the original stopped early
+    observed_rerun: RunOutcome | None = None
 
     @property
     def changed_files(self) -> tuple[FileMigration, ...]:

@@ -3,14 +3,17 @@
 `--run SCRIPT` must run before migrating (its observations decide fixes), so the
 migrated run waits for it. With `--verify` alone the migrated text does not
 depend on any run, so the original and the migrated script run at the same
-time, each in its own child process: the wall time of one run, not two.
+time, each in its own child process: the wall time of one run, not two (except
+on a machine with a GPU, where two runs at once could run out of device memory).
 """
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 
@@ -19,6 +22,7 @@ from readkit.migrate import verify
 from readkit.migrate.model import RunOutcome, Verification
 
 Texts = Mapping[Path, tuple[str, str]]  # resolved original path -> (migrated text, encoding)
+Observed = dict[Path, dict[int, LineObservation]]  # resolved original path -> line -> what ran there
 
 
 class ScriptRuns:
@@ -46,16 +50,22 @@ class ScriptRuns:
     def original_outcome(self, script: Path) -> RunOutcome:
         return verify.outcome(self.original(script), self._copy_of_original(), self.root, script)
 
-    def observations(self, script: Path) -> dict[Path, dict[int, LineObservation]]:
-        """What the run saw, keyed by the user's file (resolved) and line."""
-        copy = self._copy_of_original()
-        found: dict[Path, dict[int, LineObservation]] = {}
-        for seen in self.original(script).lines:
-            path = Path(seen.path).resolve()
-            if path.is_relative_to(copy):
-                path = self.root / path.relative_to(copy)
-            found.setdefault(path, {})[seen.line] = seen
-        return found
+    def observations(self, script: Path) -> Observed:
+        """What the original run saw, keyed by the user's file (resolved) and line."""
+        return _by_user_file(self.original(script), self._copy_of_original(), self.root)
+
+    def observations_after(self, script: Path, texts: Texts) -> tuple[Observed, RunOutcome]:
+        """What a run of the migrated-so-far project saw, in the *original* files' line numbers.
+
+        An original that fails early (`loss.data[0]` at the first step) observes
+        almost nothing; its partly migrated version gets further and shows the
+        ranks and shapes the remaining fixes need."""
+        copy = self._stack.enter_context(verify.scratch_copy(self.root))
+        verify.overlay(copy, self.root, texts)
+        result = verify.run_in(copy, self.root, script, self.args, self.cwd, self.timeout)
+        seen = {path: _to_original_lines(lines, texts[path], path) if path in texts else lines
+                for path, lines in _by_user_file(result, copy, self.root).items()}
+        return seen, verify.outcome(result, copy, self.root, script)
 
     def verify(self, script: Path, texts: Texts) -> Verification:
         """Run the script on a migrated copy and compare with the original run."""
@@ -64,7 +74,7 @@ class ScriptRuns:
             return verify.compare(shown, self.args, self.original_outcome(script), None)
         copy = self._stack.enter_context(verify.scratch_copy(self.root))
         verify.overlay(copy, self.root, texts)
-        with ThreadPoolExecutor(max_workers=2) as pool:
+        with ThreadPoolExecutor(max_workers=1 if _has_gpu() else 2) as pool:
             before = pool.submit(self.original, script)  # already done when --run ran it
             after = pool.submit(verify.run_in, copy, self.root, script, self.args, self.cwd, self.timeout)
             before.result()
@@ -75,3 +85,34 @@ class ScriptRuns:
         if self._original_copy is None:
             self._original_copy = self._stack.enter_context(verify.scratch_copy(self.root))
         return self._original_copy
+
+
+def _has_gpu() -> bool:
+    """Two training runs at once could exhaust a GPU's memory and fail for that alone: with a GPU
+    device present the runs go one after the other (checked by device node, without importing torch)."""
+    return any(Path(node).exists() for node in ("/dev/nvidiactl", "/dev/kfd"))
+
+
+def _by_user_file(result: CheckResult, copy: Path, root: Path) -> Observed:
+    found: dict[Path, dict[int, LineObservation]] = {}
+    for seen in result.lines:
+        path = Path(seen.path).resolve()
+        if path.is_relative_to(copy):
+            path = root / path.relative_to(copy)
+        found.setdefault(path, {})[seen.line] = seen
+    return found
+
+
+def _to_original_lines(seen: dict[int, LineObservation], migrated: tuple[str, str],
+                       original: Path) -> dict[int, LineObservation]:
+    """Observations on lines of a migrated file, moved to the original's line numbers.
+
+    Lines the migration kept, or rewrote one for one, map; lines it added do not."""
+    migrated_text, encoding = migrated
+    before = original.read_bytes().decode(encoding, errors="replace").splitlines()
+    after = migrated_text.splitlines()
+    to_original: dict[int, int] = {}
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, before, after, autojunk=False).get_opcodes():
+        if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
+            to_original.update({j + 1: i + 1 for i, j in zip(range(i1, i2), range(j1, j2))})
+    return {to_original[line]: replace(obs, line=to_original[line]) for line, obs in seen.items() if line in to_original}

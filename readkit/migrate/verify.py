@@ -118,21 +118,29 @@ def compare(script: str, args: tuple[str, ...], original: RunOutcome, migrated: 
 
 
 def _judge(original: RunOutcome, migrated: RunOutcome, first_bad: int | None, compared: int) -> tuple[str, str]:
+    """A timeout counts as running: a long training script verified under --timeout runs until it."""
     if first_bad is not None:
         a, b = original.losses[first_bad], migrated.losses[first_bad]
         return "regression", f"loss {first_bad + 1} differs: {a!r} before, {b!r} after (rtol {RTOL:g})"
-    if original.ok and not migrated.ok:
+    if _ran(original) and not _ran(migrated):
         return "regression", f"the original runs; the migrated script fails: {describe(migrated)}"
+    if original.ok and not migrated.ok:
+        return "regression", f"the original finishes; the migrated script does not: {describe(migrated)}"
     if original.ok and len(original.losses) != len(migrated.losses):
-        return "regression", f"{len(original.losses)} losses before, {len(migrated.losses)} after"
-    if original.ok:
+        return "regression", f"{_losses(len(original.losses))} before, {len(migrated.losses)} after"
+    if _ran(original):
         return "agrees", f"both run; {_losses(compared)} agree within rtol {RTOL:g}"
-    if migrated.ok:
-        return "fixed", f"was: {describe(original)}; now runs" + (f", and the {_losses(compared)} seen before agree" if compared else "")
+    if _ran(migrated):
+        agreed = f", and the {_losses(compared)} seen before agree" if compared else ""
+        return "fixed", f"was: {describe(original)}; now runs{agreed}"
     if len(migrated.losses) < len(original.losses):
-        return "regression", (f"fails earlier than the original ({len(migrated.losses)} losses, "
+        return "regression", (f"fails earlier than the original ({_losses(len(migrated.losses))}, "
                               f"was {len(original.losses)}): {describe(migrated)}")
     return "still-fails", f"was: {describe(original)}; now: {describe(migrated)}"
+
+
+def _ran(run: RunOutcome) -> bool:
+    return run.status in ("ok", "timeout")
 
 
 def _losses(count: int) -> str:

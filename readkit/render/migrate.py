@@ -38,6 +38,8 @@ def to_text(result: MigrationResult, *, color: bool = False) -> str:
     parts.extend(_file_lines(f, color=color) for f in result.files)
     if result.observed_run is not None:
         parts.append(f"observed run (--run): {describe(result.observed_run)}\n")
+    if result.observed_rerun is not None:
+        parts.append(f"observed run of the partly migrated code: {describe(result.observed_rerun)}\n")
     if result.verification is not None:
         parts.append(_verification(result.verification, color=color))
     parts.append(_summary(result, color=color))

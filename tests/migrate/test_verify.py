@@ -22,6 +22,10 @@ def failed(*losses, failure=INDEX_ERROR):
     return RunOutcome("failed", 1, failure, tuple(losses), 1.0)
 
 
+def timeout(*losses):
+    return RunOutcome("timeout", None, TargetFailure("timeout", "timed out after 60 s"), tuple(losses), 60.0)
+
+
 @pytest.mark.parametrize("original, migrated, verdict", [
     (ok(1.0, 0.5), ok(1.0, 0.5), "agrees"),
     (ok(1.0, 0.5), ok(1.0, 0.50001), "agrees"),  # within rtol 1e-4
@@ -33,6 +37,10 @@ def failed(*losses, failure=INDEX_ERROR):
     (failed(1.0, 0.9), failed(1.0, 0.9, 0.8), "still-fails"),
     (failed(1.0, 0.9), failed(1.0), "regression"),  # fails earlier than before
     (ok(float("nan")), ok(float("nan")), "agrees"),
+    (timeout(1.0, 0.5), timeout(1.0, 0.5, 0.4), "agrees"),  # a long run verified up to --timeout
+    (timeout(1.0, 0.5), failed(1.0), "regression"),
+    (ok(1.0, 0.5), timeout(1.0), "regression"),
+    (failed(), timeout(1.0), "fixed"),
 ])
 def test_verdicts(original, migrated, verdict):
     assert compare("main.py", (), original, migrated).verdict == verdict
@@ -118,3 +126,32 @@ def test_verify_catches_a_migration_that_breaks_a_running_script(tmp_path, crash
     assert result.verification.verdict == "regression"
     assert "AttributeError" in result.verification.message
     assert not (tmp_path / "out").exists()
+
+
+def test_observations_move_back_to_the_original_lines(tmp_path):
+    from readkit.check.model import LineObservation
+    from readkit.migrate.runs import _to_original_lines
+
+    original = tmp_path / "m.py"
+    original.write_text("import torch\nfrom torch.autograd import Variable\nx = Variable(t)\ny = F.softmax(x)\n")
+    migrated = "import torch\nx = t\ny = F.softmax(x)\nz = 1\n"
+    seen = {n: LineObservation(str(original), n, ("nn",), n, ("float32[4, 3] cpu",)) for n in (1, 2, 3, 4)}
+    moved = _to_original_lines(seen, (migrated, "utf-8"), original)
+    # migrated line 3 (softmax) is original line 4; line 2 replaced two lines (ambiguous), line 4 is new
+    assert {line: (obs.line, obs.calls) for line, obs in moved.items()} == {1: (1, 1), 4: (4, 3)}
+
+
+@needs_checker
+@pytest.mark.slow
+def test_run_decides_softmax_dim_even_when_the_original_fails_early(tmp_path):
+    import shutil
+
+    from .conftest import FIXTURES
+
+    project = shutil.copytree(FIXTURES / "mnist_mlp", tmp_path / "mnist_mlp")
+    result = migrate_paths([project], run_script=project / "main.py", script_args=("--epochs", "1"), timeout=120)
+    assert result.observed_run.failure.message.startswith("SyntaxError")  # `async=`: nothing observed
+    assert result.observed_rerun.ok
+    model = next(f for f in result.files if f.path.endswith("model.py"))
+    assert "+        return F.log_softmax(self.fc2(x), dim=1)" in model.diff
+    assert not any(n.idiom == "implicit-softmax-dim" for n in model.notes)
