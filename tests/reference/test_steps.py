@@ -106,3 +106,11 @@ def test_training_losses_fall(results):
     assert len(losses) == 11 and all(b < a for a, b in zip(losses, losses[1:]))
     for step_id in ("classic.nn_sequential_sgd", "classic.nn_adam", "classic.custom_module_net"):
         assert 500 <= results[step_id].values["initial loss"] <= 800
+
+
+def test_every_step_is_in_the_walkthrough():
+    from pathlib import Path
+
+    walkthrough = (Path(__file__).resolve().parents[2] / "docs" / "reference.md").read_text()
+    missing = [fn.info.name for fn in all_steps() if f"`{fn.info.name}`" not in walkthrough]
+    assert not missing, f"docs/reference.md lacks {missing}"
