@@ -180,15 +180,15 @@ TENSOR_MEMBER_ROLES: dict[str, str] = {
 # shared by several kinds (step, zero_grad, to, cuda, eval) are not here:
 # they decide nothing without the receiver.
 TENSOR_ONLY_METHODS: frozenset[str] = frozenset(
+    # Names numpy arrays, pandas objects or str also have (sum, mean, max, item, tolist, squeeze,
+    # transpose, repeat, split, ...) are left out on purpose: on an unknown receiver they decide nothing.
     """
-    view view_as unsqueeze unsqueeze_ squeeze squeeze_ permute contiguous
-    transpose t numel item tolist numpy size dim ndimension expand expand_as
-    repeat masked_fill masked_fill_ index_select narrow chunk split gather scatter
-    scatter_ clamp clamp_ clamp_min clamp_max fill_ zero_ normal_ uniform_ copy_
-    add_ sub_ mul_ div_ addmm mm bmm matmul argmax argmin topk softmax log_softmax
-    sigmoid tanh relu exp log sqrt pow abs sum mean std var max min norm
-    float double half long int bool byte type_as new_zeros new_ones new_empty
-    new_full new_tensor is_contiguous is_cuda storage data_ptr element_size nelement
+    view view_as unsqueeze unsqueeze_ squeeze_ permute contiguous t numel numpy size dim ndimension
+    expand expand_as masked_fill masked_fill_ index_select narrow chunk gather scatter scatter_ clamp
+    clamp_ clamp_min clamp_max fill_ zero_ normal_ uniform_ copy_ add_ sub_ mul_ div_ addmm mm bmm
+    matmul topk softmax log_softmax sigmoid relu exp log sqrt norm float double half long int bool
+    byte type_as new_zeros new_ones new_empty new_full new_tensor is_contiguous is_cuda storage
+    data_ptr element_size nelement
     """.split()
 )
 MODULE_ONLY_METHODS: frozenset[str] = frozenset(
@@ -196,12 +196,35 @@ MODULE_ONLY_METHODS: frozenset[str] = frozenset(
     parameters named_parameters buffers named_buffers children named_children
     modules named_modules load_state_dict register_buffer register_parameter
     register_forward_hook register_forward_pre_hook register_full_backward_hook
-    add_module apply
+    add_module
     """.split()
 )
+# Every public member of torch.nn.Module (torch 2.13): on a module whose class is not fully known
+# (a user subclass, a name heuristic), only these are torch's; anything else is the user's own.
+MODULE_MEMBERS: frozenset[str] = frozenset(
+    """
+    add_module apply bfloat16 buffers children compile cpu cuda double eval extra_repr float
+    forward get_buffer get_extra_state get_parameter get_submodule half ipu load_state_dict modules
+    mtia named_buffers named_children named_modules named_parameters parameters register_backward_hook
+    register_buffer register_forward_hook register_forward_pre_hook register_full_backward_hook
+    register_full_backward_pre_hook register_load_state_dict_post_hook register_load_state_dict_pre_hook
+    register_module register_parameter register_state_dict_post_hook register_state_dict_pre_hook
+    requires_grad_ set_extra_state set_submodule share_memory state_dict to to_empty train type xpu
+    zero_grad training
+    """.split()
+)
+OPTIMIZER_MEMBERS: frozenset[str] = frozenset(
+    """
+    add_param_group load_state_dict state_dict step zero_grad param_groups state defaults
+    register_step_post_hook register_step_pre_hook
+    """.split()
+)
+SCHEDULER_MEMBERS: frozenset[str] = frozenset({"get_last_lr", "get_lr", "load_state_dict", "state_dict", "step"})
 OPTIMIZER_ONLY_MEMBERS: frozenset[str] = frozenset({"param_groups", "add_param_group"})
 SCHEDULER_ONLY_METHODS: frozenset[str] = frozenset({"get_last_lr", "get_lr"})
-AUTOGRAD_METHODS: frozenset[str] = frozenset({"backward", "grad_fn", "requires_grad_", "retain_grad", "register_hook"})
+AUTOGRAD_METHODS: frozenset[str] = frozenset(
+    {"backward", "grad_fn", "requires_grad_", "retain_grad", "register_hook", "detach", "detach_"}
+)
 
 
 def role_for(qualname: str) -> str | None:

@@ -95,6 +95,22 @@ class Evaluator:
                 return self.class_value(found.key)
         return None
 
+    def imported_name(self, expr: cst.BaseExpression, scope: Scope) -> str | None:
+        """The absolute dotted name of a non-torch import (`functools.partial`), when that is what it is."""
+        if isinstance(expr, cst.Attribute):
+            base = self.imported_name(expr.value, scope)
+            return f"{base}.{expr.attr.value}" if base else None
+        if not isinstance(expr, cst.Name):
+            return None
+        current: Scope | None = scope
+        while current is not None:
+            bindings = current.bindings.get(expr.value)
+            if bindings:
+                only = bindings[0] if len(bindings) == 1 else None
+                return only.dotted if isinstance(only, Imported) else None
+            current = current.enclosing()
+        return None
+
     def star_import(self, name: str, modules: list[str]) -> Value | None:
         from readkit.annotate.torchnames import exported
 
@@ -126,7 +142,7 @@ class Evaluator:
         cls = function.cls
         base = self.torch_base(cls.key) if cls is not None else None
         if cls is not None and param.index == 0 and not function.is_static:
-            return Value(Kind.OBJ, base, "inferred", user_class=cls.key) if base else None
+            return Value(Kind.OBJ, base or values.PLAIN_OBJECT, "inferred", user_class=cls.key)
         if base is not None and values.family(base) == "module" and function.name == "forward":
             return _forward_param(node)
         if base is not None and base.startswith("torch.autograd.Function") and function.is_static:
@@ -148,9 +164,10 @@ class Evaluator:
 
     # ------------------------------------------------------------------ classes and functions
 
-    def class_value(self, key: str) -> Value | None:
+    def class_value(self, key: str) -> Value:
+        """A user class: torch-derived, or a plain class (whose objects are known not to be torch)."""
         base = self.torch_base(key)
-        return Value(Kind.CLASS, base, "inferred", user_class=key) if base else None
+        return Value(Kind.CLASS, base or values.PLAIN_OBJECT, "inferred", user_class=key)
 
     def torch_base(self, key: str) -> str | None:
         """The torch class a user class derives from (through user classes too), else None."""
@@ -171,7 +188,7 @@ class Evaluator:
             value = self.value(arg.value, info.scope, flow=False)
             if value is not None and value.kind is Kind.REF:
                 return value.qualname
-            if value is not None and value.kind is Kind.CLASS:
+            if value is not None and value.kind is Kind.CLASS and value.qualname != values.PLAIN_OBJECT:
                 return value.qualname
         return None
 
@@ -256,12 +273,17 @@ class Evaluator:
             return _agree([self.value(expr.body, scope, flow), self.value(expr.orelse, scope, flow)])
         if isinstance(expr, (cst.NamedExpr, cst.Await)):
             return self.value(expr.value, scope, flow)
+        if isinstance(expr, _PLAIN_LITERALS):
+            return _PLAIN
         return None
 
     def operation(self, expr: cst.BaseExpression, scope: Scope, flow: bool) -> Value | None:
         operands = tensor_operands(expr)
-        if any(_is_tensor(self.value(o, scope, flow)) for o in operands):
+        found = [self.value(o, scope, flow) for o in operands]
+        if any(_is_tensor(v) for v in found):
             return values.tensor("inferred")
+        if found and all(v is not None and v.qualname == values.PLAIN_OBJECT for v in found):
+            return _PLAIN  # arithmetic on numbers or on the user's own objects
         return None
 
     def attribute(self, base: Value | None, name: str) -> Value | None:
@@ -281,6 +303,8 @@ class Evaluator:
             own = self.self_attribute(base.user_class, name)
             if own is not None:
                 return own
+            if base.qualname == values.PLAIN_OBJECT:  # self.model set from an untyped parameter, or elsewhere
+                return heuristics.value_from_name(name)
         return values.attribute_value(base, name)
 
     def subscript(self, base: Value | None, node: cst.Subscript) -> Value | None:
@@ -301,6 +325,9 @@ class Evaluator:
         func = node.func
         if isinstance(func, cst.Name) and func.value == "super":
             return self.super_value(scope)
+        if self.imported_name(func, scope) in ("functools.partial", "partial") and node.args:
+            partial_of = self.value(node.args[0].value, scope, flow)
+            return partial_of if partial_of is not None and partial_of.kind is Kind.REF else None
         if isinstance(func, cst.Attribute):
             receiver = self.value(func.value, scope, flow)
             return self.method_call(receiver, func.attr.value, node)
@@ -364,6 +391,10 @@ class Evaluator:
 
 
 # ---------------------------------------------------------------------- helpers
+
+_PLAIN = Value(Kind.OBJ, values.PLAIN_OBJECT, "inferred")
+_PLAIN_LITERALS = (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.ConcatenatedString,
+                   cst.FormattedString, cst.Dict, cst.Set, cst.DictComp, cst.SetComp)
 
 
 def element_of(value: Value | None) -> Value | None:

@@ -25,7 +25,8 @@ _NAME_KINDS: tuple[tuple[re.Pattern[str], str], ...] = (
      values.OPTIMIZER),
     (re.compile(r"^(\w+_)?(train|val|valid|test|data|eval)?_?(data)?loader$|^dl(_\w+)?$"), values.LOADER),
     (re.compile(r"^(model|net|network|net[GD]|net_[gd]|generator|discriminator|encoder|decoder|"
-                r"classifier|backbone|criterion|(\w+_)?model|model_\w+)$"), values.MODULE),
+                r"classifier|backbone|criterion|crit|loss_fn|loss_func|lossfn|loss_function|(\w+_)?model|"
+                r"model_\w+)$"), values.MODULE),
 )
 
 
@@ -59,3 +60,13 @@ def unknown_receiver_role(method: str, receiver_name: str | None) -> tuple[str, 
     if method in roles.SCHEDULER_ONLY_METHODS:
         return "optim", f"torch.optim.lr_scheduler.LRScheduler.{method}"
     return None
+
+
+# Methods numpy/pandas share with tensors: decisive only on a receiver named like a loss.
+_LOSS_NAME = re.compile(r"^(\w+_)?(loss|losses_sum|err|error|cost)(_\w+)?$|^loss[A-Z_]\w*$|^err[A-Z]\w*$")
+_SHARED_TENSOR_METHODS = frozenset({"item", "sum", "mean", "tolist", "max", "min", "squeeze", "abs"})
+
+
+def tensor_by_name(receiver: str, method: str) -> bool:
+    """`loss.item()` where `loss` comes from an unknown call: the name and method together say tensor."""
+    return method in _SHARED_TENSOR_METHODS and bool(_LOSS_NAME.match(receiver))

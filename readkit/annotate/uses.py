@@ -37,7 +37,15 @@ Visitor = Callable[[cst.CSTNode], None]
 TENSOR_READS: frozenset[str] = frozenset(
     "grad data shape T mT H dtype device requires_grad grad_fn is_leaf ndim is_cuda real imag".split()
 )
+CTX = "torch.autograd.function.FunctionCtx"
+CTX_READS: frozenset[str] = frozenset({"saved_tensors", "needs_input_grad", "saved_variables"})
 HEURISTIC_READS: frozenset[str] = frozenset({"grad_fn", "param_groups", "is_leaf"})
+# Builtins that call a Python protocol method of their argument (a torch method when it is a tensor).
+BUILTIN_PROTOCOLS: dict[str, str] = {
+    "len": "__len__", "int": "__int__", "float": "__float__", "bool": "__bool__", "str": "__repr__",
+    "repr": "__repr__", "print": "__repr__", "format": "__format__", "abs": "__abs__", "round": "__round__",
+    "complex": "__complex__",
+}
 PASS_THROUGH = frozenset({"enumerate", "tqdm", "zip", "iter", "reversed", "list", "tuple", "sorted", "trange"})
 
 
@@ -51,6 +59,7 @@ class Walker:
         self.parents: dict[cst.CSTNode, cst.CSTNode] = {}
         self.scope: Scope = Scope("module", None)
         self._called: set[cst.CSTNode] = set()  # func nodes of calls: not attribute reads
+        self.quiet = 0  # > 0 inside type annotations: evaluated lazily or never, no use
 
     # ------------------------------------------------------------------ traversal
 
@@ -62,7 +71,7 @@ class Walker:
             special(self, node)
             return
         hook = _HOOKS.get(type(node))
-        if hook is not None:
+        if hook is not None and not self.quiet:
             hook(self, node)
         self.children(node)
 
@@ -96,7 +105,7 @@ class Walker:
 
     def add(self, node: cst.CSTNode, symbol: str, evidence: str, rule: str) -> None:
         role = roles.role_for(symbol)
-        if role is not None:
+        if role is not None and not self.quiet:
             self.uses.append(Use(node, role, evidence, symbol, rule))
 
     def value(self, expr: cst.BaseExpression) -> Value | None:
@@ -119,19 +128,51 @@ class Walker:
         callee = self.value(func)
         if callee is not None and callee.kind is Kind.OBJ and values.family(callee.qualname) == "module":
             self.add(node, "torch.nn.Module.__call__", _derived(callee), _rule(callee))
+        elif isinstance(func, cst.Attribute) and func.attr.value == "format" and isinstance(
+                func.value, (cst.SimpleString, cst.ConcatenatedString)):
+            self.formatting(node, [a.value for a in node.args])
         elif isinstance(func, cst.Attribute):
             self.member(func, self.value(func.value), func.attr.value, called=True)
         elif callee is not None and callee.kind is Kind.REF:
             self.add(node, callee.qualname, callee.evidence, "import-resolution")
-        elif callee is not None and callee.kind is Kind.CLASS and not self.ev.defines(callee.user_class, "__init__"):
+        elif callee is not None and callee.kind is Kind.CLASS:
             self.add(node, callee.qualname, "inferred", "object-origin")
+        elif isinstance(func, cst.Name) and func.value in BUILTIN_PROTOCOLS and self.ev.lookup(func.value, self.scope) is None:
+            self.builtin(node, func.value)
         self.iteration_of_pass_through(node)
+
+    def builtin(self, node: cst.Call, name: str) -> None:
+        """`len(loader)`, `float(loss)`, `print(x)`: Python protocols that run torch code."""
+        for arg in node.args:
+            found = self.value(arg.value)
+            if found is None or found.kind is not Kind.OBJ:
+                continue
+            fam = values.family(found.qualname)
+            if fam == "tensor":
+                self.add(node, f"torch.Tensor.{BUILTIN_PROTOCOLS[name]}", _derived(found), _rule(found))
+            elif name == "len" and found.qualname.startswith("torch.utils.data"):
+                self.add(node, f"{found.qualname}.__len__", _derived(found), _rule(found))
+
+    def on_formatted(self, node: cst.FormattedStringExpression) -> None:
+        found = self.value(node.expression)
+        if found is not None and found.kind is Kind.OBJ and values.family(found.qualname) == "tensor":
+            self.add(node, "torch.Tensor.__format__", _derived(found), _rule(found))
+
+    def formatting(self, node: cst.Call | cst.BinaryOperation, args: list[cst.BaseExpression]) -> None:
+        """`"{}".format(loss)` and `"%f" % (loss,)` format tensors."""
+        for arg in args:
+            found = self.value(arg)
+            if found is not None and found.kind is Kind.TUPLE:
+                self.formatting(node, [e.value for e in arg.elements] if isinstance(arg, cst.Tuple) else [])
+            elif found is not None and found.kind is Kind.OBJ and values.family(found.qualname) == "tensor":
+                self.add(node, "torch.Tensor.__format__", _derived(found), _rule(found))
+                return
 
     def member(self, node: cst.Attribute, receiver: Value | None, name: str, called: bool) -> None:
         if receiver is None:
             self.unknown_member(node, name, called)
         elif receiver.kind is Kind.REF:
-            if called:
+            if called or _module_read(receiver.qualname, name, self.parents.get(node)):
                 self.add(node, f"{receiver.qualname}.{name}", receiver.evidence, "import-resolution")
         elif receiver.kind is Kind.CLASS:
             if called and not self.ev.defines(receiver.user_class, name):
@@ -145,9 +186,15 @@ class Walker:
         if receiver.user_class is not None and (self.ev.defines(receiver.user_class, name)
                                                 or self.ev.self_attribute(receiver.user_class, name) is not None):
             return
+        if receiver.qualname == CTX:
+            if called or name in CTX_READS:
+                self.add(node, f"{CTX}.{name}", _derived(receiver), _rule(receiver))
+            return
         fam = values.family(receiver.qualname)
         if not called and not (fam == "tensor" and name in TENSOR_READS) and not (
-                fam == "optimizer" and name in ("param_groups", "state")):
+                fam == "optimizer" and name in ("param_groups", "state", "defaults")):
+            return
+        if not _known_member(receiver, fam, name):
             return
         if fam == "other" and receiver.qualname.startswith("torch.autograd.function"):
             self.add(node, f"torch.autograd.function.FunctionCtx.{name}", _derived(receiver), _rule(receiver))
@@ -162,8 +209,14 @@ class Walker:
             return
         if called:
             found = heuristics.unknown_receiver_role(name, receiver_name)
+            if found is None and receiver_name is not None and heuristics.tensor_by_name(receiver_name, name):
+                found = ("tensor", f"torch.Tensor.{name}")
             if found is not None:
                 self.add(node, found[1], "heuristic", "method-name")
+            inner = node.value
+            if found is not None and found[0] == "tensor" and isinstance(inner, cst.Attribute) and \
+                    inner.attr.value in ("data", "grad") and self.value(inner.value) is None:
+                self.add(inner, f"torch.Tensor.{inner.attr.value}", "heuristic", "method-name")
         elif name in HEURISTIC_READS:
             symbol = "torch.optim.Optimizer.param_groups" if name == "param_groups" else f"torch.Tensor.{name}"
             self.add(node, symbol, "heuristic", "method-name")
@@ -173,6 +226,10 @@ class Walker:
             self.member(node, self.value(node.value), node.attr.value, called=False)
 
     def on_operation(self, node: cst.BaseExpression) -> None:
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Modulo) and isinstance(
+                node.left, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
+            self.formatting(node, [node.right])
+            return
         found = [self.value(o) for o in tensor_operands(node)]
         tensors = [v for v in found if v is not None and v.kind is Kind.OBJ and values.family(v.qualname) == "tensor"]
         if tensors:
@@ -186,7 +243,8 @@ class Walker:
         fam = values.family(base.qualname)
         if fam == "tensor" and not _string_index(node):
             self.add(node, "torch.Tensor.__getitem__", _derived(base), _rule(base))
-        elif base.qualname.rsplit(".", 1)[-1] in heuristics.INDEXABLE_MODULES:
+        elif base.qualname.rsplit(".", 1)[-1] in heuristics.INDEXABLE_MODULES or (
+                base.qualname.startswith("torch.utils.data.") and base.user_class is None):
             self.add(node, f"{base.qualname}.__getitem__", _derived(base), _rule(base))
 
     def on_decorator(self, node: cst.Decorator) -> None:
@@ -302,12 +360,11 @@ def _function(w: Walker, node: cst.FunctionDef) -> None:
 def _class(w: Walker, node: cst.ClassDef) -> None:
     w.child(node, node.decorators)
     for arg in node.bases:
-        w.child(node, arg)
+        w.child(node, arg)  # `nn.Module` is read from a torch module: on_attribute marks it
         base = w.value(arg.value)
-        if base is not None and base.kind is Kind.REF:
-            w.add(arg.value, base.qualname, base.evidence, "import-resolution")
-        elif base is not None and base.kind is Kind.CLASS:
-            w.add(arg.value, base.qualname, "inferred", "object-origin")
+        if base is not None and base.kind in (Kind.REF, Kind.CLASS) and base.qualname.startswith(_METACLASS_BASES):
+            # autograd.Function's metaclass runs torch code when the class statement runs
+            w.add(arg.value, f"{base.qualname}", _derived(base), _rule(base))
     w.child(node, node.keywords)
     w.ev.flows.get(w.scope, {}).pop(node.name.value, None)
     scope = w.scopes.get(node)
@@ -349,17 +406,30 @@ def _comp_for(w: Walker, node: cst.CompFor) -> None:
     w.child(node, node.inner_for_in)
 
 
+_METACLASS_BASES = ("torch.autograd.Function", "torch.autograd.function.Function",
+                    "torch.autograd.function.InplaceFunction")
+
+
+def _annotation(w: Walker, node: cst.Annotation) -> None:
+    w.quiet += 1
+    try:
+        w.children(node)
+    finally:
+        w.quiet -= 1
+
+
 _SPECIAL: dict[type, Callable[[Walker, cst.CSTNode], None]] = {
     cst.For: _for, cst.Assign: _assign, cst.AnnAssign: _ann_assign, cst.AugAssign: _aug_assign,
     cst.With: _with, cst.FunctionDef: _function, cst.ClassDef: _class, cst.Lambda: _lambda,
     cst.ListComp: _comprehension, cst.SetComp: _comprehension, cst.GeneratorExp: _comprehension,
-    cst.DictComp: _comprehension, cst.CompFor: _comp_for,
+    cst.DictComp: _comprehension, cst.CompFor: _comp_for, cst.Annotation: _annotation,
 }  # type: ignore[dict-item]
 
 _HOOKS: dict[type, Callable[[Walker, cst.CSTNode], None]] = {
     cst.Call: Walker.on_call, cst.Attribute: Walker.on_attribute, cst.BinaryOperation: Walker.on_operation,
     cst.UnaryOperation: Walker.on_operation, cst.Comparison: Walker.on_operation,
     cst.Subscript: Walker.on_subscript, cst.Decorator: Walker.on_decorator,
+    cst.FormattedStringExpression: Walker.on_formatted,
 }  # type: ignore[dict-item]
 
 _TRIVIA_PREFIXES = ("whitespace", "lpar", "rpar", "comma", "semicolon", "leading_lines", "lines_after",
@@ -404,6 +474,27 @@ def _dunder(node: cst.CSTNode) -> str:
 def _string_index(node: cst.Subscript) -> bool:
     first = node.slice[0].slice if node.slice else None
     return isinstance(first, cst.Index) and isinstance(first.value, (cst.SimpleString, cst.FormattedString))
+
+
+def _known_member(receiver: Value, fam: str, name: str) -> bool:
+    """Whether `name` is torch's member when the receiver's exact class is not known."""
+    if name.startswith("__"):
+        return True
+    exact = receiver.user_class is None and receiver.evidence != "heuristic" and receiver.qualname not in (
+        values.MODULE, values.OPTIMIZER, values.SCHEDULER)
+    if exact or fam == "tensor":
+        return True
+    members = {"module": roles.MODULE_MEMBERS, "optimizer": roles.OPTIMIZER_MEMBERS,
+               "scheduler": roles.SCHEDULER_MEMBERS}.get(fam)
+    return members is None or name in members
+
+
+def _module_read(base: str, name: str, parent: cst.CSTNode | None) -> bool:
+    """`torch.float32`, `nn.Linear` in isinstance: reading a member of a torch *module* (not a
+    class, not a dunder) is a use; inner links of a longer chain are not (the outer one is)."""
+    if name.startswith("__") or base.rsplit(".", 1)[-1][:1].isupper():
+        return False
+    return not isinstance(parent, cst.Attribute)
 
 
 def _iterated_directly(parent: cst.CSTNode | None, node: cst.CSTNode) -> bool:

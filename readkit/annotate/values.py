@@ -51,6 +51,7 @@ MODULE = "torch.nn.Module"
 OPTIMIZER = "torch.optim.Optimizer"
 SCHEDULER = "torch.optim.lr_scheduler.LRScheduler"
 LOADER = "torch.utils.data.DataLoader"
+PLAIN_OBJECT = "builtins.object"  # `self` of a user class that does not derive from torch
 
 
 def tensor(evidence: str = "inferred") -> Value:
@@ -94,7 +95,8 @@ NON_TENSOR_RESULTS: frozenset[str] = frozenset(
     torch.set_grad_enabled torch.is_grad_enabled torch.no_grad torch.enable_grad torch.inference_mode
     torch.use_deterministic_algorithms torch.compile torch.autocast torch.finfo torch.iinfo
     torch.get_rng_state torch.set_rng_state torch.typename torch.is_nonzero torch.equal
-    torch.allclose torch.set_float32_matmul_precision
+    torch.allclose torch.set_float32_matmul_precision torch.float32 torch.cuda.device
+    torch.iinfo torch.finfo torch.Stream torch.Event torch.layout torch.memory_format
     """.split()
 )
 # torch functions returning a tuple of tensors (unpacking them gives tensors).
@@ -118,7 +120,9 @@ def call_result(ref: str, evidence: str) -> Value | None:
     if ref in ("torch.nn.Parameter", "torch.nn.parameter.Parameter", "torch.autograd.Variable"):
         return Value(Kind.OBJ, TENSOR, evidence)
     if last[:1].isupper():  # a class: its instance
-        return Value(Kind.OBJ, ref, evidence) if fam != "other" or ref.startswith("torch.utils.data.") else None
+        return Value(Kind.OBJ, ref, evidence)
+    if ref == "torch.utils.data.random_split":
+        return Value(Kind.BATCH, "torch.utils.data.Subset", evidence)
     if ref in TUPLE_RESULTS:
         return Value(Kind.BATCH, TENSOR, evidence)
     if fam == "module" and ref.startswith("torch.nn.utils.") and not ref.startswith("torch.nn.utils.clip_grad"):
@@ -156,6 +160,8 @@ def method_result(obj: Value, name: str, args_count: int) -> Value | None:
     fam = family(obj.qualname)
     ev = "inferred" if obj.evidence == "resolved" else obj.evidence
     if fam == "tensor":
+        if name == "type" and args_count:
+            return Value(Kind.OBJ, TENSOR, ev)
         if name in ("max", "min") and args_count == 0:
             return Value(Kind.OBJ, TENSOR, ev)
         if name in TENSOR_TUPLE_METHODS:
@@ -170,7 +176,19 @@ def method_result(obj: Value, name: str, args_count: int) -> Value | None:
             return Value(Kind.BATCH, TENSOR, ev)
         if name in ("children", "modules"):
             return Value(Kind.BATCH, MODULE, ev)
+        if name in ("named_parameters", "named_buffers"):
+            return Value(Kind.BATCH, TENSOR, ev, items=(None, Value(Kind.OBJ, TENSOR, ev)))
+        if name in ("named_children", "named_modules"):
+            return Value(Kind.BATCH, MODULE, ev, items=(None, Value(Kind.OBJ, MODULE, ev)))
+    if obj.qualname.startswith("torch.distributions.") and name in DISTRIBUTION_TENSORS:
+        return Value(Kind.OBJ, TENSOR, ev)
+    if obj.qualname.endswith("GradScaler") and name == "scale":
+        return Value(Kind.OBJ, TENSOR, ev)
     return None
+
+
+DISTRIBUTION_TENSORS: frozenset[str] = frozenset(
+    "sample rsample log_prob entropy cdf icdf sample_n perplexity".split())
 
 
 def attribute_value(obj: Value, name: str) -> Value | None:
