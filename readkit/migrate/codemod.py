@@ -311,7 +311,7 @@ def _drop_unused_imports(module: cst.Module) -> cst.Module:
     """Remove `Variable` from `from torch.autograd import Variable` when nothing uses it any more."""
     if _uses_name(module, "Variable"):
         return module
-    return module.visit(_DropVariableImport())  # type: ignore[return-value]
+    return module.visit(_DropVariableImport())
 
 
 def _uses_name(module: cst.Module, name: str) -> bool:

@@ -90,8 +90,8 @@ def all_rules() -> tuple[type[LegacyRule], ...]:
     return tuple(found[key] for key in sorted(found))
 
 
-def _subclasses(cls: type) -> list[type]:
-    out = []
+def _subclasses(cls: type[LegacyRule]) -> list[type[LegacyRule]]:
+    out: list[type[LegacyRule]] = []
     for sub in cls.__subclasses__():
         out.append(sub)
         out.extend(_subclasses(sub))

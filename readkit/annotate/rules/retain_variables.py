@@ -42,12 +42,14 @@ class RetainVariables(LegacyRule):
         old = [name for name in RENAMED_KEYWORDS if keyword(node, name) is not None]
         if not old or not _is_backward(node, ctx, old):
             return
-        args = [rename_keyword(a, RENAMED_KEYWORDS[a.keyword.value]) if _renamed(a) else a for a in node.args]
+        args = [_renamed(a) for a in node.args]
         ctx.report(node, replacement=with_args(node, args))
 
 
-def _renamed(arg: cst.Arg) -> bool:
-    return arg.keyword is not None and arg.keyword.value in RENAMED_KEYWORDS
+def _renamed(arg: cst.Arg) -> cst.Arg:
+    if arg.keyword is None or arg.keyword.value not in RENAMED_KEYWORDS:
+        return arg
+    return rename_keyword(arg, RENAMED_KEYWORDS[arg.keyword.value])
 
 
 def _is_backward(call: cst.Call, ctx: RuleContext, old: list[str]) -> bool:
