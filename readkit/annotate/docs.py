@@ -100,7 +100,7 @@ def run_step(step: str | None, subject: str) -> str:
 # Roles
 
 
-def role_page(role: Role, *, level: int = 1) -> str:
+def role_page(role: Role, *, level: int = 1, evidence: bool = True) -> str:
     """A role's documentation: what it covers, typical uses, the names that get it, evidence kinds."""
     head = "#" * level
     parts = [
@@ -116,7 +116,8 @@ def role_page(role: Role, *, level: int = 1) -> str:
     if names:
         listed = ", ".join(f"`.{n}`" for n in sorted(names))
         parts.append(f"**Names that suggest it on an object of unknown origin** (evidence `heuristic`): {listed}.")
-    parts.append(evidence_section(level + 1))
+    if evidence:
+        parts.append(evidence_section(level + 1))
     parts.append(run_step(role.reference_step, "this role"))
     return "\n\n".join(parts) + "\n"
 
@@ -133,17 +134,20 @@ def evidence_section(level: int) -> str:
 
 
 def roles_md() -> str:
-    core = [role_page(ROLES[name], level=2) for name in CORE_ROLE_NAMES]
+    core = [role_page(ROLES[name], level=2, evidence=False).rstrip("\n") for name in CORE_ROLE_NAMES]
     others = [r for name, r in ROLES.items() if name not in CORE_ROLE_NAMES]
     table = ["| role | what it is | covers |", "|---|---|---|"]
     table += [f"| `{r.name}` | {r.title} | {r.covers} |" for r in others]
     return "\n\n".join([
         GENERATED,
         "# Roles",
-        "Every PyTorch use readkit finds gets exactly one role per use: one of the tutorial's five "
+        "Every PyTorch use readkit finds gets exactly one role: one of the tutorial's five "
         "packages, or another subpackage labelled by its own name. The table lives in "
         "`readkit/roles.py`; the annotator, the checker, the reference and these docs all read it. "
         "`readkit explain ROLE` prints a role's section.",
+        evidence_section(2) + "\n\nEach annotation's evidence is one of these; `readkit check` turns it into "
+        "fact: *confirmed* (the line ran and did that), *refuted* (the line ran and did not), "
+        "*not reached* (the line did not run).",
         *core,
         "## Other subpackages\n\n" + "\n".join(table),
     ]) + "\n"
