@@ -121,17 +121,25 @@ class Truth:
     seconds: float
 
 
-def run_oracle(entry: Entry, timeout: float) -> dict[str, Any]:
+def run_oracles(entries: list[Entry], jobs: int, timeout: float) -> list[dict[str, Any]]:
+    """All entries in one oracle process: torch is imported once, each target runs in a forked child."""
     with tempfile.TemporaryDirectory(prefix="readkit-eval-") as tmp:
-        out = os.path.join(tmp, "oracle.json")
-        command = [sys.executable, str(ORACLE), "--root", str(CORPUS), "--out", out]
-        command += ["-m", entry.target] if entry.module else [entry.target]
+        outs = [os.path.join(tmp, f"{entry.name}.json") for entry in entries]
+        spec = os.path.join(tmp, "spec.json")
+        Path(spec).write_text(json.dumps([[e.target, e.module, out] for e, out in zip(entries, outs)]), encoding="utf-8")
+        command = [sys.executable, str(ORACLE), "--root", str(CORPUS), "--batch", spec,
+                   "--jobs", str(jobs), "--timeout", str(timeout)]
         env = {**os.environ, "ORACLE_CWD": tmp, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
-        proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, cwd=tmp)
-        if proc.returncode != 0 or not os.path.exists(out):
-            return {"events": [], "lines": {}, "error": f"oracle failed: {proc.stderr[-2000:]}", "seconds": 0.0}
-        with open(out, encoding="utf-8") as handle:
-            return dict(json.load(handle))
+        proc = subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp,
+                              timeout=60 + timeout * len(entries) / max(1, jobs))
+        return [load_oracle(out, proc.stderr) for out in outs]
+
+
+def load_oracle(out: str, stderr: str) -> dict[str, Any]:
+    if not os.path.exists(out):
+        return {"events": [], "lines": {}, "error": f"oracle failed: {stderr[-2000:]}", "seconds": 0.0}
+    with open(out, encoding="utf-8") as handle:
+        return dict(json.load(handle))
 
 
 def truth_of(raw: dict[str, Any], maps: dict[str, SourceMap]) -> Truth:
@@ -238,15 +246,13 @@ def run_checker(entry: Entry, maps: dict[str, SourceMap]) -> CheckerView | str:
     except ImportError as exc:
         return f"readkit.check.check_target unavailable ({exc})"
     parameters = inspect.signature(check_target).parameters
-    kwargs: dict[str, Any] = {}
-    if entry.module and "module" in parameters:
-        kwargs["module"] = True
-    if "cwd" in parameters:
-        kwargs["cwd"] = str(CORPUS) if entry.module else str(Path(entry.target).parent)
-    if "quiet" in parameters:
-        kwargs["quiet"] = True
+    kwargs: dict[str, Any] = {"cwd": str(CORPUS) if entry.module else str(Path(entry.target).parent), "quiet": True}
+    kwargs = {key: value for key, value in kwargs.items() if key in parameters}
     try:
-        result = check_target(entry.target, **kwargs)
+        if entry.module:
+            result = check_target(None, module=entry.target, **kwargs)
+        else:
+            result = check_target(entry.target, **kwargs)
     except Exception as exc:  # the checker's failure is reported, not fatal to the evaluation
         return f"check_target raised {type(exc).__name__}: {exc}"
     return checker_view(result, maps)
@@ -331,8 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     entries = [e for e in discover(CORPUS) if opts.only is None or e.name in opts.only]
     maps = {rel(path): source_map(path) for entry in entries for path in entry.files}
-    with ThreadPoolExecutor(max_workers=max(1, opts.jobs)) as pool:
-        raws = list(pool.map(lambda e: run_oracle(e, opts.timeout), entries))
+    raws = run_oracles(entries, opts.jobs, opts.timeout)
     truths = [truth_of(raw, maps) for raw in raws]
     try:
         preds = annotate(entries, maps)
@@ -362,7 +367,9 @@ def report(entries: list[Entry], truths: list[Truth], scores: list[Score], preds
     if opts.details:
         print_details(total, merged, preds, maps)
     if not opts.no_check:
-        print_checker({e.name: run_checker(e, maps) for e in entries}, merged, maps)
+        with ThreadPoolExecutor(max_workers=max(1, opts.jobs)) as pool:  # each check runs its own child
+            views = list(pool.map(lambda e: run_checker(e, maps), entries))
+        print_checker({e.name: view for e, view in zip(entries, views)}, merged, maps)
     print(f"\n{len(entries)} entries, {len(merged.triples)} ground-truth pairs, wall {time.perf_counter() - started:.1f}s")
     if opts.json_out:
         write_json(opts.json_out, entries, scores, total, roles)
