@@ -49,22 +49,32 @@ def job(directory: Path, name: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def original_runs(tmp_path_factory) -> dict[str, dict]:
-    tmp = tmp_path_factory.mktemp("originals")
-    copies = {name: shutil.copytree(FIXTURES / name, tmp / name) for name in RUNNABLE}
-    return dict(zip(RUNNABLE, run_batch([job(copies[n], n) for n in RUNNABLE], tmp)))
+def runs(tmp_path_factory) -> dict[str, dict[str, dict]]:
+    """{"original"|"migrated": {fixture: outcome}}: every script in one child interpreter.
+    The migrated version of a fixture is its copy with the expected outputs in place of the originals."""
+    tmp = tmp_path_factory.mktemp("fixtures")
+    jobs, keys = [], []
+    for version in ("original", "migrated"):
+        for name in RUNNABLE:
+            copy = Path(shutil.copytree(FIXTURES / name, tmp / version / name))
+            for expected in copy.glob("*.py.expected") if version == "migrated" else ():
+                expected.replace(expected.with_suffix(""))
+            jobs.append(job(copy, name))
+            keys.append((version, name))
+    outcomes: dict[str, dict[str, dict]] = {"original": {}, "migrated": {}}
+    for (version, name), outcome in zip(keys, run_batch(jobs, tmp)):
+        outcomes[version][name] = outcome
+    return outcomes
 
 
 @pytest.fixture(scope="module")
-def migrated_runs(tmp_path_factory) -> dict[str, dict]:
-    """Each fixture with its expected outputs in place of the originals."""
-    tmp = tmp_path_factory.mktemp("migrated")
-    copies = {}
-    for name in RUNNABLE:
-        copies[name] = Path(shutil.copytree(FIXTURES / name, tmp / name))
-        for expected in copies[name].glob("*.py.expected"):
-            expected.replace(expected.with_suffix(""))
-    return dict(zip(RUNNABLE, run_batch([job(copies[n], n) for n in RUNNABLE], tmp)))
+def original_runs(runs) -> dict[str, dict]:
+    return runs["original"]
+
+
+@pytest.fixture(scope="module")
+def migrated_runs(runs) -> dict[str, dict]:
+    return runs["migrated"]
 
 
 @pytest.mark.parametrize("name", LEGACY)
