@@ -23,34 +23,53 @@ REMOVED = {
     "torch.pstrf": "torch.linalg.cholesky(A)",
     "torch.btrifact": "torch.linalg.lu_factor(A)",
     "torch.btrisolve": "torch.linalg.lu_solve(LU, pivots, B)",
-    "torch.utils.serialization": "convert the Lua .t7 file once with an older torch, then torch.load",
     "torch.utils.serialization.load_lua": "convert the Lua .t7 file once with an older torch, then torch.load",
+    "torch.nn.functional.nll_loss2d": "torch.nn.functional.nll_loss (it takes (N, C, H, W) inputs itself)",
+}
+# Modules gone entirely (ModuleNotFoundError): Lua-era nn, cffi extensions, the old trainer.
+REMOVED_MODULES = {
+    "torch.legacy": "torch.nn (torch.legacy was the Lua-torch port, removed in 1.0)",
+    "torch.utils.ffi": "torch.utils.cpp_extension (C++/CUDA extensions)",
+    "torch.utils.trainer": "a plain training loop",
 }
 # Same meaning, same single argument: a mechanical fix.
 SAME_CALL = {"torch.matrix_rank": "torch.linalg.matrix_rank"}
+# Same meaning, same arguments.
+RENAMED = {"torch.nn.functional.nll_loss2d": "torch.nn.functional.nll_loss"}
 
 
 class RemovedFunction(LegacyRule):
     id = "removed-function"
-    message = "removed function: it no longer exists in current torch"
-    modern = "torch.linalg.solve / eigh / lstsq / matrix_rank / cholesky / lu_factor"
-    why = "torch 2.13 raises RuntimeError 'This function was deprecated since version 1.9 and is now removed' (or AttributeError)."
+    message = "removed function or module: it no longer exists in current torch"
+    modern = "torch.linalg.solve / eigh / lstsq / matrix_rank / cholesky / lu_factor; F.nll_loss; torch.nn"
+    why = (
+        "torch 2.13 raises RuntimeError 'This function was deprecated since version 1.9 and is now removed', "
+        "AttributeError for older names, ImportError/ModuleNotFoundError for removed modules."
+    )
     reference_step = None
     MARKED = (
         "import torch\nx, _ = torch.solve(B, A)\n",
         "import torch\ne, v = torch.symeig(A, eigenvectors=True)\n",
         "import torch\nr = torch.matrix_rank(A)\n",
         "from torch.utils.serialization import load_lua\nmodel = load_lua('vgg.t7')\n",
+        "import torch.legacy.nn as lnn\n",
+        "from torch.utils.ffi import create_extension\n",
         "import torch\nU = torch.potrf(A)\n",
     )
     UNMARKED = (
         "import torch\nx = torch.linalg.solve(A, B)\n",
         "import scipy.linalg\nx = scipy.linalg.solve(A, B)\n",
         "import numpy as np\nr = np.linalg.matrix_rank(A)\n",
+        "from torch.utils.serialization import config\n",
+        "import torch.utils.data\nimport legacy\n",
     )
     FIXES = (
         ("import torch\nr = torch.matrix_rank(A)  # rank\n", "import torch\nr = torch.linalg.matrix_rank(A)  # rank\n"),
         ("import torch\nx, _ = torch.solve(B, A)\n", "import torch\nx, _ = torch.solve(B, A)\n"),  # noted only
+        (
+            "import torch.nn.functional as F\nloss = F.nll_loss2d(out, target, ignore_index=255)\n",
+            "import torch.nn.functional as F\nloss = F.nll_loss(out, target, ignore_index=255)\n",
+        ),
         ("import torch as th\nok = th.matrix_rank(th.eye(3)) == 3\n", "import torch as th\nok = th.linalg.matrix_rank(th.eye(3)) == 3\n"),
     )
 
@@ -58,15 +77,35 @@ class RemovedFunction(LegacyRule):
         old = ctx.symbol(node.func)
         if old is None or old not in REMOVED:
             return
-        new = SAME_CALL.get(old)
-        if new is not None and len(node.args) == 1 and positional(node):
+        new = SAME_CALL.get(old) if len(node.args) == 1 and positional(node) else RENAMED.get(old)
+        if new is not None:
             ctx.report(node, replacement=node.with_changes(func=spell(node.func, new, ctx)))
         else:
             ctx.report(node, note=f"use {REMOVED[old]}")
 
+    # Imports name their modules literally: the dotted text *is* the qualified name.
+
     def visit_ImportFrom(self, node: cst.ImportFrom, ctx: RuleContext) -> None:
         if node.relative or node.module is None:
             return
-        module = cst.Module(body=[]).code_for_node(node.module)  # an import names its module literally
-        if module in REMOVED:
-            ctx.report(node, note=f"{module} was removed: {REMOVED[module]}")
+        module = _dotted_text(node.module)
+        names = [] if isinstance(node.names, cst.ImportStar) else [_dotted_text(a.name) for a in node.names]
+        gone = [f"{module}.{name}" for name in names if f"{module}.{name}" in REMOVED]
+        why = _removed_module(module) or (REMOVED[gone[0]] if gone else None)
+        if why is not None:
+            ctx.report(node, note=f"removed from torch: use {why}")
+
+    def visit_Import(self, node: cst.Import, ctx: RuleContext) -> None:
+        for alias in node.names:
+            why = _removed_module(_dotted_text(alias.name))
+            if why is not None:
+                ctx.report(node, note=f"removed from torch: use {why}")
+                return
+
+
+def _dotted_text(node: cst.CSTNode) -> str:
+    return cst.Module(body=[]).code_for_node(node)
+
+
+def _removed_module(module: str) -> str | None:
+    return next((why for gone, why in REMOVED_MODULES.items() if module == gone or module.startswith(gone + ".")), None)

@@ -16,6 +16,13 @@ SAME_ARGUMENTS = {
     "torch.nn.functional.upsample": "torch.nn.functional.interpolate",
     "torch.nn.functional.sigmoid": "torch.sigmoid",
     "torch.nn.functional.tanh": "torch.tanh",
+    "torch.nn.NLLLoss2d": "torch.nn.NLLLoss",
+}
+# old -> (new, device string it now takes first): the 1.6-era amp spellings
+WITH_DEVICE = {
+    "torch.cuda.amp.autocast": ("torch.amp.autocast", "cuda"),
+    "torch.cuda.amp.GradScaler": ("torch.amp.GradScaler", "cuda"),
+    "torch.cpu.amp.autocast": ("torch.amp.autocast", "cpu"),
 }
 # old -> (new, keywords the old one implied)
 WITH_MODE = {
@@ -30,15 +37,19 @@ NOTES = {
     "torch.chain_matmul": "use torch.linalg.multi_dot([a, b, c]) (a list)",
     "torch.lu": "use torch.linalg.lu_factor(A)",
     "torch.triangular_solve": "use torch.linalg.solve_triangular(A, B, upper=...) (arguments reversed)",
+    "torch.nn.utils.weight_norm": "use torch.nn.utils.parametrizations.weight_norm (state_dict keys change)",
     **{old: f"use {new}(A) (see its documentation for the changed options)" for old, new in SINGLE_ARGUMENT.items()},
 }
-RENAMED = {**SAME_ARGUMENTS, **{old: new for old, (new, _) in WITH_MODE.items()}, **NOTES}
+RENAMED = {**SAME_ARGUMENTS, **{old: new for old, (new, _) in [*WITH_MODE.items(), *WITH_DEVICE.items()]}, **NOTES}
 
 
 class RenamedFunction(LegacyRule):
     id = "renamed-function"
     message = "renamed function: the old name still runs but warns, and may go away"
-    modern = "F.interpolate, nn.init.xavier_uniform_, clip_grad_norm_, torch.sigmoid, torch.arange, torch.set_default_dtype"
+    modern = (
+        "F.interpolate, nn.init.xavier_uniform_, clip_grad_norm_, torch.sigmoid, torch.arange, "
+        "torch.set_default_dtype, nn.NLLLoss, torch.amp.autocast('cuda')"
+    )
     why = "torch 2.13 emits a deprecation warning for each call of the old name."
     reference_step = "nn.relu_and_softmax"
     MARKED = (
@@ -47,12 +58,15 @@ class RenamedFunction(LegacyRule):
         "from torch.nn.utils import clip_grad_norm\nclip_grad_norm(model.parameters(), 5.0)\n",
         "import torch\nidx = torch.range(1, 10)\n",
         "import torch\ntorch.set_default_tensor_type('torch.DoubleTensor')\n",
+        "import torch.nn as nn\ncriterion = nn.NLLLoss2d()\n",
+        "import torch\nscaler = torch.cuda.amp.GradScaler()\n",
     )
     UNMARKED = (
         "import torch.nn as nn\nnn.init.xavier_uniform_(self.fc.weight)\n",
         "import torch\nidx = torch.arange(1, 11)\ny = torch.sigmoid(x)\n",
         "import numpy as np\nr = np.range(3)\n",
         "import torch.nn.functional as F\ny = F.interpolate(x, scale_factor=2)\n",
+        "import torch\nscaler = torch.amp.GradScaler('cuda')\nwith torch.autocast('cuda'):\n    pass\n",
     )
     FIXES = (
         (
@@ -70,6 +84,10 @@ class RenamedFunction(LegacyRule):
         ),
         ("import torch\ntorch.set_default_tensor_type(torch.DoubleTensor)\n", "import torch\ntorch.set_default_dtype(torch.float64)\n"),
         ("import torch\nL = torch.cholesky(A)\n", "import torch\nL = torch.linalg.cholesky(A)\n"),
+        (
+            "import torch\nfrom torch.cuda.amp import autocast\nscaler = torch.cuda.amp.GradScaler()\nwith autocast(enabled=True):\n    y = f(x)\n",
+            "import torch\nfrom torch.cuda.amp import autocast\nscaler = torch.amp.GradScaler('cuda')\nwith torch.amp.autocast('cuda', enabled=True):\n    y = f(x)\n",
+        ),
     )
 
     def visit_Call(self, node: cst.Call, ctx: RuleContext) -> None:
@@ -90,6 +108,9 @@ def _replacement(call: cst.Call, old: str, ctx: RuleContext) -> cst.Call | None:
         new, implied = WITH_MODE[old]
         extra = [make_keyword(k, string(v) if isinstance(v, str) else cst.Name(str(v))) for k, v in implied]
         return with_args(call.with_changes(func=spell(call.func, new, ctx)), [*call.args, *extra])
+    if old in WITH_DEVICE:
+        new, device = WITH_DEVICE[old]
+        return with_args(call.with_changes(func=spell(call.func, new, ctx)), [cst.Arg(string(device)), *call.args])
     if old in SINGLE_ARGUMENT and len(call.args) == 1 and positional(call):
         return call.with_changes(func=spell(call.func, SINGLE_ARGUMENT[old], ctx))
     if old == "torch.set_default_tensor_type" and len(call.args) == 1 and keyword(call, "t") is None:
