@@ -42,13 +42,13 @@ class DataUpdate(LegacyRule):
     )
 
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine, ctx: RuleContext) -> None:
-        if len(node.body) != 1 or not _is_gradient_step(node.body[0]):
+        if len(node.body) != 1 or not is_gradient_step(node.body[0]):
             return
         stripped = _without_data(node)
         ctx.report(node, replacement=stripped if inside_no_grad(ctx, node) else no_grad_with([stripped]))
 
 
-def _is_gradient_step(small: cst.BaseSmallStatement) -> bool:
+def is_gradient_step(small: cst.BaseSmallStatement) -> bool:
     """`X.data op= ...grad...` or `X.data.add_(...grad...)`: an update of X from a gradient."""
     if isinstance(small, cst.AugAssign) and _is_data(small.target):
         return _mentions_grad(small.value)
