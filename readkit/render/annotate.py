@@ -37,7 +37,7 @@ ERROR_HINTS = {
     "python2": "this is Python 2 code; readkit reads Python 3 (convert it with `2to3`, or read it as text)",
     "encoding": "save the file as UTF-8 or declare its encoding (`# -*- coding: latin-1 -*-`)",
     "binary": "not a text file; nothing to annotate",
-    "syntax": "the file does not parse as Python 3; fix the line above or check it is not a template",
+    "syntax": "readkit reads files that parse as Python 3; check that this is not a template or a fragment",
     "unreadable": "check that the file exists and is readable",
     "unsupported": "readkit cannot read this kind of file yet",
 }
