@@ -185,4 +185,4 @@ def compile_matches_eager(device: torch.device, seed: int, check: Checks) -> dic
     check.true("compiled ran", outcome.error is None)
     check.close("compiled(x) == model(x)", model(x), outcome.value, rtol=1.3e-6, atol=1e-5)
     note = f"C++ compiler: {compiler}" if compiler else "no C++ compiler on PATH: inductor unavailable, used aot_eager"
-    return {"backend": backend, "compiler": note, "compiled": outcome.value, "error": outcome.report()}
+    return {"backend": backend, "compiler": note, "compiled": outcome.value, "outcome": outcome.report()}

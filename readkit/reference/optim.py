@@ -23,7 +23,8 @@ BATCH, EPOCHS, LR = 10, 10, 1e-2
 SEED_COUNT = 20  # SPEC: the bounds hold over seeds 0-19 (the default seed is 0)
 
 
-@step("optim.SGD(params, lr=1e-2) updates the parameters; zero_grad() resets .grad to None")
+# takes_seconds: the first optimizer in a process imports torch._dynamo (1-3 s).
+@step("optim.SGD(params, lr=1e-2) updates the parameters; zero_grad() resets .grad to None", takes_seconds=True)
 def sgd_optimizer(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
     model = seeded_module(lambda: LogRegClassifier(FEATURES, CLASSES), seed, device)
     opt = torch.optim.SGD(model.parameters(), lr=LR)
