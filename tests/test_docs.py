@@ -45,8 +45,9 @@ def test_every_rule_and_role_has_a_generated_page():
 
 def test_explain_knows_every_role_rule_and_check_and_nothing_else():
     checks = {c.id for c in docs._checks()}
-    assert set(docs.known_ids()) == set(ROLES) | {r.id for r in RULES} | checks
-    assert len(docs.known_ids()) == len(ROLES) + len(RULES) + len(checks)  # no id names two things
+    annotation_rules = set(docs._annotation_rules())
+    assert set(docs.known_ids()) == set(ROLES) | {r.id for r in RULES} | checks | annotation_rules
+    assert len(docs.known_ids()) == len(ROLES) + len(RULES) + len(checks) + len(annotation_rules)  # no id twice
     assert docs.explain("no-such-thing") is None
 
 
@@ -115,3 +116,9 @@ def test_every_named_reference_step_exists():
     steps = {r.reference_step for r in ROLES.values()} | {r.reference_step for r in RULES}
     for step in sorted(s for s in steps if s):
         reference.plan_run(device="cpu", steps=(step,))  # raises ReferenceUsageError for an unknown step
+
+
+def test_explain_an_annotation_rule():
+    rule_id, meaning = next(iter(docs._annotation_rules().items()))
+    page = docs.explain(rule_id)
+    assert page is not None and meaning in page and f"--rule {rule_id}" in page

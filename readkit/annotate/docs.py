@@ -49,8 +49,25 @@ HEURISTIC_NAMES = {
 
 
 def known_ids() -> tuple[str, ...]:
-    """Every id `explain` knows: roles (table order), rule ids, workflow check ids (sorted)."""
-    return tuple(ROLES) + tuple(rule.id for rule in _rules()) + tuple(check.id for check in _checks())
+    """Every id `explain` knows: roles (table order), legacy rules, annotation rules, workflow checks."""
+    return (tuple(ROLES) + tuple(rule.id for rule in _rules()) + tuple(_annotation_rules())
+            + tuple(check.id for check in _checks()))
+
+
+def _annotation_rules() -> dict[str, str]:
+    """The annotator's own rules (the `rule` of each annotation): id -> what it decides."""
+    from readkit.annotate.api import ANNOTATION_RULES
+
+    return ANNOTATION_RULES
+
+
+def annotation_rule_page(rule_id: str, meaning: str) -> str:
+    return "\n\n".join([
+        f"# `{rule_id}`: an annotation rule",
+        f"An annotation made by `{rule_id}` means: {_sentence(meaning)}",
+        f"Show only its annotations with `readkit annotate PATH --rule {rule_id}`; "
+        "how the annotator resolves names and follows objects is in docs/annotate.md.",
+    ]) + "\n"
 
 
 def explain(id_: str) -> str | None:
@@ -60,6 +77,9 @@ def explain(id_: str) -> str | None:
     for rule in _rules():
         if rule.id == id_:
             return rule_page(rule)
+    meaning = _annotation_rules().get(id_)
+    if meaning is not None:
+        return annotation_rule_page(id_, meaning)
     for check in _checks():
         if check.id == id_:
             return check_page(check)
@@ -150,6 +170,9 @@ def roles_md() -> str:
         "*not reached* (the line did not run).",
         *core,
         "## Other subpackages\n\n" + "\n".join(table),
+        "## Annotation rules\n\nEach annotation names the rule that made it (`rule` in the JSON; "
+        "`--rule ID` filters on it):\n\n" + "\n".join(f"- `{rule_id}`: {meaning}."
+                                                     for rule_id, meaning in _annotation_rules().items()),
     ]) + "\n"
 
 
