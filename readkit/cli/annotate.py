@@ -77,8 +77,9 @@ def _run_index(script: Path) -> RunIndex:
 @click.command()
 @click.argument("id_")
 def explain(id_: str) -> None:
-    """Print the documentation of a role (e.g. `optim`), a legacy rule (e.g. `data-index-zero`)
-    or a workflow check of `readkit check` (e.g. `gradients-accumulate`)."""
+    """Print the documentation of a role (e.g. `optim`), a legacy rule (e.g. `data-index-zero`),
+    an annotation rule (e.g. `object-origin`) or a workflow check of `readkit check`
+    (e.g. `gradients-accumulate`)."""
     from readkit.annotate import docs
 
     text = docs.explain(id_)
