@@ -121,6 +121,16 @@ def test_conflicting_observed_ranks_leave_the_line_with_a_note() -> None:
     assert [idiom for _, idiom, _ in migrated.notes] == ["implicit-softmax-dim"]
 
 
+def test_observed_zero_dim_value_decides_data_index() -> None:
+    code = "import torch\nacc = (pred == y).float().mean()\nprint(acc.data[0])\n"
+    assert migrate_source(code).code == code  # `acc` could be anything without a run
+    seen = {3: LineObservation("m.py", 3, ("tensor",), 1, shapes=("float32[] cpu",))}
+    migrated = migrate_source(code, "m.py", observations=seen)
+    assert migrated.code == "import torch\nacc = (pred == y).float().mean()\nprint(acc.item())\n"
+    matrix = {3: LineObservation("m.py", 3, ("tensor",), 1, shapes=("float32[4] cpu",))}
+    assert migrate_source(code, "m.py", observations=matrix).code == code
+
+
 def test_async_keyword_is_renamed_before_parsing() -> None:
     migrated = migrate_source("import torch\nx = x.cuda(async=True)\n")
     assert migrated.code == "import torch\nx = x.cuda(non_blocking=True)\n"

@@ -8,6 +8,7 @@ import libcst as cst
 
 from readkit.annotate.rules._helpers import is_torch_value, keyword, method_call, positional
 from readkit.annotate.rules.base import LegacyRule, RuleContext
+from readkit.annotate.rules.implicit_softmax_dim import observed_ranks
 
 # Calls whose result is a 0-dim tensor when called without a dim: reductions and losses.
 REDUCTIONS = frozenset({"sum", "mean", "norm", "prod", "std", "var", "dot", "vdot", "max", "min", "median", "logsumexp"})
@@ -55,9 +56,16 @@ class DataIndexZero(LegacyRule):
         value = node.value
         if not (_index_is_zero(node) and isinstance(value, cst.Attribute) and value.attr.value == "data"):
             return
-        if isinstance(ctx.parent(node), cst.Subscript) or not _scalar_like(value.value, ctx):
-            return  # `x.data[0][1]` indexes a matrix; unknown values are not guessed
-        ctx.report(node, replacement=method_call(value.value, "item"))
+        if isinstance(ctx.parent(node), cst.Subscript):
+            return  # `x.data[0][1]` indexes a matrix
+        if _scalar_like(value.value, ctx) or _seen_zero_dim(node, ctx):
+            ctx.report(node, replacement=method_call(value.value, "item"))
+
+
+def _seen_zero_dim(node: cst.Subscript, ctx: RuleContext) -> bool:
+    """A run saw only 0-dim tensors made on this line (`acc.data` of a 0-dim `acc`)."""
+    seen = ctx.observed(node)
+    return seen is not None and bool(seen.shapes) and observed_ranks(seen.shapes) == {0}
 
 
 def _index_is_zero(node: cst.Subscript) -> bool:

@@ -7,6 +7,7 @@ import libcst as cst
 from readkit.annotate.rules._helpers import (
     ancestors,
     free_value,
+    is_torch_value,
     inside_no_grad,
     keyword,
     no_grad_with,
@@ -32,11 +33,13 @@ class VolatileFlag(LegacyRule):
         "import torch\nfrom torch.autograd import Variable\n"
         "for data, target in loader:\n    data = Variable(data.cuda(), volatile=True)\n    out = model(data)\n",
         "import torch.autograd as autograd\ndef predict(model, x):\n    return model(autograd.Variable(x, volatile=True))\n",
+        "import torch\nx = torch.randn(3)\nx.volatile = True\n",
     )
     UNMARKED = (
         "import torch\nwith torch.no_grad():\n    out = model(x)\n",
         "from torch.autograd import Variable\nx = Variable(data)\n",
         "from mylib import Variable\nx = Variable(data, volatile=True)\n",
+        "import tkinter\nopts.volatile = True\n",
     )
     FIXES = (
         (
@@ -85,6 +88,11 @@ class VolatileFlag(LegacyRule):
         else:
             self.wrapped.add(id(statement))
             ctx.report(statement, replacement=no_grad_with([_without_volatile(statement, ctx)]))
+
+    def visit_Attribute(self, node: cst.Attribute, ctx: RuleContext) -> None:
+        """`x.volatile` is always False today; `x.volatile = True` does nothing."""
+        if node.attr.value == "volatile" and is_torch_value(ctx, node.value):
+            ctx.report(node, note="volatile was removed: evaluate under `with torch.no_grad():` instead")
 
 
 def _statement_and_block(
