@@ -75,7 +75,7 @@ def _run_index(script: Path) -> RunIndex:
 
 
 @click.command()
-@click.argument("id_")
+@click.argument("id_", metavar="ID")
 def explain(id_: str) -> None:
     """Print the documentation of a role (e.g. `optim`), a legacy rule (e.g. `data-index-zero`),
     an annotation rule (e.g. `object-origin`) or a workflow check of `readkit check`
