@@ -13,7 +13,7 @@ def test_file_result_renders_its_source_with_role_spans_tooltips_and_text_tags(t
     html = train_result._repr_html_()
     assert html.startswith('<div class="rk-frag"><style>')
     assert ".rk-frag .a.r-optim{background:#b7860b26" in html  # scoped: no style leaks into the notebook
-    assert re.search(r'class="a r-optim" data-a="7" tabindex="0" title="\[optim\] update parameters from their '
+    assert re.search(r'class="a r-optim" data-a=7 title="\[optim\] update parameters from their '
                      r'.grad\nevidence: inferred\nsymbol: torch.optim.SGD.step\nsee it run: readkit run-reference '
                      r'--step optim.train_logistic_regression"', html)
     assert '<span class="tag r-optim">optim</span>' in html

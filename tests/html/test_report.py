@@ -53,10 +53,10 @@ def test_annotated_spans_nest_and_carry_their_role(train_result: FileResult, tmp
     line6 = re.search(r'<div class="l" id="L6">.*?</div>', file_html(tmp_path / "r", train_result)).group(0)
     text = re.sub(r"<[^>]+>", "", line6.split("<code>")[1].split("</code>")[0])
     assert text == "opt = torch.optim.SGD(model.parameters(), lr=0.01)"
-    outer = line6.index('class="a r-optim" data-a="1"')
-    inner = line6.index('class="a r-nn" data-a="2"')
+    outer = line6.index('class="a r-optim" data-a=1>')
+    inner = line6.index('class="a r-nn" data-a=2>')
     assert outer < inner < line6.index("lr")  # parameters() sits inside the SGD call's span
-    assert '<span class="tag r-optim" data-a="1">optim</span>' in line6  # the role in text too
+    assert '<b class="tag r-optim" data-a=1>optim</b>' in line6  # the role in text too
 
 
 def test_source_is_escaped(train_result: FileResult, tmp_path: Path) -> None:
@@ -93,7 +93,7 @@ def test_a_run_adds_verdicts_observations_problems_and_rates(
     assert "2/3 confirmed (66%)" in index
     assert "1 workflow problem: gradients-accumulate" in index
     html = file_html(tmp_path / "r", train_result)
-    assert 'class="a r-autograd v-refuted" data-a="6"' in html
+    assert 'class="a r-autograd v-refuted" data-a=6>' in html
     assert '<span class="tag problem" data-p="0" tabindex="0">problem: gradients-accumulate</span>' in html
     assert "ran 3× · float32[4, 3] cpu" in html
     data = page_data(html)

@@ -10,7 +10,9 @@ and adding what ran (shapes, call counts, verdicts, workflow problems).
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -20,7 +22,7 @@ from readkit.render.html.assets import write_static
 from readkit.render.html.filepage import file_page
 from readkit.render.html.fragment import fragment_html
 from readkit.render.html.indexpage import index_pages
-from readkit.render.html.runinfo import RunIndex, index_run, path_key
+from readkit.render.html.runinfo import FileRun, RunIndex, index_run, path_key
 
 @runtime_checkable
 class ReportRun(Protocol):
@@ -33,6 +35,7 @@ class ReportRun(Protocol):
 __all__ = ["write_report", "write_check_report", "fragment_html", "page_name"]
 
 FILES_DIR = "files"
+PARALLEL_FROM = 64  # fewer files than this are written in-process (a pool costs more than it saves)
 
 
 def page_name(path: str) -> str:
@@ -43,10 +46,12 @@ def page_name(path: str) -> str:
 
 
 def write_report(result: AnnotateResult, out_dir: str | Path, *,
-                 run: CheckResult | ReportRun | None = None) -> Path:
+                 run: CheckResult | ReportRun | None = None, jobs: int | None = None) -> Path:
     """Write the report for an annotate result (and optionally a run); returns index.html's path.
 
     `run` is a CheckResult, or readkit.render.run_index.RunIndex as `annotate --run` builds it.
+    File pages are written by `jobs` processes (default: all cores, for more than
+    PARALLEL_FROM files); highlighting is most of the time on a large repository.
     """
     out = Path(out_dir)
     (out / FILES_DIR).mkdir(parents=True, exist_ok=True)
@@ -54,13 +59,23 @@ def write_report(result: AnnotateResult, out_dir: str | Path, *,
     checked = run.check if isinstance(run, ReportRun) else run
     run_index = index_run(checked) if checked is not None else None
     links = {f.path: page_name(f.path) for f in result.files}
-    for f in result.files:
-        file_run = run_index.for_path(f.path) if run_index is not None else None
-        html = file_page(f, file_run, root="../", index_href="../index.html")
-        (out / links[f.path]).write_text(html, encoding="utf-8")
+    work = [(f, run_index.for_path(f.path) if run_index is not None else None, out / links[f.path])
+            for f in result.files]
+    workers = min(jobs or os.cpu_count() or 1, len(work)) if len(work) >= PARALLEL_FROM or jobs else 1
+    if workers > 1:
+        with ProcessPoolExecutor(workers) as pool:
+            list(pool.map(_write_file_page, work, chunksize=max(1, len(work) // (workers * 8))))
+    else:
+        for item in work:
+            _write_file_page(item)
     for name, html in index_pages(result, links, run_index).items():
         (out / name).write_text(html, encoding="utf-8")
     return out / "index.html"
+
+
+def _write_file_page(item: tuple[FileResult, FileRun | None, Path]) -> None:
+    result, file_run, path = item
+    path.write_text(file_page(result, file_run, root="../", index_href="../index.html"), encoding="utf-8")
 
 
 def write_check_report(result: CheckResult, out_dir: str | Path) -> Path:

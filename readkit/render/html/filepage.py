@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from html import escape
 
 from readkit.annotate.model import Annotation, FileResult
@@ -71,6 +72,7 @@ def _reference_step(annotation: Annotation) -> str | None:
     return role.reference_step if role is not None else None
 
 
+@lru_cache(maxsize=1)
 def legacy_rule_info() -> dict[str, tuple[str | None, str | None]]:
     """idiom id -> (modern form, reference step), from the legacy rules when they load."""
     try:
@@ -117,7 +119,7 @@ def _tags_html(tags: LineTags | None, pieces: list[highlight.Piece]) -> str:
     shown = {p.index for p in pieces}
     focus = ' tabindex="0"'
     role_tags = [
-        f'<span class="tag r-{role}" data-a="{i}"{"" if i in shown else focus}>{role}</span>'
+        f'<b class="tag r-{role}" data-a={i}{"" if i in shown else focus}>{role}</b>'
         for role, i in tags.roles.items()
     ]
     return f'<span class="t">{"".join(role_tags + tags.html)}</span>'

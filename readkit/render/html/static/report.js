@@ -9,6 +9,8 @@
   var tip = document.getElementById("tip");
   var code = document.getElementById("code");
   var pinned = null;
+  // every annotated span is a tab stop, in reading order (set here to keep pages small)
+  Array.prototype.forEach.call(code.querySelectorAll(".a"), function (el) { el.tabIndex = 0; });
 
   function s(i) { return i < 0 ? null : S[i]; }
   function where(line) {
