@@ -94,6 +94,10 @@ def file_lines(file: FileResult, *, color: bool, run: RunIndex | None = None,
         yield _source_row(_where(file.cells, line).rjust(width), lines, line, color)
         yield from _line_details(file.path, line, line_items, " " * (width + 6), run, color)
     yield "  = " + _file_summary(file) + "\n"
+    missed = run.missed_in(file.path) if run is not None else ()
+    if missed:
+        listed = ", ".join(f"{_where(file.cells, m.line)} {m.role}" for m in missed)
+        yield "  = " + paint(f"ran but not annotated: {listed}", ERROR_COLOR, color=color) + "\n"
 
 
 def _line_details(path: str, line: int, items: list[Annotation | LegacyFinding], indent: str,

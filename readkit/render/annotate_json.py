@@ -45,6 +45,7 @@ def file_json(file: FileResult, run: RunIndex | None = None) -> JsonObject:
     }
     if run is not None:
         out["observed"] = [_with_cell(observed_json(o), file, o.line) for o in run.observed_in(file.path)]
+        out["missed"] = [_with_cell({"line": m.line, "role": m.role}, file, m.line) for m in run.missed_in(file.path)]
     return out
 
 

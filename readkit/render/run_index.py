@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from readkit.check.model import CheckResult, LineObservation
+from readkit.check.model import CheckResult, LineObservation, MissedUse
 
 
 @lru_cache(maxsize=4096)
@@ -26,6 +26,7 @@ class RunIndex:
     _lines: dict[tuple[str, int], LineObservation] = field(default_factory=dict, repr=False)
     _verdicts: dict[tuple[str, int, str], str] = field(default_factory=dict, repr=False)
     _by_file: dict[str, tuple[LineObservation, ...]] = field(default_factory=dict, repr=False)
+    _missed: dict[str, tuple[MissedUse, ...]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_check(cls, check: CheckResult) -> RunIndex:
@@ -36,7 +37,11 @@ class RunIndex:
             by_file.setdefault(key, []).append(observation)
         for key, _, _ in verdicts:
             by_file.setdefault(key, [])
-        return cls(check, lines, verdicts, {key: tuple(obs) for key, obs in by_file.items()})
+        missed: dict[str, list[MissedUse]] = {}
+        for use in sorted(check.missed, key=lambda m: (m.line, m.role)):
+            missed.setdefault(same_file_key(use.path), []).append(use)
+        return cls(check, lines, verdicts, {key: tuple(obs) for key, obs in by_file.items()},
+                   {key: tuple(uses) for key, uses in missed.items()})
 
     def observed(self, path: str, line: int) -> LineObservation | None:
         """What ran on this line, or None when it did not run (or was not watched)."""
@@ -53,3 +58,7 @@ class RunIndex:
     def observed_in(self, path: str) -> tuple[LineObservation, ...]:
         """Every line of this file that ran torch, in line order."""
         return self._by_file.get(same_file_key(path), ())
+
+    def missed_in(self, path: str) -> tuple[MissedUse, ...]:
+        """Roles that ran on lines of this file where nothing was annotated with them, in line order."""
+        return self._missed.get(same_file_key(path), ())

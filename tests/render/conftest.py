@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from readkit.annotate.model import AnnotateResult, Annotation, FileError, FileResult, LegacyFinding
-from readkit.check.model import AnnotationVerdict, CheckResult, LineObservation
+from readkit.check.model import AnnotationVerdict, CheckResult, LineObservation, MissedUse
 
 TRAIN = textwrap.dedent(
     """\
@@ -61,4 +61,5 @@ def check_of(train_file: FileResult) -> CheckResult:
         annotations=(AnnotationVerdict(path, 2, "optim", "resolved", "confirmed"),
                      AnnotationVerdict(path, 4, "autograd", "heuristic", "not-reached"),
                      AnnotationVerdict(path, 5, "optim", "inferred", "confirmed")),
+        missed=(MissedUse(path, 2, "tensor"),),
     )

@@ -75,6 +75,7 @@ def test_run_adds_verdicts_observed_lines_and_the_run(train_file, check_of):
     assert [a["verdict"] for a in file["annotations"]] == ["confirmed", "not-reached", "confirmed"]
     assert file["observed"] == [{"line": 2, "roles": ["optim", "tensor"], "calls": 2, "shapes": ["float32[1] cpu"]},
                                 {"line": 5, "roles": ["optim"], "calls": 1, "shapes": []}]
+    assert file["missed"] == [{"line": 2, "role": "tensor"}]
     assert doc["summary"]["verdicts"] == {"confirmed": 2, "not-reached": 1}
 
 

@@ -76,6 +76,7 @@ def test_run_adds_verdicts_and_what_ran(train_file, check_of):
     assert "[optim] create an optimizer (torch.optim.SGD; resolved) {confirmed}\n" \
            "       ran 2x: float32[1] cpu\n" in text
     assert "(torch.Tensor.data; heuristic) {not-reached}\n" in text
+    assert "  = ran but not annotated: 2 tensor\n" in text
     assert text.endswith(f"  run       {check_of.target}: ok (exit 0, 0.2 s)\n"
                          "  verdicts  confirmed 2, not-reached 1\n")
 
