@@ -78,7 +78,8 @@ def iter_text(result: AnnotateResult, *, color: bool, run: RunIndex | None = Non
 def file_lines(file: FileResult, *, color: bool, run: RunIndex | None = None,
                source: str | None = None) -> Iterator[str]:
     """The view of one file, line by line (nothing for a file with nothing to show)."""
-    if not (file.annotations or file.legacy or file.error):
+    missed = run.missed_in(file.path) if run is not None else ()
+    if not (file.annotations or file.legacy or file.error or missed):
         return
     yield paint(file.path, None, color=color, bold=True) + "\n"
     if file.error is not None:
@@ -89,12 +90,11 @@ def file_lines(file: FileResult, *, color: bool, run: RunIndex | None = None,
     for item in sorted(items, key=_position):
         by_line[item.line].append(item)
     lines = LINE_END.split(source) if source is not None else _source_lines(file)
-    width = max(len(_where(file.cells, line)) for line in by_line)
+    width = max((len(_where(file.cells, line)) for line in by_line), default=1)
     for line, line_items in by_line.items():
         yield _source_row(_where(file.cells, line).rjust(width), lines, line, color)
         yield from _line_details(file.path, line, line_items, " " * (width + 6), run, color)
     yield "  = " + _file_summary(file) + "\n"
-    missed = run.missed_in(file.path) if run is not None else ()
     if missed:
         listed = ", ".join(f"{_where(file.cells, m.line)} {m.role}" for m in missed)
         yield "  = " + paint(f"ran but not annotated: {listed}", ERROR_COLOR, color=color) + "\n"

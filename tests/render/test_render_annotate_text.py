@@ -113,3 +113,10 @@ def test_source_given_as_text_for_results_not_on_disk():
 def test_no_hint_when_the_message_already_gives_that_advice():
     file = FileResult("p.py", error=FileError("python2", "Python 2 syntax: run 2to3 first", 1, 1))
     assert "hint:" not in to_text(file)
+
+
+def test_a_file_with_only_missed_uses_is_shown_with_a_run(check_of):
+    quiet = FileResult(check_of.target)
+    text = to_text(AnnotateResult((quiet,)), run=RunIndex.from_check(check_of))
+    assert text.startswith(f"{check_of.target}\n  = 0 uses\n  = ran but not annotated: 2 tensor\n")
+    assert to_text(AnnotateResult((quiet,))).startswith("Summary")
