@@ -285,14 +285,60 @@ def print_table(rows: list[tuple[str, Score, str]], title: str) -> None:
               f"{pct(s.precision):>6} {pct(s.recall):>6}  {note}")
 
 
+OPERATOR_METHODS = frozenset(
+    "add sub mul div truediv floordiv matmul pow neg rsub radd rmul rdiv eq ne lt le gt ge and or xor invert "
+    "mod remainder abs __getitem__ __setitem__ __len__ __iter__ __format__ __repr__ __bool__ __float__ __int__ "
+    "__index__ __contains__ __hash__ __array__ iadd isub imul idiv add_ sub_ mul_ div_".split()
+)
+
+
+def likely_cause_fn(code: str, symbols: set[str]) -> str:
+    """A first guess at why the annotator missed a ground-truth pair, from what ran there."""
+    leaves = {symbol.rsplit(".", 1)[-1] for symbol in symbols}
+    if symbols == {"torch.nn.modules.module.Module.__init__"} and "super" in code:
+        return "super().__init__() of an nn.Module subclass"
+    if any(".FunctionCtx." in symbol for symbol in symbols):
+        return "ctx.saved_tensors / ctx.needs_input_grad in a custom autograd.Function"
+    if "torch.nn.modules.module.Module" in symbols:
+        return "construction of an nn.Module subclass not followed (class held in a variable, ...)"
+    if all(symbol.startswith("torch.Tensor.") for symbol in symbols) and leaves <= OPERATOR_METHODS:
+        return "operators / indexing / len / format on a tensor whose origin was not followed"
+    if all(symbol.startswith("torch.Tensor.") for symbol in symbols):
+        return "tensor methods on a value whose origin was not followed"
+    if any("_wrapped_call_impl" in symbol for symbol in symbols):
+        return "call of a module whose origin was not followed"
+    return "other: " + ", ".join(sorted(leaves))
+
+
+def likely_cause_fp(details: list[str], soft: bool) -> str:
+    if soft:
+        return "access to a registered submodule/parameter counted as nn (the oracle calls this soft)"
+    evidence = sorted({d.split(" ", 1)[0] for d in details})
+    rules = sorted({d.rsplit("[", 1)[-1].rstrip("]") for d in details})
+    return f"{'/'.join(evidence)} annotation by {', '.join(rules)} on a line that did not use that role"
+
+
 def print_details(total: Score, truth: Truth, preds: Predictions, maps: dict[str, SourceMap]) -> None:
-    print("\nFALSE POSITIVES (annotated, ran, but the line did not do that role)")
+    print("\nFALSE POSITIVES (annotated, ran, but the line did not do that role), by likely cause")
+    groups: dict[str, list[str]] = defaultdict(list)
     for t in sorted(total.fp):
-        soft = "  (soft: only a registered submodule/parameter access)" if t in truth.soft else ""
-        print(f"  FP {t[0]}:{t[1]} [{t[2]}]  {maps[t[0]].code(t[1])}  <- {'; '.join(preds.detail[t])}{soft}")
-    print("\nFALSE NEGATIVES (the line did that role when it ran; not annotated)")
+        cause = likely_cause_fp(preds.detail[t], t in truth.soft)
+        groups[cause].append(f"FP {t[0]}:{t[1]} [{t[2]}]  {maps[t[0]].code(t[1])}  <- {'; '.join(preds.detail[t])}")
+    print_groups(groups)
+    print("\nFALSE NEGATIVES (the line did that role when it ran; not annotated), by likely cause")
+    groups = defaultdict(list)
     for t in sorted(total.fn):
-        print(f"  FN {t[0]}:{t[1]} [{t[2]}]  {maps[t[0]].code(t[1])}  <- ran: {', '.join(sorted(truth.symbols[t]))}")
+        code = maps[t[0]].code(t[1])
+        cause = likely_cause_fn(code, truth.symbols[t])
+        groups[cause].append(f"FN {t[0]}:{t[1]} [{t[2]}]  {code}  <- ran: {', '.join(sorted(truth.symbols[t]))}")
+    print_groups(groups)
+
+
+def print_groups(groups: dict[str, list[str]]) -> None:
+    for cause, items in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+        print(f"  {cause} ({len(items)})")
+        for item in items:
+            print(f"    {item}")
 
 
 def print_checker(views: dict[str, CheckerView | str], truth: Truth, maps: dict[str, SourceMap]) -> None:
