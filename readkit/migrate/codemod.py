@@ -3,9 +3,8 @@
 The rules (readkit/annotate/rules/) decide *what* to replace; the engine reports each
 fix with the node it replaces. This module only applies them, by node identity, in
 one libcst transform: formatting and comments outside a changed span stay as written,
-and already-modern code comes back byte-identical. Afterwards it makes the names the
-fixes introduced resolvable (`import torch`, a module-level `device`) and drops
-`from torch.autograd import Variable` once no use is left.
+and already-modern code comes back byte-identical. Afterwards rules/_names.py makes
+the names the fixes introduced resolvable (`import torch`, a module-level `device`).
 
 What it leaves out: walking directories, diffs, writing files, running the code
 (readkit.migrate's command layer and the checker do those).
@@ -21,6 +20,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from readkit.annotate.rules.async_argument import rewrite_async_keywords
+from readkit.annotate.rules._names import drop_unused_variable_import, ensure_names
 from readkit.annotate.rules.base import all_rules
 from readkit.check.model import LineObservation
 
@@ -28,7 +28,6 @@ Change = tuple[int, str, str, str]  # (line, idiom, before, after)
 Note = tuple[int, str, str]  # (line, idiom, why it was left as it is)
 
 ABSORBED = cst.RemovalSentinel.REMOVE  # a statement moved into a fix's `with` block
-DEVICE_LINE = 'device = torch.device("cuda" if torch.cuda.is_available() else "cpu")'
 
 
 @dataclass(frozen=True)
@@ -56,21 +55,25 @@ def migrate_source(
 
     parsable, async_lines = rewrite_async_keywords(source)
     analysis = analyze_source(parsable, path, observations=observations)
-    fixes = _usable_fixes(analysis.fixes)
     module: cst.Module = analysis.module
+    lines = _lines(module, [fix.node for fix in analysis.fixes]) if analysis.fixes else {}
+    notes = tuple((lines[id(f.node)], f.idiom, f.note) for f in analysis.fixes if f.note)
+    code, changes = _apply(module, _usable_fixes(analysis.fixes), lines)
+    return MigratedSource(path, code, _async_changes(async_lines) + changes, notes)
+
+
+def _apply(module: cst.Module, fixes: Sequence[Any], lines: dict[int, int]) -> tuple[str, tuple[Change, ...]]:
+    """The module's code with `fixes` applied, and the changes made (line, idiom, before, after)."""
     if not fixes:
-        code = parsable if async_lines else source
-        return MigratedSource(path, code, _async_changes(async_lines), _notes(analysis, module))
-    lines = _lines(module, [fix.node for fix in analysis.fixes])
-    replacements = _with_absorbed_blocks(module, fixes)
-    applier = _ApplyFixes(replacements)
-    migrated = _ensure_names(_drop_unused_imports(module.visit(applier)), applier.applied, module)
+        return module.code, ()
+    applier = _ApplyFixes(_with_absorbed_blocks(module, fixes))
+    migrated = ensure_names(drop_unused_variable_import(module.visit(applier)), applier.applied)
     changes = tuple(
         (lines[id(fix.node)], fix.idiom, module.code_for_node(fix.node).strip(), _code(fix.replacement))
         for fix in fixes
         if id(fix.node) in applier.applied_ids
     )
-    return MigratedSource(path, migrated.code, _async_changes(async_lines) + changes, _notes(analysis, module))
+    return migrated.code, changes
 
 
 # ----------------------------------------------------------------------------
@@ -86,14 +89,6 @@ def _usable_fixes(fixes: Sequence[Any]) -> list[Any]:
             seen.add(id(fix.node))
             usable.append(fix)
     return usable
-
-
-def _notes(analysis: Any, module: cst.Module) -> tuple[Note, ...]:
-    noted = [fix for fix in analysis.fixes if fix.note]
-    if not noted:
-        return ()
-    lines = _lines(module, [fix.node for fix in noted])
-    return tuple((lines[id(fix.node)], fix.idiom, fix.note) for fix in noted)
 
 
 def _lines(module: cst.Module, nodes: Sequence[cst.CSTNode]) -> dict[int, int]:
@@ -207,143 +202,3 @@ def _with_comments(statement: cst.With) -> list[cst.BaseStatement]:
     if statement.leading_lines and hasattr(first, "leading_lines"):
         first = first.with_changes(leading_lines=[*statement.leading_lines, *first.leading_lines])
     return [first, *rest]
-
-
-# ----------------------------------------------------------------------------
-# Names: import what fixes introduced, drop `Variable` once unused
-
-
-def _ensure_names(module: cst.Module, introduced: Sequence[cst.CSTNode], original: cst.Module) -> cst.Module:
-    needed = set().union(*(_root_names(node) for node in introduced)) if introduced else set()
-    bound = _module_bindings(module)
-    if "device" in needed and "device" not in bound:
-        device_line = cst.parse_statement(DEVICE_LINE + "\n").with_changes(leading_lines=[cst.EmptyLine()])
-        module = _insert_after_imports(module, device_line)
-        needed.add("torch")
-    if "torch" in needed and "torch" not in bound:
-        module = _insert_import(module, cst.parse_statement("import torch\n"))
-    return module
-
-
-def _root_names(node: cst.CSTNode) -> set[str]:
-    roots: set[str] = set()
-
-    class _Roots(cst.CSTVisitor):
-        def visit_Attribute(self, attribute: cst.Attribute) -> bool:
-            base: cst.BaseExpression = attribute
-            while isinstance(base, cst.Attribute):
-                base = base.value
-            if isinstance(base, cst.Name):
-                roots.add(base.value)
-            return True
-
-        def visit_Name(self, name: cst.Name) -> None:
-            roots.add(name.value)
-
-    node.visit(_Roots())
-    return roots & {"torch", "device"}
-
-
-def _module_bindings(module: cst.Module) -> set[str]:
-    """Names bound at module level by imports and simple assignments."""
-    bound: set[str] = set()
-    for statement in module.body:
-        if not isinstance(statement, cst.SimpleStatementLine):
-            continue
-        for small in statement.body:
-            bound |= _bound_by(small)
-    return bound
-
-
-def _bound_by(small: cst.BaseSmallStatement) -> set[str]:
-    if isinstance(small, cst.Import):
-        return {(a.asname.name.value if a.asname and isinstance(a.asname.name, cst.Name) else _head(a.name)) for a in small.names}
-    if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
-        return {_alias_name(a) for a in small.names}
-    if isinstance(small, cst.Assign):
-        return {t.target.value for t in small.targets if isinstance(t.target, cst.Name)}
-    return set()
-
-
-def _head(name: cst.BaseExpression) -> str:
-    while isinstance(name, cst.Attribute):
-        name = name.value
-    return name.value if isinstance(name, cst.Name) else ""
-
-
-def _alias_name(alias: cst.ImportAlias) -> str:
-    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-        return alias.asname.name.value
-    return _head(alias.name) if isinstance(alias.name, cst.Name) else alias.name.attr.value
-
-
-def _import_index(module: cst.Module) -> int:
-    """Index after the docstring and `from __future__` imports."""
-    index = 0
-    for index, statement in enumerate(module.body):
-        first = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) else None
-        is_doc = isinstance(first, cst.Expr) and isinstance(first.value, cst.SimpleString) and index == 0
-        is_future = isinstance(first, cst.ImportFrom) and _head(first.module or cst.Name("")) == "__future__"
-        if not (is_doc or is_future):
-            return index
-    return len(module.body)
-
-
-def _insert_import(module: cst.Module, statement: cst.BaseStatement) -> cst.Module:
-    index = _import_index(module)
-    return module.with_changes(body=[*module.body[:index], statement, *module.body[index:]])
-
-
-def _insert_after_imports(module: cst.Module, statement: cst.BaseStatement) -> cst.Module:
-    index = _import_index(module)
-    while index < len(module.body) and _is_import_line(module.body[index]):
-        index += 1
-    return module.with_changes(body=[*module.body[:index], statement, *module.body[index:]])
-
-
-def _is_import_line(statement: cst.BaseStatement) -> bool:
-    return isinstance(statement, cst.SimpleStatementLine) and all(
-        isinstance(small, (cst.Import, cst.ImportFrom)) for small in statement.body
-    )
-
-
-def _drop_unused_imports(module: cst.Module) -> cst.Module:
-    """Remove `Variable` from `from torch.autograd import Variable` when nothing uses it any more."""
-    if _uses_name(module, "Variable"):
-        return module
-    return module.visit(_DropVariableImport())
-
-
-def _uses_name(module: cst.Module, name: str) -> bool:
-    found = False
-
-    class _Uses(cst.CSTVisitor):
-        def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
-            return False
-
-        def visit_Name(self, node: cst.Name) -> None:
-            nonlocal found
-            found = found or node.value == name
-
-    module.visit(_Uses())
-    return found
-
-
-class _DropVariableImport(cst.CSTTransformer):
-    MODULES = ("torch.autograd", "torch.autograd.variable")
-
-    def leave_ImportFrom(
-        self, original_node: cst.ImportFrom, updated_node: cst.ImportFrom
-    ) -> cst.ImportFrom | cst.RemovalSentinel:
-        module = updated_node.module
-        if module is None or updated_node.relative or isinstance(updated_node.names, cst.ImportStar):
-            return updated_node
-        if cst.Module(body=[]).code_for_node(module) not in self.MODULES:
-            return updated_node
-        kept = [a for a in updated_node.names if not (isinstance(a.name, cst.Name) and a.name.value == "Variable" and a.asname is None)]
-        if len(kept) == len(updated_node.names):
-            return updated_node
-        if not kept:
-            return cst.RemovalSentinel.REMOVE
-        kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
-        return updated_node.with_changes(names=kept)
