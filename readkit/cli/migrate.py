@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
-
 import click
 
 from readkit.cli.common import FORMATS_TEXT_JSON, InputError, use_color
@@ -62,7 +60,7 @@ def migrate(ctx: click.Context, paths: tuple[Path, ...], write: bool, out_dir: P
     try:
         result = api.migrate_paths(paths, write=write, out_dir=out_dir, run_script=run_script,
                                    verify_script=verify_script, script_args=script_args, timeout=timeout)
-    except _target_errors() as error:
+    except (api.MigrateUsageError, *_target_errors()) as error:
         raise InputError(str(error)) from None
     if fmt == "json":
         click.echo(render.to_json(result))
@@ -83,10 +81,7 @@ def _check_usage(paths: tuple[Path, ...], write: bool, out_dir: Path | None, run
 
 
 def _target_errors() -> tuple[type[Exception], ...]:
-    """The checker's usage error, when the checker is installed (it is imported lazily)."""
-    try:
-        from readkit.check import TargetError
-    except ImportError:
-        return ()
-    error: Any = TargetError
-    return (error,)
+    """The checker's usage error (a script it cannot run)."""
+    from readkit.check import TargetError
+
+    return (TargetError,)

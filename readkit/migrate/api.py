@@ -17,7 +17,7 @@ from pathlib import Path
 from readkit.annotate.model import FileError
 from readkit.check.model import LineObservation
 from readkit.migrate.runs import Observed, ScriptRuns
-from readkit.migrate.model import Change, FileMigration, MigrationResult, Note, RunOutcome
+from readkit.migrate.model import Change, FileMigration, MigrateUsageError, MigrationResult, Note, RunOutcome
 from readkit.migrate.source import SourceFile, read_source, write_atomically
 from readkit.migrate.walk import project_root, python_files
 
@@ -38,7 +38,7 @@ def migrate_paths(paths: Sequence[str | Path], *, write: bool = False, out_dir: 
                   script_args: Sequence[str] = (), timeout: float = 600.0) -> MigrationResult:
     """Migrate the Python files under `paths`; see docs/migrate.md for every option."""
     if write and out_dir is not None:
-        raise ValueError("give --write or --out, not both")
+        raise MigrateUsageError("give --write or --out, not both")
     roots = [Path(p) for p in paths]
     run = Path(run_script).resolve() if run_script is not None else None
     check = Path(verify_script).resolve() if verify_script is not None else None

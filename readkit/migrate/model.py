@@ -11,6 +11,10 @@ from dataclasses import dataclass
 from readkit.annotate.model import FileError
 from readkit.check.model import TargetFailure
 
+class MigrateUsageError(ValueError):
+    """Options that cannot work together (--write with --out, no common project for a script)."""
+
+
 # Verdicts of a verification, worst first (render/migrate.py explains each).
 VERDICTS = ("regression", "still-fails", "fixed", "agrees")
 

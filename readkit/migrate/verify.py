@@ -22,7 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from readkit.check.model import CheckResult, TargetFailure
-from readkit.migrate.model import RunOutcome, Verification
+from readkit.migrate.model import MigrateUsageError, RunOutcome, Verification
 
 RTOL = 1e-4  # losses on CPU agree to float32 round-off; a real change of numbers is far larger
 ATOL = 1e-6
@@ -48,14 +48,30 @@ runpy.run_path({script!r}, run_name="__main__")
 
 @contextmanager
 def scratch_copy(root: Path) -> Iterator[Path]:
-    """A throw-away copy of the project tree `root` (no VCS, caches or virtual environments)."""
+    """A throw-away copy of the project tree `root` (no VCS, caches or virtual environments).
+
+    The copy's siblings are links to `root`'s siblings, so that a script reading
+    `../data` finds it as it would in place."""
+    if root == Path(root.anchor) or root == Path.home():
+        raise MigrateUsageError(f"the script and PATHS share no project directory below {root}; "
+                         "give PATHS and the script inside one project")
     parent = Path(tempfile.mkdtemp(prefix="readkit-migrate-"))
     try:
         copy = parent / root.name
         shutil.copytree(root, copy, symlinks=True, ignore=_ignored)
+        _link_siblings(root, parent)
         yield copy.resolve()
     finally:
         shutil.rmtree(parent, ignore_errors=True)
+
+
+def _link_siblings(root: Path, parent: Path) -> None:
+    try:
+        siblings = [p for p in root.parent.iterdir() if p.name != root.name]
+    except OSError:
+        return
+    for sibling in siblings:
+        (parent / sibling.name).symlink_to(sibling, target_is_directory=sibling.is_dir())
 
 
 def _ignored(directory: str, names: list[str]) -> set[str]:

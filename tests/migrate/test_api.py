@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from readkit.migrate import migrate_paths
+from readkit.migrate import MigrateUsageError, migrate_paths
 
 LEGACY = "loss = compute()\nprint(loss.data[0])  # log it\n"
 MODERN = "loss = compute()\nprint(loss.item())  # log it\n"
@@ -98,5 +98,28 @@ def test_a_crash_in_the_codemod_loses_no_other_file(tmp_path, monkeypatch, stub_
 
 
 def test_write_and_out_together_is_a_usage_error(tmp_path):
-    with pytest.raises(ValueError):
+    with pytest.raises(MigrateUsageError):
         migrate_paths([tmp_path], write=True, out_dir=tmp_path / "out")
+
+
+def test_a_script_outside_any_common_project_is_refused(tmp_path, stub_codemod, monkeypatch):
+    monkeypatch.setattr(Path, "home", lambda: tmp_path)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "run.py").write_text("x = 1\n")
+    with pytest.raises(MigrateUsageError, match="share no project directory"):
+        migrate_paths([tmp_path / "a"], verify_script=tmp_path / "b" / "run.py")
+
+
+def test_scratch_copy_leaves_vcs_out_and_links_siblings(tmp_path):
+    from readkit.migrate.verify import scratch_copy
+
+    (tmp_path / "proj" / ".git").mkdir(parents=True)
+    (tmp_path / "proj" / "main.py").write_text("print(1)\n")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "x.csv").write_text("1,2\n")
+    with scratch_copy(tmp_path / "proj") as copy:
+        assert sorted(p.name for p in copy.iterdir()) == ["main.py"]
+        assert (copy.parent / "data" / "x.csv").read_text() == "1,2\n"  # ../data as in place
+        kept = copy.parent
+    assert not kept.exists() and (tmp_path / "data" / "x.csv").exists()
