@@ -31,7 +31,6 @@ def main(spec_path: str) -> None:
     sys.argv = [spec["argv0"], *spec["args"]]
     sys.path[0] = spec["sys_path0"]
     import torch  # noqa: F401  (imported before instrumenting, as the target would)
-    import torch._dynamo  # noqa: F401  (torch imports it at the first zero_grad; not under the tracer)
 
     from readkit.check.install import install
 

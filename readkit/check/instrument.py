@@ -148,7 +148,8 @@ class Observer:
     @guarded
     def step(self, optimizer: Any, args: tuple[Any, ...], kwargs: dict[str, Any], frame: FrameType | None,
              after: bool) -> None:
-        closure = bool(args) and args[0] is not None or kwargs.get("closure") is not None
+        rest = args[1:] if args and args[0] is optimizer else args  # torch passes (self, *args)
+        closure = (bool(rest) and rest[0] is not None) or kwargs.get("closure") is not None
         line = self.line_of(frame)
         if after:
             self.workflow.after_step(optimizer, line, closure)

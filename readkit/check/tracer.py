@@ -15,6 +15,8 @@ TorchFunctionMode and the hooks keep observing.
 
 from __future__ import annotations
 
+import builtins
+import importlib.util
 import sys
 import threading
 from types import CodeType, FrameType
@@ -51,9 +53,59 @@ class Tracer:
         self.active = True
         threading.settrace(self._on_call)
         sys.settrace(self._on_call)
+        self._pause_during_library_imports()
+
+    def _pause_during_library_imports(self) -> None:
+        """Importing a library (torch._dynamo, torchvision, sympy...) runs millions of frames that
+        are none of the target's lines: tracing pauses for those imports, not for the project's own."""
+        original = builtins.__import__
+        libraries: dict[str, bool] = {}
+        paused = [False]  # nested imports inside a paused one leave tracing paused
+
+        def is_library(name: str, level: int) -> bool:
+            top = name.partition(".")[0]
+            if level or not top:
+                return False
+            if top not in libraries:
+                libraries[top] = self._is_library(top)
+            return libraries[top]
+
+        def traced_import(name: str, globals: Any = None, locals: Any = None, fromlist: Any = (),
+                          level: int = 0) -> Any:
+            if paused[0] or not self.active or (name in sys.modules and not fromlist) \
+                    or not is_library(name, level):
+                return original(name, globals, locals, fromlist, level)
+            paused[0] = True
+            sys.settrace(None)
+            try:
+                return original(name, globals, locals, fromlist, level)
+            finally:
+                paused[0] = False
+                if self.active:
+                    sys.settrace(self._on_call)
+
+        builtins.__import__ = traced_import
+        self._restore_import = lambda: setattr(builtins, "__import__", original)
+
+    def _is_library(self, top: str) -> bool:
+        module = sys.modules.get(top)
+        origin = getattr(module, "__file__", None) if module is not None else None
+        if module is None:
+            try:
+                spec = importlib.util.find_spec(top)
+            except (ImportError, ValueError):
+                return False
+            origin = spec.origin if spec is not None else None
+        if origin is None or origin in ("built-in", "frozen"):
+            return True
+        fake = compile("", origin, "exec")
+        return self.classifier.kind(fake) != USER
 
     def stop(self) -> None:
         self.active = False
+        restore = getattr(self, "_restore_import", None)
+        if restore is not None:
+            restore()
         sys.settrace(None)
         threading.settrace(None)  # type: ignore[arg-type]
 
