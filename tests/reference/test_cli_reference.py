@@ -106,3 +106,14 @@ def test_compare_devices_passes():
                                    for s in data["steps"] if not s["passed"]]
     backward = next(s for s in data["steps"] if s["name"] == "backward_of_sum")
     assert any(c["name"].startswith("cpu vs cuda: x.grad") for c in backward["checks"])
+
+
+@pytest.mark.slow
+def test_compile_without_a_cxx_compiler_says_so_and_still_checks(monkeypatch):
+    from readkit.reference import jit
+
+    monkeypatch.setattr(jit, "find_cxx_compiler", lambda: None)
+    result = jit.compile_matches_eager()
+    assert result.passed, result.checks
+    assert result.values["backend"] == "aot_eager"
+    assert result.values["compiler"].startswith("none found ($CXX or g++)")
