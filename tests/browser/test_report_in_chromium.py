@@ -98,3 +98,26 @@ def test_screenshot_for_a_person_to_look_at(page: Any, report: Path, train_resul
     shot = SCREENSHOT_DIR / "file-page.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
+
+
+def test_a_5000_line_page_opens_quickly_and_stays_usable(page: Any, tmp_path: Path) -> None:
+    import time
+
+    from tests.html.sample import ann
+
+    path = tmp_path / "big.py"
+    path.write_text("import torch\n" + "".join(f"x{i} = torch.zeros({i}).view(-1)\n" for i in range(5000)))
+    anns = tuple(ann(i + 2, 5 + len(str(i)), 16 + len(str(i)), "tensor", "resolved", "torch.zeros", f"zeros {i}")
+                 for i in range(5000))
+    result = FileResult(str(path), anns)
+    write_report(AnnotateResult((result,)), tmp_path / "r")
+    start = time.perf_counter()
+    page.goto((tmp_path / "r" / page_name(str(path))).as_uri(), wait_until="load")
+    loaded = time.perf_counter() - start
+    page.locator("#L4900").scroll_into_view_if_needed()
+    page.hover("#L4900 .a")
+    assert "zeros 4898" in page.locator("#tip").inner_text()
+    SCREENSHOT_DIR.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT_DIR / "line-4900.png"))  # the gutter should read 4900 by the hovered line
+    assert loaded < 10, f"{loaded:.1f} s to load"  # generous: CI machines are shared
+    assert errors(page) == []

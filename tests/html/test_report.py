@@ -134,5 +134,5 @@ def test_a_5000_line_file_stays_small_and_chunked(tmp_path: Path) -> None:
     write_report(AnnotateResult((FileResult(str(path), anns),)), tmp_path / "r")
     html = (tmp_path / "r" / page_name(str(path))).read_text()
     assert len(html.encode()) < 2_500_000
-    assert html.count('<div class="chunk" style="counter-reset:line ') == 26
-    assert 'counter-reset:line 5000"' in html
+    assert html.count('<div class="chunk"><div style="counter-reset:line ') == 26
+    assert '<div style="counter-reset:line 5000">' in html

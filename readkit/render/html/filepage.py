@@ -179,12 +179,16 @@ def _code(doc: SourceDoc, pieces: dict[int, list[highlight.Piece]], tags: dict[i
     return f'<div class="code" id="code">\n{_blocks(doc, rows)}\n</div>'
 
 
+def _chunk(rows: list[str], first: int) -> str:
+    """Rows the browser may lay out lazily. content-visibility scopes CSS counters to the
+    chunk, so the line counter is reset inside it, to the number before its first line."""
+    return f'<div class="chunk"><div style="counter-reset:line {first}">{"".join(rows)}</div></div>'
+
+
 def _blocks(doc: SourceDoc, rows: list[str]) -> str:
     """Rows in lazily rendered chunks; notebooks: one block per cell, markdown cells between."""
     if doc.cells is None:
-        # each chunk restarts the line counter: content-visibility scopes CSS counters to the chunk
-        return "\n".join(f'<div class="chunk" style="counter-reset:line {i}">{"".join(rows[i:i + CHUNK_LINES])}</div>'
-                          for i in range(0, len(rows), CHUNK_LINES))
+        return "\n".join(_chunk(rows[i:i + CHUNK_LINES], first=i) for i in range(0, len(rows), CHUNK_LINES))
     out: list[str] = []
     markdown = dict(doc.markdown)
     previous = 0
@@ -194,7 +198,7 @@ def _blocks(doc: SourceDoc, rows: list[str]) -> str:
         out += [f'<div class="md">{markdown_html(markdown[m])}</div>' for m in sorted(markdown) if previous < m < cell]
         end = next((i for i in range(start, len(doc.cells)) if doc.cells[i][0] != cell), len(doc.cells))
         out.append(f'<div class="cellhead">cell {cell}</div>'
-                   f'<div class="chunk" style="counter-reset:line 0">{"".join(rows[start:end])}</div>')
+                   + _chunk(rows[start:end], first=0))
         previous = cell
     out += [f'<div class="md">{markdown_html(markdown[m])}</div>' for m in sorted(markdown) if m > previous]
     return "\n".join(out)
