@@ -128,6 +128,7 @@ def analyze_module(module: cst.Module, path: str, *, observations: Mapping[int, 
     context = _Context(module, walker, observations, line_of)
     _register_rules(visitors, context)
     walker.scope = module_scope
+    walker.lazy_annotations = _future_annotations(module)
     walker.in_scope(module_scope, lambda: walker.walk(module))
     if walker.uses or context.reports:
         positions.update(wrapper.resolve(PositionProvider)) if not positions else None
@@ -135,6 +136,18 @@ def analyze_module(module: cst.Module, path: str, *, observations: Mapping[int, 
                         legacy=_findings(context.reports, positions, module))
     fixes = tuple(Fix(r.node, r.replacement, r.rule.id, r.message, r.note) for r in context.reports)
     return Analysis(result=result, module=module, fixes=fixes)
+
+
+def _future_annotations(module: cst.Module) -> bool:
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            return False
+        for small in statement.body:
+            if isinstance(small, cst.ImportFrom) and isinstance(small.module, cst.Name) and \
+                    small.module.value == "__future__" and not isinstance(small.names, cst.ImportStar) and \
+                    any(isinstance(a.name, cst.Name) and a.name.value == "annotations" for a in small.names):
+                return True
+    return False
 
 
 def _register_rules(visitors: dict[type, list[Callable[[cst.CSTNode], None]]], context: _Context) -> None:

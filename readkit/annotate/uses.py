@@ -59,7 +59,8 @@ class Walker:
         self.parents: dict[cst.CSTNode, cst.CSTNode] = {}
         self.scope: Scope = Scope("module", None)
         self._called: set[cst.CSTNode] = set()  # func nodes of calls: not attribute reads
-        self.quiet = 0  # > 0 inside type annotations: evaluated lazily or never, no use
+        self.quiet = 0  # > 0 inside type annotations that never run: no use
+        self.lazy_annotations = False  # `from __future__ import annotations`
 
     # ------------------------------------------------------------------ traversal
 
@@ -150,7 +151,8 @@ class Walker:
             fam = values.family(found.qualname)
             if fam == "tensor":
                 self.add(node, f"torch.Tensor.{BUILTIN_PROTOCOLS[name]}", _derived(found), _rule(found))
-            elif name == "len" and found.qualname.startswith("torch.utils.data"):
+            elif name == "len" and (found.qualname.startswith("torch.utils.data") or
+                                    found.qualname.rsplit(".", 1)[-1] in heuristics.INDEXABLE_MODULES):
                 self.add(node, f"{found.qualname}.__len__", _derived(found), _rule(found))
 
     def on_formatted(self, node: cst.FormattedStringExpression) -> None:
@@ -411,11 +413,15 @@ _METACLASS_BASES = ("torch.autograd.Function", "torch.autograd.function.Function
 
 
 def _annotation(w: Walker, node: cst.Annotation) -> None:
-    w.quiet += 1
+    """Annotations run when a `def` or a module/class-level `x: T = ...` runs, unless
+    `from __future__ import annotations` (or inside a function body, where they never run)."""
+    parent = w.parents.get(node)
+    lazy = w.lazy_annotations or (isinstance(parent, cst.AnnAssign) and w.scope.kind == "function")
+    w.quiet += lazy
     try:
         w.children(node)
     finally:
-        w.quiet -= 1
+        w.quiet -= lazy
 
 
 _SPECIAL: dict[type, Callable[[Walker, cst.CSTNode], None]] = {

@@ -199,6 +199,8 @@ def attribute_value(obj: Value, name: str) -> Value | None:
         if name in ("grad", "data", "T", "mT", "H", "real", "imag"):
             return Value(Kind.OBJ, TENSOR, ev)
         return None
+    if fam == "loader" and name == "dataset":
+        return Value(Kind.OBJ, "torch.utils.data.Dataset", ev)
     if fam == "module" and name in ("weight", "bias", "weight_ih_l0", "weight_hh_l0", "running_mean", "running_var"):
         return Value(Kind.OBJ, TENSOR, ev)
     return None
