@@ -32,6 +32,7 @@ class ScriptRuns:
         self._stack = ExitStack()
         self._original_copy: Path | None = None
         self._results: dict[Path, CheckResult] = {}
+        self._migrated: dict[tuple[Path, frozenset[tuple[Path, str]]], tuple[CheckResult, Path]] = {}
 
     def __enter__(self) -> ScriptRuns:
         return self
@@ -60,9 +61,7 @@ class ScriptRuns:
         An original that fails early (`loss.data[0]` at the first step) observes
         almost nothing; its partly migrated version gets further and shows the
         ranks and shapes the remaining fixes need."""
-        copy = self._stack.enter_context(verify.scratch_copy(self.root))
-        verify.overlay(copy, self.root, texts)
-        result = verify.run_in(copy, self.root, script, self.args, self.cwd, self.timeout)
+        result, copy = self.migrated(script, texts)
         seen = {path: _to_original_lines(lines, texts[path], path) if path in texts else lines
                 for path, lines in _by_user_file(result, copy, self.root).items()}
         return seen, verify.outcome(result, copy, self.root, script)
@@ -72,14 +71,21 @@ class ScriptRuns:
         shown = verify.shown(str(script))
         if not texts:
             return verify.compare(shown, self.args, self.original_outcome(script), None)
-        copy = self._stack.enter_context(verify.scratch_copy(self.root))
-        verify.overlay(copy, self.root, texts)
         with ThreadPoolExecutor(max_workers=1 if _has_gpu() else 2) as pool:
             before = pool.submit(self.original, script)  # already done when --run ran it
-            after = pool.submit(verify.run_in, copy, self.root, script, self.args, self.cwd, self.timeout)
+            after = pool.submit(self.migrated, script, texts)  # already done when --run saw these texts
             before.result()
-            migrated = verify.outcome(after.result(), copy, self.root, script)
+            migrated = verify.outcome(*after.result(), self.root, script)
         return verify.compare(shown, self.args, self.original_outcome(script), migrated)
+
+    def migrated(self, script: Path, texts: Texts) -> tuple[CheckResult, Path]:
+        """The script's run on a copy with `texts` in place, and that copy (each version runs once)."""
+        key = (script, frozenset((path, text) for path, (text, _) in texts.items()))
+        if key not in self._migrated:
+            copy = self._stack.enter_context(verify.scratch_copy(self.root))
+            verify.overlay(copy, self.root, texts)
+            self._migrated[key] = (verify.run_in(copy, self.root, script, self.args, self.cwd, self.timeout), copy)
+        return self._migrated[key]
 
     def _copy_of_original(self) -> Path:
         if self._original_copy is None:
