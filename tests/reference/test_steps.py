@@ -114,3 +114,10 @@ def test_every_step_is_in_the_walkthrough():
     walkthrough = (Path(__file__).resolve().parents[2] / "docs" / "reference.md").read_text()
     missing = [fn.info.name for fn in all_steps() if f"`{fn.info.name}`" not in walkthrough]
     assert not missing, f"docs/reference.md lacks {missing}"
+
+
+def test_classic_versions_start_from_the_same_draws(results):
+    numpy64 = results["classic.numpy_two_layer_net"].values["initial loss"]
+    for step_id in ("classic.tensor_two_layer_net_by_hand", "classic.autograd_two_layer_net",
+                    "classic.custom_function_two_layer_net"):
+        assert results[step_id].values["initial loss"] == pytest.approx(numpy64, rel=1e-6)
