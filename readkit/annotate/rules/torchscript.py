@@ -33,6 +33,7 @@ class Torchscript(LegacyRule):
         "import torch\nep = torch.export.export(model, (x,))\n",
         "import torch\nfast = torch.compile(model)\n",
         "import numba\n@numba.jit\ndef f(x):\n    return x\n",
+        "import torch\nscripted = isinstance(m, torch.jit.ScriptModule)\n",
     )
     FIXES = ()  # not mechanical: export and compile differ from tracing in what they accept
 
@@ -44,9 +45,18 @@ class Torchscript(LegacyRule):
             self._check(node, ctx)
 
     def _check(self, node: cst.BaseExpression, ctx: RuleContext) -> None:
-        parent = ctx.parent(node)
-        if isinstance(parent, cst.Attribute) and parent.value is node:
-            return  # `torch.jit` inside `torch.jit.trace`: the whole name is checked
+        if not _is_use(node, ctx):
+            return
         symbol = ctx.symbol(node)
         if symbol in ALTERNATIVES:
             ctx.report(node, note=f"use {ALTERNATIVES[symbol]}")
+
+
+def _is_use(node: cst.BaseExpression, ctx: RuleContext) -> bool:
+    """Called, used as a decorator or as a class base: not `isinstance(m, torch.jit.ScriptModule)`."""
+    parent = ctx.parent(node)
+    if isinstance(parent, cst.Call):
+        return parent.func is node
+    if isinstance(parent, cst.Decorator):
+        return True
+    return isinstance(parent, cst.Arg) and isinstance(ctx.parent(parent), cst.ClassDef)
