@@ -53,6 +53,7 @@ def migrate(ctx: click.Context, paths: tuple[Path, ...], write: bool, out_dir: P
     that cannot be read or parsed, a regression found by --verify, bad usage).
     """
     from readkit import migrate as api
+    from readkit.check import TargetError
     from readkit.render import migrate as render
 
     script_args: tuple[str, ...] = ctx.meta.get(_SCRIPT_ARGS, ())
@@ -60,7 +61,7 @@ def migrate(ctx: click.Context, paths: tuple[Path, ...], write: bool, out_dir: P
     try:
         result = api.migrate_paths(paths, write=write, out_dir=out_dir, run_script=run_script,
                                    verify_script=verify_script, script_args=script_args, timeout=timeout)
-    except (api.MigrateUsageError, *_target_errors()) as error:
+    except (api.MigrateUsageError, TargetError) as error:
         raise InputError(str(error)) from None
     if fmt == "json":
         click.echo(render.to_json(result))
@@ -78,10 +79,3 @@ def _check_usage(paths: tuple[Path, ...], write: bool, out_dir: Path | None, run
         raise InputError("give --write or --out, not both")
     if script_args and run_script is None and verify_script is None:
         raise InputError(f"arguments after `--` ({' '.join(script_args)}) need --run or --verify SCRIPT")
-
-
-def _target_errors() -> tuple[type[Exception], ...]:
-    """The checker's usage error (a script it cannot run)."""
-    from readkit.check import TargetError
-
-    return (TargetError,)

@@ -13,6 +13,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from readkit.annotate.model import FileError
 from readkit.check.model import LineObservation
@@ -20,6 +21,9 @@ from readkit.migrate.runs import Observed, ScriptRuns
 from readkit.migrate.model import Change, FileMigration, MigrateUsageError, MigrationResult, Note, RunOutcome
 from readkit.migrate.source import SourceFile, read_source, write_atomically
 from readkit.migrate.walk import project_root, python_files
+
+if TYPE_CHECKING:
+    from readkit.migrate.codemod import MigratedSource
 
 Observations = Mapping[int, LineObservation]
 
@@ -101,7 +105,8 @@ def _migrate_file(path: Path, observations: Observations | None) -> _Migrated:
     return _Migrated(FileMigration(str(path), diff, tuple(changes), notes), source, result.code if diff else None)
 
 
-def _codemod(source: str, path: str, observations: Observations | None):  # type: ignore[no-untyped-def]
+def _codemod(source: str, path: str, observations: Observations | None) -> MigratedSource:
+    """The legacy rules' fixes applied (imported late: libcst and the rules load only when needed)."""
     from readkit.migrate.codemod import migrate_source
 
     return migrate_source(source, path, observations=observations)
