@@ -79,15 +79,20 @@ def _resolve_device(device: str, compare: bool) -> str:
 
 
 def _select(sections: Iterable[str], steps: Iterable[str], include_slow: bool) -> tuple[StepFunction, ...]:
+    """Named steps always run (even slow ones); a named section runs its steps;
+    nothing named runs everything. Slow steps only with include_slow."""
     sections, steps = tuple(sections), tuple(steps)
     unknown = [s for s in sections if s not in SECTIONS]
     if unknown:
         raise ReferenceUsageError(f"unknown section {unknown[0]!r}; known sections: {', '.join(SECTIONS)}")
-    named = {step_id(get_step(name)) for name in steps}  # named steps run even when slow
-    chosen = [fn for fn in all_steps()
-              if step_id(fn) in named or (fn.info.section in sections and (include_slow or not fn.info.slow))
-              or (not sections and not steps and (include_slow or not fn.info.slow))]
-    return tuple(chosen)
+    named = {step_id(get_step(name)) for name in steps}
+    wanted_sections = sections if (sections or steps) else SECTIONS
+
+    def chosen(fn: StepFunction) -> bool:
+        info: StepInfo = fn.info  # type: ignore[attr-defined]
+        return step_id(fn) in named or (info.section in wanted_sections and (include_slow or not info.slow))
+
+    return tuple(fn for fn in all_steps() if chosen(fn))
 
 
 def plan_run(device: str = "auto", sections: Iterable[str] = (), steps: Iterable[str] = (),
