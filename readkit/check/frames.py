@@ -46,15 +46,18 @@ class FrameClassifier:
         self.readkit_dir = _package_dir("readkit")
         self.user_roots = tuple(os.path.abspath(r) + os.sep for r in user_roots)
         self.library_dirs = _library_dirs()
-        self.cache: dict[CodeType, int] = {}
+        # keyed by id: code objects compare equal across files when their bytecode is the same
+        self.cache: dict[int, int] = {}
+        self._alive: list[CodeType] = []  # keeps cached ids from being reused
 
     def kind(self, code: CodeType) -> int:
-        kind = self.cache.get(code)
+        kind = self.cache.get(id(code))
         if kind is None:
             kind = self._classify(code.co_filename)
             if kind == TORCH and code.co_name in _WRAPPER_NAMES and code.co_filename.endswith(_WRAPPER_FILES):
                 kind = WRAPPER
-            self.cache[code] = kind
+            self.cache[id(code)] = kind
+            self._alive.append(code)
         return kind
 
     def _classify(self, filename: str) -> int:

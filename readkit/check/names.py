@@ -67,13 +67,25 @@ def qualname_of_frame(frame: FrameType) -> str:
     code = frame.f_code
     module = public_module(str(frame.f_globals.get("__name__", "torch")))
     qualname = code.co_qualname
-    if qualname.endswith("boolean_dispatch.<locals>.fn"):  # F.max_pool2d and friends
-        return f"{frame.f_locals.get('module_name', 'torch')}.{frame.f_locals.get('func_name', 'fn')}"
+    if qualname.endswith("boolean_dispatch.<locals>.fn"):  # F.max_pool2d: named after its if_false
+        plain = frame.f_locals.get("if_false")
+        return f"{public_module(getattr(plain, '__module__', 'torch'))}.{getattr(plain, '__name__', 'fn').lstrip('_')}"
+    if module == "torch.utils._contextlib":  # no_grad.__new__ and friends: name them by their class
+        module, qualname = _context_manager_name(frame, module, qualname)
     if qualname.endswith("profile_hook_step.<locals>.wrapper"):
         return f"torch.optim.{_optimizer_name(frame)}.step"
     head, _, method = qualname.rpartition(".")
     method = _METHOD_ALIASES.get(method, method)
     return f"{module}.{head}.{method}" if head else f"{module}.{method}"
+
+
+def _context_manager_name(frame: FrameType, module: str, qualname: str) -> tuple[str, str]:
+    names = frame.f_code.co_varnames
+    owner = frame.f_locals.get(names[0]) if names else None
+    cls = owner if isinstance(owner, type) else type(owner)
+    if (cls.__module__ or "").startswith("torch"):
+        return public_module(cls.__module__), f"{cls.__qualname__}.{frame.f_code.co_name}"
+    return module, qualname
 
 
 def _optimizer_name(frame: FrameType) -> str:

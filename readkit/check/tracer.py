@@ -35,7 +35,7 @@ TraceFunction = Callable[[FrameType, str, Any], Any]
 # Attribute protocol and formatting: not API calls a reader would annotate.
 _NOT_USES = frozenset({"__setattr__", "__delattr__", "__repr__", "__str__", "__format__", "__hash__",
                        "__getstate__", "__setstate__", "__reduce_ex__", "__del__", "__instancecheck__",
-                       "__subclasscheck__", "__len__", "__bool__", "__dir__", "_is_protocol",
+                       "__subclasscheck__", "__dir__", "_is_protocol",
                        "__torch_function__", "_get_name", "__init_subclass__"})
 
 
@@ -112,7 +112,7 @@ class Tracer:
     # -- the global trace function ------------------------------------------------
 
     def _on_call(self, frame: FrameType, event: str, arg: Any) -> TraceFunction | None:
-        kind = self.kinds.get(frame.f_code)
+        kind = self.kinds.get(id(frame.f_code))
         if kind is None:
             kind = self.classifier.kind(frame.f_code)
         elif kind == TRANSPARENT:
