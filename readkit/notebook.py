@@ -89,7 +89,7 @@ def read_notebook_node(path: str | Path) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # missing cell ids and the like: nbformat fixes them in memory
         try:
-            return nbformat.reads(text, as_version=4)
+            return nbformat.reads(text, as_version=4)  # type: ignore[no-untyped-call]
         except Exception as error:  # nbformat raises several unrelated types for bad structure
             raise NotebookError(f"{path}: not a notebook ({type(error).__name__}: {error})") from None
 
@@ -247,7 +247,7 @@ def write_annotated_notebook(path: str | Path, file_result: FileResult, out_path
     Path(out_path).parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        nbformat.write(node, str(out_path))
+        nbformat.write(node, str(out_path))  # type: ignore[no-untyped-call]
 
 
 def _commented_program_lines(program: NotebookProgram, file_result: FileResult) -> list[str]:

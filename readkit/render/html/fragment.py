@@ -43,8 +43,11 @@ def fragment_style() -> str:
 
 
 def fragment_html(result: FileResult, source: str | None = None) -> str:
-    """One file: highlighted source with coloured spans, text tags and tooltips, then legacy findings."""
-    doc = load_source(result, source)
+    """One file: highlighted source with coloured spans, text tags and tooltips, then legacy findings.
+
+    The source is `source`, else a `source` the result carries, else the file at its path.
+    """
+    doc = load_source(result, source if source is not None else getattr(result, "source", None))
     titles = {i: annotation_title(a) for i, a in enumerate(result.annotations)}
     pieces = highlight.pieces_by_line([(i, a, "") for i, a in enumerate(result.annotations)], list(doc.lines), titles)
     tokens = highlight.token_lines(doc.text)

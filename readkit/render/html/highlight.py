@@ -110,7 +110,7 @@ def line_html(text: str, tokens: list[Token], pieces: list[Piece]) -> str:
     root = _Node(None)
     stack = [root]
     for piece in sorted(pieces, key=lambda p: (p.start, -p.end, p.index)):
-        while stack[-1].piece is not None and piece.start >= stack[-1].piece.end:  # type: ignore[union-attr]
+        while stack[-1].piece is not None and piece.start >= stack[-1].piece.end:
             stack.pop()
         parent = stack[-1]
         if parent.piece is not None and piece.end > parent.piece.end:
