@@ -80,7 +80,8 @@ def grads_by_autograd(x: torch.Tensor, y: torch.Tensor, w1: torch.Tensor, w2: to
     return w1.grad, w2.grad  # type: ignore[return-value]
 
 
-@step("torch tensors by hand: the same gradients autograd computes, then 500 updates", takes_seconds=True)
+@step("torch tensors by hand: the same gradients autograd computes, then 500 updates", takes_seconds=True,
+      compare=("initial loss",))
 def tensor_two_layer_net_by_hand(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
     x, y, w1, w2 = (t.to(device) for t in make_data(seed))
     _, hand_w1, hand_w2 = grads_by_hand(x, y, w1, w2)
@@ -123,12 +124,14 @@ def _check_autograd_fit(check: Checks, losses: list[float]) -> dict[str, Any]:
     return {**_ratios(losses), "loss at step 20": losses[20]}
 
 
-@step("autograd computes the gradients; updates under torch.no_grad(), lr 1e-6", takes_seconds=True)
+@step("autograd computes the gradients; updates under torch.no_grad(), lr 1e-6", takes_seconds=True,
+      compare=("initial loss",))
 def autograd_two_layer_net(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
     return _check_autograd_fit(check, fit_with_autograd(device, seed, lambda h: h.clamp(min=0)))
 
 
-@step("the same fit with ReLU as a custom autograd.Function (MyReLU.apply)", takes_seconds=True)
+@step("the same fit with ReLU as a custom autograd.Function (MyReLU.apply)", takes_seconds=True,
+      compare=("initial loss",))
 def custom_function_two_layer_net(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
     return _check_autograd_fit(check, fit_with_autograd(device, seed, MyReLU.apply))
 
@@ -174,17 +177,20 @@ def _sequential() -> nn.Module:
     return nn.Sequential(nn.Linear(D_IN, H), nn.ReLU(), nn.Linear(H, D_OUT))
 
 
-@step("nn.Sequential + MSELoss(reduction='sum') + optim.SGD, lr 1e-4", takes_seconds=True)
+@step("nn.Sequential + MSELoss(reduction='sum') + optim.SGD, lr 1e-4", takes_seconds=True,
+      compare=("initial loss",))
 def nn_sequential_sgd(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
     return _fit_and_check(check, _sequential, lambda p: torch.optim.SGD(p, lr=1e-4), device, seed)
 
 
-@step("the same network trained with optim.Adam, lr 1e-4", takes_seconds=True)
+@step("the same network trained with optim.Adam, lr 1e-4", takes_seconds=True,
+      compare=("initial loss",))
 def nn_adam(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
     return _fit_and_check(check, _sequential, lambda p: torch.optim.Adam(p, lr=1e-4), device, seed)
 
 
-@step("a custom nn.Module subclass: layers in __init__, the computation in forward", takes_seconds=True)
+@step("a custom nn.Module subclass: layers in __init__, the computation in forward", takes_seconds=True,
+      compare=("initial loss",))
 def custom_module_net(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
     return _fit_and_check(check, lambda: TwoLayerNet(D_IN, H, D_OUT), lambda p: torch.optim.SGD(p, lr=1e-4),
                           device, seed)
@@ -217,7 +223,8 @@ def _middle_grad_after_one_pass(device: torch.device, seed: int, depth: int) -> 
     return model.middle_linear.weight.grad
 
 
-@step("a dynamic net reuses its middle layer 0-3 times; SGD lr 1e-4, momentum 0.9", takes_seconds=True)
+@step("a dynamic net reuses its middle layer 0-3 times; SGD lr 1e-4, momentum 0.9", takes_seconds=True,
+      compare=("initial loss",))
 def dynamic_net(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
     model = seeded_module(lambda: DynamicNet(D_IN, H, D_OUT), seed, device)
     x, y = (t.to(device) for t in make_data(seed)[:2])

@@ -1,8 +1,9 @@
 """--compare-devices: one step on CPU and on CUDA, judged by SPEC's rule.
 
-One forward/backward (the values a step lists in `compare`) must agree by
-norm-relative error <= 1e-5. Training runs are judged by their loss bounds on
-each device, never step by step: the two devices sum in different orders, so
+One forward/backward (the values a step lists in `compare`; for a training
+run, only its initial loss) must agree by norm-relative error <= 1e-5.
+Training runs are otherwise judged by their loss bounds on each device, never
+step by step: the two devices sum in different orders, so
 trajectories drift apart while both still converge.
 """
 

@@ -38,7 +38,7 @@ def _check_printed(check: Checks, name: str, printed: float, actual: float) -> N
     check.close(name, printed, actual, rtol=0.0, atol=_half_unit(printed))
 
 
-@step("the least-squares optimum of the cubic fit: b*, d* and the smallest SSE")
+@step("the least-squares optimum of the cubic fit: b*, d* and the smallest SSE", compare=("b", "d", "SSE"))
 def least_squares_optimum(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
     x, y = (t.to(device) for t in sine_points(torch.float64))
     coeffs = torch.linalg.lstsq(_powers(x), y.unsqueeze(1)).solution.squeeze(1)  # (4,): a, b, c, d
