@@ -58,10 +58,12 @@ def view_shares_storage(device: torch.device, seed: int, check: Checks) -> dict[
 @step("a list of ints makes an int64 tensor, which cannot require grad")
 def int_tensor_pitfall(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
     ints = torch.tensor([1, 2, 3], device=device)
-    old = attempt(lambda: ints.clone().requires_grad_())
+    old = attempt(lambda: torch.tensor([1, 2, 3], device=device, requires_grad=True))
+    later = attempt(lambda: ints.clone().requires_grad_())
     floats = torch.tensor([1, 2, 3], dtype=torch.float32, device=device).requires_grad_()
     check.equal("dtype", "torch.int64", ints.dtype)
-    check.raises("requires_grad on int64", RuntimeError, old)
+    check.raises("torch.tensor(ints, requires_grad=True)", RuntimeError, old)
+    check.raises("ints.requires_grad_()", RuntimeError, later)
     check.true("float32 requires grad", floats.requires_grad)
     return {"dtype": ints.dtype, "requires_grad on int64": old.report()}
 
