@@ -160,6 +160,37 @@ def module_of(ctx: RuleContext, node: cst.CSTNode) -> cst.Module | None:
     return found if isinstance(found, cst.Module) else None
 
 
+def assigned_once(ctx: RuleContext, node: cst.CSTNode, name: str) -> bool:
+    """Is `name` bound by exactly one assignment statement in the file (so a fix there decides its value)?"""
+    module = module_of(ctx, node)
+    count = 0
+
+    class _Assignments(cst.CSTVisitor):
+        def visit_AssignTarget(self, target: cst.AssignTarget) -> None:
+            nonlocal count
+            count += name in _names_in(target.target)
+
+        def visit_AnnAssign(self, assign: cst.AnnAssign) -> None:
+            nonlocal count
+            count += name in _names_in(assign.target)
+
+        def visit_AugAssign(self, assign: cst.AugAssign) -> None:
+            nonlocal count
+            count += name in _names_in(assign.target)
+
+    if module is not None:
+        module.visit(_Assignments())
+    return count == 1
+
+
+def _names_in(target: cst.BaseExpression) -> set[str]:
+    if isinstance(target, cst.Name):
+        return {target.value}
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return set().union(*(_names_in(e.value) for e in target.elements)) if target.elements else set()
+    return set()
+
+
 def inside_no_grad(ctx: RuleContext, node: cst.CSTNode) -> bool:
     """Is `node` already under `with torch.no_grad():` (or inference_mode)?"""
     for parent in ancestors(ctx, node):

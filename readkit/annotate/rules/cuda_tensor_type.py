@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from readkit.annotate.rules._helpers import dotted, is_torch_value, method_call, module_of
+from readkit.annotate.rules._helpers import assigned_once, dotted, is_torch_value, method_call, module_of
 from readkit.annotate.rules._tensor_types import (
     CPU_TYPES,
     CUDA_TYPES,
@@ -77,6 +77,9 @@ class CudaTensorType(LegacyRule):
             ctx.report(node, replacement=method_call(switch, "to", [cst.Arg(cst.Name("device")), cst.Arg(node.args[0].value)]))
             return
         dtype = type_call(node, ctx, CUDA_TYPES)
+        if dtype is not None and isinstance(node.args[0].value, cst.Name):
+            ctx.report(node, note=SWITCH_NOTE)  # an alias: its value may differ at run time
+            return
         if dtype is not None:
             self.uses_device = True
             ctx.report(node, replacement=to_call(node, dtype, device=True))
@@ -117,7 +120,9 @@ class CudaTensorType(LegacyRule):
         assert isinstance(switch, cst.IfExp)
         dtypes = {type_of(side, ctx, {**CUDA_TYPES, **CPU_TYPES}) for side in (switch.body, switch.orelse)}
         single = isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1 and len(node.targets) == 1
-        if len(dtypes) != 1 or not single or not isinstance(node.targets[0].target, cst.Name) or _binds_device(ctx, node):
+        target = node.targets[0].target if single else None
+        once = isinstance(target, cst.Name) and assigned_once(ctx, node, target.value)
+        if len(dtypes) != 1 or not once or _binds_device(ctx, node):
             ctx.report(switch, note=SWITCH_NOTE)
             return
         assert isinstance(statement, cst.SimpleStatementLine)
@@ -126,7 +131,8 @@ class CudaTensorType(LegacyRule):
         where = switch.with_changes(body=names[not cuda_first], orelse=names[cuda_first])
         device = statement.with_changes(body=[cst.Assign([cst.AssignTarget(cst.Name("device"))], cst.Call(dotted("torch.device"), [cst.Arg(where)]))])
         dtype = statement.with_changes(body=[node.with_changes(value=dtype_node(dtypes.pop() or ""))], leading_lines=[])
-        self.switches.add(node.targets[0].target.value)
+        assert isinstance(target, cst.Name)
+        self.switches.add(target.value)
         ctx.report(statement, replacement=cst.FlattenSentinel([device, dtype]))
 
 

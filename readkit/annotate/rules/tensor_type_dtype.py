@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import libcst as cst
 
-from readkit.annotate.rules._helpers import method_call, module_of
+from readkit.annotate.rules._helpers import assigned_once, method_call, module_of
 from readkit.annotate.rules._tensor_types import CPU_TYPES, constructor_replacement, dtype_node, to_call, type_call, type_of
 from readkit.annotate.rules.base import LegacyRule, RuleContext
+
+
+ALIAS_NOTE = "the name may hold a CUDA type too: use .to(device, dtype) with a torch.dtype by hand"
 
 
 class TensorTypeDtype(LegacyRule):
@@ -42,6 +45,10 @@ class TensorTypeDtype(LegacyRule):
             "import torch\ndtype = torch.FloatTensor\nw = dtype(3, 4)\n",
             "import torch\ndtype = torch.float32\nw = torch.empty(3, 4, dtype=torch.float32)\n",
         ),
+        (  # two assignments: which type `dtype` holds is decided at run time, so only noted
+            "import torch\ndtype = torch.FloatTensor\nif gpu:\n    dtype = torch.cuda.FloatTensor\nx = x.type(dtype)\n",
+            "import torch\ndtype = torch.FloatTensor\nif gpu:\n    dtype = torch.cuda.FloatTensor\nx = x.type(dtype)\n",
+        ),
         (  # a constructor call that cannot be rewritten keeps the name a type (and is noted)
             "import torch\ndtype = torch.FloatTensor\nw = dtype(shape)\n",
             "import torch\ndtype = torch.FloatTensor\nw = dtype(shape)\n",
@@ -54,7 +61,8 @@ class TensorTypeDtype(LegacyRule):
     def visit_Call(self, node: cst.Call, ctx: RuleContext) -> None:
         dtype = type_call(node, ctx, CPU_TYPES)
         if dtype is not None:
-            ctx.report(node, replacement=self._to(node, dtype))
+            replacement = self._to(node, dtype)
+            ctx.report(node, replacement=replacement, note=None if replacement else ALIAS_NOTE)
             return
         dtype = type_of(node.func, ctx, CPU_TYPES)
         if dtype is None:
@@ -70,18 +78,24 @@ class TensorTypeDtype(LegacyRule):
         if dtype is None or isinstance(node.value, cst.SimpleString):
             return
         names = [t.target.value for t in node.targets if isinstance(t.target, cst.Name)]
-        if len(names) != len(node.targets) or _called_unfixably(names, node, ctx, dtype):
+        if len(names) != len(node.targets) or not all(assigned_once(ctx, node, name) for name in names):
+            ctx.report(node.value, note=f"assigned more than once: use torch.{dtype} (and a device) by hand")
+            return
+        if _called_unfixably(names, node, ctx, dtype):
             ctx.report(node.value, note="this type is also called as a constructor: use torch.tensor/torch.empty there")
             return
         self.retyped.update(names)
         ctx.report(node.value, replacement=dtype_node(dtype))
 
-    def _to(self, call: cst.Call, dtype: str) -> cst.Call:
-        """`x.type(dtype)` keeps the user's name once `dtype` is a torch.dtype: `x.to(dtype)`."""
+    def _to(self, call: cst.Call, dtype: str) -> cst.Call | None:
+        """`x.type(dtype)` keeps the user's name once `dtype` is a torch.dtype: `x.to(dtype)`;
+        None for a name whose value this file does not settle (it may be a CUDA type too)."""
         arg = call.args[0].value
-        if isinstance(arg, cst.Name) and arg.value in self.retyped and isinstance(call.func, cst.Attribute):
+        if not isinstance(arg, cst.Name):
+            return to_call(call, dtype, device=False)
+        if arg.value in self.retyped and isinstance(call.func, cst.Attribute):
             return method_call(call.func.value, "to", [cst.Arg(arg)])
-        return to_call(call, dtype, device=False)
+        return None
 
 
 def _called_unfixably(names: list[str], node: cst.CSTNode, ctx: RuleContext, dtype: str) -> bool:
