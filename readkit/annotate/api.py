@@ -71,8 +71,8 @@ def _analyze_text(source: str, path: str, info: ModuleInfo | None,
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return analyze_source(source, path, observations=observations, module_info=info).result
-    except cst.ParserSyntaxError as error:
-        return FileResult(path=path, error=files.parse_error(source, error))
+    except cst.ParserSyntaxError as error:  # CPython's parser places the error more precisely
+        return FileResult(path=path, error=files.quick_syntax_check(source) or files.parse_error(source, error))
     except RecursionError:
         return FileResult(path=path, error=FileError("syntax", "too deeply nested to analyze"))
 

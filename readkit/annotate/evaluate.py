@@ -334,6 +334,12 @@ class Evaluator:
         return self.call_value(self.value(func, scope, flow))
 
     def call_value(self, callee: Value | None) -> Value | None:
+        result = self._call_value(callee)
+        if result is not None and callee is not None and callee.evidence == "heuristic":
+            return result.weaker("heuristic")
+        return result
+
+    def _call_value(self, callee: Value | None) -> Value | None:
         if callee is None:
             return None
         if callee.kind is Kind.REF:
@@ -472,6 +478,8 @@ def _binds_none(binding: Binding) -> bool:
 def _strip_optional(annotation: cst.BaseExpression) -> cst.BaseExpression | None:
     if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
         left, right = annotation.left, annotation.right
+        if not (_is_none(left) or _is_none(right)):
+            return None  # a real union (Tensor | tuple): not one kind of value
         return _strip_optional(right if _is_none(left) else left)
     if isinstance(annotation, cst.Subscript) and (dotted_name(annotation.value) or "").endswith("Optional"):
         first = annotation.slice[0].slice

@@ -338,6 +338,8 @@ def _store(w: Walker, target: cst.BaseExpression) -> None:
         receiver = w.value(target.value)
         if receiver is not None and receiver.kind is Kind.OBJ and values.family(receiver.qualname) == "tensor":
             w.object_member(target, receiver, target.attr.value, called=False)
+        elif receiver is not None and receiver.kind is Kind.REF and not target.attr.value.startswith("__"):
+            w.add(target, f"{receiver.qualname}.{target.attr.value}", receiver.evidence, "import-resolution")
         w._called.add(target)
 
 
@@ -352,6 +354,7 @@ def _with(w: Walker, node: cst.With) -> None:
 def _function(w: Walker, node: cst.FunctionDef) -> None:
     w.child(node, node.decorators)
     w.child(node, node.params)
+    w.child(node, node.returns)
     w.ev.flows.get(w.scope, {}).pop(node.name.value, None)
     scope = w.scopes.get(node)
     if scope is None:
@@ -424,11 +427,21 @@ def _annotation(w: Walker, node: cst.Annotation) -> None:
         w.quiet -= lazy
 
 
+def _quietly(w: Walker, node: cst.CSTNode) -> None:
+    """Imports are not uses (the names they bind are, where they are used)."""
+    w.quiet += 1
+    try:
+        w.children(node)
+    finally:
+        w.quiet -= 1
+
+
 _SPECIAL: dict[type, Callable[[Walker, cst.CSTNode], None]] = {
     cst.For: _for, cst.Assign: _assign, cst.AnnAssign: _ann_assign, cst.AugAssign: _aug_assign,
     cst.With: _with, cst.FunctionDef: _function, cst.ClassDef: _class, cst.Lambda: _lambda,
     cst.ListComp: _comprehension, cst.SetComp: _comprehension, cst.GeneratorExp: _comprehension,
     cst.DictComp: _comprehension, cst.CompFor: _comp_for, cst.Annotation: _annotation,
+    cst.Import: _quietly, cst.ImportFrom: _quietly,
 }  # type: ignore[dict-item]
 
 _HOOKS: dict[type, Callable[[Walker, cst.CSTNode], None]] = {
