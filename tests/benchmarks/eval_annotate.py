@@ -38,6 +38,8 @@ REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "fixtures" / "eval"
 ORACLE = Path(__file__).resolve().with_name("_oracle.py")
 TARGET_PRECISION, TARGET_RECALL = 0.97, 0.95
+# Tiny tensors, two cores shared by several processes: more threads only spin (docs/performance.md).
+SINGLE_THREADED = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 Triple = tuple[str, int, str]  # (path relative to the corpus, statement line, role)
 
@@ -136,7 +138,8 @@ def run_oracles(entries: list[Entry], jobs: int, timeout: float) -> list[dict[st
         Path(spec).write_text(json.dumps([[e.target, e.module, out] for e, out in zip(entries, outs)]), encoding="utf-8")
         command = [sys.executable, str(ORACLE), "--root", str(CORPUS), "--batch", spec,
                    "--jobs", str(jobs), "--timeout", str(timeout)]
-        env = {**os.environ, "ORACLE_CWD": tmp, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+        env = {**os.environ, "ORACLE_CWD": tmp, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+               **SINGLE_THREADED}
         proc = subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp,
                               timeout=60 + timeout * len(entries) / max(1, jobs))
         return [load_oracle(out, proc.stderr) for out in outs]
