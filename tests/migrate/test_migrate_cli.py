@@ -99,3 +99,19 @@ def test_json_output(tmp_path, stub_codemod):
     assert data["exit_code"] == 1
     assert data["files"][0]["changes"] == [
         {"line": 2, "idiom": "data-index-zero", "before": "print(loss.data[0])", "after": "print(loss.item())"}]
+
+
+@pytest.mark.slow
+def test_verify_end_to_end_on_a_fixture(tmp_path, monkeypatch):
+    """Two backward() per GAN step: 40 steps give 80 losses, all compared."""
+    import shutil
+
+    from .conftest import FIXTURES
+
+    project = shutil.copytree(FIXTURES / "gan_1d", tmp_path / "gan_1d")
+    monkeypatch.chdir(tmp_path)
+    result = invoke("gan_1d", "--verify", "gan_1d/main.py", "--write")
+    assert result.exit_code == 1, result.output
+    assert "  original: TypeError at gan_1d/main.py:55\n" in result.output
+    assert "  migrated: ok (80 losses)\n" in result.output
+    assert (project / "main.py").read_text() == (FIXTURES / "gan_1d" / "main.py.expected").read_text()
