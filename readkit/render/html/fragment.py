@@ -24,6 +24,7 @@ _CSS = """
 .rk-frag{font:13px/1.45 system-ui,sans-serif}
 .rk-frag .rk-code{font:12.5px/1.5 ui-monospace,Menlo,Consolas,monospace;border:1px solid #d0d7de;border-radius:6px;
  padding:4px 0;overflow-x:auto;background:#fff;color:#1f2328}
+.rk-frag .rk-code i{font-style:normal}
 .rk-frag .l{display:flex;white-space:pre}
 .rk-frag .n{flex:none;width:4em;padding-right:8px;text-align:right;color:#8c959f;user-select:none}
 .rk-frag .t{padding-left:14px;font-size:11px}
@@ -58,8 +59,12 @@ def fragment_html(result: FileResult, source: str | None = None) -> str:
         rows.append(f'<div class="l"><span class="n"></span>… {more} more lines (readkit annotate --html)</div>')
     problem = _without_source(result) if doc.problem else ""
     return (f'<div class="rk-frag">{fragment_style()}<div><strong>{escape(result.path)}</strong>: '
-            f'{escape(_summary(result))}</div>{problem}<div class="rk-code">{"".join(rows)}</div>'
+            f'{escape(_summary(result))}</div>{problem}{_code_box(rows)}'
             f"{_legacy_list(result)}</div>")
+
+
+def _code_box(rows: list[str]) -> str:
+    return f'<div class="rk-code">{"".join(rows)}</div>' if rows else ""
 
 
 def _without_source(result: FileResult) -> str:
