@@ -1,0 +1,147 @@
+"""Whole runs in a child process: which checks fire, and what a failing target leaves behind.
+
+Each run costs a torch import in the child (~1.5 s here): assertions are batched per run,
+and the heavier runs are marked slow.
+"""
+
+import json
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from readkit.check import TargetError, check_target
+from readkit.check.checks import all_checks
+from readkit.cli import cli
+from tests.check.conftest import FIXTURES
+
+FAST_CHECKS = [c.id for c in all_checks() if c.id != "compiled-differs-from-eager"]
+
+
+def fired(result):
+    return sorted({problem.check for problem in result.problems})
+
+
+@pytest.mark.parametrize("check_id", FAST_CHECKS)
+def test_bad_fixture_triggers_exactly_its_check(check_id):
+    result = check_target(FIXTURES / f"{check_id}__bad.py", quiet=True, reconcile=False, timeout=120)
+    assert result.status == "ok", result.output
+    assert fired(result) == [check_id]
+    problem = result.problems[0]
+    assert problem.path.endswith(f"{check_id}__bad.py") and problem.line > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("check_id", [c.id for c in all_checks()])
+def test_good_fixture_triggers_nothing(check_id):
+    result = check_target(FIXTURES / f"{check_id}__good.py", quiet=True, reconcile=False, timeout=300)
+    assert result.status == "ok", result.output
+    assert fired(result) == []
+
+
+@pytest.mark.slow
+def test_compiled_differs_fires_on_a_replaying_backend():
+    result = check_target(FIXTURES / "compiled-differs-from-eager__bad.py", quiet=True, reconcile=False, timeout=300)
+    assert fired(result) == ["compiled-differs-from-eager"]
+
+
+@pytest.mark.slow
+def test_inference_in_train_mode_is_reported_at_the_model_call():
+    result = check_target(FIXTURES / "backward-in-eval-mode__bad_inference.py", quiet=True, reconcile=False)
+    assert fired(result) == ["backward-in-eval-mode"]
+    assert result.problems[0].line == 16  # predictions = model(x).argmax(dim=1)
+
+
+def test_correct_training_code_in_many_shapes_is_not_a_problem():
+    result = check_target(FIXTURES / "projects" / "correct_patterns.py", quiet=True, timeout=120)
+    assert result.status == "ok", result.output
+    assert fired(result) == []
+    ran = [a for a in result.annotations if a.verdict != "not-reached"]
+    confirmed = [a for a in ran if a.verdict == "confirmed"]
+    assert len(ran) > 50 and len(confirmed) / len(ran) >= 0.97, [a for a in ran if a.verdict == "refuted"]
+    by_line = {line.line: line for line in result.lines}
+    assert "data" in by_line[18].roles  # for xb, yb in loader
+    assert "float32[16, 1] cpu" in by_line[20].shapes  # model(xb) on a batch of 16
+
+
+def test_a_crash_reports_the_exception_its_line_and_what_ran_before():
+    result = check_target(FIXTURES / "runs" / "crash_legacy_index.py", quiet=True, reconcile=False)
+    assert (result.status, result.exit_code) == ("failed", 1)
+    assert result.failure.kind == "exception" and result.failure.message.startswith("IndexError")
+    assert result.failure.line == 13 and result.failure.path.endswith("crash_legacy_index.py")
+    assert len(result.losses) == 1  # the one backward before the crash
+    assert {line.line for line in result.lines} >= {9, 10, 11, 12}
+    assert "IndexError" in result.output  # the traceback, as python would print it
+
+
+def test_exit_code_and_a_hang_are_reported_with_what_was_observed():
+    early = check_target(FIXTURES / "runs" / "early_exit.py", quiet=True, reconcile=False)
+    assert (early.status, early.exit_code, early.failure.kind) == ("failed", 3, "exit")
+    assert early.losses == (12.0,)
+    hang = check_target(FIXTURES / "runs" / "hang.py", quiet=True, reconcile=False, timeout=12)
+    assert (hang.status, hang.exit_code, hang.failure.kind) == ("timeout", None, "timeout")
+    assert hang.losses == (3.0,) and "waiting" in hang.output
+
+
+@pytest.mark.slow
+def test_hard_exit_flood_and_memory_limit():
+    hard = check_target(FIXTURES / "runs" / "hard_exit.py", quiet=True, reconcile=False)
+    assert (hard.status, hard.exit_code) == ("failed", 5)
+    assert hard.losses == (8.0, 8.0, 8.0)  # flushed before os._exit
+    flood = check_target(FIXTURES / "runs" / "flood.py", quiet=True, reconcile=False)
+    assert flood.status == "failed" and "RuntimeError" in flood.failure.message
+    assert len(flood.output) < 100_000 and "left out" in flood.output and "gave up" in flood.output
+    hog = check_target(FIXTURES / "runs" / "memory_hog.py", quiet=True, reconcile=False, max_memory_mb=1500)
+    assert hog.status == "failed" and hog.failure.kind in ("memory", "exception")
+
+
+def test_bad_usage_is_a_target_error(tmp_path):
+    with pytest.raises(TargetError, match="no such file"):
+        check_target(tmp_path / "missing.py")
+    with pytest.raises(TargetError, match="either"):
+        check_target(None)
+    with pytest.raises(TargetError, match="directory"):
+        check_target(tmp_path)
+    result = CliRunner().invoke(cli, ["check", str(tmp_path / "missing.py")])
+    assert result.exit_code == 2 and "no such file" in result.output
+
+
+def test_cli_json_exit_code_and_shape():
+    runner = CliRunner()
+    result = runner.invoke(cli, ["check", str(FIXTURES / "non-finite-loss__bad.py"), "--format", "json", "--quiet"])
+    assert result.exit_code == 1, result.output
+    document = json.loads(result.stdout)
+    assert document["status"] == "ok" and [p["check"] for p in document["problems"]] == ["non-finite-loss"]
+    lines = {entry["line"]: entry for entry in document["lines"]}
+    assert lines[11]["roles"] == ["tensor"] and "float32[] cpu" in lines[11]["shapes"]  # loss = torch.log(...).mean()
+    assert all(a["verdict"] in ("confirmed", "refuted", "not-reached") for a in document["annotations"])
+
+
+@pytest.mark.slow
+def test_module_target_and_arguments():
+    result = check_target(None, module="trainer", args=("--epochs", "1"), cwd=FIXTURES / "projects", quiet=True)
+    assert result.status == "ok", result.output
+    assert "epoch 0" in result.output and fired(result) == []
+    assert any(line.path.endswith("trainer/__main__.py") and "data" in line.roles for line in result.lines)
+
+
+@pytest.mark.slow
+def test_gan_and_classic_scripts_are_confirmed():
+    for script, args in (("gan/train_wgan.py", ()), ("two_layer_net.py", ("--steps", "20")),
+                         ("small_cnn.py", ("--steps", "3"))):
+        result = check_target(FIXTURES / "projects" / script, args=args, quiet=True, timeout=300)
+        assert result.status == "ok" and fired(result) == [], (script, result.output)
+        ran = [a for a in result.annotations if a.verdict != "not-reached"]
+        refuted = [a for a in ran if a.verdict == "refuted"]
+        assert len(refuted) <= 0.03 * len(ran), (script, refuted)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="network namespaces are Linux-only")
+@pytest.mark.slow
+def test_no_network_runs_or_refuses_plainly():
+    try:
+        result = check_target(FIXTURES / "runs" / "early_exit.py", quiet=True, reconcile=False, no_network=True)
+    except TargetError as error:
+        assert "refusing" in str(error)
+    else:
+        assert result.exit_code == 3
