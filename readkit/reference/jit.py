@@ -142,6 +142,16 @@ def _export_without_dim_rejects(model: nn.Module, x: torch.Tensor, other: torch.
     return attempt(lambda: program.module()(other))
 
 
+def _export_data_dependent_if(device: torch.device) -> Any:
+    with quiet_torch_logs():
+        return attempt(lambda: torch.export.export(Branchy(), (torch.ones(2, device=device),)))
+
+
+def _cond_on_both_branches(device: torch.device) -> list[torch.Tensor]:
+    program = torch.export.export(CondBranch(), (torch.ones(2, device=device),)).module()
+    return [program(torch.tensor(v, device=device)) for v in ([1.0, 2.0], [-1.0, -2.0])]
+
+
 @step("torch.export: the program equals eager; other batch sizes need a dynamic Dim; torch.cond keeps a branch",
       compare=("exported",), takes_seconds=True)
 def export_program(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
@@ -152,15 +162,12 @@ def export_program(device: torch.device, seed: int, check: Checks) -> dict[str, 
     fixed = _export_without_dim_rejects(model, x, other)
     batch = torch.export.Dim("batch")
     dynamic = torch.export.export(model, (x,), dynamic_shapes=({0: batch},)).module()
-    with quiet_torch_logs():
-        data_dependent = attempt(lambda: torch.export.export(Branchy(), (torch.ones(2, device=device),)))
-    cond = torch.export.export(CondBranch(), (torch.ones(2, device=device),)).module()
-    both = [torch.tensor(v, device=device) for v in ([1.0, 2.0], [-1.0, -2.0])]
+    data_dependent = _export_data_dependent_if(device)
     check.matches("exported(x) == eager(x)", model(x), exported(x), device)
     check.true("batch 5 rejected without a Dim", fixed.error is not None)
     check.matches("batch 5 with Dim('batch')", model(other), dynamic(other), device)
     check.true("data-dependent if fails to export", data_dependent.error is not None)
-    check.equal("torch.cond form, both branches", [[2.0, 4.0], [-11.0, -12.0]], [cond(v) for v in both])
+    check.equal("torch.cond form, both branches", [[2.0, 4.0], [-11.0, -12.0]], _cond_on_both_branches(device))
     return {"exported": exported(x), "batch 5 without Dim": fixed.report(),
             "data-dependent if": data_dependent.report()}
 
@@ -184,7 +191,7 @@ def compile_matches_eager(device: torch.device, seed: int, check: Checks) -> dic
     with recorded_warnings():  # inductor's imports touch deprecated torch.jit names
         compiled = torch.compile(model, backend=backend)
         outcome = attempt(lambda: compiled(x))
-    check.true("compiled ran", outcome.error is None)
-    check.close("compiled(x) == model(x)", model(x), outcome.value, rtol=1.3e-6, atol=1e-5)
+    if check.true("compiled ran", outcome.error is None):  # assert_close's float32 tolerances
+        check.close("compiled(x) == model(x)", model(x), outcome.value, rtol=1.3e-6, atol=1e-5)
     note = compiler or "none found ($CXX or g++): inductor cannot build CPU kernels, so aot_eager was used"
     return {"backend": backend, "compiler": note, "compiled": outcome.value, "outcome": outcome.report()}
