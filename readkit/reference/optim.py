@@ -82,6 +82,18 @@ def train_logistic_regression_once(seed: int, device: torch.device) -> Training:
     return Training(losses, accuracy, model.linear.weight.detach().cpu())
 
 
+def _update_by_data_equals_no_grad(device: torch.device) -> bool:
+    """The 0.3-era manual update `w.data -= lr * w.grad.data` still works (it bypasses
+    autograd's version checks); `with torch.no_grad(): w -= lr * w.grad` is the same step."""
+    old, new = (torch.ones(3, device=device, requires_grad=True) for _ in range(2))
+    for w in (old, new):
+        (w * w).sum().backward()
+    old.data -= LR * old.grad.data  # type: ignore[union-attr]
+    with torch.no_grad():
+        new -= LR * new.grad  # type: ignore[operator]
+    return torch.equal(old, new)
+
+
 def _decreases(losses: list[float]) -> bool:
     return all(after < before for before, after in zip(losses, losses[1:]))
 
@@ -100,5 +112,6 @@ def train_logistic_regression(device: torch.device, seed: int, check: Checks) ->
     if device.type == "cpu":  # SPEC promises bitwise reproducibility on CPU only
         check.true("same seed, same weights (bitwise)", torch.equal(runs[0].weight, again.weight))
     check.raises("loss.data[0]", IndexError, old)
+    check.true("w.data -= lr * w.grad.data == no_grad update", _update_by_data_equals_no_grad(device))
     return {"epoch losses (first seed)": [round(v, 4) for v in runs[0].losses], "worst final/initial": worst_ratio,
             "worst accuracy": worst_accuracy, "loss.data[0]": old.report()}
