@@ -66,7 +66,7 @@ def _apply(module: cst.Module, fixes: Sequence[Any], lines: dict[int, int]) -> t
     """The module's code with `fixes` applied, and the changes made (line, idiom, before, after)."""
     if not fixes:
         return module.code, ()
-    applier = _ApplyFixes(_with_absorbed_blocks(module, fixes))
+    applier = _ApplyFixes(_with_absorbed_blocks(module, fixes), module)
     migrated = ensure_names(drop_unused_variable_import(module.visit(applier)), applier.applied)
     changes = tuple(
         (lines[id(fix.node)], fix.idiom, module.code_for_node(fix.node).strip(), _code(fix.replacement))
@@ -131,6 +131,10 @@ def _with_absorbed_blocks(module: cst.Module, fixes: Sequence[Any]) -> dict[int,
     return replacements
 
 
+def _statements(module: cst.Module) -> list[cst.BaseStatement]:
+    return [statement for body in _blocks(module) for statement in body]
+
+
 def _blocks(module: cst.Module) -> list[Sequence[cst.BaseStatement]]:
     found: list[Sequence[cst.BaseStatement]] = [module.body]
 
@@ -153,15 +157,20 @@ def _visit_replacement(replacement: cst.CSTNode | cst.FlattenSentinel[Any], visi
 
 
 class _ApplyFixes(cst.CSTTransformer):
-    def __init__(self, replacements: dict[int, cst.CSTNode | cst.RemovalSentinel]) -> None:
+    def __init__(self, replacements: dict[int, cst.CSTNode | cst.RemovalSentinel], module: cst.Module) -> None:
         super().__init__()
+        self.written = {id(node) for node in _statements(module)}
         self.replacements = replacements
         self.applied: list[cst.CSTNode] = []
         self.applied_ids: set[int] = set()
         self.created_withs: set[int] = set()
+        self.no_ops: set[int] = set()  # `x = x` left by fixes (`x = Variable(x)`)
         self._active: set[int] = set()
 
     def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> Any:
+        if isinstance(updated_node, cst.SimpleStatementLine) and _self_assignment(updated_node):
+            if not (id(original_node) in self.written and _self_assignment(original_node)):
+                self.no_ops.add(id(updated_node))  # made by a fix, not written so by the user
         key = id(original_node)
         if key not in self.replacements or key in self._active:
             return self._merge_withs(updated_node)
@@ -180,11 +189,11 @@ class _ApplyFixes(cst.CSTTransformer):
         return result
 
     def _merge_withs(self, node: cst.CSTNode) -> cst.CSTNode:
-        """Adjacent `with torch.no_grad():` blocks made by fixes become one."""
+        """Adjacent `with torch.no_grad():` blocks made by fixes become one; `x = x` goes."""
         if not isinstance(node, (cst.Module, cst.IndentedBlock)):
             return node
         merged: list[cst.BaseStatement] = []
-        for statement in node.body:
+        for statement in _without_no_ops(node.body, self.no_ops):
             previous = merged[-1] if merged else None
             if previous is not None and {id(previous), id(statement)} <= self.created_withs:
                 assert isinstance(previous, cst.With) and isinstance(statement, cst.With)
@@ -193,7 +202,40 @@ class _ApplyFixes(cst.CSTTransformer):
                 self.created_withs.add(id(merged[-1]))
             else:
                 merged.append(statement)
-        return node.with_changes(body=merged) if len(merged) != len(node.body) else node
+        return node.with_changes(body=merged) if merged != list(node.body) else node
+
+
+def _self_assignment(node: cst.CSTNode) -> bool:
+    """`x = x` or `a, b = a, b`: names only, each assigned to itself, no trailing comment."""
+    if not isinstance(node, cst.SimpleStatementLine) or len(node.body) != 1 or node.trailing_whitespace.comment:
+        return False
+    assign = node.body[0]
+    if not isinstance(assign, cst.Assign) or len(assign.targets) != 1:
+        return False
+    return _names(assign.targets[0].target) == _names(assign.value) != []
+
+
+def _names(expr: cst.BaseExpression) -> list[str]:
+    if isinstance(expr, cst.Name):
+        return [expr.value]
+    if isinstance(expr, cst.Tuple) and all(isinstance(e.value, cst.Name) for e in expr.elements):
+        return [e.value.value for e in expr.elements if isinstance(e.value, cst.Name)]
+    return []
+
+
+def _without_no_ops(body: Sequence[cst.BaseStatement], no_ops: set[int]) -> list[cst.BaseStatement]:
+    """`body` less the no-op statements (their comments move down), never emptied."""
+    kept: list[cst.BaseStatement] = []
+    comments: list[cst.EmptyLine] = []
+    for statement in body:
+        if id(statement) in no_ops and isinstance(statement, cst.SimpleStatementLine):
+            comments.extend(statement.leading_lines)
+            continue
+        if comments:
+            statement = statement.with_changes(leading_lines=[*comments, *statement.leading_lines])
+            comments = []
+        kept.append(statement)
+    return kept if kept and not comments else list(body)
 
 
 def _with_comments(statement: cst.With) -> list[cst.BaseStatement]:

@@ -61,7 +61,8 @@ def test_old_script_fails_and_migrated_script_runs() -> None:
     assert losses[2] < losses[0]  # it trains
     assert "Variable" not in migrated.code and "retain_graph=True" in migrated.code
     assert "reduction='sum'" in migrated.code and "loss.item()" in migrated.code
-    assert "    with torch.no_grad():\n        inputs = inputs\n        return F.log_softmax(model(inputs)).exp()\n" in migrated.code
+    assert "    with torch.no_grad():\n        return F.log_softmax(model(inputs)).exp()\n" in migrated.code
+    assert "x = torch.randn(32, 5)\n" in migrated.code and "inputs = inputs" not in migrated.code
 
 
 def test_changes_and_notes_name_their_lines() -> None:
@@ -135,6 +136,14 @@ def test_async_keyword_is_renamed_before_parsing() -> None:
     migrated = migrate_source("import torch\nx = x.cuda(async=True)\n")
     assert migrated.code == "import torch\nx = x.cuda(non_blocking=True)\n"
     assert migrated.changes == ((2, "async-argument", "async=", "non_blocking="),)
+
+
+def test_self_assignment_left_by_a_fix_goes_but_its_comments_stay() -> None:
+    code = (
+        "from torch.autograd import Variable\ndef f(x, y):\n    # wrap\n    x, y = Variable(x), Variable(y)\n"
+        "    return x + y\ndef g(x):\n    x = Variable(x)\n"
+    )
+    assert migrate_source(code).code == "def f(x, y):\n    # wrap\n    return x + y\ndef g(x):\n    x = x\n"
 
 
 def test_variable_import_kept_while_a_use_remains() -> None:

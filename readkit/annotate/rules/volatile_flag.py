@@ -50,7 +50,7 @@ class VolatileFlag(LegacyRule):
             "    return correct\n",
             "import torch\n\n"
             "def evaluate(model, loader):\n    model.eval()\n    correct = 0\n    for data, target in loader:\n"
-            "        with torch.no_grad():\n            data, target = data, target\n"
+            "        with torch.no_grad():\n"
             "            output = model(data)  # forward only\n            correct += (output.argmax(1) == target).sum().item()\n"
             "    return correct\n",
         ),
@@ -64,7 +64,7 @@ class VolatileFlag(LegacyRule):
         ),
         (  # a training step: no_grad would break backward, so only the flag goes, with a note
             "from torch.autograd import Variable\nx = Variable(x, volatile=True)\nloss = model(x).sum()\nloss.backward()\n",
-            "x = x\nloss = model(x).sum()\nloss.backward()\n",
+            "loss = model(x).sum()\nloss.backward()\n",
         ),
     )
 
