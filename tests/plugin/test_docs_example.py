@@ -57,3 +57,14 @@ def test_worked_example_passes_and_fails_as_documented(pytester: pytest.Pytester
     output = result.stdout.str()
     assert re.search(r"FAILED test_course.py::test_forgotten_zero_grad_is_caught", output)
     assert "workflow problem(s) in" in output and "[gradients-accumulate]" in output
+
+
+@pytest.mark.slow
+def test_a_training_function_runs_under_check(tmp_path: Path, checker_works: None) -> None:
+    from readkit.pytest_plugin import CourseChecker, assert_line_role, assert_no_workflow_problems
+    from tests.plugin.student_functions import train
+
+    result = CourseChecker(tmp_path).function(train, 3, lr=0.5)
+    assert_no_workflow_problems(result)
+    assert_line_role(result, None, "loss = nn.functional.cross_entropy", "nn", shape=())
+    assert_line_role(result, None, "x, y = torch.randn", "tensor", shape=("B", 4))
