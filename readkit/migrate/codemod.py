@@ -231,7 +231,7 @@ def _without_no_ops(body: Sequence[cst.BaseStatement], no_ops: set[int]) -> list
         if id(statement) in no_ops and isinstance(statement, cst.SimpleStatementLine):
             comments.extend(statement.leading_lines)
             continue
-        if comments:
+        if comments and isinstance(statement, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
             statement = statement.with_changes(leading_lines=[*comments, *statement.leading_lines])
             comments = []
         kept.append(statement)
