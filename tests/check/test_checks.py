@@ -59,3 +59,10 @@ def test_both_eval_mode_directions_report_under_one_id():
     found = CHECKS["backward-in-eval-mode"].find(facts)
     assert [f.line for f in found] == [12, 20]
     assert "eval mode" in found[0].detail and "train mode" in found[1].detail
+
+
+def test_docs_carry_the_generated_checks_section():
+    from readkit.check.checks import markdown
+
+    docs = (FIXTURES.parents[1] / "docs" / "check.md").read_text(encoding="utf-8")
+    assert markdown() in docs, "regenerate the checks section of docs/check.md from readkit.check.checks.markdown()"

@@ -58,3 +58,12 @@ def where(fact: dict[str, Any], key: str) -> str:
     """"line 12" for a [path, line] stored under `key` (the optimizer's construction, a module call)."""
     value = fact.get(key)
     return f"line {value[1]}" if isinstance(value, (list, tuple)) and len(value) == 2 else "an unknown line"
+
+
+def markdown() -> str:
+    """The checks section of docs/check.md, generated from the checks themselves."""
+    parts = []
+    for check in all_checks():
+        parts.append(f"### `{check.id}`\n\n{check.summary.capitalize()}.\n\n{check.docs}\n\n"
+                     f"Instead: {check.instead}\n")
+    return "\n".join(parts)
