@@ -1,0 +1,48 @@
+"""stochastic-function: the 0.3 REINFORCE API — `action = probs.multinomial()`, `action.reinforce(r)`."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from readkit.annotate.rules.base import LegacyRule, RuleContext
+
+REINFORCE_NOTE = (
+    "reinforce() was removed: m = torch.distributions.Categorical(probs); action = m.sample(); "
+    "loss = -m.log_prob(action) * reward; loss.backward()"
+)
+
+
+class StochasticFunction(LegacyRule):
+    id = "stochastic-function"
+    message = "0.3 stochastic-function API: multinomial() without a count, reinforce() on its result"
+    modern = "m = torch.distributions.Categorical(probs); a = m.sample(); (-m.log_prob(a) * reward).backward()"
+    why = "torch 2.13 raises TypeError: multinomial() missing 'num_samples', and RuntimeError: reinforce() was removed."
+    reference_step = "autograd.backward_of_sum"
+    MARKED = (
+        "import torch.nn.functional as F\nprobs = F.softmax(scores, dim=1)\naction = probs.multinomial()\n",
+        "action.reinforce(reward)\n",
+        "for action, r in zip(policy.saved_actions, rewards):\n    action.reinforce(r)\n",
+    )
+    UNMARKED = (
+        "import torch\nprobs = torch.rand(2, 3)\naction = probs.multinomial(1)\n",
+        "import numpy as np\ncounts = np.random.multinomial(20, [0.5, 0.5])\n",
+        "import torch\nm = torch.distributions.Categorical(probs)\na = m.sample()\n",
+    )
+    FIXES = (
+        (
+            "import torch.nn.functional as F\nprobs = F.softmax(scores, dim=1)\naction = probs.multinomial()  # sample\n",
+            "import torch.nn.functional as F\nprobs = F.softmax(scores, dim=1)\naction = probs.multinomial(1)  # sample\n",
+        ),
+        ("action.reinforce(reward)\n", "action.reinforce(reward)\n"),  # noted: the loss must be rewritten
+    )
+
+    def visit_Call(self, node: cst.Call, ctx: RuleContext) -> None:
+        func = node.func
+        if not isinstance(func, cst.Attribute):
+            return
+        # Both spellings are torch's own (numpy's multinomial needs arguments; nothing else
+        # has reinforce(reward)), so a receiver of unknown origin counts too.
+        if func.attr.value == "multinomial" and not node.args:
+            ctx.report(node, replacement=node.with_changes(args=[cst.Arg(cst.Integer("1"))]))
+        elif func.attr.value == "reinforce" and len(node.args) == 1:
+            ctx.report(node, note=REINFORCE_NOTE)
