@@ -381,6 +381,36 @@ def merge_truths(truths: list[Truth]) -> Truth:
     return merged
 
 
+def expected_roles(smap: SourceMap) -> dict[int, tuple[set[str], set[str]]]:
+    """`# oracle: nn, tensor` / `# oracle: soft nn` / `# oracle: -` comments of the self-test file."""
+    expected: dict[int, tuple[set[str], set[str]]] = {}
+    for number, text in enumerate(smap.lines, start=1):
+        if "# oracle:" in text:
+            spec = text.split("# oracle:", 1)[1].split("(", 1)[0].strip()
+            words = [w.strip() for w in spec.split(",") if w.strip() not in ("", "-")]
+            expected[number] = ({w for w in words if not w.startswith("soft ")},
+                                {w[5:] for w in words if w.startswith("soft ")})
+    return expected
+
+
+def selftest(timeout: float) -> int:
+    path = CORPUS / "_oracle_selftest.py"
+    entry = Entry(path.stem, str(path), False, (path,))
+    smap = source_map(path)
+    truth = truth_of(run_oracles([entry], 1, timeout)[0], {rel(path): smap})
+    wrong = 0
+    for line, (strict, soft) in sorted(expected_roles(smap).items()):
+        got = {t[2] for t in truth.triples if t[1] == line}
+        got_soft = {t[2] for t in truth.soft if t[1] == line}
+        if (got, got_soft) != (strict, soft):
+            wrong += 1
+            print(f"  line {line}: expected {sorted(strict)} soft {sorted(soft)}, oracle recorded "
+                  f"{sorted(got)} soft {sorted(got_soft)}  {smap.code(line)}")
+    print(f"oracle self-test: {len(expected_roles(smap)) - wrong} lines right, {wrong} wrong"
+          + (f"; target error: {truth.error}" if truth.error else ""))
+    return 1 if wrong or truth.error else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--details", action="store_true", help="list every false positive and false negative")
@@ -390,8 +420,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", dest="json_out", help="also write the numbers to this file")
     parser.add_argument("--no-check", action="store_true", help="do not run readkit.check beside the oracle")
     parser.add_argument("--corpus", type=Path, default=CORPUS, help="a folder of entries (default: fixtures/eval)")
+    parser.add_argument("--selftest", action="store_true", help="check the oracle against fixtures/eval/_oracle_selftest.py")
     opts = parser.parse_args(argv)
     use_corpus(opts.corpus)
+    if opts.selftest:
+        return selftest(opts.timeout)
     started = time.perf_counter()
     entries = [e for e in discover(CORPUS) if opts.only is None or e.name in opts.only]
     maps = {rel(path): source_map(path) for entry in entries for path in entry.files}
