@@ -121,3 +121,15 @@ def test_a_5000_line_page_opens_quickly_and_stays_usable(page: Any, tmp_path: Pa
     page.screenshot(path=str(SCREENSHOT_DIR / "line-4900.png"))  # the gutter should read 4900 by the hovered line
     assert loaded < 10, f"{loaded:.1f} s to load"  # generous: CI machines are shared
     assert errors(page) == []
+
+
+def test_a_clicked_explanation_stays_open_to_copy_the_command(page: Any, report: Path, train_result: FileResult) -> None:
+    open_file_page(page, report, train_result)
+    page.click("#L11 .a.r-optim")
+    page.mouse.move(5, 5)  # leaving the span keeps a pinned tip
+    tip = page.locator("#tip")
+    assert tip.is_visible()
+    tip.locator("code").last.click()  # e.g. to select `readkit run-reference --step ...`
+    assert tip.is_visible()
+    page.click("h1")
+    assert not tip.is_visible()

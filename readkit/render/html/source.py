@@ -28,6 +28,8 @@ def load_source(result: FileResult, source: str | None = None) -> SourceDoc:
     """What the page shows for `result`; `source` when the caller has it (annotate_source)."""
     if source is not None:
         return SourceDoc(tuple(_split(source)), result.cells)
+    if result.error is not None and result.error.kind == "binary":
+        return SourceDoc((), problem="a binary file: nothing to show")
     if result.cells is not None or result.path.endswith(".ipynb"):
         return _load_notebook(result)
     try:

@@ -79,8 +79,12 @@
 
   document.addEventListener("mouseover", function (ev) { var el = target(ev); if (el && !pinned) { show(el); } });
   document.addEventListener("mouseout", function (ev) { if (target(ev)) { hide(); } });
-  document.addEventListener("focusin", function (ev) { var el = target(ev); if (el) { pinned = null; show(el); } });
-  document.addEventListener("focusout", function (ev) { if (target(ev)) { pinned = null; hide(); } });
+  // a pinned tip (click or Enter) stays while the reader selects text in it; Tab moves on
+  document.addEventListener("focusin", function (ev) {
+    var el = target(ev);
+    if (el) { if (pinned !== el) { pinned = null; } show(el); }
+  });
+  document.addEventListener("focusout", function (ev) { if (target(ev)) { hide(); } });
   document.addEventListener("click", function (ev) {
     var el = target(ev);
     if (el) { pinned = el; show(el); ev.stopPropagation(); } else if (!tip.contains(ev.target)) { pinned = null; tip.hidden = true; }
