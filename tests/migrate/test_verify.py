@@ -155,3 +155,17 @@ def test_run_decides_softmax_dim_even_when_the_original_fails_early(tmp_path):
     model = next(f for f in result.files if f.path.endswith("model.py"))
     assert "+        return F.log_softmax(self.fc2(x), dim=1)" in model.diff
     assert not any(n.idiom == "implicit-softmax-dim" for n in model.notes)
+
+
+@needs_checker
+@pytest.mark.slow
+def test_a_script_that_only_warns_migrates_to_the_same_numbers(tmp_path):
+    import shutil
+
+    from .conftest import FIXTURES
+
+    project = shutil.copytree(FIXTURES / "upsample_autoencoder", tmp_path / "ae")
+    result = migrate_paths([project], verify_script=project / "main.py", timeout=120)
+    check = result.verification
+    assert check.verdict == "agrees", check.message
+    assert check.losses_compared == 15 and check.max_relative_difference <= 1e-6
