@@ -269,3 +269,21 @@ def test_notebook_locations_are_cells_in_text_json_and_copies(tmp_path):
     assert invoke("annotate", str(path), "--out", str(tmp_path / "o")).exit_code == 0
     cell = nbformat.read(str(tmp_path / "o" / "nb.ipynb"), as_version=4).cells[1].source.splitlines()
     assert cell[1] == "%timeit 1" and cell[2].startswith("x = torch.ones(2)  # [tensor] ")
+
+
+@pytest.mark.slow
+@needs_annotator
+def test_copies_of_every_fixture_only_add_comments_and_are_stable(tmp_path):
+    fixtures = Path(__file__).resolve().parents[2] / "fixtures"
+    first, second = tmp_path / "one", tmp_path / "two"
+    invoke("annotate", str(fixtures), "--out", str(first))
+    invoke("annotate", str(first), "--out", str(second))
+    copies = sorted(p for p in first.rglob("*.py"))
+    assert copies
+    for copy in copies:
+        original = fixtures / copy.relative_to(first)
+        assert (second / copy.relative_to(first)).read_bytes() == copy.read_bytes(), copy
+        old, new = original.read_bytes().split(b"\n"), copy.read_bytes().split(b"\n")
+        assert len(old) == len(new), copy
+        for before, after in zip(old, new):
+            assert after == before or after.startswith(before.rstrip()), (copy, before, after)
