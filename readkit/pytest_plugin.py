@@ -52,13 +52,18 @@ class CourseChecker:
         self.timeout = timeout
 
     def __call__(self, target: str | Path | None = None, *, source: str | None = None,
-                 args: tuple[str, ...] = (), timeout: float | None = None) -> CheckResult:
-        """Run a script (`target`) or a piece of code (`source`, written to a scratch script)."""
+                 args: tuple[str, ...] = (), timeout: float | None = None,
+                 cwd: str | Path | None = None) -> CheckResult:
+        """Run a script (`target`) or a piece of code (`source`, written to a scratch script).
+
+        The working directory is `cwd`, else a scratch folder (files a script opens by a
+        relative path need `cwd=` its folder).
+        """
         if (target is None) == (source is None):
             raise TypeError("readkit_check: give a script path or source=..., not both")
         if source is not None:
             target = self._write("student_code.py", textwrap.dedent(source))
-        return self._run(Path(str(target)), args, timeout)
+        return self._run(Path(str(target)), args, timeout, cwd)
 
     def function(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> CheckResult:
         """Run `fn(*args, **kwargs)` in a scratch script holding its module's imports and its source.
@@ -68,17 +73,18 @@ class CourseChecker:
         result refer to the scratch script: name them by their text in assertions.
         """
         script = function_script(fn, args, kwargs)
-        return self._run(self._write(f"{fn.__name__}_script.py", script), (), None)
+        return self._run(self._write(f"{fn.__name__}_script.py", script), (), None, None)
 
     def _write(self, name: str, text: str) -> Path:
         path = self.scratch / name
         path.write_text(text, encoding="utf-8")
         return path
 
-    def _run(self, script: Path, args: tuple[str, ...], timeout: float | None) -> CheckResult:
+    def _run(self, script: Path, args: tuple[str, ...], timeout: float | None,
+             cwd: str | Path | None) -> CheckResult:
         from readkit.check import check_target
 
-        return check_target(script, args=args, cwd=self.scratch, timeout=timeout or self.timeout, quiet=True)
+        return check_target(script, args=args, cwd=cwd or self.scratch, timeout=timeout or self.timeout, quiet=True)
 
 
 def function_script(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
