@@ -77,7 +77,12 @@ CANONICAL_PREFIXES = {
 PRIVATE_ALLOWED = ("torch._dynamo",)
 # Module plumbing that is plain Python attribute handling unless it (un)registers a submodule.
 SOFT_MODULE_DUNDERS = frozenset({"__getattr__", "__setattr__"})
-IGNORED_DUNDERS = frozenset({"__delattr__", "__getattribute__", "__dir__", "__init_subclass__", "__del__"})
+IGNORED_DUNDERS = frozenset({"__delattr__", "__getattribute__", "__dir__", "__init_subclass__", "__del__",
+                             # torch's own modes and subclasses handling an op the user's line made
+                             # (torch.export runs forward() under them): the op is the use, not its handler
+                             "__torch_function__", "__torch_dispatch__"})
+# Callbacks the interpreter runs wherever it happens to be (weakref finalizers during GC).
+IGNORED_TORCH_FILES = ("utils/weak.py", "_weakrefs.py")
 # A generator frame is entered each time it is resumed, wherever the iteration happens: its creation
 # (`model.parameters()`) is the use, recorded by a wrapper; resuming it elsewhere is not.
 GENERATOR_FLAGS = inspect.CO_GENERATOR | inspect.CO_ASYNC_GENERATOR | inspect.CO_ITERABLE_COROUTINE
@@ -252,6 +257,8 @@ class Recorder:
         caller = self.kinds.user_caller(frame.f_back)
         code = frame.f_code
         if caller is None or code.co_name in IGNORED_DUNDERS or code.co_flags & GENERATOR_FLAGS:
+            return
+        if code.co_filename.endswith(IGNORED_TORCH_FILES):
             return
         wrapped = unwrap_torch_wrapper(frame)
         if wrapped is not None:
