@@ -133,3 +133,27 @@ def test_a_clicked_explanation_stays_open_to_copy_the_command(page: Any, report:
     assert tip.is_visible()
     page.click("h1")
     assert not tip.is_visible()
+
+
+def test_a_notebook_page_reads_cell_by_cell(page: Any, tmp_path: Path) -> None:
+    import nbformat
+
+    from readkit.notebook import load_notebook
+    from tests.html.sample import ann
+
+    node = nbformat.v4.new_notebook()
+    node.cells = [nbformat.v4.new_markdown_cell("# Lesson\nA *linear* layer."),
+                  nbformat.v4.new_code_cell("%matplotlib inline\nimport torch"),
+                  nbformat.v4.new_code_cell("layer = torch.nn.Linear(5, 3)")]
+    path = tmp_path / "lesson.ipynb"
+    nbformat.write(node, str(path))
+    result = FileResult(str(path), (ann(3, 9, 3, 24, "nn", "resolved", "torch.nn.Linear", "a layer"),),
+                        cells=load_notebook(path).cells)
+    write_report(AnnotateResult((result,)), tmp_path / "r")
+    page.goto((tmp_path / "r" / page_name(str(path))).as_uri())
+    assert page.locator(".md h1").inner_text() == "Lesson"
+    assert page.locator(".cellhead").all_inner_texts() == ["cell 2", "cell 3"]
+    assert page.locator("#L1 .ipy").inner_text() == "%matplotlib inline"
+    page.hover("#L3 .a.r-nn")
+    assert "cell 3, line 1" in page.locator("#tip").inner_text()
+    assert errors(page) == []
