@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from readkit.migrate.codemod import MigratedSource
 
 Observations = Mapping[int, LineObservation]
+NOTEBOOK_MESSAGE = ("notebooks are not migrated: export the notebook to a script "
+                    "(`jupyter nbconvert --to script NOTEBOOK`), migrate that, and paste the cells back")
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,8 @@ def _texts(migrated: list[_Migrated]) -> dict[Path, tuple[str, str]]:
 
 
 def _migrate_file(path: Path, observations: Observations | None) -> _Migrated:
+    if path.suffix == ".ipynb":
+        return _Migrated(FileMigration(str(path), error=FileError("unsupported", NOTEBOOK_MESSAGE)))
     source = read_source(path)
     if isinstance(source, FileError):
         return _Migrated(FileMigration(str(path), error=source))

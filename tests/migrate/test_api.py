@@ -123,3 +123,12 @@ def test_scratch_copy_leaves_vcs_out_and_links_siblings(tmp_path):
         assert (copy.parent / "data" / "x.csv").read_text() == "1,2\n"  # ../data as in place
         kept = copy.parent
     assert not kept.exists() and (tmp_path / "data" / "x.csv").exists()
+
+
+def test_a_notebook_given_explicitly_is_reported_not_parsed(tmp_path, stub_codemod):
+    (tmp_path / "lesson.ipynb").write_text('{"cells": []}')
+    (tmp_path / "train.py").write_text(LEGACY)
+    result = migrate_paths([tmp_path / "lesson.ipynb", tmp_path])  # the walk itself skips notebooks
+    assert [(Path(f.path).name, f.error.kind if f.error else None) for f in result.files] == [
+        ("lesson.ipynb", "unsupported"), ("train.py", None)]
+    assert "nbconvert" in result.files[0].error.message
