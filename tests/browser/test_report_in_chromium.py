@@ -147,7 +147,7 @@ def test_a_notebook_page_reads_cell_by_cell(page: Any, tmp_path: Path) -> None:
                   nbformat.v4.new_code_cell("layer = torch.nn.Linear(5, 3)")]
     path = tmp_path / "lesson.ipynb"
     nbformat.write(node, str(path))
-    result = FileResult(str(path), (ann(3, 9, 3, 24, "nn", "resolved", "torch.nn.Linear", "a layer"),),
+    result = FileResult(str(path), (ann(3, 9, 24, "nn", "resolved", "torch.nn.Linear", "a layer"),),
                         cells=load_notebook(path).cells)
     write_report(AnnotateResult((result,)), tmp_path / "r")
     page.goto((tmp_path / "r" / page_name(str(path))).as_uri())
