@@ -9,7 +9,6 @@ file in memory, (3) run the --verify script on a migrated scratch copy and compa
 from __future__ import annotations
 
 import difflib
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,6 +19,7 @@ from readkit.check.model import LineObservation
 from readkit.migrate.runs import Observed, ScriptRuns
 from readkit.migrate.model import Change, FileMigration, MigrateUsageError, MigrationResult, Note, RunOutcome
 from readkit.migrate.source import SourceFile, read_source, write_atomically
+from readkit.migrate.verify import display_path
 from readkit.migrate.walk import project_root, python_files
 
 if TYPE_CHECKING:
@@ -43,9 +43,8 @@ def migrate_paths(paths: Sequence[str | Path], *, write: bool = False, out_dir: 
                   run_script: str | Path | None = None, verify_script: str | Path | None = None,
                   script_args: Sequence[str] = (), timeout: float = 600.0) -> MigrationResult:
     """Migrate the Python files under `paths`; see docs/migrate.md for every option."""
-    if write and out_dir is not None:
-        raise MigrateUsageError("give --write or --out, not both")
     roots = [Path(p) for p in paths]
+    _check_targets(roots, write, Path(out_dir) if out_dir is not None else None)
     run = Path(run_script).resolve() if run_script is not None else None
     check = Path(verify_script).resolve() if verify_script is not None else None
     root = project_root([*roots, *(s for s in (run, check) if s is not None)])
@@ -57,6 +56,13 @@ def migrate_paths(paths: Sequence[str | Path], *, write: bool = False, out_dir: 
     if not refused:
         migrated = _write(migrated, write, Path(out_dir) if out_dir is not None else None, roots)
     return MigrationResult(tuple(m.report for m in migrated), verification, refused, observed_run, rerun)
+
+
+def _check_targets(roots: list[Path], write: bool, out_dir: Path | None) -> None:
+    if write and out_dir is not None:
+        raise MigrateUsageError("give --write or --out, not both")
+    if out_dir is not None and out_dir.resolve() == project_root(roots):
+        raise MigrateUsageError(f"--out {out_dir} is the project itself: use --write to change files in place")
 
 
 def _migrate_all(files: list[Path], runs: ScriptRuns, run: Path | None) -> tuple[list[_Migrated], RunOutcome | None]:
@@ -130,15 +136,10 @@ def _failure(error: Exception, source: SourceFile, path: Path) -> FileError:
 def _unified_diff(before: str, after: str, path: Path) -> str:
     if before == after:
         return ""
-    shown = _shown(path)
+    shown = Path(display_path(str(path))).as_posix()
     lines = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
                                  fromfile=f"a/{shown}", tofile=f"b/{shown}")
     return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
-
-
-def _shown(path: Path) -> str:
-    relative = os.path.relpath(path)
-    return path.as_posix() if relative.startswith("..") else Path(relative).as_posix()
 
 
 # ---- writing --------------------------------------------------------------------------

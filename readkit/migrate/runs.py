@@ -68,7 +68,7 @@ class ScriptRuns:
 
     def verify(self, script: Path, texts: Texts) -> Verification:
         """Run the script on a migrated copy and compare with the original run."""
-        shown = verify.shown(str(script))
+        shown = verify.display_path(str(script))
         if not texts:
             return verify.compare(shown, self.args, self.original_outcome(script), None)
         with ThreadPoolExecutor(max_workers=1 if _has_gpu() else 2) as pool:

@@ -184,11 +184,11 @@ def describe(run: RunOutcome) -> str:
     if failure is None:
         return f"{run.status} (exit code {run.exit_code})"
     what = failure.message.split(":", 1)[0] if failure.kind == "exception" else failure.message
-    where = f" at {shown(failure.path)}:{failure.line}" if failure.path and failure.line else ""
+    where = f" at {display_path(failure.path)}:{failure.line}" if failure.path and failure.line else ""
     return f"{what}{where}"
 
 
-def shown(path: str) -> str:
+def display_path(path: str) -> str:
     """A path relative to the working directory when it lies below it."""
     relative = os.path.relpath(path)
     return path if relative.startswith("..") else relative

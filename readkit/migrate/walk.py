@@ -17,7 +17,11 @@ def python_files(paths: Sequence[Path]) -> list[Path]:
     from readkit.annotate.files import discover
 
     explicit = {p for p in paths if not p.is_dir()}
-    return list(dict.fromkeys(p for p in discover(paths) if p in explicit or p.suffix == ".py"))
+    unique: dict[Path, Path] = {}
+    for path in discover(paths):
+        if path in explicit or path.suffix == ".py":
+            unique.setdefault(path.resolve(), path)  # a file named twice (itself and its folder) is one file
+    return list(unique.values())
 
 
 def project_root(paths: Sequence[Path]) -> Path:

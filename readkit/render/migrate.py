@@ -18,12 +18,11 @@ Colour only when asked (`color=True`); otherwise plain text, no ANSI codes.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict
 from typing import Any
 
 from readkit.migrate.model import FileMigration, MigrationResult, RunOutcome, Verification
-from readkit.migrate.verify import describe
+from readkit.migrate.verify import describe, display_path
 from readkit.render.style import ERROR_COLOR, dim, paint
 
 _VERDICT_COLORS = {"regression": "red", "still-fails": "yellow", "fixed": "green", "agrees": "green"}
@@ -72,7 +71,7 @@ def _diff_line(line: str) -> str:
 
 
 def _file_lines(migration: FileMigration, *, color: bool) -> str:
-    shown = _shown(migration.path)
+    shown = display_path(migration.path)
     lines = []
     if migration.error is not None:
         lines.append(paint(f"{shown}: error: {migration.error.kind}: {migration.error.message}", ERROR_COLOR,
@@ -80,7 +79,7 @@ def _file_lines(migration: FileMigration, *, color: bool) -> str:
     for note in migration.notes:
         lines.append(f"{shown}:{note.line}: left unchanged [{note.idiom}]: {note.note}")
     if migration.written:
-        lines.append(dim(f"{shown}: wrote {_shown(migration.written)} ({_count(len(migration.changes), 'change')})",
+        lines.append(dim(f"{shown}: wrote {display_path(migration.written)} ({_count(len(migration.changes), 'change')})",
                          color=color))
     return "".join(line + "\n" for line in lines)
 
@@ -124,6 +123,3 @@ def _count(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def _shown(path: str) -> str:
-    relative = os.path.relpath(path)
-    return path if relative.startswith("..") else relative

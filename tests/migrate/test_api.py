@@ -132,3 +132,18 @@ def test_a_notebook_given_explicitly_is_reported_not_parsed(tmp_path, stub_codem
     assert [(Path(f.path).name, f.error.kind if f.error else None) for f in result.files] == [
         ("lesson.ipynb", "unsupported"), ("train.py", None)]
     assert "nbconvert" in result.files[0].error.message
+
+
+def test_a_file_named_twice_is_migrated_once(tmp_path, stub_codemod, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "train.py").write_text(LEGACY)
+    (tmp_path / "util.py").write_text("x = 1\n")
+    result = migrate_paths([Path("train.py"), Path(".")])
+    assert [f.path for f in result.files] == ["train.py", "util.py"]
+
+
+def test_out_into_the_project_itself_is_refused(tmp_path, stub_codemod):
+    (tmp_path / "train.py").write_text(LEGACY)
+    with pytest.raises(MigrateUsageError, match="use --write"):
+        migrate_paths([tmp_path], out_dir=tmp_path)
+    assert (tmp_path / "train.py").read_text() == LEGACY
