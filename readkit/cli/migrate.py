@@ -57,7 +57,7 @@ def migrate(ctx: click.Context, paths: tuple[Path, ...], write: bool, out_dir: P
     from readkit.render import migrate as render
 
     script_args: tuple[str, ...] = ctx.meta.get(_SCRIPT_ARGS, ())
-    _check_usage(paths, write, out_dir, run_script, verify_script, script_args)
+    _check_usage(paths, run_script, verify_script, script_args)
     try:
         result = api.migrate_paths(paths, write=write, out_dir=out_dir, run_script=run_script,
                                    verify_script=verify_script, script_args=script_args, timeout=timeout)
@@ -70,12 +70,10 @@ def migrate(ctx: click.Context, paths: tuple[Path, ...], write: bool, out_dir: P
     sys.exit(result.exit_code)
 
 
-def _check_usage(paths: tuple[Path, ...], write: bool, out_dir: Path | None, run_script: Path | None,
-                 verify_script: Path | None, script_args: tuple[str, ...]) -> None:
+def _check_usage(paths: tuple[Path, ...], run_script: Path | None, verify_script: Path | None,
+                 script_args: tuple[str, ...]) -> None:
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise InputError(f"no such file or directory: {', '.join(missing)}")
-    if write and out_dir is not None:
-        raise InputError("give --write or --out, not both")
     if script_args and run_script is None and verify_script is None:
         raise InputError(f"arguments after `--` ({' '.join(script_args)}) need --run or --verify SCRIPT")
