@@ -43,7 +43,7 @@ class DatasetKeywords(LegacyRule):
     )
 
     def visit_Call(self, node: cst.Call, ctx: RuleContext) -> None:
-        if ctx.symbol(node.func) not in TENSOR_DATASET or not any(keyword(node, k) for k in OLD_KEYWORDS):
+        if not any(keyword(node, k) for k in OLD_KEYWORDS) or ctx.symbol(node.func) not in TENSOR_DATASET:
             return
         data, target = keyword(node, "data_tensor"), keyword(node, "target_tensor")
         plain = [a for a in node.args if a.keyword is None or a.keyword.value not in OLD_KEYWORDS]

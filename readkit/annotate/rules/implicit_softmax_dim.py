@@ -56,6 +56,8 @@ class ImplicitSoftmaxDim(LegacyRule):
     FIXES = ()  # needs a run: see tests/migrate/test_codemod.py (observations decide dim)
 
     def visit_Call(self, node: cst.Call, ctx: RuleContext) -> None:
+        if len(node.args) > 4 or keyword(node, "dim") is not None:
+            return  # cheap: these calls name their dim (or are not softmax at all)
         symbol = ctx.symbol(node.func)
         dim_index = FUNCTIONS.get(symbol or "", MODULES.get(symbol or ""))
         if dim_index is None or has_star_args(node) or keyword(node, "dim") is not None:

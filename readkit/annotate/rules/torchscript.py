@@ -37,26 +37,20 @@ class Torchscript(LegacyRule):
     )
     FIXES = ()  # not mechanical: export and compile differ from tracing in what they accept
 
-    def visit_Attribute(self, node: cst.Attribute, ctx: RuleContext) -> None:
-        self._check(node, ctx)
+    # Calls, decorators and class bases: not `isinstance(m, torch.jit.ScriptModule)`.
 
-    def visit_Name(self, node: cst.Name, ctx: RuleContext) -> None:
-        if not isinstance(ctx.parent(node), (cst.Attribute, cst.ImportAlias)):
-            self._check(node, ctx)
+    def visit_Call(self, node: cst.Call, ctx: RuleContext) -> None:
+        self._check(node.func, ctx)
+
+    def visit_Decorator(self, node: cst.Decorator, ctx: RuleContext) -> None:
+        if not isinstance(node.decorator, cst.Call):  # a called decorator is visited as a Call
+            self._check(node.decorator, ctx)
+
+    def visit_ClassDef(self, node: cst.ClassDef, ctx: RuleContext) -> None:
+        for base in node.bases:
+            self._check(base.value, ctx)
 
     def _check(self, node: cst.BaseExpression, ctx: RuleContext) -> None:
-        if not _is_use(node, ctx):
-            return
-        symbol = ctx.symbol(node)
-        if symbol in ALTERNATIVES:
-            ctx.report(node, note=f"use {ALTERNATIVES[symbol]}")
-
-
-def _is_use(node: cst.BaseExpression, ctx: RuleContext) -> bool:
-    """Called, used as a decorator or as a class base: not `isinstance(m, torch.jit.ScriptModule)`."""
-    parent = ctx.parent(node)
-    if isinstance(parent, cst.Call):
-        return parent.func is node
-    if isinstance(parent, cst.Decorator):
-        return True
-    return isinstance(parent, cst.Arg) and isinstance(ctx.parent(parent), cst.ClassDef)
+        qualname = ctx.symbol(node)
+        if qualname in ALTERNATIVES:
+            ctx.report(node, note=f"use {ALTERNATIVES[qualname]}")

@@ -72,7 +72,7 @@ class VolatileFlag(LegacyRule):
         self.wrapped: set[int] = set()  # ids of statements this rule already reported
 
     def visit_Call(self, node: cst.Call, ctx: RuleContext) -> None:
-        if symbol_in(ctx, node.func, VARIABLE) is None or keyword(node, "volatile") is None:
+        if keyword(node, "volatile") is None or symbol_in(ctx, node.func, VARIABLE) is None:
             return
         statement, block = _statement_and_block(node, ctx)
         if statement is not None and id(statement) in self.wrapped:
