@@ -1,0 +1,1 @@
+"""Static files of the HTML report (CSS and JS, shipped as package data)."""
