@@ -9,6 +9,8 @@ file in memory, (3) run the --verify script on a migrated scratch copy and compa
 from __future__ import annotations
 
 import difflib
+import os
+from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from readkit.migrate.codemod import MigratedSource
 
 Observations = Mapping[int, LineObservation]
+FILES_PER_WORKER = 8  # below this a process's start-up (importing libcst and the rules) costs more than it saves
 NOTEBOOK_MESSAGE = ("notebooks are not migrated: export the notebook to a script "
                     "(`jupyter nbconvert --to script NOTEBOOK`), migrate that, and paste the cells back")
 
@@ -68,12 +71,21 @@ def _check_targets(roots: list[Path], write: bool, out_dir: Path | None) -> None
 def _migrate_all(files: list[Path], runs: ScriptRuns, run: Path | None) -> tuple[list[_Migrated], RunOutcome | None]:
     """Every file migrated, informed by the --run script's observations when there is one."""
     observed = runs.observations(run) if run is not None else {}
-    migrated = [_migrate_file(path, observed.get(path.resolve())) for path in files]
+    migrated = _migrate_each(files, observed)
     if run is None or not _needs_a_further_look(runs.original_outcome(run), migrated):
         return migrated, None
     later, rerun = runs.observations_after(run, _texts(migrated))
-    observed = _merged(later, observed)
-    return [_migrate_file(path, observed.get(path.resolve())) for path in files], rerun
+    return _migrate_each(files, _merged(later, observed)), rerun
+
+
+def _migrate_each(files: list[Path], observed: Observed) -> list[_Migrated]:
+    """Each file on its own (pure: file in, result out), in parallel processes for a large tree."""
+    tasks = [(path, observed.get(path.resolve())) for path in files]
+    workers = min(os.cpu_count() or 1, len(tasks) // FILES_PER_WORKER)
+    if workers < 2:
+        return [_migrate_file(*task) for task in tasks]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(_migrate_file, *zip(*tasks), chunksize=4))
 
 
 def _needs_a_further_look(original: RunOutcome, migrated: list[_Migrated]) -> bool:

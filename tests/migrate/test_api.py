@@ -147,3 +147,14 @@ def test_out_into_the_project_itself_is_refused(tmp_path, stub_codemod):
     with pytest.raises(MigrateUsageError, match="use --write"):
         migrate_paths([tmp_path], out_dir=tmp_path)
     assert (tmp_path / "train.py").read_text() == LEGACY
+
+
+def test_a_large_tree_is_migrated_in_parallel_with_the_same_result(tmp_path, stub_codemod, monkeypatch):
+    from readkit.migrate import api
+
+    for index in range(6):
+        (tmp_path / f"m{index}.py").write_text(LEGACY if index % 2 else MODERN)
+    sequential = migrate_paths([tmp_path])
+    monkeypatch.setattr(api, "FILES_PER_WORKER", 2)  # 6 files: 3 worker processes (forked: the stub goes along)
+    parallel = migrate_paths([tmp_path])
+    assert parallel == sequential and len(parallel.changed_files) == 3
