@@ -18,6 +18,7 @@ Colour only when asked (`color=True`); otherwise plain text, no ANSI codes.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict
 from typing import Any
 
@@ -46,10 +47,21 @@ def to_text(result: MigrationResult, *, color: bool = False) -> str:
 
 
 def to_json(result: MigrationResult) -> str:
-    """The result as JSON (the dataclasses' fields, plus exit_code)."""
+    """The result as JSON (the dataclasses' fields, plus exit_code); a NaN loss becomes "nan"."""
     data: dict[str, Any] = asdict(result)
     data["exit_code"] = result.exit_code
-    return json.dumps(data, indent=2)
+    return json.dumps(_finite(data), indent=2)
+
+
+def _finite(value: Any) -> Any:
+    """Strict JSON has no NaN or infinity: spell them as strings."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
 
 
 def _diff(diff: str, *, color: bool) -> str:

@@ -81,3 +81,16 @@ def test_the_regression_is_rendered_with_both_numbers(tmp_path, stub_codemod, ru
     assert "regression: loss 1 differs: 1.0 before, 1.5 after" in text
     assert text.endswith("NOT written: the migration regressed (see verify)\n")
     assert not (tmp_path / "out").exists()
+
+
+def test_json_spells_a_nan_loss_as_a_string(tmp_path, stub_codemod, runs):
+    import json
+
+    from readkit.render.migrate import to_json
+
+    _, state = runs
+    state["losses_after"] = (1.0, float("nan"))
+    (tmp_path / "main.py").write_text(LEGACY)
+    data = json.loads(to_json(migrate_paths([tmp_path], verify_script=tmp_path / "main.py")))
+    assert data["verification"]["migrated"]["losses"] == [1.0, "nan"]
+    assert data["verification"]["verdict"] == "fixed" and data["exit_code"] == 1
