@@ -75,6 +75,7 @@ class LegacyRule:
     MARKED: ClassVar[tuple[str, ...]] = ()  # code that must be flagged (>= 3)
     UNMARKED: ClassVar[tuple[str, ...]] = ()  # look-alikes that must not be flagged (>= 3)
     FIXES: ClassVar[tuple[tuple[str, str], ...]] = ()  # (before, after) pairs for `readkit migrate`
+    NOTED: ClassVar[tuple[str, ...]] = ()  # flagged, but left unchanged by the migrator with a note saying why
     # When a fix replaces a statement by `with ...:` around it, the migrator moves the
     # rest of that block into the `with` too (volatile evaluation -> torch.no_grad()).
     absorbs_rest_of_block: ClassVar[bool] = False

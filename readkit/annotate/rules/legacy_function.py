@@ -49,12 +49,10 @@ class LegacyFunction(LegacyRule):
             "from torch.autograd import Function\nclass Sq(Function):\n    @staticmethod\n    def forward(ctx, x):\n        return x * x\n"
             "square = Sq.apply\ny = square(x)\n",
         ),
-        (  # constructor arguments must become forward arguments: noted, not rewritten
-            "from torch import autograd\nclass Id(autograd.Function):\n    def __init__(self, k):\n        self.k = k\n"
-            "    def forward(self, x):\n        return x * self.k\ny = Id(2)(x)\n",
-            "from torch import autograd\nclass Id(autograd.Function):\n    def __init__(self, k):\n        self.k = k\n"
-            "    def forward(self, x):\n        return x * self.k\ny = Id(2)(x)\n",
-        ),
+    )
+    NOTED = (  # constructor arguments must become forward arguments
+        "from torch import autograd\nclass Id(autograd.Function):\n    def __init__(self, k):\n        self.k = k\n"
+        "    def forward(self, x):\n        return x * self.k\ny = Id(2)(x)\n",
     )
 
     def __init__(self) -> None:

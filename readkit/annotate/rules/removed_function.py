@@ -65,12 +65,16 @@ class RemovedFunction(LegacyRule):
     )
     FIXES = (
         ("import torch\nr = torch.matrix_rank(A)  # rank\n", "import torch\nr = torch.linalg.matrix_rank(A)  # rank\n"),
-        ("import torch\nx, _ = torch.solve(B, A)\n", "import torch\nx, _ = torch.solve(B, A)\n"),  # noted only
         (
             "import torch.nn.functional as F\nloss = F.nll_loss2d(out, target, ignore_index=255)\n",
             "import torch.nn.functional as F\nloss = F.nll_loss(out, target, ignore_index=255)\n",
         ),
         ("import torch as th\nok = th.matrix_rank(th.eye(3)) == 3\n", "import torch as th\nok = th.linalg.matrix_rank(th.eye(3)) == 3\n"),
+    )
+
+    NOTED = (  # arguments reversed, results reshaped: not a rename
+        "import torch\nx, _ = torch.solve(B, A)\n",
+        "from torch.utils.serialization import load_lua\nmodel = load_lua('vgg.t7')\n",
     )
 
     def visit_Call(self, node: cst.Call, ctx: RuleContext) -> None:

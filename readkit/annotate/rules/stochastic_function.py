@@ -33,8 +33,8 @@ class StochasticFunction(LegacyRule):
             "import torch.nn.functional as F\nprobs = F.softmax(scores, dim=1)\naction = probs.multinomial()  # sample\n",
             "import torch.nn.functional as F\nprobs = F.softmax(scores, dim=1)\naction = probs.multinomial(1)  # sample\n",
         ),
-        ("action.reinforce(reward)\n", "action.reinforce(reward)\n"),  # noted: the loss must be rewritten
     )
+    NOTED = ("action.reinforce(reward)\n",)  # the loss must be rewritten around torch.distributions
 
     def visit_Call(self, node: cst.Call, ctx: RuleContext) -> None:
         func = node.func

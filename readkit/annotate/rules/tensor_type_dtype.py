@@ -45,14 +45,12 @@ class TensorTypeDtype(LegacyRule):
             "import torch\ndtype = torch.FloatTensor\nw = dtype(3, 4)\n",
             "import torch\ndtype = torch.float32\nw = torch.empty(3, 4, dtype=torch.float32)\n",
         ),
-        (  # two assignments: which type `dtype` holds is decided at run time, so only noted
-            "import torch\ndtype = torch.FloatTensor\nif gpu:\n    dtype = torch.cuda.FloatTensor\nx = x.type(dtype)\n",
-            "import torch\ndtype = torch.FloatTensor\nif gpu:\n    dtype = torch.cuda.FloatTensor\nx = x.type(dtype)\n",
-        ),
-        (  # a constructor call that cannot be rewritten keeps the name a type (and is noted)
-            "import torch\ndtype = torch.FloatTensor\nw = dtype(shape)\n",
-            "import torch\ndtype = torch.FloatTensor\nw = dtype(shape)\n",
-        ),
+    )
+    NOTED = (
+        # two assignments: which type `dtype` holds is decided at run time
+        "import torch\ndtype = torch.FloatTensor\nif gpu:\n    dtype = torch.cuda.FloatTensor\nx = x.type(dtype)\n",
+        # a constructor call that cannot be rewritten keeps the name a type
+        "import torch\ndtype = torch.FloatTensor\nw = dtype(shape)\n",
     )
 
     def __init__(self) -> None:
