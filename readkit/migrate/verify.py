@@ -27,8 +27,11 @@ from readkit.migrate.model import MigrateUsageError, RunOutcome, Verification
 RTOL = 1e-4  # losses on CPU agree to float32 round-off; a real change of numbers is far larger
 ATOL = 1e-6
 SEED = 0
-_SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", "env", "node_modules",
-              ".mypy_cache", ".pytest_cache", ".tox", ".eggs"}
+# Left out of scratch copies: version control, caches, and environments (recognised by their
+# marker file, not by name: an `env/` folder of a reinforcement-learning repo is code the script imports).
+_SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", "node_modules", ".mypy_cache", ".pytest_cache", ".tox",
+              ".nox", ".eggs", ".ipynb_checkpoints"}
+_ENVIRONMENT_MARKERS = ("pyvenv.cfg", "conda-meta")
 _LAUNCHER = "_readkit_seeded_run.py"
 _LAUNCHER_CODE = """\
 # Written by readkit migrate --verify: seed every generator the same way in both runs.
@@ -54,7 +57,7 @@ def scratch_copy(root: Path) -> Iterator[Path]:
     `../data` finds it as it would in place."""
     if root == Path(root.anchor) or root == Path.home():
         raise MigrateUsageError(f"the script and PATHS share no project directory below {root}; "
-                         "give PATHS and the script inside one project")
+                                "give PATHS and the script inside one project")
     parent = Path(tempfile.mkdtemp(prefix="readkit-migrate-"))
     try:
         copy = parent / root.name
@@ -75,7 +78,8 @@ def _link_siblings(root: Path, parent: Path) -> None:
 
 
 def _ignored(directory: str, names: list[str]) -> set[str]:
-    return {n for n in names if n in _SKIP_DIRS or (Path(directory, n, "pyvenv.cfg").exists())}
+    return {n for n in names
+            if n in _SKIP_DIRS or any(Path(directory, n, marker).exists() for marker in _ENVIRONMENT_MARKERS)}
 
 
 def overlay(copy: Path, root: Path, texts: Mapping[Path, tuple[str, str]]) -> None:

@@ -115,11 +115,14 @@ def test_scratch_copy_leaves_vcs_out_and_links_siblings(tmp_path):
     from readkit.migrate.verify import scratch_copy
 
     (tmp_path / "proj" / ".git").mkdir(parents=True)
+    (tmp_path / "proj" / "venv").mkdir()
+    (tmp_path / "proj" / "venv" / "pyvenv.cfg").write_text("home = /usr\n")
+    (tmp_path / "proj" / "env").mkdir()  # code, e.g. a reinforcement-learning environment: copied
     (tmp_path / "proj" / "main.py").write_text("print(1)\n")
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "x.csv").write_text("1,2\n")
     with scratch_copy(tmp_path / "proj") as copy:
-        assert sorted(p.name for p in copy.iterdir()) == ["main.py"]
+        assert sorted(p.name for p in copy.iterdir()) == ["env", "main.py"]
         assert (copy.parent / "data" / "x.csv").read_text() == "1,2\n"  # ../data as in place
         kept = copy.parent
     assert not kept.exists() and (tmp_path / "data" / "x.csv").exists()
