@@ -34,6 +34,7 @@ def main(spec_path: str) -> None:
 
     from readkit.check.install import install
 
+    recorder.start_flushing()
     instruments = install(recorder, tuple(spec["user_roots"]))
     finish = _finisher(recorder, instruments)
     atexit.register(finish, None)

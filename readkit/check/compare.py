@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import torch
 
-from readkit.check.instrument import Guard
+from readkit.check.instrument import Guard, paused
 
 Variant = tuple[str, tuple[Any, ...]]
 
@@ -131,15 +131,14 @@ def record_differences(recorder: Any, kind: str, line: tuple[str, int] | None,
                        shapes: bool) -> None:
     if Guard.busy:
         return
-    Guard.busy = True
     try:
-        for variant, how in compare(eager, other, args, shapes):
+        with paused():
+            differences = compare(eager, other, args, shapes)
+        for variant, how in differences:
             recorder.fact(kind, path=line[0] if line else None, line=line[1] if line else None,
                           variant=variant, difference=how)
     except Exception:
         Guard.errors += 1
-    finally:
-        Guard.busy = False
 
 
 def wrap_trace(original: Callable[..., Any], recorder: Any, line_of: Callable[[], Any]) -> Callable[..., Any]:
@@ -166,6 +165,7 @@ def wrap_compile(original: Callable[..., Any], recorder: Any, line_of: Callable[
 
 def _compare_on_first_call(recorder: Any, compiled: Any, eager: Any, line: Any) -> Any:
     if isinstance(compiled, torch.nn.Module):
+        _run_paused(type(compiled))
         def hook(module: Any, args: tuple[Any, ...], output: Any) -> None:
             handle.remove()
             record_differences(recorder, "compiled-differs", line, eager, compiled, args, False)
@@ -176,10 +176,27 @@ def _compare_on_first_call(recorder: Any, compiled: Any, eager: Any, line: Any) 
 
     @functools.wraps(compiled)
     def call(*args: Any, **kwargs: Any) -> Any:
-        result = compiled(*args, **kwargs)
+        with paused():
+            result = compiled(*args, **kwargs)
         if first[0] and not kwargs:
             first[0] = False
             record_differences(recorder, "compiled-differs", line, eager, compiled, args, False)
         return result
 
     return call
+
+
+def _run_paused(cls: type) -> None:
+    """Compiled modules (OptimizedModule) run their forward with observation off: dynamo must
+    trace the target's code, not readkit's mode and hooks. Patched once per class."""
+    if getattr(cls, "_readkit_paused", False):
+        return
+    original = cls.forward
+
+    @functools.wraps(original)
+    def forward(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with paused():
+            return original(self, *args, **kwargs)
+
+    cls.forward = forward  # type: ignore[method-assign]
+    cls._readkit_paused = True  # type: ignore[attr-defined]

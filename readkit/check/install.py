@@ -11,7 +11,7 @@ import torch
 import torch.optim.optimizer as optimizer_module
 from torch.nn.modules import module as module_module
 
-from readkit.check import compare
+from readkit.check import compare, instrument
 from readkit.check.frames import FrameClassifier
 from readkit.check.instrument import ObserveMode, Observer
 from readkit.check.recorder import Recorder
@@ -42,13 +42,13 @@ def _patch(owner: Any, name: str, replacement: Callable[..., Any], undo: list[Ca
     undo.append(lambda: setattr(owner, name, original))
 
 
-def _after(original: Callable[..., Any], then: Callable[[Any, Any], None]) -> Callable[..., Any]:
-    """`original`, then `then(self, frame)` with the caller's frame."""
+def _after(original: Callable[..., Any], then: Callable[[Any], None]) -> Callable[..., Any]:
+    """`original`, then `then(self)`."""
 
     @functools.wraps(original)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
         result = original(self, *args, **kwargs)
-        then(self, sys._getframe(1))
+        then(self)
         return result
 
     return wrapper
@@ -64,7 +64,7 @@ def _announced(original: Callable[..., Any], qualname: str, observer: Observer) 
 
     @functools.wraps(original)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        observer.api_use(qualname, sys._getframe(1))
+        observer.api_use(qualname)
         return original(*args, **kwargs)
 
     return wrapper
@@ -79,6 +79,7 @@ def install(recorder: Recorder, user_roots: tuple[str, ...]) -> Instruments:
     _install_wrappers(observer, recorder, undo)
     mode = ObserveMode(observer)
     mode.__enter__()
+    instrument._ACTIVE["mode"] = mode
     undo.append(lambda: mode.__exit__(None, None, None))
     tracer = Tracer(classifier, recorder)
     tracer.start()
@@ -87,14 +88,13 @@ def install(recorder: Recorder, user_roots: tuple[str, ...]) -> Instruments:
 
 def _install_hooks(observer: Observer, undo: list[Callable[[], None]]) -> None:
     handles = [
-        module_module.register_module_forward_pre_hook(
-            lambda module, args: observer.forward_pre(module, sys._getframe(1))),
+        module_module.register_module_forward_pre_hook(lambda module, args: observer.forward_pre(module)),
         module_module.register_module_forward_hook(
             lambda module, args, output: observer.forward_post(), always_call=True),
         optimizer_module.register_optimizer_step_pre_hook(
-            lambda opt, args, kwargs: observer.step(opt, args, kwargs, sys._getframe(1), False)),
+            lambda opt, args, kwargs: observer.step(opt, args, kwargs, False)),
         optimizer_module.register_optimizer_step_post_hook(
-            lambda opt, args, kwargs: observer.step(opt, args, kwargs, sys._getframe(1), True)),
+            lambda opt, args, kwargs: observer.step(opt, args, kwargs, True)),
     ]
     undo.extend(handle.remove for handle in handles)
 
@@ -102,9 +102,9 @@ def _install_hooks(observer: Observer, undo: list[Callable[[], None]]) -> None:
 def _install_wrappers(observer: Observer, recorder: Recorder, undo: list[Callable[[], None]]) -> None:
     optimizer = torch.optim.Optimizer
     _patch(optimizer, "__init__", _after(optimizer.__init__, observer.optimizer_created), undo)
-    _patch(optimizer, "zero_grad", _after(optimizer.zero_grad, lambda o, _f: observer.zero_grad(o)), undo)
+    _patch(optimizer, "zero_grad", _after(optimizer.zero_grad, observer.zero_grad), undo)
     module = torch.nn.Module
-    _patch(module, "zero_grad", _after(module.zero_grad, lambda m, _f: observer.zero_grad(m)), undo)
+    _patch(module, "zero_grad", _after(module.zero_grad, observer.zero_grad), undo)
 
     for name in _MODULE_GENERATORS:
         _patch(module, name, _announced(getattr(module, name), f"torch.nn.Module.{name}", observer), undo)

@@ -17,10 +17,11 @@ never change what the target computes or make it fail.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 from types import FrameType
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import torch
 from torch.overrides import TorchFunctionMode
@@ -116,18 +117,18 @@ class Observer:
         self.recorder.shape_at(where[0], where[1], result)
 
     @guarded
-    def api_use(self, qualname: str, frame: FrameType | None) -> None:
+    def api_use(self, qualname: str) -> None:
         """A wrapped torch API (a generator method such as Module.parameters) called by user code."""
-        user = self.classifier.direct_user_frame(frame)
+        user = self.classifier.direct_user_frame(sys._getframe())
         if user is not None:
             self.recorder.use(user.f_code, user.f_lineno, qualname, cached_role(qualname))
 
     # -- module hooks ----------------------------------------------------------------
 
     @guarded
-    def forward_pre(self, module: torch.nn.Module, frame: FrameType | None) -> None:
+    def forward_pre(self, module: torch.nn.Module) -> None:
         top = self.module_stack[0] if self.module_stack else None
-        line = self.line_of(frame)
+        line = self.line_of(sys._getframe())
         if top is None:
             self.workflow.top_module_called(module, line)
         if is_mode_sensitive(module):
@@ -142,15 +143,14 @@ class Observer:
     # -- optimizers -------------------------------------------------------------------
 
     @guarded
-    def optimizer_created(self, optimizer: Any, frame: FrameType | None) -> None:
-        self.workflow.optimizer_created(optimizer, self.line_of(frame))
+    def optimizer_created(self, optimizer: Any) -> None:
+        self.workflow.optimizer_created(optimizer, self.line_of(sys._getframe()))
 
     @guarded
-    def step(self, optimizer: Any, args: tuple[Any, ...], kwargs: dict[str, Any], frame: FrameType | None,
-             after: bool) -> None:
+    def step(self, optimizer: Any, args: tuple[Any, ...], kwargs: dict[str, Any], after: bool) -> None:
         rest = args[1:] if args and args[0] is optimizer else args  # torch passes (self, *args)
         closure = (bool(rest) and rest[0] is not None) or kwargs.get("closure") is not None
-        line = self.line_of(frame)
+        line = self.line_of(sys._getframe())
         if after:
             self.workflow.after_step(optimizer, line, closure)
         else:
@@ -162,6 +162,28 @@ class Observer:
             self.workflow.cleared(list(owner.parameters()))
         else:
             self.workflow.cleared([p for group in owner.param_groups for p in group["params"]])
+
+
+_ACTIVE: dict[str, Any] = {"mode": None, "tracer": None}
+
+
+@contextlib.contextmanager
+def paused() -> Iterator[None]:
+    """Observation fully off: for compiled code (dynamo must not trace readkit) and readkit's own runs."""
+    was_busy, Guard.busy = Guard.busy, True
+    trace = sys.gettrace()
+    sys.settrace(None)
+    mode = _ACTIVE["mode"]
+    popped = mode is not None and torch.overrides._get_current_function_mode() is mode
+    try:
+        if popped:
+            with torch.overrides._pop_mode_temporarily():
+                yield
+        else:
+            yield
+    finally:
+        sys.settrace(trace)
+        Guard.busy = was_busy
 
 
 class ObserveMode(TorchFunctionMode):

@@ -6,8 +6,8 @@ DETAIL_EVENTS events of a line; after that an event only counts (and adds a
 role if it is a new one), which keeps a 500-step loop cheap. Workflow facts
 (backward, step, zero_grad, comparisons...) go to `facts`, capped per kind.
 
-The snapshot is rewritten atomically (temp file + rename) every FLUSH_SECONDS
-and at exit, so a crash, `os._exit`, a timeout or a kill still leaves
+The snapshot is rewritten atomically (temp file + rename) by a daemon thread
+every FLUSH_SECONDS while events arrive, and at exit, so a crash, `os._exit`, a timeout or a kill still leaves
 everything observed up to the last flush.
 """
 
@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from types import CodeType
@@ -63,7 +65,7 @@ class Recorder:
         self.exit_code: int | None = None
         self.notes: list[str] = []
         self._events = 0
-        self._last_flush = time.monotonic()
+        self._lock = threading.Lock()
 
     # -- recording ------------------------------------------------------------
 
@@ -122,8 +124,24 @@ class Recorder:
 
     def _tick(self) -> None:
         self._events += 1
-        if self._events & 255 == 0 and time.monotonic() - self._last_flush > FLUSH_SECONDS:
-            self.flush()
+
+    def start_flushing(self) -> None:
+        """A daemon thread rewrites the results every FLUSH_SECONDS while something new was seen,
+        so that a target idling before os._exit or a SIGKILL still leaves its observations."""
+
+        def loop() -> None:
+            sys.settrace(None)
+            flushed = -1
+            while True:
+                time.sleep(FLUSH_SECONDS)
+                if self._events != flushed:
+                    flushed = self._events
+                    try:
+                        self.flush()
+                    except (RuntimeError, OSError):  # a dict resized mid-copy: next round
+                        flushed = -1
+
+        threading.Thread(target=loop, name="readkit-flush", daemon=True).start()
 
     def snapshot(self) -> dict[str, Any]:
         lines: dict[tuple[str, int], dict[str, Any]] = {}
@@ -143,13 +161,13 @@ class Recorder:
 
     def flush(self) -> None:
         """Atomically rewrite the results file (only from the target's own process, not forks)."""
-        self._last_flush = time.monotonic()
         if os.getpid() != self.pid:
             return
-        temporary = f"{self.results_path}.{self.pid}.tmp"
-        with open(temporary, "w", encoding="utf-8") as handle:
-            json.dump(self.snapshot(), handle, default=_jsonable)
-        os.replace(temporary, self.results_path)
+        with self._lock:
+            temporary = f"{self.results_path}.{self.pid}.tmp"
+            with open(temporary, "w", encoding="utf-8") as handle:
+                json.dump(self.snapshot(), handle, default=_jsonable)
+            os.replace(temporary, self.results_path)
 
 
 def _extend_unique(target: list[str], items: list[str], limit: int) -> None:

@@ -49,7 +49,7 @@ def test_compiled_differs_fires_on_a_replaying_backend():
 def test_inference_in_train_mode_is_reported_at_the_model_call():
     result = check_target(FIXTURES / "backward-in-eval-mode__bad_inference.py", quiet=True, reconcile=False)
     assert fired(result) == ["backward-in-eval-mode"]
-    assert result.problems[0].line == 16  # predictions = model(x).argmax(dim=1)
+    assert result.problems[0].line == 15  # predictions = model(x).argmax(dim=1)
 
 
 def test_correct_training_code_in_many_shapes_is_not_a_problem():
