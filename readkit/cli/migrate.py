@@ -25,15 +25,16 @@ class _ScriptArgsCommand(click.Command):
 @click.command(cls=_ScriptArgsCommand)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--write", is_flag=True, help="Replace the files in place (atomically: temp file, then rename).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="Write migrated copies under DIR, keeping the layout relative to the project.")
-@click.option("--run", "run_script", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.option("--run", "run_script", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="SCRIPT",
               help="Run SCRIPT first (in a scratch copy); the ranks and shapes seen there decide fixes "
                    "the source cannot, e.g. softmax's dim.")
 @click.option("--verify", "verify_script", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              metavar="SCRIPT",
               help="Run SCRIPT before and after migration (scratch copies, same seed and args) and compare "
                    "outcomes and losses; a regression is reported and nothing is written.")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=600.0, show_default=True,
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=600.0, show_default=True, metavar="SECONDS",
               help="Seconds before each run of the script is killed.")
 @click.option("--format", "fmt", type=FORMATS_TEXT_JSON, default="text", show_default=True, help="Output format.")
 @click.option("--color/--no-color", default=None, help="Colour the text output (default: when a terminal).")
