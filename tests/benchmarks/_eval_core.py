@@ -1,0 +1,264 @@
+"""The evaluation's data: corpus entries, statements, the oracle's ground truth, the annotator's
+predictions, scores, and the checker's view beside them. Printing is eval_annotate.py's.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+CORPUS = REPO / "fixtures" / "eval"
+ORACLE = Path(__file__).resolve().with_name("_oracle.py")
+TARGET_PRECISION, TARGET_RECALL = 0.97, 0.95
+# Tiny tensors, two cores shared by several processes: more threads only spin (docs/performance.md).
+SINGLE_THREADED = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+Triple = tuple[str, int, str]  # (path relative to the corpus, statement line, role)
+
+
+# ----------------------------------------------------------------------------
+# The corpus
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    target: str  # a script path, or a module name when `module`
+    module: bool
+    files: tuple[Path, ...]
+
+
+def discover(corpus: Path) -> list[Entry]:
+    entries = []
+    for path in sorted(corpus.iterdir()):
+        if path.suffix == ".py" and not path.name.startswith("_"):
+            entries.append(Entry(path.stem, str(path), False, (path,)))
+        elif path.is_dir() and (path / "__main__.py").exists():
+            files = tuple(sorted(p for p in path.rglob("*.py") if "__pycache__" not in p.parts))
+            entries.append(Entry(path.name, path.name, True, files))
+    return entries
+
+
+def use_corpus(folder: Path) -> None:
+    """Evaluate another folder of entries (a held-out set, a checkout of real code)."""
+    global CORPUS
+    CORPUS = folder.resolve()
+
+
+def rel(path: str | Path) -> str:
+    return os.path.relpath(os.path.abspath(path), CORPUS)
+
+
+# ----------------------------------------------------------------------------
+# Statements: the unit lines are compared in
+
+
+@dataclass
+class SourceMap:
+    lines: list[str]
+    unit: dict[int, int] = field(default_factory=dict)  # line -> first line of its statement (or header)
+    imports: set[int] = field(default_factory=set)
+
+    def unit_of(self, line: int) -> int:
+        return self.unit.get(line, line)
+
+    def code(self, line: int) -> str:
+        return self.lines[line - 1].strip() if 0 < line <= len(self.lines) else "?"
+
+
+def header_end(node: ast.AST) -> int:
+    body = getattr(node, "body", None)
+    if isinstance(body, list) and body and isinstance(body[0], ast.AST):
+        return max(getattr(node, "lineno", 0), body[0].lineno - 1)
+    return getattr(node, "end_lineno", None) or getattr(node, "lineno", 0)
+
+
+def source_map(path: Path) -> SourceMap:
+    text = path.read_text(encoding="utf-8")
+    smap = SourceMap(text.splitlines())
+    for node in ast.walk(ast.parse(text)):  # breadth first: inner statements overwrite outer ones
+        if not isinstance(node, (ast.stmt, ast.ExceptHandler)):
+            continue
+        for decorator in getattr(node, "decorator_list", []):
+            smap.unit.update({n: decorator.lineno for n in range(decorator.lineno, decorator.end_lineno + 1)})
+        last = header_end(node) if hasattr(node, "body") else node.end_lineno or node.lineno
+        smap.unit.update({n: node.lineno for n in range(node.lineno, last + 1)})
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            smap.imports.add(node.lineno)
+    return smap
+
+
+# ----------------------------------------------------------------------------
+# Ground truth (oracle) and predictions (annotator)
+
+
+@dataclass
+class Truth:
+    triples: set[Triple]
+    soft: set[Triple]
+    executed: set[tuple[str, int]]
+    symbols: dict[Triple, set[str]]
+    error: str | None
+    seconds: float
+
+
+def run_oracles(entries: list[Entry], jobs: int, timeout: float) -> list[dict[str, Any]]:
+    """All entries in one oracle process: torch is imported once, each target runs in a forked child."""
+    with tempfile.TemporaryDirectory(prefix="readkit-eval-") as tmp:
+        outs = [os.path.join(tmp, f"{entry.name}.json") for entry in entries]
+        spec = os.path.join(tmp, "spec.json")
+        Path(spec).write_text(json.dumps([[e.target, e.module, out] for e, out in zip(entries, outs)]), encoding="utf-8")
+        command = [sys.executable, str(ORACLE), "--root", str(CORPUS), "--batch", spec,
+                   "--jobs", str(jobs), "--timeout", str(timeout)]
+        env = {**os.environ, "ORACLE_CWD": tmp, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+               **SINGLE_THREADED}
+        proc = subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp,
+                              timeout=60 + timeout * len(entries) / max(1, jobs))
+        return [load_oracle(out, proc.stderr) for out in outs]
+
+
+def load_oracle(out: str, stderr: str) -> dict[str, Any]:
+    if not os.path.exists(out):
+        return {"events": [], "lines": {}, "error": f"oracle failed: {stderr[-2000:]}", "seconds": 0.0}
+    with open(out, encoding="utf-8") as handle:
+        return dict(json.load(handle))
+
+
+def truth_of(raw: dict[str, Any], maps: dict[str, SourceMap]) -> Truth:
+    truth = Truth(set(), set(), set(), defaultdict(set), raw.get("error"), float(raw.get("seconds", 0.0)))
+    for path, lines in raw["lines"].items():
+        name = rel(path)
+        if name in maps:
+            truth.executed.update((name, maps[name].unit_of(line)) for line in lines)
+    for path, line, qualname, role, soft in raw["events"]:
+        name = rel(path)
+        if name not in maps or maps[name].unit_of(line) in maps[name].imports:
+            continue
+        triple = (name, maps[name].unit_of(line), role)
+        (truth.soft if soft else truth.triples).add(triple)
+        truth.symbols[triple].add(qualname)
+    truth.soft -= truth.triples
+    return truth
+
+
+@dataclass
+class Predictions:
+    triples: set[Triple]
+    detail: dict[Triple, list[str]]  # evidence, symbol, rule of each annotation behind a triple
+    file_errors: list[str]
+
+
+def annotate(entries: list[Entry], maps: dict[str, SourceMap]) -> Predictions:
+    from readkit.annotate import annotate_paths  # the annotator under evaluation
+
+    paths = [str(path) for entry in entries for path in entry.files]
+    result = call_flexibly(annotate_paths, paths)
+    preds = Predictions(set(), defaultdict(list), [])
+    for file in result.files:
+        name = rel(file.path)
+        if file.error is not None:
+            preds.file_errors.append(f"{name}: {file.error.kind}: {file.error.message}")
+        for ann in file.annotations if name in maps else ():
+            triple = (name, maps[name].unit_of(ann.line), ann.role)
+            if triple[1] not in maps[name].imports:
+                preds.triples.add(triple)
+                preds.detail[triple].append(f"{ann.evidence} {ann.symbol or '-'} [{ann.rule}]")
+    return preds
+
+
+def call_flexibly(function: Any, paths: list[str]) -> Any:
+    """annotate_paths(paths) with jobs=1 when it takes it (the harness runs oracles in parallel already)."""
+    parameters = inspect.signature(function).parameters
+    kwargs = {"jobs": 1} if "jobs" in parameters else {}
+    return function(paths, **kwargs)
+
+
+# ----------------------------------------------------------------------------
+# Scores
+
+
+@dataclass
+class Score:
+    tp: set[Triple] = field(default_factory=set)
+    fp: set[Triple] = field(default_factory=set)
+    fn: set[Triple] = field(default_factory=set)
+    not_reached: int = 0  # predictions on lines that did not run (neither right nor wrong)
+
+    def add(self, other: Score) -> None:
+        self.tp |= other.tp
+        self.fp |= other.fp
+        self.fn |= other.fn
+        self.not_reached += other.not_reached
+
+    def only(self, role: str) -> Score:
+        keep = lambda triples: {t for t in triples if t[2] == role}  # noqa: E731
+        return Score(keep(self.tp), keep(self.fp), keep(self.fn))
+
+    @property
+    def precision(self) -> float:
+        return len(self.tp) / max(1, len(self.tp) + len(self.fp))
+
+    @property
+    def recall(self) -> float:
+        return len(self.tp) / max(1, len(self.tp) + len(self.fn))
+
+
+def score(entry: Entry, truth: Truth, preds: Predictions) -> Score:
+    files = {rel(path) for path in entry.files}
+    mine = {t for t in preds.triples if t[0] in files}
+    ran = {t for t in mine if (t[0], t[1]) in truth.executed}
+    return Score(ran & truth.triples, ran - truth.triples, truth.triples - mine, len(mine - ran))
+
+
+# ----------------------------------------------------------------------------
+# The checker's own ground truth, side by side
+
+
+@dataclass
+class CheckerView:
+    triples: set[Triple]
+    verdicts: Counter[str]
+    missed: int
+    status: str
+    refuted: set[Triple] = field(default_factory=set)  # annotations the checker says the line did not do
+
+
+def run_checker(entry: Entry, maps: dict[str, SourceMap]) -> CheckerView | str:
+    try:
+        from readkit.check import check_target
+    except ImportError as exc:
+        return f"readkit.check.check_target unavailable ({exc})"
+    parameters = inspect.signature(check_target).parameters
+    kwargs: dict[str, Any] = {"cwd": str(CORPUS) if entry.module else str(Path(entry.target).parent), "quiet": True}
+    kwargs = {key: value for key, value in kwargs.items() if key in parameters}
+    try:
+        if entry.module:
+            result = check_target(None, module=entry.target, **kwargs)
+        else:
+            result = check_target(entry.target, **kwargs)
+    except Exception as exc:  # the checker's failure is reported, not fatal to the evaluation
+        return f"check_target raised {type(exc).__name__}: {exc}"
+    return checker_view(result, maps)
+
+
+def checker_view(result: Any, maps: dict[str, SourceMap]) -> CheckerView:
+    triples: set[Triple] = set()
+    for obs in result.lines:
+        name = rel(obs.path)
+        if name in maps and maps[name].unit_of(obs.line) not in maps[name].imports:
+            triples.update((name, maps[name].unit_of(obs.line), role) for role in obs.roles)
+    verdicts = Counter(v.verdict for v in result.annotations if rel(v.path) in maps)
+    missed = sum(1 for m in result.missed if rel(m.path) in maps)
+    refuted = {(rel(v.path), maps[rel(v.path)].unit_of(v.line), v.role) for v in result.annotations
+               if v.verdict == "refuted" and rel(v.path) in maps}
+    return CheckerView(triples, verdicts, missed, result.status, refuted)
