@@ -149,7 +149,8 @@ def _judge(original: RunOutcome, migrated: RunOutcome, first_bad: int | None, co
     if original.ok and len(original.losses) != len(migrated.losses):
         return "regression", f"{_losses(len(original.losses))} before, {len(migrated.losses)} after"
     if _ran(original):
-        return "agrees", f"both run; {_losses(compared)} agree within rtol {RTOL:g}"
+        until = " (until the timeout)" if "timeout" in (original.status, migrated.status) else ""
+        return "agrees", f"both run{until}; {_losses(compared)} agree within rtol {RTOL:g}"
     if _ran(migrated):
         agreed = f", and the {_losses(compared)} seen before agree" if compared else ""
         return "fixed", f"was: {describe(original)}; now runs{agreed}"
