@@ -90,14 +90,21 @@ def overlay(copy: Path, root: Path, texts: Mapping[Path, tuple[str, str]]) -> No
 
 def run_in(copy: Path, root: Path, script: Path, args: tuple[str, ...], cwd: Path,
            timeout: float) -> CheckResult:
-    """Run `script` (a path in the user's tree) as its counterpart in `copy`, seeded, under the checker."""
+    """Run `script` (a path in the user's tree) as its counterpart in `copy`, seeded, under the checker.
+
+    A notebook runs as the checker runs notebooks (unseeded: its first cell is its own)."""
     from readkit.check import check_target
 
     twin = copy / script.relative_to(root)
+    workdir = copy / cwd.relative_to(root) if cwd.is_relative_to(root) else twin.parent
+    target = twin if twin.suffix == ".ipynb" else _seeded_launcher(twin)
+    return check_target(str(target), args=args, cwd=workdir, timeout=timeout, quiet=True, reconcile=False)
+
+
+def _seeded_launcher(twin: Path) -> Path:
     launcher = twin.parent / _LAUNCHER
     launcher.write_text(_LAUNCHER_CODE.format(seed=SEED, script=str(twin)), encoding="utf-8")
-    workdir = copy / cwd.relative_to(root) if cwd.is_relative_to(root) else twin.parent
-    return check_target(str(launcher), args=args, cwd=workdir, timeout=timeout, quiet=True, reconcile=False)
+    return launcher
 
 
 def outcome(result: CheckResult, copy: Path, root: Path, script: Path) -> RunOutcome:
