@@ -147,8 +147,8 @@ def test_self_assignment_left_by_a_fix_goes_but_its_comments_stay() -> None:
 
 
 def test_variable_import_kept_while_a_use_remains() -> None:
-    code = "from torch.autograd import Variable\nx = Variable(t)\nisinstance(x, Variable)\n"
-    assert migrate_source(code).code == "from torch.autograd import Variable\nx = t\nisinstance(x, Variable)\n"
+    code = "from torch.autograd import Variable\nx = Variable(t)\nwrappers = {'variable': Variable}\n"
+    assert migrate_source(code).code == "from torch.autograd import Variable\nx = t\nwrappers = {'variable': Variable}\n"
 
 
 def test_cuda_type_fix_runs_on_a_cpu_machine() -> None:

@@ -6,6 +6,7 @@ import libcst as cst
 
 from readkit.annotate.rules._helpers import (
     bool_literal,
+    dotted,
     free_value,
     keyword,
     make_keyword,
@@ -51,20 +52,29 @@ def requiring_grad(tensor: cst.BaseExpression, flag: cst.BaseExpression, ctx: Ru
 class VariableWrapper(LegacyRule):
     id = "variable-wrapper"
     message = "Variable(t) is a no-op wrapper since torch 0.4: tensors carry autograd themselves"
-    modern = "t  (and `t.requires_grad_()` or `torch.randn(..., requires_grad=True)` for leaves that need gradients)"
-    why = "torch 2.13 returns a plain Tensor from Variable(...), silently; the wrapper only hides what the code does."
+    modern = (
+        "t  (and `t.requires_grad_()` or `torch.randn(..., requires_grad=True)` for leaves that need gradients; "
+        "`isinstance(h, torch.Tensor)` for type tests)"
+    )
+    why = (
+        "torch 2.13 returns a plain Tensor from Variable(...), silently; the wrapper only hides what the code does, "
+        "and `type(h) == Variable` is now False for every tensor."
+    )
     reference_step = "autograd.legacy_variable"
     MARKED = (
         "from torch.autograd import Variable\nx = Variable(torch.randn(3, 4))\n",
         "import torch\nfrom torch.autograd import Variable\nw = Variable(torch.randn(5, 1), requires_grad=True)\n",
         "import torch.autograd as ag\ndef step(batch):\n    return ag.Variable(batch.cuda())\n",
         "from torch import autograd\ninputs, labels = autograd.Variable(inputs), autograd.Variable(labels)\n",
+        "from torch.autograd import Variable\ndef repackage(h):\n    return h.detach() if type(h) == Variable else tuple(h)\n",
+        "from torch.autograd import Variable\nok = isinstance(x, Variable)\n",
     )
     UNMARKED = (
         "import torch\nx = torch.randn(3, 4, requires_grad=True)\n",
         "from tkinter import Variable\nv = Variable(master)\n",
         "class Variable:\n    pass\nv = Variable(3)\n",
         "from torch.autograd import Variable\nx = Variable(data, volatile=True)\n",  # volatile-flag's finding
+        "import torch\nok = type(h) == torch.Tensor or isinstance(h, tuple)\n",
     )
     FIXES = (
         (
@@ -79,13 +89,36 @@ class VariableWrapper(LegacyRule):
             "import torch\nfrom torch.autograd import Variable\nw = Variable(a + b, requires_grad=True)\nv = Variable(a + b).cuda()\n",
             "import torch\nw = (a + b).requires_grad_()\nv = (a + b).cuda()\n",
         ),
+        (  # the word-language-model helper: type(h) == Variable is never true today
+            "from torch.autograd import Variable\n\ndef repackage_hidden(h):\n    if type(h) == Variable:\n"
+            "        return Variable(h.data)\n    else:\n        return tuple(repackage_hidden(v) for v in h)\n",
+            "import torch\n\ndef repackage_hidden(h):\n    if isinstance(h, torch.Tensor):\n"
+            "        return h.data\n    else:\n        return tuple(repackage_hidden(v) for v in h)\n",
+        ),
         (
             "import torch\nfrom torch.autograd import Variable, Function\nx = Variable(t, requires_grad=flag)\n",
             "import torch\nfrom torch.autograd import Function\nx = t.requires_grad_(flag)\n",
         ),
     )
 
+    def visit_Comparison(self, node: cst.Comparison, ctx: RuleContext) -> None:
+        """`type(h) == Variable` is False for every tensor today: `isinstance(h, torch.Tensor)`."""
+        value = _type_call_argument(node.left)
+        if value is None or len(node.comparisons) != 1:
+            return
+        target = node.comparisons[0]
+        if not isinstance(target.operator, TYPE_TESTS) or symbol_in(ctx, target.comparator, VARIABLE) is None:
+            return
+        test: cst.BaseExpression = cst.Call(dotted("isinstance"), [cst.Arg(value, comma=_COMMA), cst.Arg(dotted("torch.Tensor"))])
+        if isinstance(target.operator, (cst.NotEqual, cst.IsNot)):
+            test = cst.UnaryOperation(cst.Not(), test)
+        ctx.report(node, replacement=test.with_changes(lpar=node.lpar, rpar=node.rpar))
+
     def visit_Call(self, node: cst.Call, ctx: RuleContext) -> None:
+        if _isinstance_of_variable(node, ctx):
+            second = node.args[1]
+            ctx.report(second.value, replacement=dotted("torch.Tensor"))
+            return
         if symbol_in(ctx, node.func, VARIABLE) is None or keyword(node, "volatile") is not None:
             return
         parts = variable_parts(node, ctx)
@@ -98,3 +131,21 @@ class VariableWrapper(LegacyRule):
             ctx.report(node, replacement=free_value(tensor, ctx.parent(node)))
         else:
             ctx.report(node, replacement=free_value(requiring_grad(tensor, flag, ctx), ctx.parent(node)))
+
+
+TYPE_TESTS = (cst.Equal, cst.NotEqual, cst.Is, cst.IsNot)
+_COMMA = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+
+
+def _type_call_argument(expr: cst.BaseExpression) -> cst.BaseExpression | None:
+    """`h` of `type(h)`."""
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "type":
+        args = positional(expr)
+        return args[0].value if len(args) == 1 and len(expr.args) == 1 else None
+    return None
+
+
+def _isinstance_of_variable(call: cst.Call, ctx: RuleContext) -> bool:
+    if not (isinstance(call.func, cst.Name) and call.func.value == "isinstance" and len(call.args) == 2):
+        return False
+    return symbol_in(ctx, call.args[1].value, VARIABLE) is not None
