@@ -7,16 +7,18 @@ parallel and cached. The parsed module is kept with node identity preserved
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+from libcst.metadata import MetadataWrapper, PositionProvider
 
 from readkit.annotate import messages
 from readkit.annotate.declare import Declarer
 from readkit.annotate.evaluate import Evaluator
 from readkit.annotate.model import Annotation, FileResult, LegacyFinding
+from readkit.annotate.positions import AstPositions, Mismatch, Span
 from readkit.annotate.rules.base import LegacyRule, all_rules
 from readkit.annotate.uses import Use, Walker
 from readkit.annotate.values import Kind, family
@@ -102,36 +104,55 @@ class _Context:
         self.reports.append(_Report(node, self.rule, message or self.rule.message, replacement, note))
 
 
+class _Locator:
+    """Spans of nodes: from CPython's ast when it agrees with libcst (fast), else from libcst's
+    PositionProvider (a whole-module codegen, computed once and only then)."""
+
+    def __init__(self, module: cst.Module, source: str | None, parents: Mapping[cst.CSTNode, cst.CSTNode]) -> None:
+        self.module = module
+        self.fast = AstPositions(module, source if source is not None else module.code, parents)
+        self.slow: Mapping[cst.CSTNode, object] | None = None
+
+    def spans(self, nodes: list[cst.CSTNode]) -> Mapping[cst.CSTNode, Span]:
+        if self.slow is None:
+            try:
+                return self.fast.spans(nodes)
+            except Mismatch:
+                wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
+                self.slow = PositionProvider()._gen(wrapper)  # no batched visit: positions only
+        return {node: _from_range(self.slow[node]) for node in nodes}
+
+    def line_of(self, node: cst.CSTNode) -> int:
+        return self.spans([node])[node][0]
+
+
+def _from_range(found: object) -> Span:
+    start, end = found.start, found.end  # type: ignore[attr-defined]
+    return (start.line, start.column, end.line, end.column)
+
+
 def analyze_source(source: str, path: str, *, observations: Mapping[int, LineObservation] | None = None,
                    module_info: ModuleInfo | None = None) -> Analysis:
     """Analyze one file's source. Raises libcst.ParserSyntaxError when it does not parse."""
     module = cst.parse_module(source)
-    return analyze_module(module, path, observations=observations, module_info=module_info)
+    return analyze_module(module, path, observations=observations, module_info=module_info, source=source)
 
 
 def analyze_module(module: cst.Module, path: str, *, observations: Mapping[int, LineObservation] | None = None,
-                   module_info: ModuleInfo | None = None) -> Analysis:
+                   module_info: ModuleInfo | None = None, source: str | None = None) -> Analysis:
     info = module_info or ModuleInfo()
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     declarer = Declarer(info.name, info.is_package, path)
     module_scope = declarer.declare(module)
     evaluator = Evaluator(declarer, info.repo)
     visitors: dict[type, list[Callable[[cst.CSTNode], None]]] = {}
     walker = Walker(evaluator, declarer.scopes, visitors)
-    positions: dict[cst.CSTNode, CodeRange] = {}
-
-    def line_of(node: cst.CSTNode) -> int:
-        if not positions:
-            positions.update(wrapper.resolve(PositionProvider))
-        return positions[node].start.line
-
-    context = _Context(module, walker, observations, line_of)
+    locator = _Locator(module, source, walker.parents)
+    context = _Context(module, walker, observations, locator.line_of)
     _register_rules(visitors, context)
     walker.scope = module_scope
     walker.lazy_annotations = _future_annotations(module)
     walker.in_scope(module_scope, lambda: walker.walk(module))
-    if walker.uses or context.reports:
-        positions.update(wrapper.resolve(PositionProvider)) if not positions else None
+    positions = locator.spans([u.node for u in walker.uses] + [r.node for r in context.reports])
     result = FileResult(path=path, annotations=_annotations(walker.uses, positions),
                         legacy=_findings(context.reports, positions, module))
     fixes = tuple(Fix(r.node, r.replacement, r.rule.id, r.message, r.note) for r in context.reports)
@@ -150,15 +171,22 @@ def _future_annotations(module: cst.Module) -> bool:
     return False
 
 
-def _register_rules(visitors: dict[type, list[Callable[[cst.CSTNode], None]]], context: _Context) -> None:
+@functools.cache
+def _rule_visits() -> tuple[tuple[type[LegacyRule], tuple[tuple[type, str], ...]], ...]:
+    """Each rule class with its (node type, method name) pairs: discovered once per process."""
+    found = []
     for rule_class in all_rules():
-        rule = rule_class()
-        for attr in dir(rule):
-            if not attr.startswith("visit_"):
-                continue
-            node_type = getattr(cst, attr[len("visit_"):], None)
-            if isinstance(node_type, type):
-                visitors.setdefault(node_type, []).append(_bound(rule, getattr(rule, attr), context))
+        methods = tuple((getattr(cst, attr[6:]), attr) for attr in dir(rule_class)
+                        if attr.startswith("visit_") and isinstance(getattr(cst, attr[6:], None), type))
+        found.append((rule_class, methods))
+    return tuple(found)
+
+
+def _register_rules(visitors: dict[type, list[Callable[[cst.CSTNode], None]]], context: _Context) -> None:
+    for rule_class, methods in _rule_visits():
+        rule = rule_class()  # a fresh instance per file: rules may keep per-file state
+        for node_type, attr in methods:
+            visitors.setdefault(node_type, []).append(_bound(rule, getattr(rule, attr), context))
 
 
 def _bound(rule: LegacyRule, method: Callable[..., None], context: _Context) -> Callable[[cst.CSTNode], None]:
@@ -169,28 +197,26 @@ def _bound(rule: LegacyRule, method: Callable[..., None], context: _Context) -> 
     return visit
 
 
-def _annotations(uses: list[Use], positions: Mapping[cst.CSTNode, CodeRange]) -> tuple[Annotation, ...]:
+def _annotations(uses: list[Use], positions: Mapping[cst.CSTNode, Span]) -> tuple[Annotation, ...]:
     seen: set[tuple[int, int, str, str | None]] = set()
     found = []
     for use in uses:
-        span = positions[use.node]
-        key = (span.start.line, span.start.column, use.role, use.symbol)
+        line, column, end_line, end_column = positions[use.node]
+        key = (line, column, use.role, use.symbol)
         if key in seen:
             continue
         seen.add(key)
-        found.append(Annotation(span.start.line, span.start.column + 1, span.end.line, span.end.column + 1,
-                                use.role, use.evidence, use.symbol, use.rule,
-                                messages.message_for(use.role, use.symbol)))
+        found.append(Annotation(line, column + 1, end_line, end_column + 1, use.role, use.evidence, use.symbol,
+                                use.rule, messages.message_for(use.role, use.symbol)))
     return tuple(sorted(found, key=lambda a: (a.line, a.column, a.role)))
 
 
-def _findings(reports: list[_Report], positions: Mapping[cst.CSTNode, CodeRange],
+def _findings(reports: list[_Report], positions: Mapping[cst.CSTNode, Span],
               module: cst.Module) -> tuple[LegacyFinding, ...]:
     found = []
     for report in reports:
-        span = positions[report.node]
+        line, column, end_line, end_column = positions[report.node]
         replacement = report.replacement
         code = module.code_for_node(replacement) if isinstance(replacement, cst.CSTNode) else None
-        found.append(LegacyFinding(span.start.line, span.start.column + 1, span.end.line, span.end.column + 1,
-                                   report.rule.id, report.message, code))
+        found.append(LegacyFinding(line, column + 1, end_line, end_column + 1, report.rule.id, report.message, code))
     return tuple(sorted(found, key=lambda f: (f.line, f.column, f.idiom)))

@@ -221,8 +221,13 @@ class Evaluator:
         if not isinstance(info, ClassInfo) or depth > 20:
             return None
         if name in info.attrs:
+            guard = ("attr", key, name)
+            if guard in self._busy:  # self.x = self.x[1:]: the value is what it was
+                return None
+            self._busy.add(guard)
             found = [self.assigned(binding, scope, flow=False) for binding, scope in info.attrs[name]
                      if not _binds_none(binding)]
+            self._busy.discard(guard)
             return _agree(found)
         for base in self.user_bases(key):
             inherited = self.self_attribute(base, name, depth + 1)

@@ -83,14 +83,15 @@ class Walker:
             self.child(node, getattr(node, name))
 
     def child(self, parent: cst.CSTNode, value: object) -> None:
-        if isinstance(value, cst.CSTNode):
-            self.parents[value] = parent
-            self.walk(value)
-        elif isinstance(value, (list, tuple)):
-            for item in value:
-                if isinstance(item, cst.CSTNode):
+        kind = type(value)
+        if kind is list or kind is tuple:
+            for item in value:  # type: ignore[attr-defined]
+                if _is_node(type(item)):
                     self.parents[item] = parent
                     self.walk(item)
+        elif _is_node(kind):
+            self.parents[value] = parent  # type: ignore[index]
+            self.walk(value)  # type: ignore[arg-type]
 
     def in_scope(self, scope: Scope, body: Callable[[], None]) -> None:
         outer = self.scope
@@ -158,7 +159,7 @@ class Walker:
     def on_formatted(self, node: cst.FormattedStringExpression) -> None:
         found = self.value(node.expression)
         if found is not None and found.kind is Kind.OBJ and values.family(found.qualname) == "tensor":
-            self.add(node, "torch.Tensor.__format__", _derived(found), _rule(found))
+            self.add(node.expression, "torch.Tensor.__format__", _derived(found), _rule(found))
 
     def formatting(self, node: cst.Call | cst.BinaryOperation, args: list[cst.BaseExpression]) -> None:
         """`"{}".format(loss)` and `"%f" % (loss,)` format tensors."""
@@ -317,6 +318,7 @@ def _ann_assign(w: Walker, node: cst.AnnAssign) -> None:
         hinted = w.ev.from_annotation(node.annotation.annotation, w.scope)
         w.bind(node.target, hinted or w.value(node.value))
     w.child(node, node.target)
+    w.child(node, node.annotation)
 
 
 def _aug_assign(w: Walker, node: cst.AugAssign) -> None:
@@ -455,6 +457,12 @@ _TRIVIA_PREFIXES = ("whitespace", "lpar", "rpar", "comma", "semicolon", "leading
                     "header", "footer", "trailing_whitespace", "newline", "lbracket", "rbracket", "lbrace",
                     "rbrace", "colon", "equal", "dot", "star", "asynchronous", "first_line", "empty_lines",
                     "indent", "last_line")
+
+
+@functools.cache
+def _is_node(kind: type) -> bool:
+    """isinstance(x, CSTNode) is an ABC check (slow); a node's type decides it once."""
+    return issubclass(kind, cst.CSTNode)
 
 
 @functools.cache
