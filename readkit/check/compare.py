@@ -7,9 +7,9 @@ negated; a batch one larger; a batch one smaller), and records a fact when they
 disagree or when only the traced one fails. This is the tutorial's lesson:
 tracing records one path through the code and freezes shapes and branches.
 
-It must not change what the target computes: the comparisons run under
-no_grad, with the random state forked, buffers (batch-norm statistics)
-restored, and readkit's own observation switched off.
+It must not change what the target computes: the comparisons run with the
+random state forked, buffers (batch-norm statistics) restored, no backward
+(so no .grad changes), and readkit's own observation switched off.
 """
 
 from __future__ import annotations
@@ -77,8 +77,9 @@ def difference(eager: Any, other: Any) -> str | None:
     for a, b in zip(left, right):
         if a.shape != b.shape:
             return f"shape {tuple(a.shape)} from eager, {tuple(b.shape)} from the other"
-        if not torch.allclose(a.float(), b.float(), rtol=1e-4, atol=1e-5, equal_nan=True):
-            worst = (a.float() - b.float()).abs().max().item()
+        a, b = a.detach().float(), b.detach().float()
+        if not torch.allclose(a, b, rtol=1e-4, atol=1e-5, equal_nan=True):
+            worst = (a - b).abs().max().item()
             return f"values differ by up to {worst:.4g}"
     return None
 
@@ -102,7 +103,9 @@ def compare(eager: Callable[..., Any], other: Callable[..., Any], args: tuple[An
 
 
 def _compare_one(eager: Callable[..., Any], other: Callable[..., Any], args: tuple[Any, ...]) -> str | None:
-    with torch.random.fork_rng(devices=[]), torch.no_grad():
+    # The grad mode is left as the target had it: a compiled function is guarded on it, and a
+    # comparison under another mode would compare a fresh compilation, not the target's.
+    with torch.random.fork_rng(devices=[]):
         seed = torch.seed()
         try:
             expected = eager(*args)
