@@ -34,8 +34,10 @@ _SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", "node_modules", ".mypy_cache
 _ENVIRONMENT_MARKERS = ("pyvenv.cfg", "conda-meta")
 _LAUNCHER = "_readkit_seeded_run.py"
 _LAUNCHER_CODE = """\
-# Written by readkit migrate --verify: seed every generator the same way in both runs.
+# Written by readkit migrate: seed every generator the same way in both runs, then run the
+# script as `python SCRIPT` would (its own folder first on sys.path).
 import random, runpy, sys
+sys.path[0] = {folder!r}
 random.seed({seed})
 try:
     import numpy
@@ -97,13 +99,16 @@ def run_in(copy: Path, root: Path, script: Path, args: tuple[str, ...], cwd: Pat
 
     twin = copy / script.relative_to(root)
     workdir = copy / cwd.relative_to(root) if cwd.is_relative_to(root) else twin.parent
-    target = twin if twin.suffix == ".ipynb" else _seeded_launcher(twin)
+    target = twin if twin.suffix == ".ipynb" else _seeded_launcher(twin, copy)
     return check_target(str(target), args=args, cwd=workdir, timeout=timeout, quiet=True, reconcile=False)
 
 
-def _seeded_launcher(twin: Path) -> Path:
-    launcher = twin.parent / _LAUNCHER
-    launcher.write_text(_LAUNCHER_CODE.format(seed=SEED, script=str(twin)), encoding="utf-8")
+def _seeded_launcher(twin: Path, copy: Path) -> Path:
+    """The launcher sits at the project's root, so that the checker counts every file of the
+    project as the target's own (a script in `scripts/` importing `lib/` is observed in both)."""
+    launcher = copy / _LAUNCHER
+    code = _LAUNCHER_CODE.format(seed=SEED, script=str(twin), folder=str(twin.parent))
+    launcher.write_text(code, encoding="utf-8")
     return launcher
 
 

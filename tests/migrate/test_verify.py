@@ -169,3 +169,53 @@ def test_a_script_that_only_warns_migrates_to_the_same_numbers(tmp_path):
     check = result.verification
     assert check.verdict == "agrees", check.message
     assert check.losses_compared == 15 and check.max_relative_difference <= 1e-6
+
+
+LIB_MODEL = """\
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super(Net, self).__init__()
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):
+        return F.log_softmax(self.fc(x))
+"""
+SUB_SCRIPT = """\
+import os, sys
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..'))
+import torch
+from torch.autograd import Variable
+from lib.model import Net
+from helpers import steps
+
+net = Net()
+opt = torch.optim.SGD(net.parameters(), lr=0.1)
+for i in range(steps()):
+    x = Variable(torch.randn(8, 4))
+    y = Variable(torch.randint(0, 3, (8,)))
+    loss = torch.nn.functional.nll_loss(net(x), y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    print(loss.data[0])
+"""
+
+
+@needs_checker
+@pytest.mark.slow
+def test_a_script_in_a_subfolder_is_observed_across_the_project(tmp_path):
+    (tmp_path / "proj" / "lib").mkdir(parents=True)
+    (tmp_path / "proj" / "scripts").mkdir()
+    (tmp_path / "proj" / "lib" / "__init__.py").write_text("")
+    (tmp_path / "proj" / "lib" / "model.py").write_text(LIB_MODEL)
+    (tmp_path / "proj" / "scripts" / "helpers.py").write_text("def steps():\n    return 5\n")
+    script = tmp_path / "proj" / "scripts" / "train.py"
+    script.write_text(SUB_SCRIPT)
+    result = migrate_paths([tmp_path / "proj"], run_script=script, verify_script=script, timeout=120)
+    model = next(f for f in result.files if f.path.endswith("model.py"))
+    assert "+        return F.log_softmax(self.fc(x), dim=1)" in model.diff  # seen in lib/, outside scripts/
+    assert result.verification.verdict == "fixed" and len(result.verification.migrated.losses) == 5
