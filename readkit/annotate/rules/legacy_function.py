@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from readkit.annotate.rules._helpers import rewrite
+from readkit.annotate.rules._helpers import ancestors, rewrite
 from readkit.annotate.rules.base import LegacyRule, RuleContext
 
 FUNCTION_BASES = ("torch.autograd.Function", "torch.autograd.function.Function")
@@ -13,7 +13,7 @@ STATIC_METHODS = ("forward", "backward")
 
 class LegacyFunction(LegacyRule):
     id = "legacy-function"
-    message = "autograd.Function with instance methods (pre-0.4 style): forward/backward must be static"
+    message = "autograd.Function in the pre-0.4 style: instance forward/backward, MyFn()(x), saved_variables"
     modern = "@staticmethod def forward(ctx, x): ...; @staticmethod def backward(ctx, g): ...; y = MyFn.apply(x)"
     why = "torch 2.13 raises RuntimeError: Legacy autograd function with non-static forward method is deprecated."
     reference_step = "autograd.custom_relu_function"
@@ -23,10 +23,13 @@ class LegacyFunction(LegacyRule):
         "from torch.autograd import Function\nclass Sq(Function):\n    def forward(self, x):\n        return x * x\n",
         "from torch import autograd\nclass Id(autograd.Function):\n    def __init__(self, k):\n        super().__init__()\n"
         "        self.k = k\n    def forward(self, x):\n        return x * self.k\n",
+        "import torch\nclass Double(torch.autograd.Function):\n    @staticmethod\n    def backward(ctx, g):\n"
+        "        x, = ctx.saved_variables\n        return 2 * g\n",
     )
     UNMARKED = (
         "import torch\nclass MyReLU(torch.autograd.Function):\n    @staticmethod\n    def forward(ctx, x):\n"
         "        ctx.save_for_backward(x)\n        return x.clamp(min=0)\n",
+        "class Cache:\n    def load(self):\n        return self.saved_variables\n",
         "import torch.nn as nn\nclass Net(nn.Module):\n    def forward(self, x):\n        return x\n",
         "class Function:\n    pass\nclass F(Function):\n    def forward(self, x):\n        return x\n",
     )
@@ -34,7 +37,7 @@ class LegacyFunction(LegacyRule):
         (
             "import torch\n\nclass MyReLU(torch.autograd.Function):\n"
             "    def forward(self, input):\n        self.save_for_backward(input)  # keep it\n        return input.clamp(min=0)\n\n"
-            "    def backward(self, grad_output):\n        input, = self.saved_tensors\n"
+            "    def backward(self, grad_output):\n        input, = self.saved_variables\n"
             "        grad_input = grad_output.clone()\n        grad_input[input < 0] = 0\n        return grad_input\n\n"
             "y = MyReLU()(x)\n",
             "import torch\n\nclass MyReLU(torch.autograd.Function):\n"
@@ -42,6 +45,12 @@ class LegacyFunction(LegacyRule):
             "    @staticmethod\n    def backward(ctx, grad_output):\n        input, = ctx.saved_tensors\n"
             "        grad_input = grad_output.clone()\n        grad_input[input < 0] = 0\n        return grad_input\n\n"
             "y = MyReLU.apply(x)\n",
+        ),
+        (
+            "import torch\nclass Double(torch.autograd.Function):\n    @staticmethod\n    def backward(ctx, g):\n"
+            "        x, = ctx.saved_variables  # 0.3 name\n        return 2 * g\n",
+            "import torch\nclass Double(torch.autograd.Function):\n    @staticmethod\n    def backward(ctx, g):\n"
+            "        x, = ctx.saved_tensors  # 0.3 name\n        return 2 * g\n",
         ),
         (
             "from torch.autograd import Function\nclass Sq(Function):\n    def forward(self, x):\n        return x * x\n"
@@ -57,9 +66,10 @@ class LegacyFunction(LegacyRule):
 
     def __init__(self) -> None:
         self.fixed_classes: set[str] = set()  # legacy Functions rewritten in this file
+        self.rewritten: cst.ClassDef | None = None  # the last legacy Function class rewritten
 
     def visit_ClassDef(self, node: cst.ClassDef, ctx: RuleContext) -> None:
-        if not any(ctx.symbol(base.value) in FUNCTION_BASES for base in node.bases):
+        if not _is_function_class(node, ctx):
             return
         methods = _instance_methods(node)
         if not methods:
@@ -69,13 +79,26 @@ class LegacyFunction(LegacyRule):
             ctx.report(node, note=note)
             return
         self.fixed_classes.add(node.name.value)
+        self.rewritten = node  # rewritten whole: its saved_variables go with it
         ctx.report(node, replacement=_static_class(node, methods))
+
+    def visit_Attribute(self, node: cst.Attribute, ctx: RuleContext) -> None:
+        """`ctx.saved_variables` (0.3 name) inside a Function: `ctx.saved_tensors`."""
+        if node.attr.value != "saved_variables":
+            return
+        owner = next((p for p in ancestors(ctx, node) if isinstance(p, cst.ClassDef)), None)
+        if owner is not None and owner is not self.rewritten and _is_function_class(owner, ctx):
+            ctx.report(node, replacement=node.with_changes(attr=cst.Name("saved_tensors")))
 
     def visit_Call(self, node: cst.Call, ctx: RuleContext) -> None:
         """`MyFn()` -> `MyFn.apply`, so `MyFn()(x)` becomes `MyFn.apply(x)`."""
         func = node.func
         if isinstance(func, cst.Name) and func.value in self.fixed_classes and not node.args:
             ctx.report(node, replacement=cst.Attribute(value=func, attr=cst.Name("apply")))
+
+
+def _is_function_class(node: cst.ClassDef, ctx: RuleContext) -> bool:
+    return any(ctx.symbol(base.value) in FUNCTION_BASES for base in node.bases)
 
 
 def _instance_methods(node: cst.ClassDef) -> list[cst.FunctionDef]:
@@ -111,6 +134,8 @@ def _static_method(method: cst.FunctionDef) -> cst.FunctionDef:
     def leave(original: cst.CSTNode, updated: cst.CSTNode) -> cst.CSTNode:
         if isinstance(updated, cst.Name) and updated.value == first:
             return updated.with_changes(value="ctx")
+        if isinstance(updated, cst.Attribute) and updated.attr.value == "saved_variables":
+            return updated.with_changes(attr=cst.Name("saved_tensors"))
         return updated
 
     renamed: cst.FunctionDef = rewrite(method, leave)  # type: ignore[assignment]
