@@ -64,6 +64,7 @@ class RunOutcome:
     losses: tuple[float, ...]
     seconds: float
     output: str = ""  # tail of the script's stdout+stderr
+    cuda: bool = False  # tensors were seen on a CUDA device (losses then drift run to run)
 
     @property
     def ok(self) -> bool:

@@ -26,6 +26,10 @@ from readkit.migrate.model import MigrateUsageError, RunOutcome, Verification
 
 RTOL = 1e-4  # losses on CPU agree to float32 round-off; a real change of numbers is far larger
 ATOL = 1e-6
+# On CUDA, nondeterministic kernels (atomics in cuDNN and scatter) make a training run drift
+# from itself after a few steps: compare only the first losses there, more loosely.
+CUDA_RTOL = 1e-3
+CUDA_STEPWISE = 10
 SEED = 0
 # Left out of scratch copies: version control, caches, and environments (recognised by their
 # marker file, not by name: an `env/` folder of a reinforcement-learning repo is code the script imports).
@@ -46,6 +50,7 @@ except ImportError:
     pass
 import torch
 torch.manual_seed({seed})
+torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
 sys.argv[0] = {script!r}
 runpy.run_path({script!r}, run_name="__main__")
 """
@@ -119,8 +124,9 @@ def outcome(result: CheckResult, copy: Path, root: Path, script: Path) -> RunOut
         failure = _compile_error_location(failure, root, script)
     elif failure is not None and failure.path is not None and Path(failure.path).is_relative_to(copy):
         failure = replace(failure, path=str(root / Path(failure.path).relative_to(copy)))
+    cuda = any("cuda" in shape for line in result.lines for shape in line.shapes)
     return RunOutcome(result.status, result.exit_code, failure, tuple(result.losses), result.seconds,
-                      result.output[-4000:])
+                      result.output[-4000:], cuda)
 
 
 _COMPILE_ERRORS = ("SyntaxError", "IndentationError", "TabError")
@@ -144,16 +150,18 @@ def compare(script: str, args: tuple[str, ...], original: RunOutcome, migrated: 
     if migrated is None:
         verdict = "agrees" if original.ok else "still-fails"
         return Verification(script, args, original, None, verdict, "nothing changed, so nothing was rerun")
-    compared, worst, first_bad = _compare_losses(original.losses, migrated.losses)
-    verdict, message = _judge(original, migrated, first_bad, compared)
+    rtol, stepwise = (CUDA_RTOL, CUDA_STEPWISE) if original.cuda or migrated.cuda else (RTOL, None)
+    compared, worst, first_bad = _compare_losses(original.losses[:stepwise], migrated.losses[:stepwise], rtol)
+    verdict, message = _judge(original, migrated, first_bad, compared, rtol)
     return Verification(script, args, original, migrated, verdict, message, compared, worst)
 
 
-def _judge(original: RunOutcome, migrated: RunOutcome, first_bad: int | None, compared: int) -> tuple[str, str]:
+def _judge(original: RunOutcome, migrated: RunOutcome, first_bad: int | None, compared: int,
+           rtol: float) -> tuple[str, str]:
     """A timeout counts as running: a long training script verified under --timeout runs until it."""
     if first_bad is not None:
         a, b = original.losses[first_bad], migrated.losses[first_bad]
-        return "regression", f"loss {first_bad + 1} differs: {a!r} before, {b!r} after (rtol {RTOL:g})"
+        return "regression", f"loss {first_bad + 1} differs: {a!r} before, {b!r} after (rtol {rtol:g})"
     if _ran(original) and not _ran(migrated):
         return "regression", f"the original runs; the migrated script fails: {describe(migrated)}"
     if original.ok and not migrated.ok:
@@ -162,7 +170,7 @@ def _judge(original: RunOutcome, migrated: RunOutcome, first_bad: int | None, co
         return "regression", f"{_losses(len(original.losses))} before, {len(migrated.losses)} after"
     if _ran(original):
         until = " (until the timeout)" if "timeout" in (original.status, migrated.status) else ""
-        return "agrees", f"both run{until}; {_losses(compared)} agree within rtol {RTOL:g}"
+        return "agrees", f"both run{until}; {_losses(compared)} agree within rtol {rtol:g}"
     if _ran(migrated):
         agreed = f", and the {_losses(compared)} seen before agree" if compared else ""
         return "fixed", f"was: {describe(original)}; now runs{agreed}"
@@ -180,7 +188,8 @@ def _losses(count: int) -> str:
     return "1 loss" if count == 1 else f"{count} losses"
 
 
-def _compare_losses(before: tuple[float, ...], after: tuple[float, ...]) -> tuple[int, float | None, int | None]:
+def _compare_losses(before: tuple[float, ...], after: tuple[float, ...],
+                    rtol: float) -> tuple[int, float | None, int | None]:
     """(losses compared, largest relative difference, index of the first disagreement or None)."""
     worst: float | None = None
     for index, (a, b) in enumerate(zip(before, after)):
@@ -188,7 +197,7 @@ def _compare_losses(before: tuple[float, ...], after: tuple[float, ...]) -> tupl
             continue
         difference = abs(a - b) / max(abs(a), abs(b), ATOL)
         worst = difference if worst is None else max(worst, difference)
-        if not math.isclose(a, b, rel_tol=RTOL, abs_tol=ATOL):
+        if not math.isclose(a, b, rel_tol=rtol, abs_tol=ATOL):
             return index, worst, index
     return min(len(before), len(after)), worst, None
 
