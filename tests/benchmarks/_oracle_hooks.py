@@ -15,7 +15,7 @@ from torch.overrides import TorchFunctionMode
 
 from _oracle_names import (
     GENERATOR_FLAGS, IGNORED_DUNDERS, IGNORED_TORCH_FILES, SOFT_MODULE_DUNDERS, FrameKinds, canonical,
-    function_qualname, is_private, module_of_file, torch_function_qualname, unwrap_torch_wrapper,
+    function_qualname, is_private, module_of_file, shared_with_functional, torch_function_qualname, unwrap_torch_wrapper,
 )
 from readkit.roles import role_for
 
@@ -137,9 +137,11 @@ class OracleMode(TorchFunctionMode):
     def __init__(self, recorder: Recorder) -> None:
         super().__init__()
         self.recorder = recorder
+        self.ambiguous = shared_with_functional()
 
     def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
-        self.recorder.record_from(sys._getframe(1), torch_function_qualname(func))
+        if id(func) not in self.ambiguous:
+            self.recorder.record_from(sys._getframe(1), torch_function_qualname(func))
         return func(*args, **(kwargs or {}))
 
 

@@ -52,6 +52,17 @@ IGNORED_TORCH_FILES = ("utils/weak.py", "_weakrefs.py")
 GENERATOR_FLAGS = inspect.CO_GENERATOR | inspect.CO_ASYNC_GENERATOR | inspect.CO_ITERABLE_COROUTINE
 
 
+def shared_with_functional() -> frozenset[int]:
+    """Builtins that are both torch.X and torch.nn.functional.X (F.conv2d is torch.conv2d): a call of one
+    cannot say which name the line used, so the attribute read that named it decides the role."""
+    functional = torch.nn.functional
+    return frozenset(
+        id(value) for name, value in vars(functional).items()
+        if not name.startswith("_") and callable(value) and getattr(torch, name, None) is value
+        and not isinstance(value, type)
+    )
+
+
 def canonical(qualname: str) -> str:
     for prefix, public in CANONICAL_PREFIXES.items():
         if qualname == prefix or qualname.startswith(prefix + "."):
