@@ -72,6 +72,11 @@ def likely_cause_fn(code: str, symbols: set[str]) -> str:
         return "tensor methods on a value whose origin was not followed"
     if any("_wrapped_call_impl" in symbol for symbol in symbols):
         return "call of a module whose origin was not followed"
+    methods = {s.rsplit(".", 1)[-1] for s in symbols if s.startswith("torch.nn.modules.module.Module.")}
+    if methods - {"__getattr__", "__init__"}:
+        return "nn.Module methods on an object whose origin was not followed"
+    if any(symbol.startswith(("torch.export", "torch.fx", "torch.jit", "torch.compiler")) for symbol in symbols):
+        return "jit objects (ExportedProgram, GraphModule, scripted functions) not followed"
     return "other: " + ", ".join(sorted(leaves))
 
 
