@@ -10,6 +10,8 @@ on a machine with a GPU, where two runs at once could run out of device memory).
 from __future__ import annotations
 
 import difflib
+import os
+import signal
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -74,8 +76,12 @@ class ScriptRuns:
         with ThreadPoolExecutor(max_workers=1 if _has_gpu() else 2) as pool:
             before = pool.submit(self.original, script)  # already done when --run ran it
             after = pool.submit(self.migrated, script, texts)  # already done when --run saw these texts
-            before.result()
-            migrated = verify.outcome(*after.result(), self.root, script)
+            try:
+                before.result()
+                migrated = verify.outcome(*after.result(), self.root, script)
+            except KeyboardInterrupt:  # Ctrl-C reaches this thread only: end the runs the workers wait on
+                _end_child_process_groups()
+                raise
         return verify.compare(shown, self.args, self.original_outcome(script), migrated)
 
     def migrated(self, script: Path, texts: Texts) -> tuple[CheckResult, Path]:
@@ -91,6 +97,28 @@ class ScriptRuns:
         if self._original_copy is None:
             self._original_copy = self._stack.enter_context(verify.scratch_copy(self.root))
         return self._original_copy
+
+
+def _end_child_process_groups() -> None:
+    """SIGTERM to the process group of each child of this process (each checker run leads one)."""
+    for pid in _child_pids():
+        try:
+            os.killpg(pid, signal.SIGTERM)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _child_pids() -> list[int]:
+    """Direct children, from /proc (Linux); elsewhere none are found and the runs end at their timeout."""
+    me, found = str(os.getpid()), []
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = entry.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[1] == me:  # fields: state, ppid, ...
+            found.append(int(entry.parent.name))
+    return found
 
 
 def _has_gpu() -> bool:

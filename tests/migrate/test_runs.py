@@ -94,3 +94,18 @@ def test_json_spells_a_nan_loss_as_a_string(tmp_path, stub_codemod, runs):
     data = json.loads(to_json(migrate_paths([tmp_path], verify_script=tmp_path / "main.py")))
     assert data["verification"]["migrated"]["losses"] == [1.0, "nan"]
     assert data["verification"]["verdict"] == "fixed" and data["exit_code"] == 1
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc (Linux)")
+def test_ctrl_c_ends_the_runs_the_worker_threads_wait_on():
+    import subprocess
+    import sys
+
+    from readkit.migrate.runs import _end_child_process_groups
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
+    try:
+        _end_child_process_groups()
+        assert child.wait(timeout=10) == -15  # SIGTERM to its group
+    finally:
+        child.kill()
