@@ -172,7 +172,7 @@ def _judge(original: RunOutcome, migrated: RunOutcome, first_bad: int | None, co
         until = " (until the timeout)" if "timeout" in (original.status, migrated.status) else ""
         return "agrees", f"both run{until}; {_losses(compared)} agree within rtol {rtol:g}"
     if _ran(migrated):
-        agreed = f", and the {_losses(compared)} seen before agree" if compared else ""
+        agreed = f"; the original's {_losses(compared)} {'agrees' if compared == 1 else 'agree'}" if compared else ""
         return "fixed", f"was: {describe(original)}; now runs{agreed}"
     if len(migrated.losses) < len(original.losses):
         return "regression", (f"fails earlier than the original ({_losses(len(migrated.losses))}, "
