@@ -23,7 +23,7 @@ import argparse
 import json
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -86,6 +86,19 @@ def likely_cause_fp(details: list[str], soft: bool) -> str:
     evidence = sorted({d.split(" ", 1)[0] for d in details})
     rules = sorted({d.rsplit("[", 1)[-1].rstrip("]") for d in details})
     return f"{'/'.join(evidence)} annotation by {', '.join(rules)} on a line that did not use that role"
+
+
+def print_evidence(total: Score, preds: Predictions) -> None:
+    """Precision by the strongest evidence behind each predicted pair (resolved > inferred > heuristic)."""
+    rank = ("resolved", "inferred", "heuristic")
+    right: Counter[str] = Counter()
+    wrong: Counter[str] = Counter()
+    for triple in total.tp | total.fp:
+        kinds = {detail.split(" ", 1)[0] for detail in preds.detail[triple]}
+        best = next((kind for kind in rank if kind in kinds), "?")
+        (right if triple in total.tp else wrong)[best] += 1
+    cells = [f"{kind} {right[kind]}/{right[kind] + wrong[kind]}" for kind in rank if right[kind] + wrong[kind]]
+    print("precision by strongest evidence: " + ", ".join(cells))
 
 
 def print_details(total: Score, truth: Truth, preds: Predictions, maps: dict[str, SourceMap]) -> None:
@@ -217,6 +230,7 @@ def report(entries: list[Entry], truths: list[Truth], scores: list[Score], preds
         lenient.add(score(entry, Truth(truth.triples | truth.soft, set(), truth.executed, truth.symbols, None, 0.0), preds))
     print_table([("OVERALL", total, f"targets: precision >= {TARGET_PRECISION}, recall >= {TARGET_RECALL}"),
                  ("OVERALL, soft counted", lenient, "registered submodule/parameter access counted as nn")], "")
+    print_evidence(total, preds)
     print(f"predictions on lines that did not run: {total.not_reached}; annotator file errors: {len(preds.file_errors)}")
     for error in preds.file_errors:
         print(f"  {error}")
