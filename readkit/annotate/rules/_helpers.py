@@ -144,6 +144,12 @@ def is_torch_value(ctx: RuleContext, node: cst.CSTNode) -> bool:
     return origin is not None and (origin == "torch" or origin.startswith("torch."))
 
 
+def is_tensor(ctx: RuleContext, node: cst.CSTNode) -> bool:
+    """Is the value of `node` a tensor (not a module, optimizer or other torch object)?"""
+    origin = ctx.origin(node)
+    return origin is not None and (origin == "torch.Tensor" or origin.startswith("torch.Tensor."))
+
+
 def ancestors(ctx: RuleContext, node: cst.CSTNode) -> Iterable[cst.CSTNode]:
     parent = ctx.parent(node)
     while parent is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from readkit.annotate.rules._helpers import is_torch_value, make_keyword, positional, with_args
+from readkit.annotate.rules._helpers import is_tensor, make_keyword, positional, with_args
 from readkit.annotate.rules.base import LegacyRule, RuleContext
 from readkit.annotate.rules.data_update import is_gradient_step
 
@@ -38,6 +38,7 @@ class DeprecatedOverload(LegacyRule):
         "import torch\nx = torch.ones(2)\ny = x.add(1)\n",
         "parser.add(name, value)\nitems.add(x)\n",
         "for p in model.parameters():\n    p.data.add_(-lr, p.grad.data)\n",  # data-update's finding
+        "import torch.ao.nn.quantized as nnq\nf = nnq.FloatFunctional()\ny = f.add(a, b)\n",  # two tensors
         "import torch\nexp_avg_sq.addcmul_(grad, grad, value=1 - beta2)\n",
     )
     FIXES = (
@@ -72,7 +73,7 @@ class DeprecatedOverload(LegacyRule):
 
 def _on_tensor(receiver: cst.BaseExpression, ctx: RuleContext) -> bool:
     """A tensor: known from its origin, or read through `.data`/`.grad`, or an in-place chain on one."""
-    if is_torch_value(ctx, receiver):
+    if is_tensor(ctx, receiver):
         return True
     if isinstance(receiver, cst.Attribute):
         return receiver.attr.value in ("data", "grad")
