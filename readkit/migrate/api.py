@@ -91,7 +91,8 @@ def _migrate_each(files: list[Path], observed: Observed) -> list[_Migrated]:
 def _needs_a_further_look(original: RunOutcome, migrated: list[_Migrated]) -> bool:
     """The original stopped early, and some findings were left for want of facts: run the partly
     migrated project to see the lines the original never reached."""
-    return not original.ok and any(m.report.notes for m in migrated) and bool(_texts(migrated))
+    stopped_early = original.status not in ("ok", "timeout")  # a timeout ran as far as it was let
+    return stopped_early and any(m.report.notes for m in migrated) and bool(_texts(migrated))
 
 
 def _merged(later: Observed, first: Observed) -> Observed:
