@@ -115,3 +115,19 @@ def test_verify_end_to_end_on_a_fixture(tmp_path, monkeypatch):
     assert "  original: TypeError at gan_1d/main.py:55\n" in result.output
     assert "  migrated: ok (80 losses)\n" in result.output
     assert (project / "main.py").read_text() == (FIXTURES / "gan_1d" / "main.py.expected").read_text()
+
+
+def test_the_diff_applies_with_git_apply(tmp_path, stub_codemod, monkeypatch):
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "train.py").write_text("# header\n" + LEGACY + "# footer, no newline")
+    monkeypatch.chdir(tmp_path)
+    diff = invoke("src").output.split("1 file to change")[0]
+    (tmp_path / "fix.patch").write_text(diff)
+    subprocess.run(["git", "apply", "-p1", "fix.patch"], cwd=tmp_path, check=True, capture_output=True)
+    assert (tmp_path / "src" / "train.py").read_text() == (
+        "# header\nloss = compute()\nprint(loss.item())\n# footer, no newline")
