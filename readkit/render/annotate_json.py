@@ -83,10 +83,10 @@ def run_json(run: RunIndex) -> JsonObject:
 
 
 def _with_cell(item: JsonObject, file: FileResult, line: int) -> JsonObject:
-    """Notebooks: add `"cell": {"number": N, "line": M}` (the cell a reader sees, 1-based)."""
+    """Notebooks: add `"cell": N, "cell_line": M` (the cell a reader sees, 1-based; as `readkit check` does)."""
     if file.cells is not None and 1 <= line <= len(file.cells):
         number, cell_line = file.cells[line - 1]
-        item["cell"] = {"number": number, "line": cell_line}
+        item["cell"], item["cell_line"] = number, cell_line
     return item
 
 

@@ -5,7 +5,7 @@ help come from the rules' own data (readkit.annotate.rules). Role annotations
 are not results: they are explanations, not problems. Files that could not be
 analyzed become error notifications of the invocation, with their location.
 Notebook results point at the analyzed program's lines and carry the cell a
-reader sees in `properties.cell`.
+reader sees in `properties.cell` and `properties.cell_line`.
 """
 
 from __future__ import annotations
@@ -90,14 +90,14 @@ def _result(file: FileResult, finding: LegacyFinding, index: dict[str, int]) -> 
         out["properties"] = {"replacement": finding.replacement}
     cell = _cell(file, finding.line)
     if cell is not None:
-        out.setdefault("properties", {})["cell"] = cell
+        out.setdefault("properties", {}).update(cell)
     return out
 
 
 def _cell(file: FileResult, line: int) -> JsonObject | None:
     if file.cells is not None and 1 <= line <= len(file.cells):
         number, cell_line = file.cells[line - 1]
-        return {"number": number, "line": cell_line}
+        return {"cell": number, "cell_line": cell_line}
     return None
 
 

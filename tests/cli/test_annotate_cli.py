@@ -265,7 +265,7 @@ def test_notebook_locations_are_cells_in_text_json_and_copies(tmp_path):
     text = invoke("annotate", str(path), "--no-color").output
     assert "cell 2, line 3  x = torch.ones(2)\n" in text
     doc = json.loads(invoke("annotate", str(path), "--format", "json").output)
-    assert {"number": 2, "line": 3} in [a["cell"] for a in doc["files"][0]["annotations"]]
+    assert (2, 3) in [(a["cell"], a["cell_line"]) for a in doc["files"][0]["annotations"]]
     assert invoke("annotate", str(path), "--out", str(tmp_path / "o")).exit_code == 0
     cell = nbformat.read(str(tmp_path / "o" / "nb.ipynb"), as_version=4).cells[1].source.splitlines()
     assert cell[1] == "%timeit 1" and cell[2].startswith("x = torch.ones(2)  # [tensor] ")

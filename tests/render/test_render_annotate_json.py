@@ -63,8 +63,8 @@ def test_notebook_items_carry_their_cell():
     file = FileResult("nb.ipynb", annotations=(ann(2, "tensor", "resolved", "torch.ones", "ones"),),
                       legacy=(LegacyFinding(1, 1, 1, 5, "variable-wrapper", "m", None),), cells=((1, 1), (3, 4)))
     out = json.loads(to_json(AnnotateResult((file,))))["files"][0]
-    assert out["annotations"][0]["cell"] == {"number": 3, "line": 4}
-    assert out["legacy"][0]["cell"] == {"number": 1, "line": 1}
+    assert (out["annotations"][0]["cell"], out["annotations"][0]["cell_line"]) == (3, 4)
+    assert (out["legacy"][0]["cell"], out["legacy"][0]["cell_line"]) == (1, 1)
 
 
 def test_run_adds_verdicts_observed_lines_and_the_run(train_file, check_of):

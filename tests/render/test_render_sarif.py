@@ -68,4 +68,4 @@ def test_notebook_results_carry_the_cell():
     file = FileResult("nb.ipynb", legacy=(LegacyFinding(2, 1, 2, 9, "variable-wrapper", "m", None),),
                       cells=((1, 1), (5, 3)))
     (found,) = sarif(AnnotateResult((file,)))["runs"][0]["results"]
-    assert found["properties"] == {"cell": {"number": 5, "line": 3}}
+    assert found["properties"] == {"cell": 5, "cell_line": 3}
