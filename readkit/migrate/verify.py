@@ -125,8 +125,25 @@ def outcome(result: CheckResult, copy: Path, root: Path, script: Path) -> RunOut
     elif failure is not None and failure.path is not None and Path(failure.path).is_relative_to(copy):
         failure = replace(failure, path=str(root / Path(failure.path).relative_to(copy)))
     cuda = any("cuda" in shape for line in result.lines for shape in line.shapes)
-    return RunOutcome(result.status, result.exit_code, failure, tuple(result.losses), result.seconds,
-                      result.output[-4000:], cuda)
+    output = _tidy_traceback(result.output[-4000:].replace(str(copy), str(root)))
+    return RunOutcome(result.status, result.exit_code, failure, tuple(result.losses), result.seconds, output, cuda)
+
+
+_OWN_FRAME = re.compile(r'^  File "(<frozen runpy>|.*' + re.escape(_LAUNCHER) + ')"')
+
+
+def _tidy_traceback(output: str) -> str:
+    """The script's traceback as `python SCRIPT` prints it: without the launcher's and runpy's frames."""
+    kept: list[str] = []
+    skipping = False
+    for line in output.splitlines(keepends=True):
+        if line.startswith("  File "):
+            skipping = bool(_OWN_FRAME.match(line))
+        elif not line.startswith("    "):
+            skipping = False
+        if not skipping:
+            kept.append(line)
+    return "".join(kept)
 
 
 _COMPILE_ERRORS = ("SyntaxError", "IndentationError", "TabError")

@@ -104,6 +104,7 @@ def _verification(check: Verification, *, color: bool) -> str:
                               bold=True))
     failed = check.migrated if check.migrated is not None and not check.migrated.ok else None
     if check.regression and failed is not None and failed.output:
+        lines.append("  the migrated script's output (line numbers of the migrated files):")
         lines.append(_indented_tail(failed))
     return "".join(line + "\n" for line in lines)
 

@@ -82,6 +82,28 @@ def test_a_syntax_error_is_located_in_the_users_file(tmp_path):
     assert (seen.failure.path, seen.failure.line) == (str(tmp_path / "pkg" / "model.py"), 1)
 
 
+def test_the_traceback_reads_as_python_prints_it(tmp_path):
+    from readkit.check.model import CheckResult
+    from readkit.migrate.verify import outcome
+
+    copy, root = tmp_path / "scratch" / "proj", tmp_path / "proj"
+    output = (f'Traceback (most recent call last):\n'
+              f'  File "{copy}/_readkit_seeded_run.py", line 15, in <module>\n'
+              f'    runpy.run_path("{copy}/a.py", run_name="__main__")\n'
+              f'  File "<frozen runpy>", line 291, in run_path\n'
+              f'  File "{copy}/a.py", line 12, in <module>\n'
+              f'    x = FloatTensor(3)\n'
+              f'        ^^^^^^^^^^^^^^\n'
+              f"TypeError: 'torch.dtype' object is not callable\n")
+    result = CheckResult("l.py", "failed", 1, 1.0, output=output)
+    assert outcome(result, copy, root, root / "a.py").output == (
+        f'Traceback (most recent call last):\n'
+        f'  File "{root}/a.py", line 12, in <module>\n'
+        f'    x = FloatTensor(3)\n'
+        f'        ^^^^^^^^^^^^^^\n'
+        f"TypeError: 'torch.dtype' object is not callable\n")
+
+
 def test_regression_message_gives_both_numbers():
     verification = compare("main.py", (), ok(2.0, 1.0), ok(2.0, 1.5))
     assert verification.message.startswith("loss 2 differs: 1.0 before, 1.5 after")
