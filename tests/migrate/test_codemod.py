@@ -130,6 +130,8 @@ def test_observed_zero_dim_value_decides_data_index() -> None:
     assert migrated.code == "import torch\nacc = (pred == y).float().mean()\nprint(acc.item())\n"
     matrix = {3: LineObservation("m.py", 3, ("tensor",), 1, shapes=("float32[4] cpu",))}
     assert migrate_source(code, "m.py", observations=matrix).code == code
+    per_item = "import torch\nloss = crit(out, y)\nprint(loss.data[0])\n"  # a loss name, but the run saw 1-D
+    assert migrate_source(per_item, "m.py", observations=matrix).code == per_item
 
 
 def test_async_keyword_is_renamed_before_parsing() -> None:

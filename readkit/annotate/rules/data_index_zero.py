@@ -58,14 +58,17 @@ class DataIndexZero(LegacyRule):
             return
         if isinstance(ctx.parent(node), cst.Subscript):
             return  # `x.data[0][1]` indexes a matrix
-        if _scalar_like(value.value, ctx) or _seen_zero_dim(node, ctx):
+        seen = _seen_ranks(node, ctx)
+        if seen and 0 not in seen:
+            return  # the run saw only tensors with dimensions here: `.data[0]` indexes one
+        if seen == {0} or _scalar_like(value.value, ctx):
             ctx.report(node, replacement=method_call(value.value, "item"))
 
 
-def _seen_zero_dim(node: cst.Subscript, ctx: RuleContext) -> bool:
-    """A run saw only 0-dim tensors made on this line (`acc.data` of a 0-dim `acc`)."""
+def _seen_ranks(node: cst.Subscript, ctx: RuleContext) -> set[int]:
+    """Ranks of the tensors a run saw made on this line ({0} for `acc.data` of a 0-dim `acc`)."""
     seen = ctx.observed(node)
-    return seen is not None and bool(seen.shapes) and observed_ranks(seen.shapes) == {0}
+    return observed_ranks(seen.shapes) if seen is not None else set()
 
 
 def _index_is_zero(node: cst.Subscript) -> bool:
