@@ -91,8 +91,8 @@ def _file_lines(migration: FileMigration, *, color: bool) -> str:
     for note in migration.notes:
         lines.append(f"{shown}:{note.line}: left unchanged [{note.idiom}]: {note.note}")
     if migration.written:
-        lines.append(dim(f"{shown}: wrote {display_path(migration.written)} ({_count(len(migration.changes), 'change')})",
-                         color=color))
+        where = "in place" if migration.written == migration.path else f"to {display_path(migration.written)}"
+        lines.append(dim(f"{shown}: written {where} ({_count(len(migration.changes), 'change')})", color=color))
     return "".join(line + "\n" for line in lines)
 
 

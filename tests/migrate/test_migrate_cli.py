@@ -63,6 +63,7 @@ def test_write_is_atomic_and_complete(tmp_path, stub_codemod):
     assert (tmp_path / "train.py").read_text() == "loss = compute()\nprint(loss.item())\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["train.py"]
     assert "wrote 1 file" in result.output and "---" not in result.output
+    assert "train.py: written in place (1 change)\n" in result.output
 
 
 def test_out_writes_copies_elsewhere(tmp_path, stub_codemod):
@@ -71,6 +72,7 @@ def test_out_writes_copies_elsewhere(tmp_path, stub_codemod):
     result = invoke(tmp_path / "src", "--out", tmp_path / "out")
     assert result.exit_code == 1
     assert (tmp_path / "out" / "sub" / "train.py").read_text().endswith("print(loss.item())\n")
+    assert f"written to {tmp_path / 'out' / 'sub' / 'train.py'} (1 change)" in result.output
     assert (tmp_path / "src" / "sub" / "train.py").read_text() == LEGACY
 
 
