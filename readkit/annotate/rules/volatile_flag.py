@@ -7,9 +7,10 @@ import libcst as cst
 from readkit.annotate.rules._helpers import (
     ancestors,
     free_value,
-    is_torch_value,
     inside_no_grad,
+    is_torch_value,
     keyword,
+    module_of,
     no_grad_with,
     rewrite,
     symbol_in,
@@ -62,6 +63,12 @@ class VolatileFlag(LegacyRule):
             "import torch\nfrom torch.autograd import Variable\nwith torch.no_grad():\n    y = model(Variable(x, volatile=True))\n",
             "import torch\nwith torch.no_grad():\n    y = model(x)\n",
         ),
+        (  # `train()` below calls backward: wrapping the rest of the file would break it
+            "import torch\nfrom torch.autograd import Variable\ndef train():\n    model(x).sum().backward()\n"
+            "x = Variable(data, volatile=True)\nprint(model(x))\ntrain()\n",
+            "import torch\ndef train():\n    model(x).sum().backward()\n"
+            "x = data\nprint(model(x))\ntrain()\n",
+        ),
         (  # a training step: no_grad would break backward, so only the flag goes, with a note
             "from torch.autograd import Variable\nx = Variable(x, volatile=True)\nloss = model(x).sum()\nloss.backward()\n",
             "loss = model(x).sum()\nloss.backward()\n",
@@ -82,7 +89,7 @@ class VolatileFlag(LegacyRule):
             ctx.report(node, note="Variable(...) with volatile and other arguments: rewrite by hand")
         elif inside_no_grad(ctx, node) or _absorbed(statement, block, self.wrapped):
             ctx.report(node, replacement=free_value(parts[0], ctx.parent(node)))
-        elif statement is None or block is None or _trains(block, statement):
+        elif statement is None or block is None or _trains(block, statement, ctx):
             note = "volatile had no effect; put the evaluation under `with torch.no_grad():` by hand"
             ctx.report(node, replacement=free_value(parts[0], ctx.parent(node)), note=note)
         else:
@@ -114,18 +121,42 @@ def _absorbed(statement: cst.CSTNode | None, block: cst.CSTNode | None, wrapped:
     return any(id(s) in wrapped for s in block.body[:index])
 
 
-def _trains(block: cst.Module | cst.IndentedBlock, statement: cst.CSTNode) -> bool:
-    """Does the block, from `statement` on, call backward/step/zero_grad (a training step)?"""
+def _trains(block: cst.Module | cst.IndentedBlock, statement: cst.CSTNode, ctx: RuleContext) -> bool:
+    """Does the block, from `statement` on, train: call backward/step/zero_grad, or a
+    function of this file that does? Then no_grad around it would break training."""
     index = next(i for i, s in enumerate(block.body) if s is statement)
+    module = module_of(ctx, statement) if isinstance(block, cst.IndentedBlock) else block
+    trainers = _training_functions(module) if module is not None else set()
+    return any(_calls_training(later, trainers) for later in block.body[index:])
+
+
+def _calls_training(node: cst.CSTNode, trainers: set[str]) -> bool:
     found = False
 
     class _Finder(cst.CSTVisitor):
-        def visit_Attribute(self, node: cst.Attribute) -> None:
+        def visit_Attribute(self, attribute: cst.Attribute) -> None:
             nonlocal found
-            found = found or node.attr.value in TRAINING_METHODS
+            found = found or attribute.attr.value in TRAINING_METHODS
 
-    for later in block.body[index:]:
-        later.visit(_Finder())
+        def visit_Call(self, call: cst.Call) -> None:
+            nonlocal found
+            found = found or (isinstance(call.func, cst.Name) and call.func.value in trainers)
+
+    node.visit(_Finder())
+    return found
+
+
+def _training_functions(module: cst.Module) -> set[str]:
+    """Names of the file's functions whose bodies call backward/step/zero_grad."""
+    found: set[str] = set()
+
+    class _Functions(cst.CSTVisitor):
+        def visit_FunctionDef(self, function: cst.FunctionDef) -> bool:
+            if _calls_training(function.body, set()):
+                found.add(function.name.value)
+            return False
+
+    module.visit(_Functions())
     return found
 
 
