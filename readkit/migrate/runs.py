@@ -20,7 +20,7 @@ from pathlib import Path
 from types import TracebackType
 
 from readkit.check.model import CheckResult, LineObservation
-from readkit.migrate import verify
+from readkit.migrate import scratch, verify
 from readkit.migrate.model import RunOutcome, Verification
 
 Texts = Mapping[Path, tuple[str, str]]  # resolved original path -> (migrated text, encoding)
@@ -47,11 +47,11 @@ class ScriptRuns:
         """The script's run on the untouched copy (each script runs once)."""
         if script not in self._results:
             copy = self._copy_of_original()
-            self._results[script] = verify.run_in(copy, self.root, script, self.args, self.cwd, self.timeout)
+            self._results[script] = scratch.run_in(copy, self.root, script, self.args, self.cwd, self.timeout)
         return self._results[script]
 
     def original_outcome(self, script: Path) -> RunOutcome:
-        return verify.outcome(self.original(script), self._copy_of_original(), self.root, script)
+        return scratch.outcome(self.original(script), self._copy_of_original(), self.root, script)
 
     def observations(self, script: Path) -> Observed:
         """What the original run saw, keyed by the user's file (resolved) and line."""
@@ -66,7 +66,7 @@ class ScriptRuns:
         result, copy = self.migrated(script, texts)
         seen = {path: _to_original_lines(lines, texts[path], path) if path in texts else lines
                 for path, lines in _by_user_file(result, copy, self.root).items()}
-        return seen, verify.outcome(result, copy, self.root, script)
+        return seen, scratch.outcome(result, copy, self.root, script)
 
     def verify(self, script: Path, texts: Texts) -> Verification:
         """Run the script on a migrated copy and compare with the original run."""
@@ -78,7 +78,7 @@ class ScriptRuns:
             after = pool.submit(self.migrated, script, texts)  # already done when --run saw these texts
             try:
                 before.result()
-                migrated = verify.outcome(*after.result(), self.root, script)
+                migrated = scratch.outcome(*after.result(), self.root, script)
             except KeyboardInterrupt:  # Ctrl-C reaches this thread only: end the runs the workers wait on
                 _end_child_process_groups()
                 raise
@@ -88,14 +88,14 @@ class ScriptRuns:
         """The script's run on a copy with `texts` in place, and that copy (each version runs once)."""
         key = (script, frozenset((path, text) for path, (text, _) in texts.items()))
         if key not in self._migrated:
-            copy = self._stack.enter_context(verify.scratch_copy(self.root))
-            verify.overlay(copy, self.root, texts)
-            self._migrated[key] = (verify.run_in(copy, self.root, script, self.args, self.cwd, self.timeout), copy)
+            copy = self._stack.enter_context(scratch.scratch_copy(self.root))
+            scratch.overlay(copy, self.root, texts)
+            self._migrated[key] = (scratch.run_in(copy, self.root, script, self.args, self.cwd, self.timeout), copy)
         return self._migrated[key]
 
     def _copy_of_original(self) -> Path:
         if self._original_copy is None:
-            self._original_copy = self._stack.enter_context(verify.scratch_copy(self.root))
+            self._original_copy = self._stack.enter_context(scratch.scratch_copy(self.root))
         return self._original_copy
 
 

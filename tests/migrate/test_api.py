@@ -112,7 +112,7 @@ def test_a_script_outside_any_common_project_is_refused(tmp_path, stub_codemod, 
 
 
 def test_scratch_copy_leaves_vcs_out_and_links_siblings(tmp_path):
-    from readkit.migrate.verify import scratch_copy
+    from readkit.migrate.scratch import scratch_copy
 
     (tmp_path / "proj" / ".git").mkdir(parents=True)
     (tmp_path / "proj" / "venv").mkdir()

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from readkit.check.model import CheckResult, LineObservation, TargetFailure
-from readkit.migrate import migrate_paths, verify
+from readkit.migrate import migrate_paths, scratch
 
 LEGACY = "import torch\nloss = f()\nprint(loss.data[0])\n"
 
@@ -27,7 +27,7 @@ def runs(monkeypatch):
             return CheckResult(str(twin), "failed", 1, 0.1, lines=lines, failure=failure, losses=(1.0,))
         return CheckResult(str(twin), "ok", 0, 0.1, lines=lines, losses=state["losses_after"])
 
-    monkeypatch.setattr(verify, "run_in", fake_run_in)
+    monkeypatch.setattr(scratch, "run_in", fake_run_in)
     return calls, state
 
 

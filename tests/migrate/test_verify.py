@@ -72,7 +72,7 @@ def test_describe_names_the_exception_and_line(monkeypatch, tmp_path):
 
 def test_a_syntax_error_is_located_in_the_users_file(tmp_path):
     from readkit.check.model import CheckResult
-    from readkit.migrate.verify import outcome
+    from readkit.migrate.scratch import outcome
 
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "model.py").write_text("x = f(async=True)\n")
@@ -84,7 +84,7 @@ def test_a_syntax_error_is_located_in_the_users_file(tmp_path):
 
 def test_the_traceback_reads_as_python_prints_it(tmp_path):
     from readkit.check.model import CheckResult
-    from readkit.migrate.verify import outcome
+    from readkit.migrate.scratch import outcome
 
     copy, root = tmp_path / "scratch" / "proj", tmp_path / "proj"
     output = (f'Traceback (most recent call last):\n'
