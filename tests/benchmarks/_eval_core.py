@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from _eval_notebooks import join_cells
+
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "fixtures" / "eval"
 ORACLE = Path(__file__).resolve().with_name("_oracle.py")
@@ -36,6 +38,7 @@ class Entry:
     target: str  # a script path, or a module name when `module`
     module: bool
     files: tuple[Path, ...]
+    notebook: bool = False  # target is a .ipynb: its joined code cells run as a script
 
 
 def discover(corpus: Path) -> list[Entry]:
@@ -43,6 +46,8 @@ def discover(corpus: Path) -> list[Entry]:
     for path in sorted(corpus.iterdir()):
         if path.suffix == ".py" and not path.name.startswith("_"):
             entries.append(Entry(path.stem, str(path), False, (path,)))
+        elif path.suffix == ".ipynb" and not path.name.startswith("_"):
+            entries.append(Entry(path.stem, str(path), False, (path,), notebook=True))
         elif path.is_dir() and (path / "__main__.py").exists():
             files = tuple(sorted(p for p in path.rglob("*.py") if "__pycache__" not in p.parts))
             entries.append(Entry(path.name, path.name, True, files))
@@ -68,6 +73,7 @@ class SourceMap:
     lines: list[str]
     unit: dict[int, int] = field(default_factory=dict)  # line -> first line of its statement (or header)
     imports: set[int] = field(default_factory=set)
+    from_cell: dict[tuple[int, int], int] = field(default_factory=dict)  # notebooks: (cell, line) -> line
 
     def unit_of(self, line: int) -> int:
         return self.unit.get(line, line)
@@ -84,7 +90,15 @@ def header_end(node: ast.AST) -> int:
 
 
 def source_map(path: Path) -> SourceMap:
-    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".ipynb":
+        program = join_cells(path)
+        smap = statements(program.text)
+        smap.from_cell = {where: line for line, where in enumerate(program.where, start=1)}
+        return smap
+    return statements(path.read_text(encoding="utf-8"))
+
+
+def statements(text: str) -> SourceMap:
     smap = SourceMap(text.splitlines())
     for node in ast.walk(ast.parse(text)):  # breadth first: inner statements overwrite outer ones
         if not isinstance(node, (ast.stmt, ast.ExceptHandler)):
@@ -113,18 +127,41 @@ class Truth:
 
 
 def run_oracles(entries: list[Entry], jobs: int, timeout: float) -> list[dict[str, Any]]:
-    """All entries in one oracle process: torch is imported once, each target runs in a forked child."""
+    """All entries in one oracle process: torch is imported once, each target runs in a forked child.
+
+    A notebook runs as its joined code cells, written to a program file of its own; the results
+    are given back under the notebook's path."""
     with tempfile.TemporaryDirectory(prefix="readkit-eval-") as tmp:
         outs = [os.path.join(tmp, f"{entry.name}.json") for entry in entries]
+        items = [spec_item(entry, out, tmp) for entry, out in zip(entries, outs)]
         spec = os.path.join(tmp, "spec.json")
-        Path(spec).write_text(json.dumps([[e.target, e.module, out] for e, out in zip(entries, outs)]), encoding="utf-8")
+        Path(spec).write_text(json.dumps(items), encoding="utf-8")
         command = [sys.executable, str(ORACLE), "--root", str(CORPUS), "--batch", spec,
                    "--jobs", str(jobs), "--timeout", str(timeout)]
         env = {**os.environ, "ORACLE_CWD": tmp, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
                **SINGLE_THREADED}
         proc = subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp,
                               timeout=60 + timeout * len(entries) / max(1, jobs))
-        return [load_oracle(out, proc.stderr) for out in outs]
+        raws = [load_oracle(out, proc.stderr) for out in outs]
+        return [renamed(raw, item[0], entry.target) if entry.notebook else raw
+                for raw, item, entry in zip(raws, items, entries)]
+
+
+def spec_item(entry: Entry, out: str, tmp: str) -> list[Any]:
+    if not entry.notebook:
+        return [entry.target, entry.module, out]
+    folder = os.path.join(tmp, f"notebook-{entry.name}")
+    os.makedirs(folder, exist_ok=True)
+    program = os.path.join(folder, f"{entry.name}.ipynb.py")
+    Path(program).write_text(join_cells(Path(entry.target)).text, encoding="utf-8")
+    return [program, False, out, folder]
+
+
+def renamed(raw: dict[str, Any], program: str, notebook: str) -> dict[str, Any]:
+    name = lambda path: os.path.abspath(notebook) if path == program else path  # noqa: E731
+    raw["lines"] = {name(path): lines for path, lines in raw["lines"].items()}
+    raw["events"] = [[name(event[0]), *event[1:]] for event in raw["events"]]
+    return raw
 
 
 def load_oracle(out: str, stderr: str) -> dict[str, Any]:
@@ -169,11 +206,18 @@ def annotate(entries: list[Entry], maps: dict[str, SourceMap]) -> Predictions:
         if file.error is not None:
             preds.file_errors.append(f"{name}: {file.error.kind}: {file.error.message}")
         for ann in file.annotations if name in maps else ():
-            triple = (name, maps[name].unit_of(ann.line), ann.role)
+            triple = (name, maps[name].unit_of(program_line(file, ann.line, maps[name])), ann.role)
             if triple[1] not in maps[name].imports:
                 preds.triples.add(triple)
                 preds.detail[triple].append(f"{ann.evidence} {ann.symbol or '-'} [{ann.rule}]")
     return preds
+
+
+def program_line(file: Any, line: int, smap: SourceMap) -> int:
+    """A notebook annotation's line in the evaluation's own joined program, through (cell, line)."""
+    if not smap.from_cell or not file.cells or not 0 < line <= len(file.cells):
+        return line
+    return smap.from_cell.get(tuple(file.cells[line - 1]), -1)
 
 
 def call_flexibly(function: Any, paths: list[str]) -> Any:

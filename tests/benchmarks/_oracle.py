@@ -98,17 +98,18 @@ def run_one(root: str, target: str, module: bool, args: list[str], out: str) -> 
 def run_batch(root: str, spec_path: str, jobs: int, timeout: float) -> None:
     """Many targets, one torch import: fork a child per target (the parent never runs target code).
 
-    spec: a JSON list of [target, is_module, out_path]. A child that fails or runs out of time gets
-    an error result instead."""
+    spec: a JSON list of [target, is_module, out_path] or [target, is_module, out_path, root] (a root
+    of its own: a notebook's joined program). A child that fails or runs out of time gets an error
+    result instead."""
     with open(spec_path, encoding="utf-8") as handle:
         pending = [tuple(item) for item in json.load(handle)]
     running: dict[int, tuple[str, float]] = {}
     while pending or running:
         while pending and len(running) < jobs:
-            target, module, out = pending.pop(0)
+            target, module, out, *own_root = pending.pop(0)
             pid = os.fork()
             if pid == 0:
-                child(root, target, bool(module), out)
+                child(own_root[0] if own_root else root, target, bool(module), out)
             running[pid] = (out, time.monotonic())
         reap(running, timeout)
 
