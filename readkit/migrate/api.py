@@ -1,17 +1,19 @@
 """`migrate_paths`: migrate files, optionally informed by a run, verified by running, written safely.
 
-The order of work: (1) run the --run/--verify script on an untouched scratch
-copy (its observations decide rank- and shape-dependent fixes), (2) migrate every
-file in memory, (3) run the --verify script on a migrated scratch copy and compare,
-(4) only then write, and only when nothing regressed.
+The order of work: (1) run the --run script on an untouched scratch copy (its
+observations decide rank- and shape-dependent fixes); (2) migrate every file in
+memory, and when that run stopped early with findings still open, run the partly
+migrated code and migrate again with what it saw; (3) run the --verify script on
+the untouched and the migrated copy and compare; (4) only then write, and only
+when nothing regressed. The runs live in runs.py, the copies in scratch.py.
 """
 
 from __future__ import annotations
 
 import difflib
 import os
-from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
