@@ -15,7 +15,10 @@ class LegacyFunction(LegacyRule):
     id = "legacy-function"
     message = "autograd.Function in the pre-0.4 style: instance forward/backward, MyFn()(x), saved_variables"
     modern = "@staticmethod def forward(ctx, x): ...; @staticmethod def backward(ctx, g): ...; y = MyFn.apply(x)"
-    why = "torch 2.13 raises RuntimeError: Legacy autograd function with non-static forward method is deprecated."
+    why = (
+        "torch 2.13 raises RuntimeError 'Legacy autograd function with non-static forward method is deprecated' "
+        "when it is called as MyFn()(x)."
+    )
     reference_step = "autograd.custom_relu_function"
     MARKED = (
         "import torch\nclass MyReLU(torch.autograd.Function):\n    def forward(self, x):\n"
