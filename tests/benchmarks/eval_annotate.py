@@ -28,9 +28,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import _eval_core as core
+from _eval_checker import CheckerView, run_checker
 from _eval_core import (
-    TARGET_PRECISION, TARGET_RECALL, CheckerView, Entry, Predictions, Score, SourceMap, Truth, annotate, discover, rel,
-    run_checker, run_oracles,
+    TARGET_PRECISION, TARGET_RECALL, Entry, Predictions, Score, SourceMap, Truth, annotate, discover, rel, run_oracles,
     score, source_map, truth_of, use_corpus,
 )
 
