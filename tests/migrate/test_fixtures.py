@@ -150,3 +150,15 @@ def test_python2_fixture_is_reported_and_untouched(tmp_path):
     assert [f.error.kind for f in result.files] == ["python2"] and result.exit_code == 2
     assert "2to3" in result.files[0].error.message
     assert (project / "train.py").read_bytes() == before
+
+
+@needs_codemod
+def test_write_then_migrate_again_finds_nothing(tmp_path):
+    from readkit.migrate import migrate_paths
+
+    project = shutil.copytree(FIXTURES / "mnist_mlp", tmp_path / "mnist_mlp")
+    first = migrate_paths([project], write=True)
+    assert first.exit_code == 1 and len(first.changed_files) == 2
+    second = migrate_paths([project])
+    assert second.exit_code == 0 and not second.changed_files
+    assert (project / "model.py").read_text() == (FIXTURES / "mnist_mlp" / "model.py.expected").read_text()
