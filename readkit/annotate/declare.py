@@ -50,6 +50,8 @@ class Declarer:
         self.scopes: dict[cst.CSTNode, Scope] = {}
         self.classes: dict[str, ClassInfo] = {}
         self.functions: dict[str, FunctionInfo] = {}
+        # direct calls of plain names (`train(model, opt, loader)`): parameters learn from their arguments
+        self.calls: dict[str, list[tuple[cst.Call, Scope]]] = {}
 
     def declare(self, module: cst.Module) -> Scope:
         scope = Scope("module", None)
@@ -110,6 +112,9 @@ class Declarer:
             self.bind_target(node.target, binding, scope, func)
         elif isinstance(node, cst.Return) and func is not None and node.value is not None:
             func.returns.append(node.value)
+        value = getattr(node, "value", None)
+        if isinstance(value, cst.Call) and isinstance(value.func, cst.Name):
+            self.calls.setdefault(value.func.value, []).append((value, scope))
 
     # ------------------------------------------------------------------ bindings
 

@@ -33,19 +33,38 @@ def has_star_args(call: cst.Call) -> bool:
 
 
 def with_args(call: cst.Call, args: Sequence[cst.Arg]) -> cst.Call:
-    """`call` with a new argument list, commas repaired (the old last comma style kept)."""
-    last_comma = call.args[-1].comma if call.args else cst.MaybeSentinel.DEFAULT
-    fixed = [arg.with_changes(comma=_comma(arg)) for arg in args[:-1]]
-    if args:
-        tail = args[-1]
-        fixed.append(tail if tail in call.args[-1:] else tail.with_changes(comma=last_comma))
+    """`call` with a new argument list. Arguments kept from the original (or replaced in
+    place with `arg.with_changes(...)`) keep their commas and comments; new ones get the
+    call's own separator style; the last one keeps the call's trailing-comma style."""
+    originals = list(call.args)
+    betweens = [o.comma for o in originals[:-1] if isinstance(o.comma, cst.Comma)]
+    trailing = originals[-1].comma if originals else cst.MaybeSentinel.DEFAULT
+    plain = _without_comment(betweens[-1]) if betweens else _SPACE_COMMA
+    fixed = []
+    for index, arg in enumerate(args):
+        kept = any(arg.comma is comma for comma in betweens)
+        if index < len(args) - 1:
+            fixed.append(arg if kept else arg.with_changes(comma=plain))
+        elif not (kept and _has_comment(arg.comma)):
+            fixed.append(arg.with_changes(comma=trailing))
+        else:
+            fixed.append(arg)  # its comment stays with it
     return call.with_changes(args=fixed)
 
 
-def _comma(arg: cst.Arg) -> cst.Comma | cst.MaybeSentinel:
-    if isinstance(arg.comma, cst.Comma):
-        return arg.comma
-    return cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+_SPACE_COMMA = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+
+
+def _has_comment(comma: cst.Comma | cst.MaybeSentinel) -> bool:
+    after = comma.whitespace_after if isinstance(comma, cst.Comma) else None
+    return isinstance(after, cst.ParenthesizedWhitespace) and after.first_line.comment is not None
+
+
+def _without_comment(comma: cst.Comma) -> cst.Comma:
+    after = comma.whitespace_after
+    if isinstance(after, cst.ParenthesizedWhitespace):
+        return comma.with_changes(whitespace_after=after.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[]))
+    return comma
 
 
 def make_keyword(name: str, value: cst.BaseExpression) -> cst.Arg:

@@ -37,6 +37,10 @@ class DatasetKeywords(LegacyRule):
             "import torch.utils.data as data\nds = data.TensorDataset(x, y)  # order fixed\n",
         ),
         (
+            "from torch.utils.data import TensorDataset\nds = TensorDataset(\n    data_tensor=x,  # inputs\n    target_tensor=y,\n)\n",
+            "from torch.utils.data import TensorDataset\nds = TensorDataset(\n    x,  # inputs\n    y,\n)\n",
+        ),
+        (
             "import torch\nds = torch.utils.data.TensorDataset(x, target_tensor=y)\n",
             "import torch\nds = torch.utils.data.TensorDataset(x, y)\n",
         ),
@@ -47,7 +51,7 @@ class DatasetKeywords(LegacyRule):
             return
         data, target = keyword(node, "data_tensor"), keyword(node, "target_tensor")
         plain = [a for a in node.args if a.keyword is None or a.keyword.value not in OLD_KEYWORDS]
-        ordered = [cst.Arg(value=a.value) for a in (data, target) if a is not None]
+        ordered = [a.with_changes(keyword=None, equal=cst.MaybeSentinel.DEFAULT) for a in (data, target) if a is not None]
         if len(plain) + len(ordered) != 2 or any(a.keyword is not None or a.star for a in plain):
             ctx.report(node, note="pass the tensors positionally: TensorDataset(data, target)")
             return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from readkit.annotate.rules._helpers import bool_literal, is_none_literal, keyword, make_keyword, string, with_args
+from readkit.annotate.rules._helpers import bool_literal, is_none_literal, keyword, string, with_args
 from readkit.annotate.rules.base import LegacyRule, RuleContext
 
 LEGACY = ("size_average", "reduce")
@@ -44,7 +44,11 @@ class SizeAverage(LegacyRule):
         ),
         (
             "import torch.nn as nn\nc = nn.CrossEntropyLoss(weight=w, size_average=True, ignore_index=0)\n",
-            "import torch.nn as nn\nc = nn.CrossEntropyLoss(weight=w, ignore_index=0, reduction='mean')\n",
+            "import torch.nn as nn\nc = nn.CrossEntropyLoss(weight=w, reduction='mean', ignore_index=0)\n",
+        ),
+        (
+            "import torch.nn as nn\ncriterion = nn.CrossEntropyLoss(\n    size_average=False,  # sum\n    weight=w,  # class weights\n)\n",
+            "import torch.nn as nn\ncriterion = nn.CrossEntropyLoss(\n    reduction='sum',  # sum\n    weight=w,  # class weights\n)\n",
         ),
         (
             "import torch.nn as nn\nc = nn.MSELoss(size_average=None, reduce=True, reduction='none')\n",
@@ -63,13 +67,25 @@ class SizeAverage(LegacyRule):
         if any(value == "unknown" for value in values.values()):
             ctx.report(node, note="size_average/reduce are not literals here: choose reduction= by hand")
             return
-        kept = [a for a in node.args if a.keyword is None or a.keyword.value not in LEGACY]
         if values["size_average"] is None and values["reduce"] is None:
+            kept = [a for a in node.args if a.keyword is None or a.keyword.value not in LEGACY]
             ctx.report(node, replacement=with_args(node, kept))  # both None: torch keeps reduction=
             return
         reduction = legacy_reduction(values["size_average"], values["reduce"])  # type: ignore[arg-type]
-        kept = [a for a in kept if a.keyword is None or a.keyword.value != "reduction"]
-        ctx.report(node, replacement=with_args(node, [*kept, make_keyword("reduction", string(reduction))]))
+        ctx.report(node, replacement=with_args(node, _with_reduction(node, reduction)))
+
+
+def _with_reduction(call: cst.Call, reduction: str) -> list[cst.Arg]:
+    """The arguments with `reduction=` where the first legacy (or reduction) argument stood."""
+    args: list[cst.Arg] = []
+    placed = False
+    for arg in call.args:
+        if arg.keyword is None or arg.keyword.value not in (*LEGACY, "reduction"):
+            args.append(arg)
+        elif not placed:
+            args.append(arg.with_changes(keyword=cst.Name("reduction"), value=string(reduction)))
+            placed = True
+    return args
 
 
 def _literal(arg: cst.Arg | None) -> bool | None | str:
