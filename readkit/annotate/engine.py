@@ -20,7 +20,8 @@ from readkit.annotate.evaluate import Evaluator
 from readkit.annotate.model import Annotation, FileResult, LegacyFinding
 from readkit.annotate.positions import AstPositions, Mismatch, Span
 from readkit.annotate.rules.base import LegacyRule, all_rules
-from readkit.annotate.uses import Use, Walker
+from readkit.annotate.uses import Use
+from readkit.annotate.walk import Walker
 from readkit.annotate.values import Kind, family
 from readkit.check.model import LineObservation
 

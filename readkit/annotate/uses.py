@@ -9,8 +9,6 @@ and torch class bases. Passing a torch name as a value (`dtype=torch.float32`) i
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,7 +16,7 @@ import libcst as cst
 
 from readkit import roles
 from readkit.annotate import heuristics, values
-from readkit.annotate.evaluate import Evaluator, element_of, tensor_operands, unpack
+from readkit.annotate.evaluate import Evaluator, element_of, tensor_operands
 from readkit.annotate.scopes import Scope
 from readkit.annotate.values import Kind, Value
 
@@ -48,60 +46,17 @@ BUILTIN_PROTOCOLS: dict[str, str] = {
 }
 PASS_THROUGH = frozenset({"enumerate", "tqdm", "zip", "iter", "reversed", "list", "tuple", "sorted", "trange"})
 
+class UseRecorder:
+    """The uses: what each kind of node does with torch (the walk in walk.py calls these hooks)."""
 
-class Walker:
-    def __init__(self, evaluator: Evaluator, scopes: dict[cst.CSTNode, Scope],
-                 visitors: dict[type, list[Callable[[cst.CSTNode], None]]]) -> None:
+    def __init__(self, evaluator: Evaluator) -> None:
         self.ev = evaluator
-        self.scopes = scopes
-        self.visitors = visitors
         self.uses: list[Use] = []
         self.parents: dict[cst.CSTNode, cst.CSTNode] = {}
         self.scope: Scope = Scope("module", None)
         self._called: set[cst.CSTNode] = set()  # func nodes of calls: not attribute reads
-        self.quiet = 0  # > 0 inside type annotations that never run: no use
+        self.quiet = 0  # > 0 inside imports and type annotations that never run: no use
         self.lazy_annotations = False  # `from __future__ import annotations`
-
-    # ------------------------------------------------------------------ traversal
-
-    def walk(self, node: cst.CSTNode) -> None:
-        for visit in self.visitors.get(type(node), ()):
-            visit(node)
-        special = _SPECIAL.get(type(node))
-        if special is not None:
-            special(self, node)
-            return
-        hook = _HOOKS.get(type(node))
-        if hook is not None and not self.quiet:
-            hook(self, node)
-        self.children(node)
-
-    def children(self, node: cst.CSTNode, skip: tuple[str, ...] = ()) -> None:
-        for name in _fields(type(node)):
-            if name in skip:
-                continue
-            self.child(node, getattr(node, name))
-
-    def child(self, parent: cst.CSTNode, value: object) -> None:
-        kind = type(value)
-        if kind is list or kind is tuple:
-            for item in value:  # type: ignore[attr-defined]
-                if _is_node(type(item)):
-                    self.parents[item] = parent
-                    self.walk(item)
-        elif _is_node(kind):
-            self.parents[value] = parent  # type: ignore[index]
-            self.walk(value)  # type: ignore[arg-type]
-
-    def in_scope(self, scope: Scope, body: Callable[[], None]) -> None:
-        outer = self.scope
-        self.scope = scope
-        self.ev.flows[scope] = {}
-        try:
-            body()
-        finally:
-            self.ev.flows.pop(scope, None)
-            self.scope = outer
 
     # ------------------------------------------------------------------ recording
 
@@ -113,15 +68,6 @@ class Walker:
     def value(self, expr: cst.BaseExpression) -> Value | None:
         return self.ev.value(expr, self.scope)
 
-    def bind(self, target: cst.BaseExpression, value: Value | None) -> None:
-        flow = self.ev.flows.setdefault(self.scope, {})
-        if isinstance(target, cst.Name):
-            flow[target.value] = value
-        elif isinstance(target, (cst.Tuple, cst.List)):
-            for index, element in enumerate(target.elements):
-                inner = None if isinstance(element, cst.StarredElement) else unpack(value, index)
-                self.bind(element.value, inner)
-
     # ------------------------------------------------------------------ uses
 
     def on_call(self, node: cst.Call) -> None:
@@ -129,7 +75,7 @@ class Walker:
         self._called.add(func)
         callee = self.value(func)
         if callee is not None and callee.kind is Kind.OBJ and values.family(callee.qualname) == "module":
-            self.add(node, "torch.nn.Module.__call__", _derived(callee), _rule(callee))
+            self.add(node, "torch.nn.Module.__call__", derived(callee), rule_of(callee))
         elif isinstance(func, cst.Attribute) and func.attr.value == "format" and isinstance(
                 func.value, (cst.SimpleString, cst.ConcatenatedString)):
             self.formatting(node, [a.value for a in node.args])
@@ -151,15 +97,15 @@ class Walker:
                 continue
             fam = values.family(found.qualname)
             if fam == "tensor":
-                self.add(node, f"torch.Tensor.{BUILTIN_PROTOCOLS[name]}", _derived(found), _rule(found))
+                self.add(node, f"torch.Tensor.{BUILTIN_PROTOCOLS[name]}", derived(found), rule_of(found))
             elif name == "len" and (found.qualname.startswith("torch.utils.data") or
                                     found.qualname.rsplit(".", 1)[-1] in heuristics.INDEXABLE_MODULES):
-                self.add(node, f"{found.qualname}.__len__", _derived(found), _rule(found))
+                self.add(node, f"{found.qualname}.__len__", derived(found), rule_of(found))
 
     def on_formatted(self, node: cst.FormattedStringExpression) -> None:
         found = self.value(node.expression)
         if found is not None and found.kind is Kind.OBJ and values.family(found.qualname) == "tensor":
-            self.add(node.expression, "torch.Tensor.__format__", _derived(found), _rule(found))
+            self.add(node.expression, "torch.Tensor.__format__", derived(found), rule_of(found))
 
     def formatting(self, node: cst.Call | cst.BinaryOperation, args: list[cst.BaseExpression]) -> None:
         """`"{}".format(loss)` and `"%f" % (loss,)` format tensors."""
@@ -168,7 +114,7 @@ class Walker:
             if found is not None and found.kind is Kind.TUPLE:
                 self.formatting(node, [e.value for e in arg.elements] if isinstance(arg, cst.Tuple) else [])
             elif found is not None and found.kind is Kind.OBJ and values.family(found.qualname) == "tensor":
-                self.add(node, "torch.Tensor.__format__", _derived(found), _rule(found))
+                self.add(node, "torch.Tensor.__format__", derived(found), rule_of(found))
                 return
 
     def member(self, node: cst.Attribute, receiver: Value | None, name: str, called: bool) -> None:
@@ -191,7 +137,7 @@ class Walker:
             return
         if receiver.qualname == CTX:
             if called or name in CTX_READS:
-                self.add(node, f"{CTX}.{name}", _derived(receiver), _rule(receiver))
+                self.add(node, f"{CTX}.{name}", derived(receiver), rule_of(receiver))
             return
         fam = values.family(receiver.qualname)
         if not called and not (fam == "tensor" and name in TENSOR_READS) and not (
@@ -200,9 +146,9 @@ class Walker:
         if not _known_member(receiver, fam, name):
             return
         if fam == "other" and receiver.qualname.startswith("torch.autograd.function"):
-            self.add(node, f"torch.autograd.function.FunctionCtx.{name}", _derived(receiver), _rule(receiver))
+            self.add(node, f"torch.autograd.function.FunctionCtx.{name}", derived(receiver), rule_of(receiver))
             return
-        self.add(node, values.member_symbol(receiver, name), _derived(receiver), _rule(receiver))
+        self.add(node, values.member_symbol(receiver, name), derived(receiver), rule_of(receiver))
 
     def unknown_member(self, node: cst.Attribute, name: str, called: bool) -> None:
         receiver_name = node.value.value if isinstance(node.value, cst.Name) else None
@@ -237,7 +183,7 @@ class Walker:
         tensors = [v for v in found if v is not None and v.kind is Kind.OBJ and values.family(v.qualname) == "tensor"]
         if tensors:
             evidence = "heuristic" if all(v.evidence == "heuristic" for v in tensors) else "inferred"
-            self.add(node, f"torch.Tensor.{_dunder(node)}", evidence, "object-origin")
+            self.add(node, f"torch.Tensor.{dunder(node)}", evidence, "object-origin")
 
     def on_subscript(self, node: cst.Subscript) -> None:
         base = self.value(node.value)
@@ -245,10 +191,10 @@ class Walker:
             return
         fam = values.family(base.qualname)
         if fam == "tensor" and not _string_index(node):
-            self.add(node, "torch.Tensor.__getitem__", _derived(base), _rule(base))
+            self.add(node, "torch.Tensor.__getitem__", derived(base), rule_of(base))
         elif base.qualname.rsplit(".", 1)[-1] in heuristics.INDEXABLE_MODULES or (
                 base.qualname.startswith("torch.utils.data.") and base.user_class is None):
-            self.add(node, f"{base.qualname}.__getitem__", _derived(base), _rule(base))
+            self.add(node, f"{base.qualname}.__getitem__", derived(base), rule_of(base))
 
     def on_decorator(self, node: cst.Decorator) -> None:
         expr = node.decorator
@@ -265,11 +211,11 @@ class Walker:
         fam = values.family(found.qualname)
         last = found.qualname.rsplit(".", 1)[-1]
         if fam == "loader":
-            self.add(iterable, "torch.utils.data.DataLoader.__iter__", _derived(found), _rule(found))
+            self.add(iterable, "torch.utils.data.DataLoader.__iter__", derived(found), rule_of(found))
         elif fam == "tensor":
-            self.add(iterable, "torch.Tensor.__iter__", _derived(found), _rule(found))
+            self.add(iterable, "torch.Tensor.__iter__", derived(found), rule_of(found))
         elif last in heuristics.INDEXABLE_MODULES:
-            self.add(iterable, f"{found.qualname}.__iter__", _derived(found), _rule(found))
+            self.add(iterable, f"{found.qualname}.__iter__", derived(found), rule_of(found))
 
     def iteration_of_pass_through(self, node: cst.Call) -> None:
         if isinstance(node.func, cst.Name) and node.func.value in ("enumerate", "tqdm", "iter", "zip", "trange"):
@@ -291,192 +237,11 @@ class Walker:
         return element_of(self.value(iterable))
 
 
-# ---------------------------------------------------------------------- statements that bind
-
-
-def _for(w: Walker, node: cst.For) -> None:
-    w.child(node, node.iter)
-    w.iteration(node.iter)
-    w.bind(node.target, w.element(node.iter))
-    w.child(node, node.target)
-    w.child(node, node.body)
-    w.child(node, node.orelse)
-
-
-def _assign(w: Walker, node: cst.Assign) -> None:
-    w.child(node, node.value)
-    found = w.value(node.value)
-    for target in node.targets:
-        w.bind(target.target, found)
-        _store(w, target.target)
-        w.child(node, target)
-
-
-def _ann_assign(w: Walker, node: cst.AnnAssign) -> None:
-    if node.value is not None:
-        w.child(node, node.value)
-        hinted = w.ev.from_annotation(node.annotation.annotation, w.scope)
-        w.bind(node.target, hinted or w.value(node.value))
-    w.child(node, node.target)
-    w.child(node, node.annotation)
-
-
-def _aug_assign(w: Walker, node: cst.AugAssign) -> None:
-    w.child(node, node.value)
-    w.child(node, node.target)
-    found = [w.value(node.target), w.value(node.value)]
-    tensors = [v for v in found if v is not None and v.kind is Kind.OBJ and values.family(v.qualname) == "tensor"]
-    if tensors:
-        w.add(node, f"torch.Tensor.__i{_dunder(node)[2:]}", _derived(tensors[0]), "object-origin")
-        w.bind(node.target, values.tensor(_derived(tensors[0])))
-
-
-def _store(w: Walker, target: cst.BaseExpression) -> None:
-    """`x[i] = v` on a tensor and `p.grad = None` are uses too."""
-    if isinstance(target, cst.Subscript):
-        w.on_subscript(target)
-        w._called.add(target)
-    elif isinstance(target, cst.Attribute):
-        receiver = w.value(target.value)
-        if receiver is not None and receiver.kind is Kind.OBJ and values.family(receiver.qualname) == "tensor":
-            w.object_member(target, receiver, target.attr.value, called=False)
-        elif receiver is not None and receiver.kind is Kind.REF and not target.attr.value.startswith("__"):
-            w.add(target, f"{receiver.qualname}.{target.attr.value}", receiver.evidence, "import-resolution")
-        w._called.add(target)
-
-
-def _with(w: Walker, node: cst.With) -> None:
-    for item in node.items:
-        w.child(node, item)
-        if item.asname is not None:
-            w.bind(item.asname.name, None)
-    w.child(node, node.body)
-
-
-def _function(w: Walker, node: cst.FunctionDef) -> None:
-    w.child(node, node.decorators)
-    w.child(node, node.params)
-    w.child(node, node.returns)
-    w.ev.flows.get(w.scope, {}).pop(node.name.value, None)
-    scope = w.scopes.get(node)
-    if scope is None:
-        return
-    w.in_scope(scope, lambda: w.child(node, node.body))
-
-
-def _class(w: Walker, node: cst.ClassDef) -> None:
-    w.child(node, node.decorators)
-    for arg in node.bases:
-        w.child(node, arg)  # `nn.Module` is read from a torch module: on_attribute marks it
-        base = w.value(arg.value)
-        if base is not None and base.kind in (Kind.REF, Kind.CLASS) and base.qualname.startswith(_METACLASS_BASES):
-            # autograd.Function's metaclass runs torch code when the class statement runs
-            w.add(arg.value, f"{base.qualname}", _derived(base), _rule(base))
-    w.child(node, node.keywords)
-    w.ev.flows.get(w.scope, {}).pop(node.name.value, None)
-    scope = w.scopes.get(node)
-    if scope is not None:
-        w.in_scope(scope, lambda: w.child(node, node.body))
-
-
-def _lambda(w: Walker, node: cst.Lambda) -> None:
-    scope = Scope("lambda", w.scope)
-
-    def body() -> None:
-        for param in node.params.params:
-            w.bind(param.name, None)
-        w.child(node, node.params)
-        w.child(node, node.body)
-
-    w.in_scope(scope, body)
-
-
-def _comprehension(w: Walker, node: cst.CSTNode) -> None:
-    scope = Scope("comprehension", w.scope)
-    ev_flows = dict(w.ev.flows.get(w.scope, {}))
-
-    def body() -> None:
-        w.ev.flows[scope].update(ev_flows)
-        w.child(node, node.for_in)  # type: ignore[attr-defined]
-        for name in ("elt", "key", "value"):
-            w.child(node, getattr(node, name, None))
-
-    w.in_scope(scope, body)
-
-
-def _comp_for(w: Walker, node: cst.CompFor) -> None:
-    w.child(node, node.iter)
-    w.iteration(node.iter)
-    w.bind(node.target, w.element(node.iter))
-    w.child(node, node.target)
-    w.child(node, node.ifs)
-    w.child(node, node.inner_for_in)
-
-
-_METACLASS_BASES = ("torch.autograd.Function", "torch.autograd.function.Function",
-                    "torch.autograd.function.InplaceFunction")
-
-
-def _annotation(w: Walker, node: cst.Annotation) -> None:
-    """Annotations run when a `def` or a module/class-level `x: T = ...` runs, unless
-    `from __future__ import annotations` (or inside a function body, where they never run)."""
-    parent = w.parents.get(node)
-    lazy = w.lazy_annotations or (isinstance(parent, cst.AnnAssign) and w.scope.kind == "function")
-    w.quiet += lazy
-    try:
-        w.children(node)
-    finally:
-        w.quiet -= lazy
-
-
-def _quietly(w: Walker, node: cst.CSTNode) -> None:
-    """Imports are not uses (the names they bind are, where they are used)."""
-    w.quiet += 1
-    try:
-        w.children(node)
-    finally:
-        w.quiet -= 1
-
-
-_SPECIAL: dict[type, Callable[[Walker, cst.CSTNode], None]] = {
-    cst.For: _for, cst.Assign: _assign, cst.AnnAssign: _ann_assign, cst.AugAssign: _aug_assign,
-    cst.With: _with, cst.FunctionDef: _function, cst.ClassDef: _class, cst.Lambda: _lambda,
-    cst.ListComp: _comprehension, cst.SetComp: _comprehension, cst.GeneratorExp: _comprehension,
-    cst.DictComp: _comprehension, cst.CompFor: _comp_for, cst.Annotation: _annotation,
-    cst.Import: _quietly, cst.ImportFrom: _quietly,
-}  # type: ignore[dict-item]
-
-_HOOKS: dict[type, Callable[[Walker, cst.CSTNode], None]] = {
-    cst.Call: Walker.on_call, cst.Attribute: Walker.on_attribute, cst.BinaryOperation: Walker.on_operation,
-    cst.UnaryOperation: Walker.on_operation, cst.Comparison: Walker.on_operation,
-    cst.Subscript: Walker.on_subscript, cst.Decorator: Walker.on_decorator,
-    cst.FormattedStringExpression: Walker.on_formatted,
-}  # type: ignore[dict-item]
-
-_TRIVIA_PREFIXES = ("whitespace", "lpar", "rpar", "comma", "semicolon", "leading_lines", "lines_after",
-                    "header", "footer", "trailing_whitespace", "newline", "lbracket", "rbracket", "lbrace",
-                    "rbrace", "colon", "equal", "dot", "star", "asynchronous", "first_line", "empty_lines",
-                    "indent", "last_line")
-
-
-@functools.cache
-def _is_node(kind: type) -> bool:
-    """isinstance(x, CSTNode) is an ABC check (slow); a node's type decides it once."""
-    return issubclass(kind, cst.CSTNode)
-
-
-@functools.cache
-def _fields(node_type: type) -> tuple[str, ...]:
-    """The fields of a node type that hold child nodes worth walking (no whitespace, no punctuation)."""
-    names = [f.name for f in dataclasses.fields(node_type)]
-    return tuple(n for n in names if not n.startswith(_TRIVIA_PREFIXES))
-
-
-def _derived(value: Value) -> str:
+def derived(value: Value) -> str:
     return "inferred" if value.evidence == "resolved" else value.evidence
 
 
-def _rule(value: Value) -> str:
+def rule_of(value: Value) -> str:
     return "variable-name" if value.evidence == "heuristic" else "object-origin"
 
 
@@ -491,7 +256,7 @@ _OPERATORS = {
 }
 
 
-def _dunder(node: cst.CSTNode) -> str:
+def dunder(node: cst.CSTNode) -> str:
     operator = getattr(node, "operator", None)
     if isinstance(node, cst.Comparison):
         operator = node.comparisons[0].operator

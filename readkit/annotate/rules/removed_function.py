@@ -82,10 +82,11 @@ class RemovedFunction(LegacyRule):
         if old is None or old not in REMOVED:
             return
         new = SAME_CALL.get(old) if len(node.args) == 1 and positional(node) else RENAMED.get(old)
+        message = f"{old} was removed: use {REMOVED[old]}"
         if new is not None:
-            ctx.report(node, replacement=node.with_changes(func=spell(node.func, new, ctx)))
+            ctx.report(node, message=message, replacement=node.with_changes(func=spell(node.func, new, ctx)))
         else:
-            ctx.report(node, note=f"use {REMOVED[old]}")
+            ctx.report(node, message=message, note=f"use {REMOVED[old]}")
 
     # Imports name their modules literally: the dotted text *is* the qualified name.
 
@@ -97,13 +98,13 @@ class RemovedFunction(LegacyRule):
         gone = [f"{module}.{name}" for name in names if f"{module}.{name}" in REMOVED]
         why = _removed_module(module) or (REMOVED[gone[0]] if gone else None)
         if why is not None:
-            ctx.report(node, note=f"removed from torch: use {why}")
+            ctx.report(node, message=f"{module} was removed from torch: use {why}", note=f"use {why}")
 
     def visit_Import(self, node: cst.Import, ctx: RuleContext) -> None:
         for alias in node.names:
             why = _removed_module(_dotted_text(alias.name))
             if why is not None:
-                ctx.report(node, note=f"removed from torch: use {why}")
+                ctx.report(node, message=f"{_dotted_text(alias.name)} was removed from torch: use {why}", note=f"use {why}")
                 return
 
 

@@ -99,10 +99,11 @@ class RenamedFunction(LegacyRule):
         if old is None or old not in RENAMED or has_star_args(node):
             return
         replacement = _replacement(node, old, ctx)
+        message = f"{old} was renamed: {NOTES.get(old, f'use {RENAMED[old]}')}"
         if replacement is None:
-            ctx.report(node, note=NOTES.get(old, f"use {RENAMED[old]}"))
+            ctx.report(node, message=message, note=NOTES.get(old, f"use {RENAMED[old]}"))
         else:
-            ctx.report(node, replacement=replacement)
+            ctx.report(node, message=message, replacement=replacement)
 
 
 def _replacement(call: cst.Call, old: str, ctx: RuleContext) -> cst.Call | None:
