@@ -53,4 +53,5 @@ class Torchscript(LegacyRule):
     def _check(self, node: cst.BaseExpression, ctx: RuleContext) -> None:
         qualname = ctx.symbol(node)
         if qualname in ALTERNATIVES:
-            ctx.report(node, message=f"{qualname} is deprecated (TorchScript): use {ALTERNATIVES[qualname]}", note=f"use {ALTERNATIVES[qualname]}")
+            use = f"use {ALTERNATIVES[qualname]}"
+            ctx.report(node, message=f"{qualname} is deprecated (TorchScript): {use}", note=use)
