@@ -63,7 +63,8 @@ def _has_comment(comma: cst.Comma | cst.MaybeSentinel) -> bool:
 def _without_comment(comma: cst.Comma) -> cst.Comma:
     after = comma.whitespace_after
     if isinstance(after, cst.ParenthesizedWhitespace):
-        return comma.with_changes(whitespace_after=after.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[]))
+        bare = after.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[])
+        return comma.with_changes(whitespace_after=bare)
     return comma
 
 
@@ -264,7 +265,9 @@ def rewrite(node: cst.CSTNode, leave: Callable[[cst.CSTNode, cst.CSTNode], cst.C
     """Apply `leave(original, updated)` bottom-up to every node under `node`, keeping identity elsewhere."""
 
     class _Rewrite(KeepIdentity):
-        def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:  # type: ignore[override]
+        def on_leave(  # type: ignore[override]
+            self, original_node: cst.CSTNode, updated_node: cst.CSTNode
+        ) -> cst.CSTNode:
             kept = super().on_leave(original_node, updated_node)
             return leave(original_node, kept)
 

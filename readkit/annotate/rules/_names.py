@@ -60,12 +60,23 @@ def _module_bindings(module: cst.Module) -> set[str]:
 
 def _bound_by(small: cst.BaseSmallStatement) -> set[str]:
     if isinstance(small, cst.Import):
-        return {(a.asname.name.value if a.asname and isinstance(a.asname.name, cst.Name) else _head(a.name)) for a in small.names}
+        return {_alias_or_head(a) for a in small.names}
     if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
         return {_alias_name(a) for a in small.names}
     if isinstance(small, cst.Assign):
         return {t.target.value for t in small.targets if isinstance(t.target, cst.Name)}
     return set()
+
+
+def _alias_or_head(alias: cst.ImportAlias) -> str:
+    """The name `import a.b as c` (c) or `import a.b` (a) binds."""
+    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+        return alias.asname.name.value
+    return _head(alias.name)
+
+
+def _is_plain_variable(alias: cst.ImportAlias) -> bool:
+    return isinstance(alias.name, cst.Name) and alias.name.value == "Variable" and alias.asname is None
 
 
 def _head(name: cst.BaseExpression) -> str:
@@ -143,7 +154,7 @@ class _DropVariableImport(cst.CSTTransformer):
             return updated_node
         if cst.Module(body=[]).code_for_node(module) not in self.MODULES:
             return updated_node
-        kept = [a for a in updated_node.names if not (isinstance(a.name, cst.Name) and a.name.value == "Variable" and a.asname is None)]
+        kept = [a for a in updated_node.names if not _is_plain_variable(a)]
         if len(kept) == len(updated_node.names):
             return updated_node
         if not kept:

@@ -52,4 +52,6 @@ def _on_graph_value(receiver: cst.BaseExpression, ctx: RuleContext) -> bool:
     """A tensor, or (for previous_functions) the creator/grad_fn of one."""
     if is_torch_value(ctx, receiver):
         return True
-    return isinstance(receiver, cst.Attribute) and receiver.attr.value in ("creator", "grad_fn") and _on_graph_value(receiver.value, ctx)
+    if not (isinstance(receiver, cst.Attribute) and receiver.attr.value in ("creator", "grad_fn")):
+        return False
+    return _on_graph_value(receiver.value, ctx)

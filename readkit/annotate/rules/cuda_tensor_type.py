@@ -26,7 +26,10 @@ SWITCH_NOTE = (
 class CudaTensorType(LegacyRule):
     id = "cuda-tensor-type"
     message = "CUDA tensor type (torch.cuda.FloatTensor): device and dtype are separate since torch 0.4"
-    modern = "device = torch.device('cuda' if torch.cuda.is_available() else 'cpu'); x.to(device), torch.zeros(..., device=device)"
+    modern = (
+        "device = torch.device('cuda' if torch.cuda.is_available() else 'cpu'); "
+        "x.to(device), torch.zeros(..., device=device)"
+    )
     why = "torch 2.13 raises TypeError 'type torch.cuda.FloatTensor not available' on a machine without CUDA."
     reference_step = "tensors.legacy_cuda_tensor_type"
     MARKED = (
@@ -74,7 +77,8 @@ class CudaTensorType(LegacyRule):
     def visit_Call(self, node: cst.Call, ctx: RuleContext) -> None:
         switch = _switch_argument(node, self.switches)
         if switch is not None:
-            ctx.report(node, replacement=method_call(switch, "to", [cst.Arg(cst.Name("device")), cst.Arg(node.args[0].value)]))
+            moved = [cst.Arg(cst.Name("device")), cst.Arg(node.args[0].value)]
+            ctx.report(node, replacement=method_call(switch, "to", moved))
             return
         dtype = type_call(node, ctx, CUDA_TYPES)
         if dtype is not None and isinstance(node.args[0].value, cst.Name):
@@ -91,7 +95,8 @@ class CudaTensorType(LegacyRule):
         replacement = constructor_replacement(node, dtype, device=True)
         self.uses_device = self.uses_device or replacement is not None
         if replacement is None:
-            ctx.report(node, note=f"data or size? use torch.tensor(data, dtype=torch.{dtype}, device=device) or torch.empty(size, ...)")
+            use = f"torch.tensor(data, dtype=torch.{dtype}, device=device) or torch.empty(size, ...)"
+            ctx.report(node, note=f"data or size? use {use}")
         else:
             ctx.report(node, replacement=replacement)
 
@@ -129,7 +134,8 @@ class CudaTensorType(LegacyRule):
         cuda_first = type_of(switch.body, ctx, CUDA_TYPES) is not None
         names = (cst.SimpleString('"cuda"'), cst.SimpleString('"cpu"'))  # as in the migrator's device line
         where = switch.with_changes(body=names[not cuda_first], orelse=names[cuda_first])
-        device = statement.with_changes(body=[cst.Assign([cst.AssignTarget(cst.Name("device"))], cst.Call(dotted("torch.device"), [cst.Arg(where)]))])
+        device_of = cst.Call(dotted("torch.device"), [cst.Arg(where)])
+        device = statement.with_changes(body=[cst.Assign([cst.AssignTarget(cst.Name("device"))], device_of)])
         dtype = statement.with_changes(body=[node.with_changes(value=dtype_node(dtypes.pop() or ""))], leading_lines=[])
         assert isinstance(target, cst.Name)
         self.switches.add(target.value)

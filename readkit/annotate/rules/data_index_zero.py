@@ -11,7 +11,7 @@ from readkit.annotate.rules.base import LegacyRule, RuleContext
 from readkit.annotate.rules.implicit_softmax_dim import observed_ranks
 
 # Calls whose result is a 0-dim tensor when called without a dim: reductions and losses.
-REDUCTIONS = frozenset({"sum", "mean", "norm", "prod", "std", "var", "dot", "vdot", "max", "min", "median", "logsumexp"})
+REDUCTIONS = frozenset("sum mean norm prod std var dot vdot max min median logsumexp".split())
 # A name a 0.3-era script gives its scalar loss: loss, train_loss, lossD, d_loss, errG_fake ...
 # not containers (`losses`, `loss_history`).
 LOSS_NAME = re.compile(r"^(?:\w*_)?(?:loss|Loss|err|cost|nll)(?:[A-Z]|\d+|_(?!list|hist|log|values)[a-z]+)?$")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from readkit.annotate.rules._helpers import inside_no_grad, no_grad_with, rewrite
+from readkit.annotate.rules._helpers import inside_no_grad, make_keyword, no_grad_with, rewrite
 from readkit.annotate.rules.base import LegacyRule, RuleContext
 
 IN_PLACE = frozenset({"add_", "sub_", "mul_", "div_", "copy_", "addcdiv_", "addcmul_"})
@@ -80,7 +80,8 @@ def _without_data(statement: cst.SimpleStatementLine) -> cst.SimpleStatementLine
 
     def leave(original: cst.CSTNode, updated: cst.CSTNode) -> cst.CSTNode:
         if isinstance(updated, cst.Attribute) and updated.attr.value == "data":
-            return updated.value.with_changes(lpar=updated.lpar, rpar=updated.rpar) if not updated.value.lpar else updated.value
+            inner = updated.value
+            return inner if inner.lpar else inner.with_changes(lpar=updated.lpar, rpar=updated.rpar)
         if isinstance(updated, cst.Call):
             return _alpha_first_overload(updated)
         return updated
@@ -96,7 +97,7 @@ def _alpha_first_overload(call: cst.Call) -> cst.Call:
     scalar, tensor = call.args
     if scalar.keyword is not None or tensor.keyword is not None or not _looks_scalar(scalar.value):
         return call
-    alpha = cst.Arg(value=scalar.value, keyword=cst.Name("alpha"), equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
+    alpha = make_keyword("alpha", scalar.value)
     return call.with_changes(args=[tensor.with_changes(comma=scalar.comma), alpha])
 
 
@@ -104,4 +105,6 @@ def _looks_scalar(expr: cst.BaseExpression) -> bool:
     """A number, a name like `lr`, or `-` of one: not an expression that mentions a gradient."""
     if isinstance(expr, cst.UnaryOperation):
         expr = expr.expression
-    return isinstance(expr, (cst.Integer, cst.Float, cst.Name)) or (isinstance(expr, cst.BinaryOperation) and not _mentions_grad(expr))
+    if isinstance(expr, cst.BinaryOperation):
+        return not _mentions_grad(expr)
+    return isinstance(expr, (cst.Integer, cst.Float, cst.Name))

@@ -51,7 +51,8 @@ class DatasetKeywords(LegacyRule):
             return
         data, target = keyword(node, "data_tensor"), keyword(node, "target_tensor")
         plain = [a for a in node.args if a.keyword is None or a.keyword.value not in OLD_KEYWORDS]
-        ordered = [a.with_changes(keyword=None, equal=cst.MaybeSentinel.DEFAULT) for a in (data, target) if a is not None]
+        given = [a for a in (data, target) if a is not None]
+        ordered = [a.with_changes(keyword=None, equal=cst.MaybeSentinel.DEFAULT) for a in given]
         if len(plain) + len(ordered) != 2 or any(a.keyword is not None or a.star for a in plain):
             ctx.report(node, note="pass the tensors positionally: TensorDataset(data, target)")
             return

@@ -41,7 +41,9 @@ class ElementwiseMean(LegacyRule):
 
     def visit_Call(self, node: cst.Call, ctx: RuleContext) -> None:
         arg = keyword(node, "reduction")
-        if arg is None or not isinstance(arg.value, cst.SimpleString) or arg.value.evaluated_value != "elementwise_mean":
+        if arg is None or not isinstance(arg.value, cst.SimpleString):
+            return
+        if arg.value.evaluated_value != "elementwise_mean":
             return
         symbol = ctx.symbol(node.func)
         if symbol is None or not symbol.startswith("torch.nn"):

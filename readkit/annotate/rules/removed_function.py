@@ -104,7 +104,8 @@ class RemovedFunction(LegacyRule):
         for alias in node.names:
             why = _removed_module(_dotted_text(alias.name))
             if why is not None:
-                ctx.report(node, message=f"{_dotted_text(alias.name)} was removed from torch: use {why}", note=f"use {why}")
+                message = f"{_dotted_text(alias.name)} was removed from torch: use {why}"
+                ctx.report(node, message=message, note=f"use {why}")
                 return
 
 

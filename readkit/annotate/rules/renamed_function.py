@@ -8,7 +8,9 @@ from readkit.annotate.rules._helpers import has_star_args, keyword, make_keyword
 from readkit.annotate.rules._tensor_types import CPU_TYPES, dtype_node, type_of
 from readkit.annotate.rules.base import LegacyRule, RuleContext
 
-_INIT = "normal uniform constant xavier_uniform xavier_normal kaiming_uniform kaiming_normal orthogonal sparse eye dirac"
+_INIT = (
+    "normal uniform constant xavier_uniform xavier_normal kaiming_uniform kaiming_normal orthogonal sparse eye dirac"
+)
 # old -> new, same arguments
 SAME_ARGUMENTS = {
     **{f"torch.nn.init.{name}": f"torch.nn.init.{name}_" for name in _INIT.split()},
@@ -120,6 +122,7 @@ def _replacement(call: cst.Call, old: str, ctx: RuleContext) -> cst.Call | None:
         return call.with_changes(func=spell(call.func, SINGLE_ARGUMENT[old], ctx))
     if old == "torch.set_default_tensor_type" and len(call.args) == 1 and keyword(call, "t") is None:
         dtype = type_of(call.args[0].value, ctx, CPU_TYPES)
-        return None if dtype is None else call.with_changes(func=spell(call.func, "torch.set_default_dtype", ctx), args=[cst.Arg(dtype_node(dtype))])
+        if dtype is None:
+            return None
+        return call.with_changes(func=spell(call.func, "torch.set_default_dtype", ctx), args=[cst.Arg(dtype_node(dtype))])
     return None
-

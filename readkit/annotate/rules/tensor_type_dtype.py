@@ -6,7 +6,14 @@ from __future__ import annotations
 import libcst as cst
 
 from readkit.annotate.rules._helpers import assigned_once, method_call, module_of
-from readkit.annotate.rules._tensor_types import CPU_TYPES, constructor_replacement, dtype_node, to_call, type_call, type_of
+from readkit.annotate.rules._tensor_types import (
+    CPU_TYPES,
+    constructor_replacement,
+    dtype_node,
+    to_call,
+    type_call,
+    type_of,
+)
 from readkit.annotate.rules.base import LegacyRule, RuleContext
 
 
@@ -17,7 +24,10 @@ class TensorTypeDtype(LegacyRule):
     id = "tensor-type-dtype"
     message = "legacy tensor type (torch.FloatTensor ...) used as a dtype or constructor"
     modern = "x.to(torch.float32), dtype = torch.float32, torch.tensor([...], dtype=torch.int64)"
-    why = "torch 2.13 still accepts it, but types mix dtype with device and torch.FloatTensor(n) is uninitialized memory."
+    why = (
+        "torch 2.13 still accepts it, but types mix dtype with device "
+        "and torch.FloatTensor(n) is uninitialized memory."
+    )
     reference_step = "tensors.legacy_cuda_tensor_type"
     MARKED = (
         "import torch\nx = torch.randn(3).type(torch.FloatTensor)\n",
@@ -67,7 +77,8 @@ class TensorTypeDtype(LegacyRule):
             return
         replacement = constructor_replacement(node, dtype, device=False)
         if replacement is None:
-            ctx.report(node, note=f"data or size? use torch.tensor(data, dtype=torch.{dtype}) or torch.empty(size, ...)")
+            use = f"torch.tensor(data, dtype=torch.{dtype}) or torch.empty(size, ...)"
+            ctx.report(node, note=f"data or size? use {use}")
         else:
             ctx.report(node, replacement=replacement)
 

@@ -43,7 +43,8 @@ def variable_parts(call: cst.Call, ctx: RuleContext) -> tuple[cst.BaseExpression
 
 def requiring_grad(tensor: cst.BaseExpression, flag: cst.BaseExpression, ctx: RuleContext) -> cst.BaseExpression:
     """`tensor` made a leaf that requires grad: `torch.randn(3, requires_grad=True)` or `t.requires_grad_()`."""
-    if isinstance(tensor, cst.Call) and symbol_in(ctx, tensor.func, FACTORIES) and keyword(tensor, "requires_grad") is None:
+    factory = isinstance(tensor, cst.Call) and symbol_in(ctx, tensor.func, FACTORIES) is not None
+    if isinstance(tensor, cst.Call) and factory and keyword(tensor, "requires_grad") is None:
         return with_args(tensor, [*tensor.args, make_keyword("requires_grad", flag)])
     args = [] if bool_literal(flag) is True else [cst.Arg(value=flag)]
     return method_call(tensor, "requires_grad_", args)
@@ -109,7 +110,8 @@ class VariableWrapper(LegacyRule):
         target = node.comparisons[0]
         if not isinstance(target.operator, TYPE_TESTS) or symbol_in(ctx, target.comparator, VARIABLE) is None:
             return
-        test: cst.BaseExpression = cst.Call(dotted("isinstance"), [cst.Arg(value, comma=_COMMA), cst.Arg(dotted("torch.Tensor"))])
+        args = [cst.Arg(value, comma=_COMMA), cst.Arg(dotted("torch.Tensor"))]
+        test: cst.BaseExpression = cst.Call(dotted("isinstance"), args)
         if isinstance(target.operator, (cst.NotEqual, cst.IsNot)):
             test = cst.UnaryOperation(cst.Not(), test)
         ctx.report(node, replacement=test.with_changes(lpar=node.lpar, rpar=node.rpar))

@@ -1,0 +1,73 @@
+"""Where a parameter's value comes from: its type hint, its role in a method (`self`, the
+tensors of `forward`, the `ctx` of an autograd.Function), the arguments of the file's direct
+calls, and last its name (heuristics.py)."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from readkit.annotate import heuristics, values
+from readkit.annotate.origins import agree, forward_param, strip_optional
+from readkit.annotate.scopes import Param, Scope
+from readkit.annotate.values import Kind, Value
+
+
+class ParameterOrigins:
+    """Mixed into evaluate.Evaluator."""
+
+    def param(self, param: Param) -> Value | None:
+        function, node = param.function, param.node
+        if node.annotation is not None:
+            hinted = self.from_annotation(node.annotation.annotation, function.scope.parent or function.scope)
+            if hinted is not None:
+                return hinted
+        cls = function.cls
+        base = self.torch_base(cls.key) if cls is not None else None
+        if cls is not None and param.index == 0 and not function.is_static:
+            return Value(Kind.OBJ, base or values.PLAIN_OBJECT, "inferred", user_class=cls.key)
+        if base is not None and values.family(base) == "module" and function.name == "forward":
+            return forward_param(node)
+        if base is not None and base.startswith("torch.autograd.Function") and function.is_static:
+            if param.index == 0:
+                return Value(Kind.OBJ, "torch.autograd.function.FunctionCtx", "inferred")
+            return values.tensor("inferred")
+        from_calls = self.from_call_sites(param) if cls is None else None
+        return from_calls if from_calls is not None else heuristics.value_from_name(node.name.value)
+
+    def from_call_sites(self, param: Param) -> Value | None:
+        """`def train(model, loader)` called as `train(net, train_loader)`: the arguments' values."""
+        function = param.function
+        sites = self.declarer.calls.get(function.name, [])
+        if not sites or ("sites", id(param.node)) in self._busy:
+            return None
+        self._busy.add(("sites", id(param.node)))
+        found = [self._argument(call, scope, param) for call, scope in sites
+                 if self.lookup(function.name, scope, flow=False) == self.function_value(function)]
+        self._busy.discard(("sites", id(param.node)))
+        agreed = agree(found)
+        return agreed.weaker("inferred") if agreed is not None and agreed.kind is not Kind.FUNC else None
+
+    def _argument(self, call: cst.Call, scope: Scope, param: Param) -> Value | None:
+        name = param.node.name.value
+        for arg in call.args:
+            if arg.keyword is not None and arg.keyword.value == name:
+                return self.value(arg.value, scope, flow=False)
+        positional = [a for a in call.args if a.keyword is None]
+        if any(a.star for a in call.args):
+            return None
+        if param.index >= len(positional):  # not passed: the default
+            default = param.node.default
+            outer = param.function.scope.parent or param.function.scope
+            return self.value(default, outer, flow=False) if default is not None else None
+        return self.value(positional[param.index].value, scope, flow=False)
+
+    def from_annotation(self, annotation: cst.BaseExpression, scope: Scope) -> Value | None:
+        inner = strip_optional(annotation)
+        hinted = self.value(inner, scope, flow=False) if inner is not None else None
+        if hinted is None:
+            return None
+        if hinted.kind is Kind.REF and hinted.qualname.rsplit(".", 1)[-1][:1].isupper():
+            return Value(Kind.OBJ, hinted.qualname, "inferred")
+        if hinted.kind is Kind.CLASS:
+            return Value(Kind.OBJ, hinted.qualname, "inferred", user_class=hinted.user_class)
+        return None
