@@ -124,5 +124,6 @@ def _replacement(call: cst.Call, old: str, ctx: RuleContext) -> cst.Call | None:
         dtype = type_of(call.args[0].value, ctx, CPU_TYPES)
         if dtype is None:
             return None
-        return call.with_changes(func=spell(call.func, "torch.set_default_dtype", ctx), args=[cst.Arg(dtype_node(dtype))])
+        setter = spell(call.func, "torch.set_default_dtype", ctx)
+        return call.with_changes(func=setter, args=[cst.Arg(dtype_node(dtype))])
     return None
