@@ -6,9 +6,11 @@ Per-file work is pure (`analyze_file`: a path and where it sits in its repo in, 
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -68,13 +70,25 @@ def analyze_file(path: str, info: ModuleInfo, observations: dict[int, LineObserv
 def _analyze_text(source: str, path: str, info: ModuleInfo | None,
                   observations: dict[int, LineObservation] | None) -> FileResult:
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _deep_recursion():
             warnings.simplefilter("ignore")
             return analyze_source(source, path, observations=observations, module_info=info).result
     except cst.ParserSyntaxError as error:  # CPython's parser places the error more precisely
         return FileResult(path=path, error=files.quick_syntax_check(source) or files.parse_error(source, error))
     except RecursionError:
         return FileResult(path=path, error=FileError("syntax", "too deeply nested to analyze"))
+
+
+@contextlib.contextmanager
+def _deep_recursion(limit: int = 20_000) -> Iterator[None]:
+    """Generated code nests deeply (`a + b + ... ` 1,000 terms); Python 3.11 frames of pure
+    Python recursion cost no C stack, so a higher limit is safe for the walk."""
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old, limit))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)
 
 
 def _analyze_notebook(path: str, info: ModuleInfo, observations: dict[int, LineObservation] | None) -> FileResult:

@@ -78,3 +78,26 @@ def test_an_explicit_file_is_always_analyzed(tmp_path: Path) -> None:
     target = tmp_path / "build" / "x.py"
     target.write_text(GOOD)
     assert discover([target]) == [target]
+
+
+def test_notebooks_are_analyzed_as_one_program_with_cell_locations(tmp_path: Path) -> None:
+    nbformat = __import__("nbformat")
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_markdown_cell("# title"),
+                      nbformat.v4.new_code_cell("import torch\n%matplotlib inline\nx = torch.randn(3)"),
+                      nbformat.v4.new_code_cell("!pip install foo\ny = x.sum()")]
+    nbformat.write(notebook, tmp_path / "n.ipynb")
+    (tmp_path / "broken.ipynb").write_text("{not json")
+    result = annotate_paths([tmp_path], jobs=1)
+    by_name = {Path(f.path).name: f for f in result.files}
+    good = by_name["n.ipynb"]
+    assert good.error is None and good.cells is not None
+    assert {(a.line, a.symbol) for a in good.annotations} == {(3, "torch.randn"), (5, "torch.Tensor.sum")}
+    assert good.cells[5 - 1] == (3, 2)  # y = x.sum(): cell 3, line 2 (markdown cells count)
+    assert by_name["broken.ipynb"].error is not None and by_name["broken.ipynb"].error.kind == "unreadable"
+
+
+def test_deeply_nested_expressions_are_analyzed(tmp_path: Path) -> None:
+    (tmp_path / "deep.py").write_text("import torch\nx = torch.ones(1)\ny = " + " + ".join(["x"] * 400) + "\n")
+    result = annotate_paths([tmp_path], jobs=1)
+    assert result.files[0].error is None and {a.line for a in result.files[0].annotations} == {2, 3}
