@@ -6,6 +6,7 @@ import libcst as cst
 
 from readkit.annotate.rules._helpers import (
     ancestors,
+    bool_literal,
     free_value,
     inside_no_grad,
     is_torch_value,
@@ -69,6 +70,10 @@ class VolatileFlag(LegacyRule):
             "import torch\ndef train():\n    model(x).sum().backward()\n"
             "x = data\nprint(model(x))\ntrain()\n",
         ),
+        (  # volatile=False never meant anything: just the tensor, nothing wrapped
+            "from torch.autograd import Variable\ny = model(Variable(x, volatile=False))\n",
+            "y = model(x)\n",
+        ),
         (  # a training step: no_grad would break backward, so only the flag goes, with a note
             "from torch.autograd import Variable\nx = Variable(x, volatile=True)\nloss = model(x).sum()\nloss.backward()\n",
             "loss = model(x).sum()\nloss.backward()\n",
@@ -85,8 +90,15 @@ class VolatileFlag(LegacyRule):
         if statement is not None and id(statement) in self.wrapped:
             return  # already reported (and fixed) with its statement
         parts = variable_parts(node, ctx)
+        volatile = keyword(node, "volatile")
+        assert volatile is not None
+        flag = bool_literal(volatile.value)
         if parts is None or parts[1] is not None:
             ctx.report(node, note="Variable(...) with volatile and other arguments: rewrite by hand")
+        elif flag is not True:  # False: a plain Variable; an expression: decided at run time
+            when = ctx.code(volatile.value)
+            note = None if flag is False else f"use `with torch.set_grad_enabled(not ({when})):` around the evaluation"
+            ctx.report(node, replacement=free_value(parts[0], ctx.parent(node)), note=note)
         elif inside_no_grad(ctx, node) or _absorbed(statement, block, self.wrapped):
             ctx.report(node, replacement=free_value(parts[0], ctx.parent(node)))
         elif statement is None or block is None or _trains(block, statement, ctx):
