@@ -114,6 +114,13 @@ def test_observed_rank_decides_softmax_dim(shape: str, dim: int) -> None:
     assert torch.equal(implicit, torch.nn.functional.softmax(logits, dim=dim))  # the dim torch picked
 
 
+def test_explicit_dim_none_is_implicit_too() -> None:
+    code = "import torch.nn.functional as F\np = F.log_softmax(logits, dim=None)\n"
+    seen = {2: LineObservation("m.py", 2, ("nn",), 1, shapes=("float32[8, 3] cpu",))}
+    migrated = migrate_source(code, "m.py", observations=seen)
+    assert migrated.code == "import torch.nn.functional as F\np = F.log_softmax(logits, dim=1)\n"
+
+
 def test_conflicting_observed_ranks_leave_the_line_with_a_note() -> None:
     code = "import torch.nn.functional as F\np = F.softmax(logits).view(-1)\n"
     seen = {2: LineObservation("m.py", 2, ("nn",), 2, shapes=("float32[4, 3] cpu", "float32[12] cpu"))}

@@ -6,7 +6,7 @@ import re
 
 import libcst as cst
 
-from readkit.annotate.rules._helpers import has_star_args, keyword, make_keyword, positional, with_args
+from readkit.annotate.rules._helpers import has_star_args, is_none_literal, keyword, make_keyword, positional, with_args
 from readkit.annotate.rules.base import LegacyRule, RuleContext
 
 # function -> index of `dim` among its positional parameters
@@ -46,6 +46,7 @@ class ImplicitSoftmaxDim(LegacyRule):
         "from torch.nn import functional as Fn\ny = Fn.log_softmax(self.fc(x))\n",
         "import torch.nn as nn\nself.out = nn.LogSoftmax()\n",
         "from torch.nn.functional import softmin\nw = softmin(scores)\n",
+        "import torch.nn.functional as F\np = F.softmax(logits, dim=None)\n",
     )
     UNMARKED = (
         "import torch.nn.functional as F\nprobs = F.softmax(logits, dim=1)\n",
@@ -56,14 +57,13 @@ class ImplicitSoftmaxDim(LegacyRule):
     FIXES = ()  # needs a run: see tests/migrate/test_codemod.py (observations decide dim)
 
     def visit_Call(self, node: cst.Call, ctx: RuleContext) -> None:
-        if len(node.args) > 4 or keyword(node, "dim") is not None:
+        given = keyword(node, "dim")
+        if len(node.args) > 4 or (given is not None and not is_none_literal(given.value)):
             return  # cheap: these calls name their dim (or are not softmax at all)
         symbol = ctx.symbol(node.func)
         dim_index = FUNCTIONS.get(symbol or "", MODULES.get(symbol or ""))
-        if dim_index is None or has_star_args(node) or keyword(node, "dim") is not None:
-            return
-        if len(positional(node)) > dim_index:
-            return  # dim given by position
+        if dim_index is None or has_star_args(node) or len(positional(node)) > dim_index:
+            return  # not softmax, or dim given by position
         if symbol in MODULES:
             ctx.report(node, note="the rank is known only where the module is called: add dim= by hand")
             return
@@ -71,7 +71,9 @@ class ImplicitSoftmaxDim(LegacyRule):
         if dim is None:
             ctx.report(node, note="the input's rank decides dim: run it (`readkit migrate --run`) or add dim= by hand")
             return
-        ctx.report(node, replacement=with_args(node, [*node.args, make_keyword("dim", cst.Integer(str(dim)))]))
+        stated = make_keyword("dim", cst.Integer(str(dim)))
+        args = [a for a in node.args if a is not given]  # `dim=None` is the implicit choice too
+        ctx.report(node, replacement=with_args(node, [*args, stated]))
 
 
 def _dim_from_run(node: cst.Call, ctx: RuleContext) -> int | None:
