@@ -29,16 +29,17 @@ def ensure_names(module: cst.Module, introduced: Sequence[cst.CSTNode]) -> cst.M
 
 
 def _root_names(node: cst.CSTNode) -> set[str]:
+    """`torch`/`device` where used as values: not `x.device` (an attribute) or `f(device=0)` (a keyword)."""
     roots: set[str] = set()
 
     class _Roots(cst.CSTVisitor):
         def visit_Attribute(self, attribute: cst.Attribute) -> bool:
-            base: cst.BaseExpression = attribute
-            while isinstance(base, cst.Attribute):
-                base = base.value
-            if isinstance(base, cst.Name):
-                roots.add(base.value)
-            return True
+            attribute.value.visit(self)
+            return False
+
+        def visit_Arg(self, arg: cst.Arg) -> bool:
+            arg.value.visit(self)
+            return False
 
         def visit_Name(self, name: cst.Name) -> None:
             roots.add(name.value)
