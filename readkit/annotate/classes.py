@@ -5,12 +5,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 import libcst as cst
 
 from readkit.annotate import values
 from readkit.annotate.origins import agree, binds_none, is_none
-from readkit.annotate.scopes import ClassInfo, FunctionInfo, Scope
+from readkit.annotate.scopes import Assigned, ClassInfo, FunctionInfo, Scope
 from readkit.annotate.values import Kind, Value
+
+if TYPE_CHECKING:
+    from readkit.annotate.declare import Declarer
 
 
 
@@ -26,6 +31,18 @@ class ExternalClass:
 
 class ClassOrigins:
     """Mixed into evaluate.Evaluator."""
+
+    # state and methods of evaluate.Evaluator that this mixin uses
+    classes: dict[str, ClassInfo | ExternalClass]
+    functions: dict[str, FunctionInfo]
+    _busy: set[object]
+    _bases: dict[str, str | None]
+    declarer: Declarer
+
+    if TYPE_CHECKING:
+        def value(self, expr: cst.BaseExpression, scope: Scope, flow: bool = True) -> Value | None: ...
+        def lookup(self, name: str, scope: Scope, flow: bool = True) -> Value | None: ...
+        def assigned(self, binding: Assigned, scope: Scope, flow: bool) -> Value | None: ...
 
     def class_value(self, key: str) -> Value:
         """A user class: torch-derived, or a plain class (whose objects are known not to be torch)."""

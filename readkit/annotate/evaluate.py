@@ -144,8 +144,10 @@ class Evaluator(ParameterOrigins, ClassOrigins):
                 for e in expr.elements))
         if isinstance(expr, cst.IfExp):
             return agree([self.value(expr.body, scope, flow), self.value(expr.orelse, scope, flow)])
-        if isinstance(expr, (cst.NamedExpr, cst.Await)):
+        if isinstance(expr, cst.NamedExpr):
             return self.value(expr.value, scope, flow)
+        if isinstance(expr, cst.Await):
+            return self.value(expr.expression, scope, flow)
         if isinstance(expr, PLAIN_LITERALS):
             return PLAIN
         return None

@@ -4,16 +4,36 @@ calls, and last its name (heuristics.py)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import libcst as cst
 
 from readkit.annotate import heuristics, values
 from readkit.annotate.origins import agree, forward_param, strip_optional
-from readkit.annotate.scopes import Param, Scope
+from readkit.annotate.scopes import Assigned, ClassInfo, FunctionInfo, Param, Scope
 from readkit.annotate.values import Kind, Value
+
+if TYPE_CHECKING:
+    from readkit.annotate.classes import ExternalClass
+    from readkit.annotate.declare import Declarer
 
 
 class ParameterOrigins:
     """Mixed into evaluate.Evaluator."""
+
+    # state and methods of evaluate.Evaluator that this mixin uses
+    classes: dict[str, ClassInfo | ExternalClass]
+    functions: dict[str, FunctionInfo]
+    _busy: set[object]
+    _bases: dict[str, str | None]
+    declarer: Declarer
+
+    if TYPE_CHECKING:
+        def value(self, expr: cst.BaseExpression, scope: Scope, flow: bool = True) -> Value | None: ...
+        def lookup(self, name: str, scope: Scope, flow: bool = True) -> Value | None: ...
+        def assigned(self, binding: Assigned, scope: Scope, flow: bool) -> Value | None: ...
+        def torch_base(self, key: str) -> str | None: ...
+        def function_value(self, info: FunctionInfo) -> Value: ...
 
     def param(self, param: Param) -> Value | None:
         function, node = param.function, param.node

@@ -13,7 +13,6 @@ libcst's PositionProvider: never a wrong position, at worst a slower one.
 from __future__ import annotations
 
 import ast
-import functools
 from collections.abc import Iterator, Mapping, Sequence
 
 import libcst as cst
@@ -122,7 +121,7 @@ def _bodies(node: cst.CSTNode, statement: ast.stmt) -> Iterator[tuple[Sequence[c
 def _small_or_lines(suite: cst.BaseSuite) -> Sequence[cst.CSTNode]:
     if isinstance(suite, cst.SimpleStatementSuite):
         return [cst.SimpleStatementLine(body=suite.body)]  # same small statements, same identities
-    return suite.body  # type: ignore[attr-defined, no-any-return]
+    return suite.body
 
 
 def _unit_of(node: cst.CSTNode, parents: Mapping[cst.CSTNode, cst.CSTNode]) -> cst.CSTNode:
@@ -165,11 +164,18 @@ def _ast_order(statement: ast.stmt) -> dict[type, list[ast.AST]]:
             if type(node) in _AST_MATCHED:
                 order.setdefault(type(node), []).append(node)
     for nodes in order.values():
-        nodes.sort(key=lambda n: (n.lineno, n.col_offset, -(n.end_lineno or 0), -(n.end_col_offset or 0)))
+        nodes.sort(key=_position_key)
     return order
 
 
 _AST_MATCHED = frozenset(_MATCHED.values())
+
+
+def _position_key(node: ast.AST) -> tuple[int, int, int, int]:
+    """Source pre-order: by start, and the larger of two nodes starting together first."""
+    span = (getattr(node, "lineno"), getattr(node, "col_offset"),
+            getattr(node, "end_lineno", 0) or 0, getattr(node, "end_col_offset", 0) or 0)
+    return (span[0], span[1], -span[2], -span[3])
 
 
 def _ast_header(statement: ast.stmt) -> list[ast.AST]:
@@ -201,10 +207,15 @@ _FIRST_FIELDS = {cst.IfExp: ("body", "test", "orelse"),
                  cst.AsName: ("name",)}
 
 
-@functools.cache
+_STOPS: dict[type, bool] = {}
+
+
 def _stops(kind: type) -> bool:
     """Nested statements are units of their own; their nodes are not part of this one."""
-    return issubclass(kind, (*_STATEMENT_TYPES, cst.ExceptHandler))
+    found = _STOPS.get(kind)
+    if found is None:
+        found = _STOPS[kind] = issubclass(kind, (*_STATEMENT_TYPES, cst.ExceptHandler))
+    return found
 
 
 def _source_order(node: cst.CSTNode, top: bool = False) -> Iterator[cst.CSTNode]:
@@ -244,9 +255,10 @@ def _field_names(node_type: type) -> tuple[str, ...]:
 
 
 def _span(node: ast.AST, lines: list[str]) -> Span:
-    line, end_line = node.lineno, node.end_lineno or node.lineno  # type: ignore[attr-defined]
-    return (line, _chars(lines, line, node.col_offset), end_line,  # type: ignore[attr-defined]
-            _chars(lines, end_line, node.end_col_offset or 0))  # type: ignore[attr-defined]
+    line: int = getattr(node, "lineno")
+    end_line: int = getattr(node, "end_lineno", None) or line
+    return (line, _chars(lines, line, getattr(node, "col_offset")), end_line,
+            _chars(lines, end_line, getattr(node, "end_col_offset", None) or 0))
 
 
 def _chars(lines: list[str], line: int, byte_offset: int) -> int:

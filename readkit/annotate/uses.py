@@ -260,7 +260,8 @@ def dunder(node: cst.CSTNode) -> str:
     operator = getattr(node, "operator", None)
     if isinstance(node, cst.Comparison):
         operator = node.comparisons[0].operator
-    return f"__{_OPERATORS.get(type(operator), 'op')}__"
+    name: str = _OPERATORS.get(type(operator), "op")  # type: ignore[call-overload]
+    return f"__{name}__"
 
 
 def _string_index(node: cst.Subscript) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Callable
+from typing import Any
 
 import libcst as cst
 
@@ -76,20 +77,20 @@ class Walker(UseRecorder):
                 self.bind(element.value, inner)
 
 
-_SPECIAL: dict[type, Callable[[Walker, cst.CSTNode], None]] = {
+_SPECIAL: dict[type, Callable[[Any, Any], None]] = {
     cst.For: st.for_statement, cst.Assign: st.assign, cst.AnnAssign: st.ann_assign, cst.AugAssign: st.aug_assign,
     cst.With: st.with_statement, cst.FunctionDef: st.function_def, cst.ClassDef: st.class_def, cst.Lambda: st.lambda_expr,
     cst.ListComp: st.comprehension, cst.SetComp: st.comprehension, cst.GeneratorExp: st.comprehension,
     cst.DictComp: st.comprehension, cst.CompFor: st.comp_for, cst.Annotation: st.annotation_node,
     cst.Import: st.quietly, cst.ImportFrom: st.quietly,
-}  # type: ignore[dict-item]
+}
 
-_HOOKS: dict[type, Callable[[Walker, cst.CSTNode], None]] = {
+_HOOKS: dict[type, Callable[[Any, Any], None]] = {
     cst.Call: UseRecorder.on_call, cst.Attribute: UseRecorder.on_attribute, cst.BinaryOperation: UseRecorder.on_operation,
     cst.UnaryOperation: UseRecorder.on_operation, cst.Comparison: UseRecorder.on_operation,
     cst.Subscript: UseRecorder.on_subscript, cst.Decorator: UseRecorder.on_decorator,
     cst.FormattedStringExpression: UseRecorder.on_formatted,
-}  # type: ignore[dict-item]
+}
 
 _TRIVIA_PREFIXES = ("whitespace", "lpar", "rpar", "comma", "semicolon", "leading_lines", "lines_after",
                     "header", "footer", "trailing_whitespace", "newline", "lbracket", "rbracket", "lbrace",
@@ -97,10 +98,15 @@ _TRIVIA_PREFIXES = ("whitespace", "lpar", "rpar", "comma", "semicolon", "leading
                     "indent", "last_line")
 
 
-@functools.cache
+_NODE_TYPES: dict[type, bool] = {}
+
+
 def _is_node(kind: type) -> bool:
     """isinstance(x, CSTNode) is an ABC check (slow); a node's type decides it once."""
-    return issubclass(kind, cst.CSTNode)
+    found = _NODE_TYPES.get(kind)
+    if found is None:
+        found = _NODE_TYPES[kind] = issubclass(kind, cst.CSTNode)
+    return found
 
 
 @functools.cache

@@ -15,7 +15,7 @@ class DataUpdate(LegacyRule):
     message = "parameter updated through .data: autograd cannot see (or check) the update"
     modern = "with torch.no_grad():\n    w -= lr * w.grad"
     why = "torch 2.13 runs it, but .data bypasses autograd's version checks, so a wrong gradient goes unnoticed."
-    reference_step = "autograd.no_grad_and_inference_mode"
+    reference_step = "classic.autograd_two_layer_net"
     MARKED = (
         "w1.data -= learning_rate * w1.grad.data\n",
         "for p in model.parameters():\n    p.data.add_(-lr, p.grad.data)\n",
