@@ -43,6 +43,13 @@ def test_rule_is_documented_with_examples(rule: type[LegacyRule]) -> None:
     assert rule.id == rule.id.lower() and " " not in rule.id
 
 
+@pytest.mark.parametrize("rule", [r for r in RULES if r.reference_step], ids=lambda r: r.id)
+def test_reference_step_exists(rule: type[LegacyRule]) -> None:
+    from readkit.reference import get_step
+
+    assert callable(get_step(rule.reference_step or ""))
+
+
 @pytest.mark.parametrize(("rule", "code"), _cases("MARKED"))
 def test_marked_example_is_flagged(rule: type[LegacyRule], code: str) -> None:
     assert rule.id in _flagged(code)
