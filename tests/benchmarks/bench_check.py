@@ -7,11 +7,14 @@ nn + SGD, the same by hand with autograd, and a small CNN), runs the script
 plainly (`python script.py`) and under `readkit check` (child only, no
 reconciliation), best of --repeat, and prints wall-clock and CPU-time ratios.
 CPU time (user+sys of the child processes) is the steadier number on a shared machine.
+Both runs get one intra-op thread (OMP_NUM_THREADS=1): on a loaded 2-core machine two
+OpenMP threads spin against each other and the noise hides the overhead.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import subprocess
 import sys
@@ -34,7 +37,8 @@ def children_cpu() -> float:
 
 def measure(command: list[str]) -> tuple[float, float]:
     cpu, start = children_cpu(), time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
+    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, cwd=ROOT, env=env)
     return time.perf_counter() - start, children_cpu() - cpu
 
 

@@ -145,3 +145,17 @@ def test_no_network_runs_or_refuses_plainly():
         assert "refusing" in str(error)
     else:
         assert result.exit_code == 3
+
+
+@pytest.mark.slow
+def test_notebook_runs_as_one_program_and_reports_cells():
+    from readkit.render.check import to_json, to_text
+
+    result = check_target(FIXTURES / "notebook" / "train.ipynb", quiet=True, timeout=300)
+    assert result.status == "ok", result.output
+    document = json.loads(to_json(result))
+    located = {(entry["cell"], entry["cell_line"]): entry for entry in document["lines"] if "cell" in entry}
+    assert "nn" in located[(5, 3)]["roles"]  # loss = F.cross_entropy(model(x), y)
+    assert located[(3, 2)]["shapes"] == ["float32[100, 3] cpu"]  # x = torch.randn(100, 3)
+    assert "cell 5, line 3" in to_text(result)
+    assert len(result.losses) == 5
