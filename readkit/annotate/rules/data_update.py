@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from readkit.annotate.rules._helpers import inside_no_grad, make_keyword, no_grad_with, rewrite
+from readkit.annotate.rules._helpers import inside_no_grad, make_keyword, method_call, no_grad_with, rewrite
 from readkit.annotate.rules.base import LegacyRule, RuleContext
 
 IN_PLACE = frozenset({"add_", "sub_", "mul_", "div_", "copy_", "addcdiv_", "addcmul_"})
@@ -20,6 +20,7 @@ class DataUpdate(LegacyRule):
         "w1.data -= learning_rate * w1.grad.data\n",
         "for p in model.parameters():\n    p.data.add_(-lr, p.grad.data)\n",
         "import torch\nfor f in net.parameters():\n    f.data.sub_(f.grad.data * learning_rate)\n",
+        "p.data = p.data - lr * p.grad.data\n",
     )
     UNMARKED = (
         "import torch\nwith torch.no_grad():\n    w1 -= learning_rate * w1.grad\n",
@@ -36,6 +37,10 @@ class DataUpdate(LegacyRule):
             "import torch\nfor p in model.parameters():\n    with torch.no_grad():\n        p.add_(p.grad, alpha=-lr)\n",
         ),
         (
+            "for p in params:\n    p.data = p.data - lr * p.grad.data\n",
+            "import torch\nfor p in params:\n    with torch.no_grad():\n        p.copy_(p - lr * p.grad)\n",
+        ),
+        (
             "import torch\nwith torch.no_grad():\n    w.data.sub_(lr * w.grad.data)\n",
             "import torch\nwith torch.no_grad():\n    w.sub_(lr * w.grad)\n",
         ),
@@ -44,13 +49,15 @@ class DataUpdate(LegacyRule):
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine, ctx: RuleContext) -> None:
         if len(node.body) != 1 or not is_gradient_step(node.body[0]):
             return
-        stripped = _without_data(node)
+        stripped = _as_copy(_without_data(node))
         ctx.report(node, replacement=stripped if inside_no_grad(ctx, node) else no_grad_with([stripped]))
 
 
 def is_gradient_step(small: cst.BaseSmallStatement) -> bool:
-    """`X.data op= ...grad...` or `X.data.add_(...grad...)`: an update of X from a gradient."""
+    """`X.data op= ...grad...`, `X.data = ...grad...` or `X.data.add_(...grad...)`: X updated from a gradient."""
     if isinstance(small, cst.AugAssign) and _is_data(small.target):
+        return _mentions_grad(small.value)
+    if isinstance(small, cst.Assign) and len(small.targets) == 1 and _is_data(small.targets[0].target):
         return _mentions_grad(small.value)
     if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
         func = small.value.func
@@ -87,6 +94,15 @@ def _without_data(statement: cst.SimpleStatementLine) -> cst.SimpleStatementLine
         return updated
 
     return rewrite(statement, leave)  # type: ignore[return-value]
+
+
+def _as_copy(statement: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
+    """`w = w - lr * w.grad` (from `w.data = ...`) -> `w.copy_(w - lr * w.grad)`: in place, as .data was."""
+    small = statement.body[0]
+    if not isinstance(small, cst.Assign):
+        return statement
+    target = small.targets[0].target
+    return statement.with_changes(body=[cst.Expr(method_call(target, "copy_", [cst.Arg(small.value)]))])
 
 
 def _alpha_first_overload(call: cst.Call) -> cst.Call:
