@@ -194,12 +194,12 @@ def _run_paused(cls: type) -> None:
     trace the target's code, not readkit's mode and hooks. Patched once per class."""
     if getattr(cls, "_readkit_paused", False):
         return
-    original = cls.forward
+    original: Callable[..., Any] = getattr(cls, "forward")
 
     @functools.wraps(original)
     def forward(self: Any, *args: Any, **kwargs: Any) -> Any:
         with paused():
             return original(self, *args, **kwargs)
 
-    cls.forward = forward  # type: ignore[method-assign]
-    cls._readkit_paused = True  # type: ignore[attr-defined]
+    setattr(cls, "forward", forward)
+    setattr(cls, "_readkit_paused", True)

@@ -78,9 +78,9 @@ def install(recorder: Recorder, user_roots: tuple[str, ...]) -> Instruments:
     _install_hooks(observer, undo)
     _install_wrappers(observer, recorder, undo)
     mode = ObserveMode(observer)
-    mode.__enter__()
+    mode.__enter__()  # type: ignore[no-untyped-call]
     instrument._ACTIVE["mode"] = mode
-    undo.append(lambda: mode.__exit__(None, None, None))
+    undo.append(lambda: mode.__exit__(None, None, None))  # type: ignore[no-untyped-call]
     tracer = Tracer(classifier, recorder)
     tracer.start()
     return Instruments(observer, tracer, mode, undo)

@@ -51,12 +51,12 @@ def qualname_of_callable(func: Any) -> str:
     """The public qualified name of a callable seen by a TorchFunctionMode."""
     owner = getattr(func, "__self__", None)
     if type(func).__name__ == "method-wrapper" and type(owner).__name__ == "getset_descriptor":
-        return "torch.Tensor." + owner.__name__  # attribute access: x.grad, x.shape
+        return "torch.Tensor." + str(getattr(owner, "__name__", "?"))  # attribute access: x.grad, x.shape
     objclass = getattr(func, "__objclass__", None)
     if objclass is not None and objclass.__name__ in ("TensorBase", "Tensor"):
-        return "torch.Tensor." + func.__name__
+        return "torch.Tensor." + str(func.__name__)
     module = public_module(getattr(func, "__module__", None) or "torch")
-    qualname = getattr(func, "__qualname__", None) or getattr(func, "__name__", "?")
+    qualname = str(getattr(func, "__qualname__", None) or getattr(func, "__name__", "?"))
     if qualname.startswith("_VariableFunctionsClass.") or qualname.startswith("_TensorBase."):
         qualname = qualname.split(".", 1)[1]
     return f"{module}.{qualname}"

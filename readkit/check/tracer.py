@@ -107,7 +107,7 @@ class Tracer:
         if restore is not None:
             restore()
         sys.settrace(None)
-        threading.settrace(None)  # type: ignore[arg-type]
+        threading.settrace(None)
 
     # -- the global trace function ------------------------------------------------
 

@@ -107,7 +107,7 @@ class Workflow:
         self._check_no_grad(state, params, with_grad, line)
         self._check_accumulated(state, with_grad, line)
         if state.steps in VALUE_CHECK_STEPS:
-            state.before = [(p, p.detach().clone()) for p in with_grad if bool(p.grad.ne(0).any())]
+            state.before = [(p, p.detach().clone()) for p in with_grad if _grad(p).ne(0).any()]
 
     def _check_no_grad(self, state: OptimizerState, params: list[torch.Tensor], with_grad: list[torch.Tensor],
                        line: Line | None) -> None:
@@ -116,8 +116,8 @@ class Workflow:
             return
         if state.last_step_event < 0 or self.backwards > state.backward_at_last_step:
             return
-        untouched = all(state.snapshot.get(id(p)) == (id(p.grad), p.grad._version) for p in with_grad)
-        if untouched or all(not bool(p.grad.any()) for p in with_grad):
+        untouched = all(state.snapshot.get(id(p)) == (id(p.grad), _grad(p)._version) for p in with_grad)
+        if untouched or all(not _grad(p).any() for p in with_grad):
             self._once("step-no-grad", line, reason="no-backward", optimizer_line=state.line)
 
     def _check_accumulated(self, state: OptimizerState, with_grad: list[torch.Tensor], line: Line | None) -> None:
@@ -127,8 +127,8 @@ class Workflow:
         for p in with_grad:
             before = state.snapshot.get(id(p))
             cleared = self.last_clear.get(id(p), -1) > state.last_step_event
-            if before is not None and not cleared and before == (id(p.grad), before[1]) \
-                    and p.grad._version != before[1]:
+            if before is not None and not cleared and before[0] == id(p.grad) \
+                    and _grad(p)._version != before[1]:
                 accumulated += 1
         if accumulated:
             self._once("accumulated", line, params=accumulated, total=len(with_grad), optimizer_line=state.line)
@@ -142,10 +142,10 @@ class Workflow:
             state.before = []
             return
         params = params_of(optimizer)
-        state.snapshot = {id(p): (id(p.grad), p.grad._version) for p in params if p.grad is not None}
-        for p in params:
-            if p.grad is not None:
-                self.grad_owner[p.grad.data_ptr()] = id(p)
+        with_grad = [p for p in params if p.grad is not None]
+        state.snapshot = {id(p): (id(p.grad), _grad(p)._version) for p in with_grad}
+        for p in with_grad:
+            self.grad_owner[_grad(p).data_ptr()] = id(p)
         self._compare_values(state, line)
         if state.steps in OUTSIDE_CHECK_STEPS:
             self._check_outside(line)
@@ -238,6 +238,13 @@ class Workflow:
         owned = {id(p) for optimizer in list(self.optimizers) for p in params_of(optimizer)}
         facts = self.recorder.facts.get("outside", [])
         facts[:] = [f for f in facts if any(i not in owned for i in f.get("ids", []))]
+
+
+def _grad(param: torch.Tensor) -> torch.Tensor:
+    """.grad of a parameter already known to have one."""
+    grad = param.grad
+    assert grad is not None
+    return grad
 
 
 def _scalar(loss: Any) -> float | None:

@@ -37,7 +37,7 @@ def to_json(result: CheckResult) -> str:
         "failure": asdict(result.failure) if result.failure else None,
         "losses": list(result.losses),
         "confirmation": confirmation(result),
-        "notes": list(result.extra.get("notes", []) or []),  # type: ignore[call-overload]
+        "notes": _notes(result),
     }
     return json.dumps(document, indent=2)
 
@@ -45,7 +45,7 @@ def to_json(result: CheckResult) -> str:
 def _cells(result: CheckResult) -> dict[str, tuple[tuple[int, int], ...]]:
     raw = result.extra.get("cells", {}) or {}
     assert isinstance(raw, dict)
-    return {path: tuple(tuple(c) for c in mapping) for path, mapping in raw.items()}  # type: ignore[misc]
+    return {str(path): tuple((int(c[0]), int(c[1])) for c in mapping) for path, mapping in raw.items()}
 
 
 def _located(entry: dict[str, Any], cells: dict[str, tuple[tuple[int, int], ...]]) -> dict[str, Any]:
@@ -151,6 +151,11 @@ def _summary(result: CheckResult, color: bool) -> list[str]:
         lines.append("confirmed on lines that ran: " + ", ".join(parts))
     if result.missed:
         lines.append(f"{len(result.missed)} use(s) ran where no annotation of that role sits (marked +)")
-    for note in result.extra.get("notes", []) or []:  # type: ignore[union-attr]
+    for note in _notes(result):
         lines.append(dim(f"note: {note}", color=color))
     return lines
+
+
+def _notes(result: CheckResult) -> list[str]:
+    notes = result.extra.get("notes", [])
+    return [str(n) for n in notes] if isinstance(notes, list) else []
