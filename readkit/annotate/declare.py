@@ -145,10 +145,10 @@ class Declarer:
         for alias in node.names:
             full = dotted_name(alias.name) or ""
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                scope.bind(alias.asname.name.value, Imported(full))
+                scope.bind(alias.asname.name.value, Imported(full, module=True))
             else:
                 first = full.split(".")[0]
-                scope.bind(first, Imported(first))
+                scope.bind(first, Imported(first, module=True))
 
     def import_from(self, node: cst.ImportFrom, scope: Scope) -> None:
         base = absolute_from(self.module_name, self.is_package, len(node.relative), dotted_name(node.module))

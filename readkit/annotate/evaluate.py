@@ -9,6 +9,8 @@ enclosing scopes and for names not yet assigned in source order).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import libcst as cst
 
 from readkit.annotate import heuristics, values
@@ -19,6 +21,8 @@ from readkit.annotate.origins import (PLAIN, PLAIN_LITERALS, agree, binds_none, 
 from readkit.annotate.params import ParameterOrigins
 from readkit.annotate.scopes import Assigned, Binding, ClassInfo, FunctionInfo, Imported, Param, Scope
 from readkit.annotate.values import Kind, Value
+
+DYNAMIC = values.DYNAMIC
 
 __all__ = ["Evaluator", "ExternalClass", "element_of", "tensor_operands", "unpack"]
 
@@ -68,7 +72,9 @@ class Evaluator(ParameterOrigins, ClassOrigins):
 
     def binding_value(self, binding: Binding, scope: Scope) -> Value | None:
         if isinstance(binding, Imported):
-            return self.imported(binding.dotted)
+            found = self.imported(binding.dotted)
+            # `import math`: a module of another library is known not to be torch (`math.exp(x)`)
+            return PLAIN if found is None and binding.module else found
         if isinstance(binding, Assigned):
             return self.assigned(binding, scope, flow=False)
         if isinstance(binding, Param):
@@ -200,13 +206,22 @@ class Evaluator(ParameterOrigins, ClassOrigins):
         func = node.func
         if isinstance(func, cst.Name) and func.value == "super":
             return self.super_value(scope)
+        if isinstance(func, cst.Name) and func.value == "getattr" and len(node.args) >= 2 and \
+                self.lookup("getattr", scope, flow) is None:
+            owner = self.value(node.args[0].value, scope, flow)  # getattr(nn, rnn_type): some torch.nn name
+            return Value(Kind.REF, f"{owner.qualname}.{DYNAMIC}", "inferred") if owner and owner.kind is Kind.REF else None
         if self.imported_name(func, scope) in ("functools.partial", "partial") and node.args:
             partial_of = self.value(node.args[0].value, scope, flow)
             return partial_of if partial_of is not None and partial_of.kind is Kind.REF else None
         if isinstance(func, cst.Attribute):
             receiver = self.value(func.value, scope, flow)
-            return self.method_call(receiver, func.attr.value, node)
-        return self.call_value(self.value(func, scope, flow))
+            result = self.method_call(receiver, func.attr.value, node)
+        else:
+            result = self.call_value(self.value(func, scope, flow))
+        if result is not None and result.kind is Kind.OBJ and values.family(result.qualname) == "loader" and node.args:
+            # DataLoader(dataset, ...): remember the dataset, for `len(loader.dataset)`
+            return replace(result, items=(self.value(node.args[0].value, scope, flow),))
+        return result
 
     def call_value(self, callee: Value | None) -> Value | None:
         result = self._call_value(callee)

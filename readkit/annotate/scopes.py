@@ -19,6 +19,7 @@ import libcst as cst
 @dataclass(frozen=True)
 class Imported:
     dotted: str  # "torch.nn", "torch.optim.SGD", "proj.models.Net"
+    module: bool = False  # `import X` / `import X as Y` binds a module object (never a torch object unless X is torch)
 
 
 @dataclass(frozen=True)

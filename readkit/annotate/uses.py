@@ -98,8 +98,10 @@ class UseRecorder:
             fam = values.family(found.qualname)
             if fam == "tensor":
                 self.add(node, f"torch.Tensor.{BUILTIN_PROTOCOLS[name]}", derived(found), rule_of(found))
-            elif name == "len" and (found.qualname.startswith("torch.utils.data") or
-                                    found.qualname.rsplit(".", 1)[-1] in heuristics.INDEXABLE_MODULES):
+            elif name == "len" and found.user_class is None and found.qualname != "torch.utils.data.Dataset" and (
+                    found.qualname.startswith("torch.utils.data") or
+                    found.qualname.rsplit(".", 1)[-1] in heuristics.INDEXABLE_MODULES):
+                # (a loader's .dataset of unknown class may be the user's own with its own __len__)
                 self.add(node, f"{found.qualname}.__len__", derived(found), rule_of(found))
 
     def on_formatted(self, node: cst.FormattedStringExpression) -> None:

@@ -51,6 +51,7 @@ MODULE = "torch.nn.Module"
 OPTIMIZER = "torch.optim.Optimizer"
 SCHEDULER = "torch.optim.lr_scheduler.LRScheduler"
 LOADER = "torch.utils.data.DataLoader"
+DYNAMIC = "<dynamic>"  # getattr(nn, name): a member of a torch module chosen at run time
 PLAIN_OBJECT = "builtins.object"  # `self` of a user class that does not derive from torch
 
 
@@ -121,6 +122,8 @@ def call_result(ref: str, evidence: str) -> Value | None:
         return Value(Kind.OBJ, TENSOR, evidence)
     if last[:1].isupper():  # a class: its instance
         return Value(Kind.OBJ, ref, evidence)
+    if last == DYNAMIC:
+        return Value(Kind.OBJ, MODULE, evidence) if fam == "module" else None
     if ref == "torch.utils.data.random_split":
         return Value(Kind.BATCH, "torch.utils.data.Subset", evidence)
     if ref in TUPLE_RESULTS:
@@ -200,7 +203,7 @@ def attribute_value(obj: Value, name: str) -> Value | None:
             return Value(Kind.OBJ, TENSOR, ev)
         return None
     if fam == "loader" and name == "dataset":
-        return Value(Kind.OBJ, "torch.utils.data.Dataset", ev)
+        return obj.items[0] if obj.items else Value(Kind.OBJ, "torch.utils.data.Dataset", ev)
     if fam == "module" and name in ("weight", "bias", "weight_ih_l0", "weight_hh_l0", "running_mean", "running_var"):
         return Value(Kind.OBJ, TENSOR, ev)
     return None
