@@ -13,8 +13,9 @@ from readkit.annotate.rules.implicit_softmax_dim import observed_ranks
 # Calls whose result is a 0-dim tensor when called without a dim: reductions and losses.
 REDUCTIONS = frozenset("sum mean norm prod std var dot vdot max min median logsumexp".split())
 # A name a 0.3-era script gives its scalar loss: loss, train_loss, lossD, d_loss, errG_fake ...
-# not containers (`losses`, `loss_history`).
-LOSS_NAME = re.compile(r"^(?:\w*_)?(?:loss|Loss|err|cost|nll)(?:[A-Z]|\d+|_(?!list|hist|log|values)[a-z]+)?$")
+# not containers or weights (`losses`, `loss_history`, `loss_weights`).
+_QUALIFIERS = "d|g|real|fake|train|val|valid|test|total|sum|avg|mean|batch|step|value|cls|reg|rec|kl|ce|mse|adv"
+LOSS_NAME = re.compile(rf"^(?:\w*_)?(?:loss|Loss|err|cost|nll)(?:[A-Z]|\d+)?(?:_(?:{_QUALIFIERS}))?$")
 NOT_REDUCED = ("none",)
 
 
@@ -39,6 +40,7 @@ class DataIndexZero(LegacyRule):
         "import torch\nprint(loss.item())\n",
         "import torch.nn.functional as F\nprint(F.mse_loss(a, b, reduction='none').data[0])\n",
         "import torch\nloss_history = torch.tensor(history)\nfirst = loss_history.data[0]\n",
+        "class_loss_weights.data[0] = 2.0\n",
     )
     FIXES = (
         (
