@@ -79,26 +79,32 @@ class CudaTensorType(LegacyRule):
         if switch is not None:
             moved = [cst.Arg(cst.Name("device")), cst.Arg(node.args[0].value)]
             ctx.report(node, replacement=method_call(switch, "to", moved))
-            return
+        elif type_call(node, ctx, CUDA_TYPES) is not None:
+            self._conversion(node, ctx)
+        elif type_of(node.func, ctx, CUDA_TYPES) is not None:
+            self._constructor(node, ctx)
+        else:
+            self._cuda_call(node, ctx)
+
+    def _conversion(self, node: cst.Call, ctx: RuleContext) -> None:
+        """`x.type(torch.cuda.FloatTensor)` -> `x.to(device, torch.float32)`."""
         dtype = type_call(node, ctx, CUDA_TYPES)
-        if dtype is not None and isinstance(node.args[0].value, cst.Name):
+        if dtype is None or isinstance(node.args[0].value, cst.Name):
             ctx.report(node, note=SWITCH_NOTE)  # an alias: its value may differ at run time
             return
-        if dtype is not None:
-            self.uses_device = True
-            ctx.report(node, replacement=to_call(node, dtype, device=True))
-            return
-        dtype = type_of(node.func, ctx, CUDA_TYPES)
-        if dtype is None:
-            self._cuda_call(node, ctx)
-            return
+        self.uses_device = True
+        ctx.report(node, replacement=to_call(node, dtype, device=True))
+
+    def _constructor(self, node: cst.Call, ctx: RuleContext) -> None:
+        """`torch.cuda.FloatTensor(2, 3)` -> `torch.empty(2, 3, dtype=torch.float32, device=device)`."""
+        dtype = type_of(node.func, ctx, CUDA_TYPES) or "float32"
         replacement = constructor_replacement(node, dtype, device=True)
-        self.uses_device = self.uses_device or replacement is not None
         if replacement is None:
             use = f"torch.tensor(data, dtype=torch.{dtype}, device=device) or torch.empty(size, ...)"
             ctx.report(node, note=f"data or size? use {use}")
-        else:
-            ctx.report(node, replacement=replacement)
+            return
+        self.uses_device = True
+        ctx.report(node, replacement=replacement)
 
     def _cuda_call(self, node: cst.Call, ctx: RuleContext) -> None:
         """Once the file moved onto `device`, a bare `x.cuda()` follows: `x.to(device)`
