@@ -179,6 +179,8 @@ def method_result(obj: Value, name: str, args_count: int) -> Value | None:
             return Value(Kind.BATCH, TENSOR, ev)
         if name in ("children", "modules"):
             return Value(Kind.BATCH, MODULE, ev)
+        if name == "state_dict":  # name -> tensor; iterating gives names, hence the pair
+            return Value(Kind.BATCH, "dict", ev, items=(None, Value(Kind.OBJ, TENSOR, ev)))
         if name in ("named_parameters", "named_buffers"):
             return Value(Kind.BATCH, TENSOR, ev, items=(None, Value(Kind.OBJ, TENSOR, ev)))
         if name in ("named_children", "named_modules"):

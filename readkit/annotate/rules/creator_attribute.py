@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from readkit.annotate.rules._helpers import is_torch_value
+from readkit.annotate.rules._context import is_torch_value
 from readkit.annotate.rules.base import LegacyRule, RuleContext
 
 RENAMED = {"creator": "grad_fn", "previous_functions": "next_functions"}

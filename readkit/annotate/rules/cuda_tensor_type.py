@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from readkit.annotate.rules._helpers import assigned_once, dotted, is_torch_value, method_call, module_of
+from readkit.annotate.rules._context import assigned_once, is_torch_value, module_of
+from readkit.annotate.rules._helpers import dotted, method_call
 from readkit.annotate.rules._tensor_types import (
     CPU_TYPES,
     CUDA_TYPES,

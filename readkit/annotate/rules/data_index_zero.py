@@ -6,7 +6,8 @@ import re
 
 import libcst as cst
 
-from readkit.annotate.rules._helpers import is_torch_value, keyword, method_call, positional
+from readkit.annotate.rules._context import is_torch_value
+from readkit.annotate.rules._helpers import keyword, method_call, positional
 from readkit.annotate.rules.base import LegacyRule, RuleContext
 from readkit.annotate.rules.implicit_softmax_dim import observed_ranks
 

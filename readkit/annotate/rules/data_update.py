@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from readkit.annotate.rules._helpers import inside_no_grad, make_keyword, method_call, no_grad_with, rewrite
+from readkit.annotate.rules._context import inside_no_grad
+from readkit.annotate.rules._helpers import make_keyword, method_call, no_grad_with, rewrite
 from readkit.annotate.rules.base import LegacyRule, RuleContext
 
 IN_PLACE = frozenset({"add_", "sub_", "mul_", "div_", "copy_", "addcdiv_", "addcmul_"})

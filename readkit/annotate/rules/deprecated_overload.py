@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from readkit.annotate.rules._helpers import is_tensor, make_keyword, positional, with_args
+from readkit.annotate.rules._context import is_tensor
+from readkit.annotate.rules._helpers import make_keyword, positional, with_args
 from readkit.annotate.rules.base import LegacyRule, RuleContext
 from readkit.annotate.rules.data_update import is_gradient_step
 

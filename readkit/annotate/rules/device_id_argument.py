@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from readkit.annotate.rules._helpers import is_torch_value, keyword, rename_keyword, with_args
+from readkit.annotate.rules._context import is_torch_value
+from readkit.annotate.rules._helpers import keyword, rename_keyword, with_args
 from readkit.annotate.rules.base import LegacyRule, RuleContext
 
 

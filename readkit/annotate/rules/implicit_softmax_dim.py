@@ -6,7 +6,14 @@ import re
 
 import libcst as cst
 
-from readkit.annotate.rules._helpers import has_star_args, is_none_literal, keyword, make_keyword, positional, with_args
+from readkit.annotate.rules._helpers import (
+    has_star_args,
+    is_none_literal,
+    keyword,
+    make_keyword,
+    positional,
+    with_args,
+)
 from readkit.annotate.rules.base import LegacyRule, RuleContext
 
 # function -> index of `dim` among its positional parameters

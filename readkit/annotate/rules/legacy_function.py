@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from readkit.annotate.rules._helpers import ancestors, rewrite
+from readkit.annotate.rules._context import ancestors
+from readkit.annotate.rules._helpers import rewrite
 from readkit.annotate.rules.base import LegacyRule, RuleContext
 
 FUNCTION_BASES = ("torch.autograd.Function", "torch.autograd.function.Function")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from readkit.annotate.rules._helpers import positional, spell
+from readkit.annotate.rules._context import spell
+from readkit.annotate.rules._helpers import positional
 from readkit.annotate.rules.base import LegacyRule, RuleContext
 
 # old -> what to use instead (stubs that raise RuntimeError in 2.13, or names gone entirely)

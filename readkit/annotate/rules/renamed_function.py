@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import libcst as cst
 
-from readkit.annotate.rules._helpers import has_star_args, keyword, make_keyword, positional, spell, string, with_args
+from readkit.annotate.rules._context import spell
+from readkit.annotate.rules._helpers import (
+    has_star_args,
+    keyword,
+    make_keyword,
+    positional,
+    string,
+    with_args,
+)
 from readkit.annotate.rules._tensor_types import CPU_TYPES, dtype_node, type_of
 from readkit.annotate.rules.base import LegacyRule, RuleContext
 

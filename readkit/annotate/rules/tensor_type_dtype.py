@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from readkit.annotate.rules._helpers import assigned_once, method_call, module_of
+from readkit.annotate.rules._context import assigned_once, module_of
+from readkit.annotate.rules._helpers import method_call
 from readkit.annotate.rules._tensor_types import (
     CPU_TYPES,
     constructor_replacement,

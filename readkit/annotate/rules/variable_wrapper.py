@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from readkit.annotate.rules._context import symbol_in
 from readkit.annotate.rules._helpers import (
     bool_literal,
     dotted,
@@ -12,7 +13,6 @@ from readkit.annotate.rules._helpers import (
     make_keyword,
     method_call,
     positional,
-    symbol_in,
     with_args,
 )
 from readkit.annotate.rules.base import LegacyRule, RuleContext

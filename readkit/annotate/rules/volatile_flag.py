@@ -4,18 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from readkit.annotate.rules._helpers import (
-    ancestors,
-    bool_literal,
-    free_value,
-    inside_no_grad,
-    is_torch_value,
-    keyword,
-    module_of,
-    no_grad_with,
-    rewrite,
-    symbol_in,
-)
+from readkit.annotate.rules._context import ancestors, inside_no_grad, is_torch_value, module_of, symbol_in
+from readkit.annotate.rules._helpers import bool_literal, free_value, keyword, no_grad_with, rewrite
 from readkit.annotate.rules.base import LegacyRule, RuleContext
 from readkit.annotate.rules.variable_wrapper import VARIABLE, variable_parts
 
