@@ -89,8 +89,6 @@ def _is_no_grad(ctx: RuleContext, expr: cst.BaseExpression) -> bool:
     return ctx.symbol(target) in ("torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad")
 
 
-
-
 def spell(func: cst.BaseExpression, new: str, ctx: RuleContext) -> cst.BaseExpression:
     """`new` (a qualified torch name) spelled through the way `func` reached torch:
     `th.matrix_rank` -> `th.linalg.matrix_rank`, `F.upsample` -> `F.interpolate`;

@@ -5,11 +5,10 @@ Nothing here decides what is torch: that is `ctx.symbol` / `ctx.origin`, asked i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 
 import libcst as cst
 
-from readkit.annotate.rules.base import RuleContext
 
 # ----------------------------------------------------------------------------
 # Arguments
