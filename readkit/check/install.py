@@ -70,6 +70,22 @@ def _announced(original: Callable[..., Any], qualname: str, observer: Observer) 
     return wrapper
 
 
+def _observed_backward(original: Callable[..., Any]) -> Callable[..., Any]:
+    """A custom autograd.Function's backward runs inside `loss.backward()`, while the mode is popped
+    (it is handling that call): push it again so that the target's backward code is observed."""
+
+    @functools.wraps(original)
+    def apply(self: Any, *args: Any) -> Any:
+        mode = instrument._ACTIVE["mode"]
+        current = torch.overrides._get_current_function_mode()  # type: ignore[no-untyped-call]
+        if mode is None or instrument.Guard.busy or current is mode:
+            return original(self, *args)
+        with mode:
+            return original(self, *args)
+
+    return apply
+
+
 def install(recorder: Recorder, user_roots: tuple[str, ...]) -> Instruments:
     classifier = FrameClassifier(user_roots)
     workflow = Workflow(recorder)
@@ -112,5 +128,7 @@ def _install_wrappers(observer: Observer, recorder: Recorder, undo: list[Callabl
     def line_of() -> Any:
         return observer.line_of(sys._getframe(2))
 
+    backward_node = torch.autograd.function.BackwardCFunction
+    _patch(backward_node, "apply", _observed_backward(backward_node.apply), undo)
     _patch(torch.jit, "trace", compare.wrap_trace(torch.jit.trace, recorder, line_of), undo)
     _patch(torch, "compile", compare.wrap_compile(torch.compile, recorder, line_of), undo)

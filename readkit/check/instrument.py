@@ -32,7 +32,7 @@ from readkit.check.recorder import Recorder
 from readkit.check.workflow import Line, Workflow, is_mode_sensitive
 
 _BACKWARD = {"torch.Tensor.backward", "torch.autograd.backward"}
-_CROSS_ENTROPY = {"torch.nn.functional.cross_entropy"}
+_LOSSES_OF_SCORES = {"torch.nn.functional.cross_entropy": "cross_entropy", "torch.nn.functional.nll_loss": "nll_loss"}
 _ZEROING = {"torch.Tensor.zero_", "torch.Tensor.fill_", "torch.Tensor.mul_"}
 
 
@@ -106,8 +106,8 @@ class Observer:
                 out.append((user.f_code, user.f_lineno))
         if qualname in _BACKWARD and args:
             self.workflow.backward(args[0], self.line_of(frame))
-        elif qualname in _CROSS_ENTROPY and args:
-            self.workflow.cross_entropy_input(args[0], self.line_of(frame))
+        elif qualname in _LOSSES_OF_SCORES and args:
+            self.workflow.loss_input(_LOSSES_OF_SCORES[qualname], args[0], self.line_of(frame))
         elif qualname in _ZEROING and args and isinstance(args[0], torch.Tensor):
             if qualname != "torch.Tensor.mul_" or (len(args) > 1 and args[1] == 0):
                 self.workflow.grad_zeroed(args[0])

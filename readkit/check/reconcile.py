@@ -85,7 +85,7 @@ def verdict(path: str, annotation: Any, observed: dict[int, set[str]], covered: 
     roles: set[str] = set().union(*(observed.get(n, set()) for n in span))
     if not ran:
         kind = "not-reached"
-    elif annotation.role in roles or is_reference_only(annotation.symbol):
+    elif annotation.role in roles or unobservable(annotation):
         kind = "confirmed"
     else:
         kind = "refuted"
@@ -101,23 +101,60 @@ def find_missed(path: str, annotations: Iterable[Any], observed: dict[int, set[s
             for role in sorted(roles - claimed[number])]
 
 
-@lru_cache(maxsize=4096)
-def is_reference_only(symbol: str | None) -> bool:
-    """True for torch objects whose use no call can show: classes, modules, dtypes, constants."""
-    if not symbol or not symbol.startswith("torch"):
-        return False
+def unobservable(annotation: Any) -> bool:
+    """An annotation that a line's running confirms by itself, because no call could show more:
+
+    - evidence `resolved`: the name is bound to that torch object through imports, so a line that
+      ran used it (a call of it is recorded anyway; `relu = F.relu` or `torch.from_numpy`, which
+      no hook sees, are uses too);
+    - a class, module, dtype or constant (`class Net(nn.Module)`, `isinstance(m, nn.Conv2d)`,
+      `dtype=torch.float32`);
+    - a data attribute of a torch object that is not a tensor (`opt.param_groups`,
+      `ctx.needs_input_grad`): plain attribute reads that no hook sees. Tensor attributes
+      (`.grad`, `.shape`) are observed, so those can be refuted.
+    """
+    if annotation.evidence == "resolved":
+        return _resolve(annotation.symbol) is not _MISSING
+    return is_reference_only(annotation.symbol)
+
+
+_MISSING = object()
+
+
+def _resolve(symbol: str | None) -> Any:
+    """The torch object a qualified name denotes, _MISSING when it does not resolve."""
+    if not symbol or (symbol != "torch" and not symbol.startswith("torch.")):
+        return _MISSING
     import torch  # readkit's own lookup of a torch name; no target code runs here
 
     value: Any = torch
     for part in symbol.split(".")[1:]:
-        try:
-            value = getattr(value, part)
-        except AttributeError:
-            return False
+        value = getattr(value, part, _MISSING)
+        if value is _MISSING:
+            return _MISSING
+    return value
+
+
+@lru_cache(maxsize=4096)
+def is_reference_only(symbol: str | None) -> bool:
+    """True for torch names whose use no call can show (see `unobservable`)."""
+    if not symbol:
+        return False
+    value = _resolve(symbol)
+    if value is _MISSING:
+        owner = _resolve(symbol.rpartition(".")[0])  # an instance attribute of a torch class
+        return isinstance(owner, type) and not _is_tensor_class(owner)
     if isinstance(value, type) or type(value).__name__ == "module":
         return True
-    descriptor = type(value).__name__ in ("getset_descriptor", "property", "member_descriptor")
-    return not callable(value) and not descriptor
+    if type(value).__name__ in ("getset_descriptor", "property", "member_descriptor"):
+        return not symbol.startswith("torch.Tensor.")
+    return not callable(value)
+
+
+def _is_tensor_class(cls: type) -> bool:
+    import torch
+
+    return issubclass(cls, torch.Tensor) or cls is torch._C.TensorBase
 
 
 def _with_note(result: CheckResult, note: str) -> CheckResult:

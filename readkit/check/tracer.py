@@ -32,8 +32,9 @@ CALL_BUDGET = 5_000_000  # frames seen before the tracer switches itself off
 
 TraceFunction = Callable[[FrameType, str, Any], Any]
 
-# Attribute protocol and formatting: not API calls a reader would annotate.
-_NOT_USES = frozenset({"__setattr__", "__delattr__", "__repr__", "__str__", "__format__", "__hash__",
+# Attribute protocol and pickling: not API calls a reader would annotate. (Formatting a tensor,
+# `"{}".format(correct)`, is a tensor use: Tensor.__format__ stays.)
+_NOT_USES = frozenset({"__setattr__", "__delattr__", "__hash__",
                        "__getstate__", "__setstate__", "__reduce_ex__", "__del__", "__instancecheck__",
                        "__subclasscheck__", "__dir__", "_is_protocol",
                        "__torch_function__", "_get_name", "__init_subclass__"})

@@ -35,7 +35,7 @@ from readkit.check.recorder import Recorder
 FULL_STEPS = 50
 SAMPLE_EVERY = 25
 VALUE_CHECK_STEPS = (1, 2, 3, 10, 50)  # steps whose parameter values are compared before/after
-OUTSIDE_CHECK_STEPS = (1, 2, 3)
+OUTSIDE_CHECK_STEPS = (1, 2, 3, 10, 50)  # and every 100th: a model re-created mid-run shows later
 _MODE_SENSITIVE = (torch.nn.modules.dropout._DropoutNd, torch.nn.modules.batchnorm._BatchNorm)
 
 Line = tuple[str, int]
@@ -65,6 +65,7 @@ class Workflow:
         self.recorder = recorder
         self.events = 0
         self.backwards = 0
+        self.last_backward_event = -1
         self.optimizers: weakref.WeakKeyDictionary[Any, OptimizerState] = weakref.WeakKeyDictionary()
         self.last_clear: dict[int, int] = {}  # id(param) -> event number of its last clearing
         self.grad_owner: dict[int, int] = {}  # grad data_ptr -> id(param)
@@ -114,6 +115,10 @@ class Workflow:
         if params and not with_grad:
             self._once("step-no-grad", line, reason="none", optimizer_line=state.line)
             return
+        if with_grad and self.last_backward_event >= 0 and \
+                all(self.last_clear.get(id(p), -1) > self.last_backward_event for p in with_grad):
+            self._once("step-no-grad", line, reason="cleared", optimizer_line=state.line)
+            return
         if state.last_step_event < 0 or self.backwards > state.backward_at_last_step:
             return
         untouched = all(state.snapshot.get(id(p)) == (id(p.grad), _grad(p)._version) for p in with_grad)
@@ -147,7 +152,7 @@ class Workflow:
         for p in with_grad:
             self.grad_owner[_grad(p).data_ptr()] = id(p)
         self._compare_values(state, line)
-        if state.steps in OUTSIDE_CHECK_STEPS:
+        if state.steps in OUTSIDE_CHECK_STEPS or state.steps % 100 == 0:
             self._check_outside(line)
 
     def _compare_values(self, state: OptimizerState, line: Line | None) -> None:
@@ -183,7 +188,7 @@ class Workflow:
 
     def backward(self, loss: Any, line: Line | None) -> None:
         self.backwards += 1
-        self._tick()
+        self.last_backward_event = self._tick()
         self.pending_inference.clear()
         value = _scalar(loss)
         if value is not None:
@@ -196,10 +201,10 @@ class Workflow:
         self.modes_since_backward = [0, 0]
         self.first_eval_line = None
 
-    def cross_entropy_input(self, logits: Any, line: Line | None) -> None:
+    def loss_input(self, loss_name: str, logits: Any, line: Line | None) -> None:
         grad_fn = getattr(logits, "grad_fn", None)
         if grad_fn is not None and type(grad_fn).__name__.startswith("SoftmaxBackward"):
-            self._once("softmax-ce", line)
+            self._once("softmax-ce", line, loss=loss_name)
 
     # -- modules --------------------------------------------------------------------
 
@@ -238,6 +243,10 @@ class Workflow:
         owned = {id(p) for optimizer in list(self.optimizers) for p in params_of(optimizer)}
         facts = self.recorder.facts.get("outside", [])
         facts[:] = [f for f in facts if any(i not in owned for i in f.get("ids", []))]
+        for optimizer, state in list(self.optimizers.items()):
+            with_grad = [p for p in params_of(optimizer) if p.grad is not None]
+            if state.steps == 0 and self.backwards >= 2 and with_grad:
+                self._once("never-stepped", state.line, backwards=self.backwards)
 
 
 def _grad(param: torch.Tensor) -> torch.Tensor:

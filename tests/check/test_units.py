@@ -78,6 +78,13 @@ def test_verdicts_and_missed_uses():
         == "confirmed"
     assert reconcile.verdict("t.py", _annotation(1, "tensor", symbol="torch.randn"), observed, covered).verdict \
         == "refuted"
+    # an optimizer's data attribute: no hook sees the read; a tensor's attribute is observed
+    assert reconcile.verdict("t.py", _annotation(1, "optim", symbol="torch.optim.SGD.param_groups"), observed,
+                             covered).verdict == "confirmed"
+    assert reconcile.verdict("t.py", _annotation(1, "autograd", symbol="torch.Tensor.grad"), observed,
+                             covered).verdict == "refuted"
+    resolved = SimpleNamespace(line=1, end_line=1, role="nn", evidence="resolved", symbol="torch.nn.functional.relu")
+    assert reconcile.verdict("t.py", resolved, observed, covered).verdict == "confirmed"  # relu = F.relu
     missed = reconcile.find_missed("t.py", [_annotation(4, "tensor")], observed)
     assert [(m.line, m.role) for m in missed] == [(3, "nn"), (4, "autograd")]
 

@@ -21,6 +21,9 @@ def find(facts: Facts) -> list[Found]:
                                f"{last['unchanged']} of {last['checked']} parameters with non-zero gradients "
                                f"kept their values over {len(samples)} sampled steps (learning rates "
                                f"{last['lrs']}; optimizer from {where(last, 'optimizer_line')})"))
+    found += [Found(f["path"], f["line"], f"backward() ran {f['backwards']} times but this optimizer's step() "
+                                          "never did")
+              for f in facts_of(facts, "never-stepped")]
     return found
 
 
@@ -32,7 +35,9 @@ CHECK = Check(
             "parameter against its gradient.",
     docs="""What it does: on a few sampled steps (the 1st, 2nd, 3rd, 10th, 50th), compares parameters
 with non-zero gradients before and after `step`; fires when none of them moved in any sample
-(learning rate 0, parameters replaced after the optimizer was built, a step that skips them).
+(learning rate 0, parameters replaced after the optimizer was built, a step that skips them). It
+also fires, at the optimizer's construction, when `backward()` ran at least twice and gradients
+reached the optimizer's parameters but its `step()` never ran.
 
 Not a problem: a learning-rate warm-up that starts at 0 (later samples move), frozen parameters
 (no gradient), parameters whose gradient is zero.""",
