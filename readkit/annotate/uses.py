@@ -177,6 +177,9 @@ class UseRecorder:
             self.member(node, self.value(node.value), node.attr.value, called=False)
 
     def on_operation(self, node: cst.BaseExpression) -> None:
+        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not):
+            self.truth_test(node.expression)
+            return
         if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Modulo) and isinstance(
                 node.left, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
             self.formatting(node, [node.right])
@@ -186,6 +189,18 @@ class UseRecorder:
         if tensors:
             evidence = "heuristic" if all(v.evidence == "heuristic" for v in tensors) else "inferred"
             self.add(node, f"torch.Tensor.{dunder(node)}", evidence, "object-origin")
+
+    def truth_test(self, test: cst.BaseExpression) -> None:
+        """`if x:`, `not x`, `x and y`, `assert x` on a tensor call Tensor.__bool__."""
+        found = self.value(test)
+        if found is not None and found.kind is Kind.OBJ and values.family(found.qualname) == "tensor":
+            self.add(test, "torch.Tensor.__bool__", derived(found), rule_of(found))
+
+    def on_test(self, node: cst.If | cst.While | cst.Assert | cst.IfExp) -> None:
+        self.truth_test(node.test)
+
+    def on_boolean(self, node: cst.BooleanOperation) -> None:
+        self.truth_test(node.left)
 
     def on_subscript(self, node: cst.Subscript) -> None:
         base = self.value(node.value)

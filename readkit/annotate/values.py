@@ -122,8 +122,9 @@ def call_result(ref: str, evidence: str) -> Value | None:
         return Value(Kind.OBJ, TENSOR, evidence)
     if last[:1].isupper():  # a class: its instance
         return Value(Kind.OBJ, ref, evidence)
-    if last == DYNAMIC:
-        return Value(Kind.OBJ, MODULE, evidence) if fam == "module" else None
+    if last == DYNAMIC:  # getattr(nn, name)(...), getattr(torch.optim, name)(...)
+        generic = {"module": MODULE, "optimizer": OPTIMIZER, "scheduler": SCHEDULER}.get(fam)
+        return Value(Kind.OBJ, generic, evidence) if generic else None
     if ref == "torch.utils.data.random_split":
         return Value(Kind.BATCH, "torch.utils.data.Subset", evidence)
     if ref in TUPLE_RESULTS:

@@ -89,7 +89,9 @@ _HOOKS: dict[type, Callable[[Any, Any], None]] = {
     cst.Call: UseRecorder.on_call, cst.Attribute: UseRecorder.on_attribute, cst.BinaryOperation: UseRecorder.on_operation,
     cst.UnaryOperation: UseRecorder.on_operation, cst.Comparison: UseRecorder.on_operation,
     cst.Subscript: UseRecorder.on_subscript, cst.Decorator: UseRecorder.on_decorator,
-    cst.FormattedStringExpression: UseRecorder.on_formatted,
+    cst.FormattedStringExpression: UseRecorder.on_formatted, cst.If: UseRecorder.on_test,
+    cst.While: UseRecorder.on_test, cst.Assert: UseRecorder.on_test, cst.IfExp: UseRecorder.on_test,
+    cst.BooleanOperation: UseRecorder.on_boolean,
 }
 
 _TRIVIA_PREFIXES = ("whitespace", "lpar", "rpar", "comma", "semicolon", "leading_lines", "lines_after",

@@ -214,3 +214,40 @@ def test_formatting_and_builtins_on_tensors() -> None:
     by_line = roles_by_line(code)
     assert by_line[4] == {"tensor"} and by_line[5] == {"tensor"} and by_line[6] == {"tensor"}
     assert 7 not in by_line
+
+
+def test_truth_tests_on_tensors_and_dynamic_torch_names() -> None:
+    code = """
+        import torch
+        import torch.nn as nn
+        x = torch.tensor([1.0])
+        if x:
+            pass
+        ok = not x
+        name = "x"
+        if name:
+            pass
+        opt = getattr(torch.optim, "SGD")([x], lr=0.1)
+        opt.zero_grad()
+        rnn = getattr(nn, "LSTM")(4, 4)
+        out, hidden = rnn(torch.zeros(1, 1, 4))
+    """
+    by_line = roles_by_line(code)
+    assert by_line[5] == {"tensor"} and by_line[7] == {"tensor"} and 9 not in by_line
+    assert by_line[11] == {"optim"} and by_line[12] == {"optim"}
+    assert by_line[13] == {"nn"} and by_line[14] == {"nn", "tensor"}
+
+
+def test_dicts_of_tensors_and_modules_of_other_libraries() -> None:
+    code = """
+        import math
+        import torch
+        import torch.nn as nn
+        model = nn.Linear(2, 2)
+        state = {k: v.cpu() for k, v in model.state_dict().items()}
+        for key in model.state_dict():
+            key.startswith("w")
+        y = math.exp(2.0)
+    """
+    by_line = roles_by_line(code)
+    assert by_line[6] == {"nn", "tensor"} and 8 not in by_line and 9 not in by_line
