@@ -68,6 +68,7 @@ def test_fix_gives_exactly_after(rule: type[LegacyRule], before: str, after: str
     migrated = migrate_source(before)
     assert migrated.code == after
     assert migrate_source(migrated.code).code == after  # idempotent
+    assert _flagged(after) == []  # the fixed code is modern for every rule
     assert before != after, "an example the migrator leaves alone belongs in NOTED"
     assert rule.id in {idiom for _, idiom, _, _ in migrated.changes}
 
