@@ -77,6 +77,9 @@ def _analyze_text(source: str, path: str, info: ModuleInfo | None,
         return FileResult(path=path, error=files.quick_syntax_check(source) or files.parse_error(source, error))
     except RecursionError:
         return FileResult(path=path, error=FileError("syntax", "too deeply nested to analyze"))
+    except Exception as error:  # a bug in readkit must not cost the other files their results
+        return FileResult(path=path, error=FileError("internal", f"readkit could not analyze this file "
+                                                                 f"({type(error).__name__}: {error}); please report it"))
 
 
 @contextlib.contextmanager
