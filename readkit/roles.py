@@ -181,12 +181,13 @@ TENSOR_MEMBER_ROLES: dict[str, str] = {
 # they decide nothing without the receiver.
 TENSOR_ONLY_METHODS: frozenset[str] = frozenset(
     # Names numpy arrays, pandas objects or str also have (sum, mean, max, item, tolist, squeeze,
-    # transpose, repeat, split, ...) are left out on purpose: on an unknown receiver they decide nothing.
+    # transpose, repeat, split, ...) are left out on purpose: on an unknown receiver they decide nothing;
+    # so is `log` (logger.log(level, msg)).
     """
     view view_as unsqueeze unsqueeze_ squeeze_ permute contiguous t numel numpy size dim ndimension
     expand expand_as masked_fill masked_fill_ index_select narrow chunk gather scatter scatter_ clamp
     clamp_ clamp_min clamp_max fill_ zero_ normal_ uniform_ copy_ add_ sub_ mul_ div_ addmm mm bmm
-    matmul topk softmax log_softmax sigmoid relu exp log sqrt norm float double half long int bool
+    matmul topk softmax log_softmax sigmoid relu exp sqrt norm float double half long int bool
     byte type_as new_zeros new_ones new_empty new_full new_tensor is_contiguous is_cuda storage
     data_ptr element_size nelement
     """.split()
