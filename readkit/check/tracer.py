@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import builtins
 import importlib.util
+import inspect
 import sys
 import threading
 from types import CodeType, FrameType
@@ -30,11 +31,14 @@ from readkit.check.recorder import Recorder
 LINE_BUDGET = 50_000  # line events per code object
 CALL_BUDGET = 5_000_000  # frames seen before the tracer switches itself off
 
+_RESUMABLE = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
+
 TraceFunction = Callable[[FrameType, str, Any], Any]
 
-# Attribute protocol and pickling: not API calls a reader would annotate. (Formatting a tensor,
-# `"{}".format(correct)`, is a tensor use: Tensor.__format__ stays.)
-_NOT_USES = frozenset({"__setattr__", "__delattr__", "__hash__",
+# Attribute protocol and pickling: not API calls a reader would annotate (`self.fc1` reaching a
+# submodule through Module.__getattr__ is not a use; `self.fc1(x)` is). Formatting a tensor,
+# `"{}".format(correct)`, is a tensor use: Tensor.__format__ stays.
+_NOT_USES = frozenset({"__setattr__", "__getattr__", "__delattr__", "__hash__",
                        "__getstate__", "__setstate__", "__reduce_ex__", "__del__", "__instancecheck__",
                        "__subclasscheck__", "__dir__", "_is_protocol",
                        "__torch_function__", "_get_name", "__init_subclass__"})
@@ -148,6 +152,8 @@ class Tracer:
         return self._on_line
 
     def _torch_frame(self, frame: FrameType) -> TraceFunction | None:
+        if frame.f_code.co_flags & _RESUMABLE:
+            return None  # a generator resumed by whoever iterates it: its creation was the use
         user = self.classifier.direct_user_frame(frame.f_back, frame.f_code)
         if user is None:
             return None

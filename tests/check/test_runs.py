@@ -159,3 +159,15 @@ def test_notebook_runs_as_one_program_and_reports_cells():
     assert located[(3, 2)]["shapes"] == ["float32[100, 3] cpu"]  # x = torch.randn(100, 3)
     assert "cell 5, line 3" in to_text(result)
     assert len(result.losses) == 5
+
+
+UNSEEN = sorted((FIXTURES / "unseen").glob("*.py"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", UNSEEN, ids=[p.stem for p in UNSEEN])
+def test_buggy_loops_of_other_shapes_fire_what_their_header_expects(script):
+    expected = script.read_text(encoding="utf-8").splitlines()[0].removeprefix("# expect:").split()
+    result = check_target(script, quiet=True, reconcile=False, timeout=300)
+    assert result.status == "ok", result.output
+    assert fired(result) == sorted(expected)
