@@ -135,7 +135,9 @@ class Evaluator(ParameterOrigins, ClassOrigins):
 
     def value(self, expr: cst.BaseExpression, scope: Scope, flow: bool = True) -> Value | None:
         if isinstance(expr, cst.Name):
-            return self.lookup(expr.value, scope, flow)
+            found = self.lookup(expr.value, scope, flow)
+            # `model = torchvision.models.resnet18()`: unknown origin, but the name says module
+            return found if found is not None else heuristics.value_from_name(expr.value)
         if isinstance(expr, cst.Attribute):
             return self.attribute(self.value(expr.value, scope, flow), expr.attr.value)
         if isinstance(expr, cst.Call):

@@ -20,19 +20,21 @@ INDEXABLE_MODULES: frozenset[str] = frozenset({"Sequential", "ModuleList", "Modu
 TENSOR_LIKE_METHODS: frozenset[str] = roles.TENSOR_ONLY_METHODS | frozenset({"to", "cuda", "cpu"})
 
 _NAME_KINDS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"^(lr_)?sched(uler)?(_\w+)?$|^\w+_sched(uler)?$"), values.SCHEDULER),
-    (re.compile(r"^(optim|optimizer|opt)(_?[A-Za-z0-9]+)?$|^\w+_(optim|optimizer|opt)$|^optimizer\w*$"),
-     values.OPTIMIZER),
-    (re.compile(r"^(\w+_)?(train|val|valid|test|data|eval)?_?(data)?loader$|^dl(_\w+)?$"), values.LOADER),
-    (re.compile(r"^(model|net|network|net[GD]|net_[gd]|generator|discriminator|encoder|decoder|"
-                r"classifier|backbone|criterion|crit|loss_fn|loss_func|lossfn|loss_function|(\w+_)?model|"
-                r"model_\w+)$"), values.MODULE),
+    (re.compile(r"^(lr_)?sched(uler)?(_[a-zA-Z]{1,3})?$|^\w+_sched(uler)?$"), values.SCHEDULER),
+    # optimizer, opt, optimizerD, opt_G, optim_g, g_optimizer -- not opts, options, opt_level
+    (re.compile(r"^(optimizer|optim|opt)([A-Z]\w{0,2}|_[a-zA-Z]{1,3})?$|^\w+_(optimizer|optim)$"), values.OPTIMIZER),
+    (re.compile(r"^(\w+_)?(train|val|valid|test|eval)?_?(data)?loader$|^(train_|val_|test_)?dl$"), values.LOADER),
+    (re.compile(r"^(model|net|network|generator|discriminator|encoder|decoder|classifier|backbone|criterion|"
+                r"crit|loss_fn|loss_func|lossfn|loss_function)$|^(net|model)([A-Z0-9]\w{0,2}|_[a-zA-Z]{1,3})$|"
+                r"^\w+_model$"), values.MODULE),
 )
+_NOT_AN_OBJECT = ("_name", "_path", "_fn_name", "_type", "_cls", "_class", "_config", "_cfg", "_dir", "_file",
+                  "_url", "_id", "_args", "_kwargs", "_size", "_str", "_list", "_dict", "_state", "_version", "_fn")
 
 
 def value_from_name(name: str) -> Value | None:
     """A parameter or variable of unknown origin whose name says what it holds."""
-    if name.endswith(("_name", "_path", "_fn_name", "_type", "_cls", "_class", "_config", "_cfg")):
+    if name.endswith(_NOT_AN_OBJECT) and name != "loss_fn":
         return None
     for pattern, qualname in _NAME_KINDS:
         if pattern.match(name):
