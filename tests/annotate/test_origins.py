@@ -251,3 +251,20 @@ def test_dicts_of_tensors_and_modules_of_other_libraries() -> None:
     """
     by_line = roles_by_line(code)
     assert by_line[6] == {"nn", "tensor"} and 8 not in by_line and 9 not in by_line
+
+
+def test_names_of_unknown_origin_say_what_they_hold_but_only_real_members_count() -> None:
+    code = """
+        import torchvision
+        model = torchvision.models.resnet18()
+        out = model(images)
+        model.train()
+        model.fit(data)
+        opts = parse()
+        opts.volatile = True
+        opts.step()
+    """
+    found = uses(code)
+    assert (4, "nn", "heuristic", "torch.nn.Module.__call__") in found
+    assert (5, "nn", "heuristic", "torch.nn.Module.train") in found
+    assert {line for line, *_ in found} == {4, 5}
