@@ -62,7 +62,8 @@ def analyze_file(path: str, info: ModuleInfo, observations: dict[int, LineObserv
         source = files.read_source(Path(path))
     except files.SourceError as error:
         return FileResult(path=path, error=error.error)
-    if not files.mentions_torch(source) and not (isinstance(info.repo, RepoIndex) and info.repo.may_use_repo(source)):
+    repo = info.repo if isinstance(info.repo, RepoIndex) else None
+    if not files.mentions_torch(source) and not (repo is not None and repo.may_use_repo(source, Path(path))):
         return FileResult(path=path, error=files.quick_syntax_check(source))
     return _analyze_text(source, path, info, observations)
 

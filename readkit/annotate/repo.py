@@ -57,12 +57,15 @@ class RepoIndex:
             directory = directory.parent
         return ModuleInfo(".".join(parts), resolved.name == "__init__.py", self)
 
-    def may_use_repo(self, source: str) -> bool:
-        """Cheaply: does the file import one of the repo's own modules (relatively or by name)?"""
+    def may_use_repo(self, source: str, path: Path | None = None) -> bool:
+        """Cheaply: does the file import one of the repo's own modules (relatively, by a top-level
+        name, or a sibling module of its own directory, script style)?"""
         names = self._names()
         for match in _IMPORT_LINE.finditer(source):
             first = match.group(1) or match.group(2)
             if first.startswith(".") or first in names:
+                return True
+            if path is not None and ((path.parent / f"{first}.py").exists() or (path.parent / first).is_dir()):
                 return True
         return False
 

@@ -72,3 +72,15 @@ def test_relative_and_absolute_repo_imports_find_classes_across_files(tmp_path) 
     result = annotate_paths([tmp_path], jobs=1)
     by_file = {f.path.rsplit("/", 1)[-1]: {(a.line, a.role, a.symbol) for a in f.annotations} for f in result.files}
     assert by_file["train.py"] == {(2, "nn", "torch.nn.Module"), (3, "nn", "torch.nn.Module.eval")}
+
+
+def test_script_style_sibling_import_in_a_subdirectory_without_the_word_torch(tmp_path) -> None:
+    from readkit.annotate import annotate_paths
+
+    scripts = tmp_path / "scripts"
+    scripts.mkdir()
+    (scripts / "models.py").write_text("import torch.nn as nn\nclass Net(nn.Module):\n    pass\n")
+    (scripts / "run.py").write_text("from models import Net\nm = Net()\nm.eval()\n")
+    result = annotate_paths([tmp_path], jobs=1)
+    run = next(f for f in result.files if f.path.endswith("run.py"))
+    assert {(a.line, a.role) for a in run.annotations} == {(2, "nn"), (3, "nn")}
