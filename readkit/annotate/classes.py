@@ -27,6 +27,7 @@ class ExternalClass:
     torch_base: str | None
     methods: frozenset[str]
     returns_tuple: bool = False
+    attrs: tuple[tuple[str, str], ...] = ()  # self.X = torch.producer(...) in its methods: (X, producer)
 
 
 class ClassOrigins:
@@ -98,6 +99,9 @@ class ClassOrigins:
 
     def self_attribute(self, key: str, name: str, depth: int = 0) -> Value | None:
         info = self.classes.get(key)
+        if isinstance(info, ExternalClass):
+            producer = dict(info.attrs).get(name)
+            return values.call_result(producer, "inferred") if producer else None
         if not isinstance(info, ClassInfo) or depth > 20:
             return None
         if name in info.attrs:

@@ -120,19 +120,20 @@ class RepoIndex:
     def _external(self, summary: _Summary, node: ast.ClassDef, file: Path, depth: int) -> ExternalClass | None:
         methods = frozenset(n.name for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
         returns_tuple = _forward_returns_tuple(node)
+        attrs = _torch_attributes(node, summary.imports)
         for base in node.bases:
             dotted = _dotted(base, summary.imports)
             if dotted is None:
                 continue
             if dotted == "torch" or dotted.startswith("torch."):
-                return ExternalClass(f"{file}:{node.name}", dotted, methods, returns_tuple)
+                return ExternalClass(f"{file}:{node.name}", dotted, methods, returns_tuple, attrs)
             if dotted.rpartition(".")[2] in summary.classes and "." not in dotted:
                 parent = self._external(summary, summary.classes[dotted], file, depth + 1)
             else:
                 parent = self.lookup(dotted, str(file), depth + 1)
             if parent is not None:
                 return ExternalClass(f"{file}:{node.name}", parent.torch_base, methods | parent.methods,
-                                     returns_tuple or parent.returns_tuple)
+                                     returns_tuple or parent.returns_tuple, parent.attrs + attrs)
         return None
 
 
@@ -165,6 +166,19 @@ def _dotted(node: ast.expr, imports: dict[str, str]) -> str | None:
         base = _dotted(node.value, imports)
         return f"{base}.{node.attr}" if base else None
     return None
+
+
+def _torch_attributes(node: ast.ClassDef, imports: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """`self.fc = nn.Linear(...)` in any method: ("fc", "torch.nn.Linear")."""
+    found = []
+    for item in ast.walk(node):
+        if isinstance(item, ast.Assign) and len(item.targets) == 1 and isinstance(item.value, ast.Call):
+            target = item.targets[0]
+            producer = _dotted(item.value.func, imports)
+            if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and \
+                    target.value.id == "self" and producer and producer.startswith("torch."):
+                found.append((target.attr, producer))
+    return tuple(found)
 
 
 def _forward_returns_tuple(node: ast.ClassDef) -> bool:

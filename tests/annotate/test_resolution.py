@@ -84,3 +84,17 @@ def test_script_style_sibling_import_in_a_subdirectory_without_the_word_torch(tm
     result = annotate_paths([tmp_path], jobs=1)
     run = next(f for f in result.files if f.path.endswith("run.py"))
     assert {(a.line, a.role) for a in run.annotations} == {(2, "nn"), (3, "nn")}
+
+
+def test_attributes_set_by_a_base_class_in_another_file_are_followed(tmp_path) -> None:
+    from readkit.annotate import annotate_paths
+
+    (tmp_path / "base.py").write_text(
+        "import torch.nn as nn\nclass Base(nn.Module):\n    def __init__(self):\n"
+        "        super().__init__()\n        self.fc = nn.Linear(2, 2)\n")
+    (tmp_path / "deep.py").write_text(
+        "from base import Base\nclass Deep(Base):\n    def forward(self, x):\n        return self.fc(x).relu()\n")
+    result = annotate_paths([tmp_path], jobs=1)
+    deep = next(f for f in result.files if f.path.endswith("deep.py"))
+    assert {(a.line, a.role, a.symbol) for a in deep.annotations} >= {
+        (4, "nn", "torch.nn.Module.__call__"), (4, "tensor", "torch.Tensor.relu")}
