@@ -115,8 +115,8 @@ class Workflow:
         if params and not with_grad:
             self._once("step-no-grad", line, reason="none", optimizer_line=state.line)
             return
-        if with_grad and self.last_backward_event >= 0 and \
-                all(self.last_clear.get(id(p), -1) > self.last_backward_event for p in with_grad):
+        if with_grad and all(self.last_clear.get(id(p), -1) > self.last_backward_event for p in with_grad) \
+                and all(not _grad(p).any() for p in with_grad):  # zeroed, not assigned (autograd.grad)
             self._once("step-no-grad", line, reason="cleared", optimizer_line=state.line)
             return
         if state.last_step_event < 0 or self.backwards > state.backward_at_last_step:
