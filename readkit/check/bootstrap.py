@@ -133,12 +133,18 @@ def _user_location(tb: TracebackType | None, user_roots: list[str]) -> tuple[str
 
 
 def _print_user_traceback(error: BaseException) -> None:
-    tb = error.__traceback__
+    """The traceback as `python script.py` would print it: without readkit's and runpy's frames."""
     readkit_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    while tb is not None and (tb.tb_frame.f_code.co_filename.startswith(readkit_dir)
-                              or "runpy" in tb.tb_frame.f_code.co_filename):
+    kept: list[TracebackType] = []
+    tb = error.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if not filename.startswith(readkit_dir) and "runpy" not in filename:
+            kept.append(tb)
         tb = tb.tb_next
-    traceback.print_exception(type(error), error, tb, file=sys.stderr)
+    for entry, following in zip(kept, [*kept[1:], None]):
+        entry.tb_next = following
+    traceback.print_exception(type(error), error, kept[0] if kept else None, file=sys.stderr)
 
 
 if __name__ == "__main__":
