@@ -171,3 +171,11 @@ def test_buggy_loops_of_other_shapes_fire_what_their_header_expects(script):
     result = check_target(script, quiet=True, reconcile=False, timeout=300)
     assert result.status == "ok", result.output
     assert fired(result) == sorted(expected)
+
+
+@pytest.mark.slow
+def test_cli_module_with_arguments_after_double_dash(monkeypatch):
+    monkeypatch.chdir(FIXTURES / "projects")
+    result = CliRunner().invoke(cli, ["check", "-m", "trainer", "--quiet", "--format", "json", "--", "--epochs", "1"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["status"] == "ok"
