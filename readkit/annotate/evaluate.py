@@ -23,6 +23,7 @@ from readkit.annotate.scopes import Assigned, Binding, ClassInfo, FunctionInfo, 
 from readkit.annotate.values import Kind, Value
 
 DYNAMIC = values.DYNAMIC
+REPO_MODULE = "repo:"  # a REF to a module of the analyzed repository (not torch: role_for gives None)
 
 __all__ = ["Evaluator", "ExternalClass", "element_of", "tensor_operands", "unpack"]
 
@@ -73,8 +74,9 @@ class Evaluator(ParameterOrigins, ClassOrigins):
     def binding_value(self, binding: Binding, scope: Scope) -> Value | None:
         if isinstance(binding, Imported):
             found = self.imported(binding.dotted)
-            # `import math`: a module of another library is known not to be torch (`math.exp(x)`)
-            return PLAIN if found is None and binding.module else found
+            if found is None and binding.module:
+                return self.imported_module(binding.dotted)
+            return found
         if isinstance(binding, Assigned):
             return self.assigned(binding, scope, flow=False)
         if isinstance(binding, Param):
@@ -94,6 +96,13 @@ class Evaluator(ParameterOrigins, ClassOrigins):
                 self.classes[found.key] = found
                 return self.class_value(found.key)
         return None
+
+    def imported_module(self, dotted: str) -> Value:
+        """`import model` of the repo's own module: its classes resolve through it (`model.RNNModel`);
+        `import math`: a module of another library is known not to be torch (`math.exp(x)`)."""
+        if self.external is not None and self.external.module_exists(dotted, self.declarer.path):  # type: ignore[attr-defined]
+            return Value(Kind.REF, f"{REPO_MODULE}{dotted}", "inferred")
+        return PLAIN
 
     def imported_name(self, expr: cst.BaseExpression, scope: Scope) -> str | None:
         """The absolute dotted name of a non-torch import (`functools.partial`), when that is what it is."""
@@ -172,6 +181,8 @@ class Evaluator(ParameterOrigins, ClassOrigins):
     def attribute(self, base: Value | None, name: str) -> Value | None:
         if base is None:
             return None
+        if base.kind is Kind.REF and base.qualname.startswith(REPO_MODULE):
+            return self.imported(f"{base.qualname[len(REPO_MODULE):]}.{name}")
         if base.kind is Kind.REF:
             return Value(Kind.REF, f"{base.qualname}.{name}", base.evidence)
         if base.kind is Kind.CLASS:

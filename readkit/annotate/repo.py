@@ -96,6 +96,10 @@ class RepoIndex:
                 return self.lookup(summary.imports[name], str(file), depth + 1)
         return None
 
+    def module_exists(self, module: str, from_path: str) -> bool:
+        """Whether `import module` names a file of the analyzed repository."""
+        return bool(self._candidates(module, Path(from_path)))
+
     def _candidates(self, module: str, from_path: Path) -> list[Path]:
         relative = Path(*module.split("."))
         bases = [from_path.resolve().parent, *self.roots]

@@ -79,12 +79,12 @@ class UseRecorder:
         elif isinstance(func, cst.Attribute) and func.attr.value == "format" and isinstance(
                 func.value, (cst.SimpleString, cst.ConcatenatedString)):
             self.formatting(node, [a.value for a in node.args])
+        elif callee is not None and callee.kind is Kind.CLASS and callee.user_class is not None:
+            self.add(node, callee.qualname, "inferred", "object-origin")  # model = Net(): a torch object is made
         elif isinstance(func, cst.Attribute):
             self.member(func, self.value(func.value), func.attr.value, called=True)
         elif callee is not None and callee.kind is Kind.REF:
             self.add(node, callee.qualname, callee.evidence, "import-resolution")
-        elif callee is not None and callee.kind is Kind.CLASS:
-            self.add(node, callee.qualname, "inferred", "object-origin")
         elif isinstance(func, cst.Name) and func.value in BUILTIN_PROTOCOLS and self.ev.lookup(func.value, self.scope) is None:
             self.builtin(node, func.value)
         self.iteration_of_pass_through(node)

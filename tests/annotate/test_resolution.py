@@ -98,3 +98,14 @@ def test_attributes_set_by_a_base_class_in_another_file_are_followed(tmp_path) -
     deep = next(f for f in result.files if f.path.endswith("deep.py"))
     assert {(a.line, a.role, a.symbol) for a in deep.annotations} >= {
         (4, "nn", "torch.nn.Module.__call__"), (4, "tensor", "torch.Tensor.relu")}
+
+
+def test_classes_reached_through_an_imported_repo_module(tmp_path) -> None:
+    from readkit.annotate import annotate_paths
+
+    (tmp_path / "model.py").write_text("import torch.nn as nn\nclass RNNModel(nn.Module):\n    pass\n")
+    (tmp_path / "main.py").write_text("import math\nimport model\nnet = model.RNNModel()\nnet.eval()\ny = math.exp(1)\n")
+    result = annotate_paths([tmp_path], jobs=1)
+    main = next(f for f in result.files if f.path.endswith("main.py"))
+    assert {(a.line, a.role, a.symbol) for a in main.annotations} == {
+        (3, "nn", "torch.nn.Module"), (4, "nn", "torch.nn.Module.eval")}
