@@ -105,7 +105,7 @@ def compare(eager: Callable[..., Any], other: Callable[..., Any], args: tuple[An
 def _compare_one(eager: Callable[..., Any], other: Callable[..., Any], args: tuple[Any, ...]) -> str | None:
     # The grad mode is left as the target had it: a compiled function is guarded on it, and a
     # comparison under another mode would compare a fresh compilation, not the target's.
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=_cuda_devices()):
         seed = torch.seed()
         try:
             expected = eager(*args)
@@ -117,6 +117,13 @@ def _compare_one(eager: Callable[..., Any], other: Callable[..., Any], args: tup
         except Exception as error:
             return f"eager runs, the other fails: {type(error).__name__}: {str(error).splitlines()[0][:160]}"
         return difference(expected, got)
+
+
+def _cuda_devices() -> list[int]:
+    """CUDA generators to fork too (dropout on a GPU draws from them), without initialising CUDA."""
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        return list(range(torch.cuda.device_count()))
+    return []
 
 
 def _buffers(value: Any) -> list[torch.Tensor]:

@@ -179,3 +179,13 @@ def test_cli_module_with_arguments_after_double_dash(monkeypatch):
     result = CliRunner().invoke(cli, ["check", "-m", "trainer", "--quiet", "--format", "json", "--", "--epochs", "1"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["status"] == "ok"
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="needs a CUDA device")
+def test_a_cuda_loop_reports_cuda_tensors_and_no_problem():
+    result = check_target(FIXTURES / "projects" / "device_loop.py", quiet=True, timeout=300)
+    assert result.status == "ok" and fired(result) == [], result.output
+    by_line = {line.line: line for line in result.lines}
+    assert any("cuda:0" in shape for shape in by_line[12].shapes)  # model(x) on the GPU
+    assert len(result.losses) == 5
