@@ -59,6 +59,15 @@ _MODULE_GENERATORS = ("parameters", "named_parameters", "buffers", "named_buffer
                       "named_children", "modules", "named_modules")
 
 
+def _wrap_override(cls: type, name: str, wrap: Callable[[Callable[..., Any]], Callable[..., Any]],
+                   undo: list[Callable[[], None]]) -> None:
+    """Wrap `cls.name` when cls defines it itself (once): overrides bypass the base class's wrapper."""
+    if name in vars(cls) and not getattr(vars(cls)[name], "_readkit_wrapped", False):
+        wrapped = wrap(vars(cls)[name])
+        setattr(wrapped, "_readkit_wrapped", True)
+        _patch(cls, name, wrapped, undo)
+
+
 def _announced(original: Callable[..., Any], qualname: str, observer: Observer) -> Callable[..., Any]:
     """`original`, with its call recorded on the calling user line."""
 
@@ -117,8 +126,14 @@ def _install_hooks(observer: Observer, undo: list[Callable[[], None]]) -> None:
 
 def _install_wrappers(observer: Observer, recorder: Recorder, undo: list[Callable[[], None]]) -> None:
     optimizer = torch.optim.Optimizer
-    _patch(optimizer, "__init__", _after(optimizer.__init__, observer.optimizer_created), undo)
-    _patch(optimizer, "zero_grad", _after(optimizer.zero_grad, observer.zero_grad), undo)
+    clear_after = functools.partial(_after, then=observer.zero_grad)
+
+    def created(instance: Any) -> None:
+        observer.optimizer_created(instance)
+        _wrap_override(type(instance), "zero_grad", clear_after, undo)  # a subclass's own zero_grad
+
+    _patch(optimizer, "__init__", _after(optimizer.__init__, created), undo)
+    _patch(optimizer, "zero_grad", clear_after(optimizer.zero_grad), undo)
     module = torch.nn.Module
     _patch(module, "zero_grad", _after(module.zero_grad, observer.zero_grad), undo)
 

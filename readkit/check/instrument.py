@@ -108,6 +108,9 @@ class Observer:
             self.workflow.backward(args[0], self.line_of(frame))
         elif qualname in _LOSSES_OF_SCORES and args:
             self.workflow.loss_input(_LOSSES_OF_SCORES[qualname], args[0], self.line_of(frame))
+        elif qualname == "torch._foreach_zero_" and args and isinstance(args[0], (list, tuple)):
+            for tensor in args[0]:
+                self.workflow.grad_zeroed(tensor)
         elif qualname in _ZEROING and args and isinstance(args[0], torch.Tensor):
             if qualname != "torch.Tensor.mul_" or (len(args) > 1 and args[1] == 0):
                 self.workflow.grad_zeroed(args[0])

@@ -220,6 +220,8 @@ class Workflow:
                                top_line: Line | None) -> None:
         if isinstance(module, torch.nn.modules.dropout._DropoutNd) and getattr(module, "p", 1.0) == 0:
             return
+        if not module.training and _frozen(module):
+            return  # batch norm frozen on purpose (eval mode, no trainable affine parameters)
         if torch.is_grad_enabled():
             self.modes_since_backward[0 if module.training else 1] += 1
             if not module.training and self.first_eval_line is None:
@@ -247,6 +249,11 @@ class Workflow:
             with_grad = [p for p in params_of(optimizer) if p.grad is not None]
             if state.steps == 0 and self.backwards >= 2 and with_grad:
                 self._once("never-stepped", state.line, backwards=self.backwards)
+
+
+def _frozen(module: torch.nn.Module) -> bool:
+    params = list(module.parameters(recurse=False))
+    return bool(params) and not any(p.requires_grad for p in params)
 
 
 def _grad(param: torch.Tensor) -> torch.Tensor:
