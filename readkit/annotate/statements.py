@@ -12,7 +12,7 @@ import libcst as cst
 from readkit.annotate import values
 from readkit.annotate.scopes import Scope
 from readkit.annotate.uses import derived, dunder, rule_of
-from readkit.annotate.values import Kind
+from readkit.annotate.values import Kind, Value
 
 if TYPE_CHECKING:
     from readkit.annotate.walk import Walker
@@ -104,14 +104,25 @@ def class_def(w: Walker, node: cst.ClassDef) -> None:
 
 def lambda_expr(w: Walker, node: cst.Lambda) -> None:
     scope = Scope("lambda", w.scope)
+    mapped = _mapped_element(w, node)
 
     def body() -> None:
-        for param in node.params.params:
-            w.bind(param.name, None)
+        for index, param in enumerate(node.params.params):
+            w.bind(param.name, mapped if index == 0 else None)
         w.child(node, node.params)
         w.child(node, node.body)
 
     w.in_scope(scope, body)
+
+
+def _mapped_element(w: Walker, node: cst.Lambda) -> Value | None:
+    """`map(lambda p: p.abs(), net.parameters())`: the lambda's parameter is an element."""
+    arg = w.parents.get(node)
+    call = w.parents.get(arg) if arg is not None else None
+    if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Name) and call.func.value in ("map", "filter")
+            and len(call.args) >= 2 and call.args[0] is arg and w.ev.lookup(call.func.value, w.scope) is None):
+        return None
+    return w.element(call.args[1].value)
 
 
 def comprehension(w: Walker, node: cst.CSTNode) -> None:
