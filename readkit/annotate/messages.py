@@ -35,22 +35,58 @@ MEMBER_MESSAGES: dict[str, str] = {
     "Variable": "legacy wrapper: since 0.4 tensors track gradients themselves",
     "save": "serialize tensors or a state_dict to a file",
     "load": "read tensors or a state_dict from a file",
-    "__iter__": "iterate",
-    "__getitem__": "index or slice",
 }
 
 OPERATOR_MESSAGE = "an operator on tensors (elementwise or matrix math)"
 
 
+CREATION = frozenset("tensor randn rand randint zeros ones empty full arange linspace eye from_numpy "
+                     "zeros_like ones_like randn_like rand_like full_like as_tensor stack cat".split())
+DUNDER_MESSAGES: dict[str, str] = {
+    "__init__": "set up the nn.Module machinery (parameters, submodules, hooks)",
+    "__getitem__": "index or slice",
+    "__iter__": "iterate: one element (or batch) per step",
+    "__len__": "the number of elements (or batches)",
+    "__bool__": "the truth value of a one-element tensor",
+    "__format__": "format the tensor's value as text",
+    "__repr__": "print the tensor",
+}
+
+
 def message_for(role: str, symbol: str | None) -> str:
     """The explanation of one annotation."""
-    member = symbol.rsplit(".", 1)[-1] if symbol else None
-    if member is not None and member in MEMBER_MESSAGES:
-        return MEMBER_MESSAGES[member] + _step_hint(role)
-    if member is not None and member.startswith("__") and member != "__init__":
-        return OPERATOR_MESSAGE + _step_hint(role)
+    return _what(role, symbol) + _step_hint(role)
+
+
+def _what(role: str, symbol: str | None) -> str:
+    parts = symbol.split(".") if symbol else []
+    member = parts[-1] if parts else None
+    if member is None:
+        return _title(role)
+    if member in MEMBER_MESSAGES:
+        return MEMBER_MESSAGES[member]
+    if member in DUNDER_MESSAGES:
+        return DUNDER_MESSAGES[member]
+    if member.startswith("__"):
+        return OPERATOR_MESSAGE
+    if len(parts) == 2 and member in CREATION:
+        return f"create a tensor ({member})"
+    if symbol and symbol.startswith("torch.nn.functional."):
+        return f"apply {member} (functional form: no parameters of its own)"
+    if symbol and symbol.startswith("torch.optim.lr_scheduler.") and member[:1].isupper():
+        return f"build a learning-rate scheduler ({member})"
+    if symbol and symbol.startswith("torch.optim.") and member[:1].isupper():
+        return f"build an optimizer ({member}) over the given parameters"
+    if role == "nn" and member[:1].isupper() and member != "Module":
+        return f"a layer/loss/container class ({member}), or a module built from it"
+    if role == "tensor" and len(parts) == 3 and parts[1] == "Tensor":
+        return f"tensor operation: {member}"
+    return _title(role)
+
+
+def _title(role: str) -> str:
     info = roles.ROLES.get(role)
-    return (info.title if info else role) + _step_hint(role)
+    return info.title if info else role
 
 
 def _step_hint(role: str) -> str:
