@@ -40,15 +40,15 @@ def test_exit_2_for_python2_with_path_and_hint(tmp_path, stub_codemod):
 
 @pytest.mark.parametrize("args, message", [
     (["missing_dir"], "no such file or directory: missing_dir"),
-    (["."], None),
+    ([".", "--write", "--out", "elsewhere"], "give --write or --out, not both"),
+    ([".", "--out", "."], "is the project itself: use --write"),
 ])
 def test_exit_2_for_bad_usage(tmp_path, monkeypatch, stub_codemod, args, message):
     monkeypatch.chdir(tmp_path)
-    if message is None:  # --write with --out
-        args = [".", "--write", "--out", "elsewhere"]
-        message = "give --write or --out, not both"
+    (tmp_path / "train.py").write_text(LEGACY)
     result = invoke(*args)
     assert result.exit_code == 2 and message in result.output
+    assert (tmp_path / "train.py").read_text() == LEGACY
 
 
 def test_script_args_need_a_script(tmp_path, stub_codemod):
