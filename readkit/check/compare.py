@@ -138,7 +138,7 @@ def _buffers(value: Any) -> list[torch.Tensor]:
 
 def record_differences(recorder: Any, kind: str, line: tuple[str, int] | None,
                        eager: Callable[..., Any], other: Callable[..., Any], args: tuple[Any, ...],
-                       shapes: bool) -> None:
+                       shapes: bool, api: str = "torch.jit.trace") -> None:
     if Guard.busy:
         return
     try:
@@ -146,7 +146,7 @@ def record_differences(recorder: Any, kind: str, line: tuple[str, int] | None,
             differences = compare(eager, other, args, shapes)
         for variant, how in differences:
             recorder.fact(kind, path=line[0] if line else None, line=line[1] if line else None,
-                          variant=variant, difference=how)
+                          variant=variant, difference=how, api=api)
     except Exception:
         Guard.errors += 1
 
@@ -160,6 +160,29 @@ def wrap_trace(original: Callable[..., Any], recorder: Any, line_of: Callable[[]
         return traced
 
     return trace
+
+
+def wrap_export(original: Callable[..., Any], recorder: Any, line_of: Callable[[], Any]) -> Callable[..., Any]:
+    """torch.export.export: the exported program's module() against eager on other shapes and branches."""
+
+    @functools.wraps(original)
+    def export(mod: Any, args: Any = (), *rest: Any, **kwargs: Any) -> Any:
+        program = original(mod, args, *rest, **kwargs)
+        if isinstance(args, tuple) and args and not kwargs.get("kwargs"):
+            exported = _module_of(program)
+            if exported is not None:
+                record_differences(recorder, "traced-differs", line_of(), mod, exported, args, True,
+                                   api="torch.export.export")
+        return program
+
+    return export
+
+
+def _module_of(program: Any) -> Any:
+    try:
+        return program.module()
+    except Exception:
+        return None
 
 
 def wrap_compile(original: Callable[..., Any], recorder: Any, line_of: Callable[[], Any]) -> Callable[..., Any]:
@@ -178,7 +201,8 @@ def _compare_on_first_call(recorder: Any, compiled: Any, eager: Any, line: Any) 
         _run_paused(type(compiled))
         def hook(module: Any, args: tuple[Any, ...], output: Any) -> None:
             handle.remove()
-            record_differences(recorder, "compiled-differs", line, eager, compiled, args, False)
+            record_differences(recorder, "compiled-differs", line, eager, compiled, args, False,
+                               api="torch.compile")
 
         handle = compiled.register_forward_hook(hook)
         return compiled
@@ -190,7 +214,8 @@ def _compare_on_first_call(recorder: Any, compiled: Any, eager: Any, line: Any) 
             result = compiled(*args, **kwargs)
         if first[0] and not kwargs:
             first[0] = False
-            record_differences(recorder, "compiled-differs", line, eager, compiled, args, False)
+            record_differences(recorder, "compiled-differs", line, eager, compiled, args, False,
+                               api="torch.compile")
         return result
 
     return call

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import torch
+import torch.export  # noqa: F401  (a submodule: loaded so that it can be wrapped)
 import torch.optim.optimizer as optimizer_module
 from torch.nn.modules import module as module_module
 
@@ -146,4 +147,5 @@ def _install_wrappers(observer: Observer, recorder: Recorder, undo: list[Callabl
     backward_node = torch.autograd.function.BackwardCFunction
     _patch(backward_node, "apply", _observed_backward(backward_node.apply), undo)
     _patch(torch.jit, "trace", compare.wrap_trace(torch.jit.trace, recorder, line_of), undo)
+    _patch(torch.export, "export", compare.wrap_export(torch.export.export, recorder, line_of), undo)
     _patch(torch, "compile", compare.wrap_compile(torch.compile, recorder, line_of), undo)

@@ -66,3 +66,10 @@ def test_docs_carry_the_generated_checks_section():
 
     docs = (FIXTURES.parents[1] / "docs" / "check.md").read_text(encoding="utf-8")
     assert markdown() in docs, "regenerate the checks section of docs/check.md from readkit.check.checks.markdown()"
+
+
+def test_variants_of_one_trace_are_one_problem():
+    facts = {"traced-differs": [_fact(variant="a batch of 4 instead of 3", difference="fails", api="torch.export.export"),
+                                _fact(variant="a batch of 2 instead of 3", difference="fails", api="torch.export.export")]}
+    [found] = CHECKS["traced-differs-from-eager"].find(facts)
+    assert found.detail.count("torch.export.export") == 2 and "batch of 2" in found.detail

@@ -54,6 +54,14 @@ def facts_of(facts: Facts, kind: str) -> list[dict[str, Any]]:
     return [f for f in facts.get(kind, []) if f.get("path") and f.get("line")]
 
 
+def grouped(facts: list[dict[str, Any]], describe: Callable[[dict[str, Any]], str]) -> list[Found]:
+    """One Found per line, the descriptions of that line's facts joined (several variants of one trace)."""
+    lines: dict[tuple[str, int], list[str]] = {}
+    for fact in facts:
+        lines.setdefault((fact["path"], fact["line"]), []).append(describe(fact))
+    return [Found(path, line, "; ".join(details)) for (path, line), details in lines.items()]
+
+
 def where(fact: dict[str, Any], key: str) -> str:
     """"line 12" for a [path, line] stored under `key` (the optimizer's construction, a module call)."""
     value = fact.get(key)

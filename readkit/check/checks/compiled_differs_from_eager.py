@@ -1,11 +1,11 @@
 """compiled-differs-from-eager: a torch.compile result that is not the eager model."""
 
-from readkit.check.checks import Check, Facts, Found, facts_of
+from readkit.check.checks import Check, Facts, Found, facts_of, grouped
 
 
 def find(facts: Facts) -> list[Found]:
-    return [Found(f["path"], f["line"], f"on {f['variant']}: {f['difference']}")
-            for f in facts_of(facts, "compiled-differs")]
+    return grouped(facts_of(facts, "compiled-differs"),
+                   lambda f: f"{f.get('api', 'torch.compile')} on {f['variant']}: {f['difference']}")
 
 
 CHECK = Check(
