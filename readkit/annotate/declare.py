@@ -113,8 +113,29 @@ class Declarer:
         elif isinstance(node, cst.Return) and func is not None and node.value is not None:
             func.returns.append(node.value)
         value = getattr(node, "value", None)
-        if isinstance(value, cst.Call) and isinstance(value.func, cst.Name):
-            self.calls.setdefault(value.func.value, []).append((value, scope))
+        if isinstance(value, cst.BaseExpression):
+            self.record_calls(value, scope, 0)
+
+    def record_calls(self, expr: cst.BaseExpression, scope: Scope, depth: int) -> None:
+        """Calls of plain names and of `self.` methods, in a statement's value and the arguments,
+        operands and displays around them (a bounded look, not a walk of every expression)."""
+        if depth > 4:
+            return
+        if isinstance(expr, cst.Call):
+            func = expr.func
+            if isinstance(func, cst.Name):
+                self.calls.setdefault(func.value, []).append((expr, scope))
+            elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
+                self.calls.setdefault(f"self.{func.attr.value}", []).append((expr, scope))
+            inner = [arg.value for arg in expr.args]
+        elif isinstance(expr, cst.BinaryOperation):
+            inner = [expr.left, expr.right]
+        elif isinstance(expr, (cst.Tuple, cst.List)):
+            inner = [element.value for element in expr.elements]
+        else:
+            return
+        for item in inner:
+            self.record_calls(item, scope, depth + 1)
 
     # ------------------------------------------------------------------ bindings
 

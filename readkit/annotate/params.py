@@ -51,23 +51,26 @@ class ParameterOrigins:
             if param.index == 0:
                 return Value(Kind.OBJ, "torch.autograd.function.FunctionCtx", "inferred")
             return values.tensor("inferred")
-        from_calls = self.from_call_sites(param) if cls is None else None
+        from_calls = self.from_call_sites(param)
         return from_calls if from_calls is not None else heuristics.value_from_name(node.name.value)
 
     def from_call_sites(self, param: Param) -> Value | None:
         """`def train(model, loader)` called as `train(net, train_loader)`: the arguments' values."""
         function = param.function
-        sites = self.declarer.calls.get(function.name, [])
+        method = function.cls is not None
+        if method and (function.is_static or param.index == 0):
+            return None
+        sites = self.declarer.calls.get(f"self.{function.name}" if method else function.name, [])
         if not sites or ("sites", id(param.node)) in self._busy:
             return None
         self._busy.add(("sites", id(param.node)))
-        found = [self._argument(call, scope, param) for call, scope in sites
-                 if self.lookup(function.name, scope, flow=False) == self.function_value(function)]
+        found = [self._argument(call, scope, param, 1 if method else 0) for call, scope in sites
+                 if method or self.lookup(function.name, scope, flow=False) == self.function_value(function)]
         self._busy.discard(("sites", id(param.node)))
         agreed = agree(found)
         return agreed.weaker("inferred") if agreed is not None and agreed.kind is not Kind.FUNC else None
 
-    def _argument(self, call: cst.Call, scope: Scope, param: Param) -> Value | None:
+    def _argument(self, call: cst.Call, scope: Scope, param: Param, skipped: int) -> Value | None:
         name = param.node.name.value
         for arg in call.args:
             if arg.keyword is not None and arg.keyword.value == name:
@@ -75,11 +78,12 @@ class ParameterOrigins:
         positional = [a for a in call.args if a.keyword is None]
         if any(a.star for a in call.args):
             return None
-        if param.index >= len(positional):  # not passed: the default
+        index = param.index - skipped  # a method's `self` is not among the call's arguments
+        if index >= len(positional):  # not passed: the default
             default = param.node.default
             outer = param.function.scope.parent or param.function.scope
             return self.value(default, outer, flow=False) if default is not None else None
-        return self.value(positional[param.index].value, scope, flow=False)
+        return self.value(positional[index].value, scope, flow=False)
 
     def from_annotation(self, annotation: cst.BaseExpression, scope: Scope) -> Value | None:
         inner = strip_optional(annotation)
