@@ -6,9 +6,9 @@ them is wrong; eval_annotate.py prints where.
 from __future__ import annotations
 
 import inspect
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import _eval_core as core
@@ -29,15 +29,17 @@ def run_checker(entry: Entry, maps: dict[str, SourceMap]) -> CheckerView | str:
     except ImportError as exc:
         return f"readkit.check.check_target unavailable ({exc})"
     parameters = inspect.signature(check_target).parameters
-    kwargs: dict[str, Any] = {"cwd": str(core.CORPUS) if entry.module else str(Path(entry.target).parent), "quiet": True}
-    kwargs = {key: value for key, value in kwargs.items() if key in parameters}
-    try:
-        if entry.module:
-            result = check_target(None, module=entry.target, **kwargs)
-        else:
-            result = check_target(entry.target, **kwargs)
-    except Exception as exc:  # the checker's failure is reported, not fatal to the evaluation
-        return f"check_target raised {type(exc).__name__}: {exc}"
+    with tempfile.TemporaryDirectory(prefix="readkit-eval-check-") as scratch:
+        # a package must be importable from its cwd; a script runs in a scratch folder (what it writes goes there)
+        kwargs: dict[str, Any] = {"cwd": str(core.CORPUS) if entry.module else scratch, "quiet": True}
+        kwargs = {key: value for key, value in kwargs.items() if key in parameters}
+        try:
+            if entry.module:
+                result = check_target(None, module=entry.target, **kwargs)
+            else:
+                result = check_target(entry.target, **kwargs)
+        except Exception as exc:  # the checker's failure is reported, not fatal to the evaluation
+            return f"check_target raised {type(exc).__name__}: {exc}"
     return checker_view(result, maps)
 
 
