@@ -78,7 +78,7 @@ def test_exit_code_and_a_hang_are_reported_with_what_was_observed():
     early = check_target(FIXTURES / "runs" / "early_exit.py", quiet=True, reconcile=False)
     assert (early.status, early.exit_code, early.failure.kind) == ("failed", 3, "exit")
     assert early.losses == (12.0,)
-    hang = check_target(FIXTURES / "runs" / "hang.py", quiet=True, reconcile=False, timeout=12)
+    hang = check_target(FIXTURES / "runs" / "hang.py", quiet=True, reconcile=False, timeout=10)
     assert (hang.status, hang.exit_code, hang.failure.kind) == ("timeout", None, "timeout")
     assert hang.losses == (3.0,) and "waiting" in hang.output
 
