@@ -2,9 +2,11 @@
 
     python tests/benchmarks/eval_annotate.py [--details] [--only NAME ...] [--jobs N] [--json FILE] [--no-check]
                                              [--corpus DIR]
+    python tests/benchmarks/eval_annotate.py --selftest     (the oracle against fixtures/eval/_oracle_selftest.py)
 
-For each corpus entry (a script `NAME.py`, or a package `NAME/` with `__main__.py`), the independent
-oracle (tests/benchmarks/_oracle.py, in a child process) records the (file, line, role) triples where
+For each corpus entry (a script `NAME.py`, a package `NAME/` with `__main__.py`, or a notebook
+`NAME.ipynb` run as its joined code cells), the independent oracle (tests/benchmarks/_oracle.py, in a
+child process) records the (file, line, role) triples where
 the line's own code directly used a torch API of that role, and which lines ran. The annotator's
 predictions (readkit.annotate.annotate_paths) are compared on the lines that ran:
   precision = predicted (line, role) pairs on executed lines that the ground truth confirms / all of them
