@@ -33,6 +33,8 @@ from readkit.check.workflow import Line, Workflow, is_mode_sensitive
 
 _BACKWARD = {"torch.Tensor.backward", "torch.autograd.backward"}
 _LOSSES_OF_SCORES = {"torch.nn.functional.cross_entropy": "cross_entropy", "torch.nn.functional.nll_loss": "nll_loss"}
+_UPDATES = {"torch.Tensor.sub_", "torch.Tensor.add_", "torch.Tensor.__isub__", "torch.Tensor.__iadd__",
+            "torch.Tensor.addcmul_", "torch.Tensor.addcdiv_"}
 _ZEROING = {"torch.Tensor.zero_", "torch.Tensor.fill_", "torch.Tensor.mul_"}
 
 
@@ -108,6 +110,8 @@ class Observer:
             self.workflow.backward(args[0], self.line_of(frame))
         elif qualname in _LOSSES_OF_SCORES and args:
             self.workflow.loss_input(_LOSSES_OF_SCORES[qualname], args[0], self.line_of(frame))
+        elif qualname in _UPDATES and args and isinstance(args[0], torch.Tensor) and not torch.is_grad_enabled():
+            self.workflow.manual_update(args[0], self.line_of(frame))
         elif qualname == "torch._foreach_zero_" and args and isinstance(args[0], (list, tuple)):
             for tensor in args[0]:
                 self.workflow.grad_zeroed(tensor)

@@ -75,6 +75,7 @@ class Workflow:
         self.top_modules: weakref.WeakValueDictionary[int, torch.nn.Module] = weakref.WeakValueDictionary()
         self.module_lines: dict[int, Line] = {}
         self.reported: set[tuple[str, Line]] = set()
+        self.manual: dict[int, tuple[int, int, int]] = {}  # id(leaf) -> (id(grad), version, event)
 
     def _tick(self) -> int:
         self.events += 1
@@ -183,6 +184,19 @@ class Workflow:
         owner = self.grad_owner.get(tensor.data_ptr())
         if owner is not None:
             self.last_clear[owner] = self._tick()
+
+    def manual_update(self, tensor: torch.Tensor, line: Line | None) -> None:
+        """`w -= lr * w.grad` under no_grad: a step without an optimizer, checked like one."""
+        grad = tensor.grad
+        if grad is None or not tensor.is_leaf or not tensor.requires_grad or torch.is_grad_enabled():
+            return
+        key = id(tensor)
+        before = self.manual.get(key)
+        if before is not None and before[0] == id(grad) and grad._version != before[1] \
+                and self.last_clear.get(key, -1) < before[2]:
+            self._once("accumulated", line, params=1, total=1, optimizer_line=None)
+        self.manual[key] = (id(grad), grad._version, self._tick())
+        self.grad_owner[grad.data_ptr()] = key
 
     # -- backward and losses -------------------------------------------------------
 
