@@ -13,6 +13,8 @@ from collections import Counter, defaultdict
 from dataclasses import asdict
 from typing import Any
 
+import click
+
 from readkit.check.model import CheckResult
 from readkit.notebook import describe_location
 from readkit.render.style import dim, paint, role_tag
@@ -139,7 +141,12 @@ def _line_entry(path: str, number: int, verdicts: list[tuple[str, str]], observe
     else:
         ran = ""
     source = "" if path in cells else linecache.getline(path, number).strip()
-    return f"  {where}  {marks:<24} {dim(ran.strip(), color=color):<30}  {source}".rstrip()
+    return f"  {where}  {_pad(marks, 24)} {_pad(dim(ran.strip(), color=color), 30)}  {source}".rstrip()
+
+
+def _pad(text: str, width: int) -> str:
+    """Left-justify by the visible width (colour codes take no room on screen)."""
+    return text + " " * max(0, width - len(click.unstyle(text)))
 
 
 def _summary(result: CheckResult, color: bool) -> list[str]:
