@@ -23,7 +23,7 @@ def test_the_doc_holds_the_three_example_files() -> None:
 
 
 def test_the_plugin_is_registered_and_its_fixtures_exist(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_fixtures="""
+    pytester.makepyfile(test_plugin_fixtures_exist="""
         from readkit.pytest_plugin import CourseChecker
 
         def test_fixtures(readkit_check, readkit_reference, request):
