@@ -53,5 +53,6 @@ def check(target: str | None, args: tuple[str, ...], module: str | None, cwd: Pa
     if fmt == "json":
         click.echo(render.to_json(result))
     else:
-        click.echo(render.to_text(result, color=use_color(color)))
+        colored = use_color(color)
+        click.echo(render.to_text(result, color=colored), color=colored)
     sys.exit(0 if result.status == "ok" and not result.problems else 1)
