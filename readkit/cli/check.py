@@ -37,7 +37,8 @@ def check(target: str | None, args: tuple[str, ...], module: str | None, cwd: Pa
     from readkit.render import check as render
 
     if module is not None and target is not None:  # `-m pkg -- ARGS`: the first ARG lands in TARGET
-        target, args = None, (target, *args)
+        args = (target, *args)
+        target = None
     if (target is None) == (module is None):
         raise InputError("give either a script path or -m MODULE")
     try:
