@@ -116,6 +116,8 @@ def _describe(error: BaseException, user_roots: list[str]) -> dict[str, Any]:
     kind = "memory" if isinstance(error, MemoryError) else "exception"
     message = f"{type(error).__name__}: {error}".strip().rstrip(":")
     path, line = _user_location(error.__traceback__, user_roots)
+    if isinstance(error, SyntaxError) and error.filename and not error.filename.startswith("<"):
+        path, line = error.filename, error.lineno  # the file that failed to compile, not the importer
     return {"kind": kind, "message": message.splitlines()[0][:500] if message else type(error).__name__,
             "path": path, "line": line}
 
@@ -125,8 +127,11 @@ def _user_location(tb: TracebackType | None, user_roots: list[str]) -> tuple[str
     found: tuple[str | None, int | None] = (None, None)
     roots = tuple(os.path.abspath(r) + os.sep for r in user_roots)
     while tb is not None:
-        filename = os.path.abspath(tb.tb_frame.f_code.co_filename)
-        if filename.startswith(roots) or filename in user_roots:
+        name = tb.tb_frame.f_code.co_filename
+        filename = os.path.abspath(name)
+        if name.startswith("<"):  # <frozen runpy>, <string>: no file of the target's
+            pass
+        elif filename.startswith(roots) or filename in user_roots:
             found = (tb.tb_frame.f_code.co_filename, tb.tb_lineno)
         tb = tb.tb_next
     return found
