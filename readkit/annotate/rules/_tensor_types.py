@@ -49,12 +49,33 @@ def constructor_replacement(call: cst.Call, dtype: str, device: bool) -> cst.Cal
     extra = [make_keyword("dtype", dtype_node(dtype))]
     if device:
         extra.append(make_keyword("device", cst.Name("device")))
-    if len(args) == 1 and isinstance(args[0].value, (cst.List, cst.Tuple)):
+    if len(args) == 1 and _is_data(args[0].value):
         return with_args(cst.Call(func=dotted("torch.tensor")), [args[0], *extra])
     sizes = len(args) >= 2 and not any(isinstance(a.value, (cst.List, cst.Tuple)) for a in args)
     if sizes or all(isinstance(a.value, cst.Integer) for a in args):
         return with_args(cst.Call(func=dotted("torch.empty")), [*args, *extra])
     return None
+
+
+def _is_data(expr: cst.BaseExpression) -> bool:
+    """Is `expr` plainly data, not sizes: a literal list, a comprehension, a numpy array
+    (`np.array(...)`, `x.astype(...)`)?"""
+    if isinstance(expr, (cst.List, cst.Tuple, cst.ListComp)):
+        return True
+    if not isinstance(expr, cst.Call):
+        return False
+    func = expr.func
+    if isinstance(func, cst.Attribute) and func.attr.value == "astype":
+        return True
+    if isinstance(func, cst.Attribute) and func.attr.value in NUMPY_SCALARS:
+        return False
+    while isinstance(func, cst.Attribute):
+        func = func.value
+    return isinstance(func, cst.Name) and func.value in NUMPY_NAMES
+
+
+NUMPY_NAMES = ("np", "numpy")  # the names scripts give numpy: `np.array(x)` is data
+NUMPY_SCALARS = frozenset("prod sum max min int int32 int64 size argmax".split())  # `np.prod(shape)` is a size
 
 
 def type_call(call: cst.Call, ctx: RuleContext, table: dict[str, str]) -> str | None:

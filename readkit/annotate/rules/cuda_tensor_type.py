@@ -16,11 +16,17 @@ from readkit.annotate.rules._tensor_types import (
     type_call,
     type_of,
 )
+from readkit.annotate.rules._type_switch import SwitchUses, switch_uses
 from readkit.annotate.rules.base import LegacyRule, RuleContext
 
 SWITCH_NOTE = (
     "a type that carries the device: keep `dtype = torch.float32`, make "
     "`device = torch.device('cuda' if ... else 'cpu')` and move tensors with .to(device, dtype)"
+)
+
+SWITCH_USE_NOTE = (
+    "the name is also used where a torch.dtype would not do (called with data-or-size arguments, passed on): "
+    "write torch.tensor(data, dtype=..., device=device) / torch.empty(size, ...) there, then split the switch"
 )
 
 
@@ -69,18 +75,29 @@ class CudaTensorType(LegacyRule):
             "import torch\ndevice = torch.device('cuda:1')\ndef f(x):\n    return x.type(torch.cuda.DoubleTensor)\n",
             "import torch\ndevice = torch.device('cuda:1')\ndef f(x):\n    return x.to(device, torch.float64)\n",
         ),
+        (  # switch names used as constructors and as types; one `device` line for both switches
+            "import numpy as np\nimport torch\nuse_cuda = torch.cuda.is_available()\n"
+            "FloatTensor = torch.cuda.FloatTensor if use_cuda else torch.FloatTensor\n"
+            "LongTensor = torch.cuda.LongTensor if use_cuda else torch.LongTensor\n"
+            "w = FloatTensor(3, 4)\nx = FloatTensor(np.ones(3))\ny = torch.zeros(2).type(LongTensor)\n",
+            "import numpy as np\nimport torch\nuse_cuda = torch.cuda.is_available()\n"
+            'device = torch.device("cuda" if use_cuda else "cpu")\nLongTensor = torch.int64\n'
+            "w = torch.empty(3, 4, dtype=torch.float32, device=device)\n"
+            "x = torch.tensor(np.ones(3), dtype=torch.float32, device=device)\ny = torch.zeros(2).to(device, LongTensor)\n",
+        ),
+    )
+    NOTED = (
+        # `FloatTensor(state)`: data or a size? A torch.dtype in its place would not be callable
+        "import torch\nuse_cuda = torch.cuda.is_available()\n"
+        "FloatTensor = torch.cuda.FloatTensor if use_cuda else torch.FloatTensor\nx = FloatTensor(state)\n",
     )
 
     def __init__(self) -> None:
         self.uses_device = False  # a fix in this file already moved code onto `device`
-        self.switches: set[str] = set()  # names of type switches split into device + dtype
+        self.device_where: str | None = None  # `"cuda" if c else "cpu"` of the file's split switch
 
     def visit_Call(self, node: cst.Call, ctx: RuleContext) -> None:
-        switch = _switch_argument(node, self.switches)
-        if switch is not None:
-            moved = [cst.Arg(cst.Name("device")), cst.Arg(node.args[0].value)]
-            ctx.report(node, replacement=method_call(switch, "to", moved))
-        elif type_call(node, ctx, CUDA_TYPES) is not None:
+        if type_call(node, ctx, CUDA_TYPES) is not None:
             self._conversion(node, ctx)
         elif type_of(node.func, ctx, CUDA_TYPES) is not None:
             self._constructor(node, ctx)
@@ -125,28 +142,55 @@ class CudaTensorType(LegacyRule):
 
     def _split_switch(self, node: cst.Assign, ctx: RuleContext) -> None:
         """`dtype = torch.cuda.FloatTensor if c else torch.FloatTensor` ->
-        `device = torch.device("cuda" if c else "cpu")` and `dtype = torch.float32`;
-        later `.type(dtype)` becomes `.to(device, dtype)`."""
-        statement = ctx.parent(node)
-        switch = node.value
+        `device = torch.device("cuda" if c else "cpu")` (once per file) and `dtype = torch.float32`;
+        `.type(dtype)` becomes `.to(device, dtype)`, `dtype(2, 3)` `torch.empty(2, 3, dtype=..., device=device)`."""
+        statement, switch = ctx.parent(node), node.value
         assert isinstance(switch, cst.IfExp)
         dtypes = {type_of(side, ctx, {**CUDA_TYPES, **CPU_TYPES}) for side in (switch.body, switch.orelse)}
         single = isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1 and len(node.targets) == 1
         target = node.targets[0].target if single else None
         once = isinstance(target, cst.Name) and assigned_once(ctx, node, target.value)
-        if len(dtypes) != 1 or not once or _binds_device(ctx, node):
-            ctx.report(switch, note=SWITCH_NOTE)
+        module = module_of(ctx, node)
+        uses = switch_uses(module, target.value, min(dtypes) or "") if once and module and len(dtypes) == 1 else None
+        where = _where(switch, ctx)
+        if uses is None or self.device_where not in (None, _code(where)) or self._device_taken(ctx, node):
+            called = once and module is not None and len(dtypes) == 1 and uses is None
+            ctx.report(switch, note=SWITCH_USE_NOTE if called else SWITCH_NOTE)
             return
         assert isinstance(statement, cst.SimpleStatementLine)
-        cuda_first = type_of(switch.body, ctx, CUDA_TYPES) is not None
-        names = (cst.SimpleString('"cuda"'), cst.SimpleString('"cpu"'))  # as in the migrator's device line
-        where = switch.with_changes(body=names[not cuda_first], orelse=names[cuda_first])
-        device_of = cst.Call(dotted("torch.device"), [cst.Arg(where)])
-        device = statement.with_changes(body=[cst.Assign([cst.AssignTarget(cst.Name("device"))], device_of)])
-        dtype = statement.with_changes(body=[node.with_changes(value=dtype_node(dtypes.pop() or ""))], leading_lines=[])
-        assert isinstance(target, cst.Name)
-        self.switches.add(target.value)
-        ctx.report(statement, replacement=cst.FlattenSentinel([device, dtype]))
+        for call, replacement in (*uses.conversions, *uses.constructors):
+            ctx.report(call, replacement=replacement)
+        ctx.report(statement, replacement=self._device_and_dtype(statement, node, where, uses, dtypes.pop() or ""))
+
+    def _device_taken(self, ctx: RuleContext, node: cst.CSTNode) -> bool:
+        """Does the file bind `device` itself (not by an earlier switch's split)?"""
+        return self.device_where is None and _binds_device(ctx, node)
+
+    def _device_and_dtype(
+        self, statement: cst.SimpleStatementLine, node: cst.Assign, where: cst.IfExp, uses: SwitchUses, dtype: str
+    ) -> cst.FlattenSentinel[cst.BaseStatement] | cst.RemovalSentinel:
+        """The statements replacing the switch: the `device` line (only the first switch of the
+        file makes it) and the dtype line (only while a conversion still names it)."""
+        lines: list[cst.BaseStatement] = []
+        if self.device_where is None:
+            device_of = cst.Call(dotted("torch.device"), [cst.Arg(where)])
+            lines.append(statement.with_changes(body=[cst.Assign([cst.AssignTarget(cst.Name("device"))], device_of)]))
+            self.device_where = _code(where)
+        if uses.conversions:
+            dtype_line = statement.with_changes(body=[node.with_changes(value=dtype_node(dtype))])
+            lines.append(dtype_line.with_changes(leading_lines=[]) if lines else dtype_line)
+        return cst.FlattenSentinel(lines) if lines else cst.RemovalSentinel.REMOVE
+
+
+def _code(node: cst.CSTNode) -> str:
+    return cst.Module(body=[]).code_for_node(node)
+
+
+def _where(switch: cst.IfExp, ctx: RuleContext) -> cst.IfExp:
+    """`"cuda" if c else "cpu"` for the switch `torch.cuda.T if c else torch.T` (either way round)."""
+    cuda_first = type_of(switch.body, ctx, CUDA_TYPES) is not None
+    names = (cst.SimpleString('"cuda"'), cst.SimpleString('"cpu"'))  # as in the migrator's device line
+    return switch.with_changes(body=names[not cuda_first], orelse=names[cuda_first], lpar=[], rpar=[])
 
 
 def _is_type_switch(value: cst.BaseExpression, ctx: RuleContext) -> bool:
@@ -158,15 +202,6 @@ def _is_type_switch(value: cst.BaseExpression, ctx: RuleContext) -> bool:
     return any(type_of(side, ctx, CUDA_TYPES) is not None for side in sides) and all(
         type_of(side, ctx, tables[1]) is not None for side in sides
     )
-
-
-def _switch_argument(call: cst.Call, switches: set[str]) -> cst.BaseExpression | None:
-    """The receiver of `x.type(dtype)` when `dtype` is a split type switch."""
-    func = call.func
-    if not (switches and isinstance(func, cst.Attribute) and func.attr.value == "type" and len(call.args) == 1):
-        return None
-    arg = call.args[0].value
-    return func.value if isinstance(arg, cst.Name) and arg.value in switches and call.args[0].keyword is None else None
 
 
 def _binds_device(ctx: RuleContext, node: cst.CSTNode) -> bool:
