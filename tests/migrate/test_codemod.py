@@ -130,11 +130,11 @@ def test_conflicting_observed_ranks_leave_the_line_with_a_note() -> None:
 
 
 def test_observed_zero_dim_value_decides_data_index() -> None:
-    code = "import torch\nacc = (pred == y).float().mean()\nprint(acc.data[0])\n"
+    code = "import torch\nacc = accuracy(pred, y)\nprint(acc.data[0])\n"
     assert migrate_source(code).code == code  # `acc` could be anything without a run
     seen = {3: LineObservation("m.py", 3, ("tensor",), 1, shapes=("float32[] cpu",))}
     migrated = migrate_source(code, "m.py", observations=seen)
-    assert migrated.code == "import torch\nacc = (pred == y).float().mean()\nprint(acc.item())\n"
+    assert migrated.code == "import torch\nacc = accuracy(pred, y)\nprint(acc.item())\n"
     matrix = {3: LineObservation("m.py", 3, ("tensor",), 1, shapes=("float32[4] cpu",))}
     assert migrate_source(code, "m.py", observations=matrix).code == code
     per_item = "import torch\nloss = crit(out, y)\nprint(loss.data[0])\n"  # a loss name, but the run saw 1-D

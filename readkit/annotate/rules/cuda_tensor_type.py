@@ -146,21 +146,21 @@ class CudaTensorType(LegacyRule):
         `.type(dtype)` becomes `.to(device, dtype)`, `dtype(2, 3)` `torch.empty(2, 3, dtype=..., device=device)`."""
         statement, switch = ctx.parent(node), node.value
         assert isinstance(switch, cst.IfExp)
-        dtypes = {type_of(side, ctx, {**CUDA_TYPES, **CPU_TYPES}) for side in (switch.body, switch.orelse)}
+        dtypes = {type_of(side, ctx, {**CUDA_TYPES, **CPU_TYPES}) or "" for side in (switch.body, switch.orelse)}
         single = isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1 and len(node.targets) == 1
         target = node.targets[0].target if single else None
-        once = isinstance(target, cst.Name) and assigned_once(ctx, node, target.value)
+        name = target.value if isinstance(target, cst.Name) and assigned_once(ctx, node, target.value) else None
         module = module_of(ctx, node)
-        uses = switch_uses(module, target.value, min(dtypes) or "") if once and module and len(dtypes) == 1 else None
+        settled = name is not None and module is not None and len(dtypes) == 1
+        uses = switch_uses(module, name, min(dtypes)) if settled and module and name else None
         where = _where(switch, ctx)
         if uses is None or self.device_where not in (None, _code(where)) or self._device_taken(ctx, node):
-            called = once and module is not None and len(dtypes) == 1 and uses is None
-            ctx.report(switch, note=SWITCH_USE_NOTE if called else SWITCH_NOTE)
+            ctx.report(switch, note=SWITCH_USE_NOTE if settled and uses is None else SWITCH_NOTE)
             return
         assert isinstance(statement, cst.SimpleStatementLine)
         for call, replacement in (*uses.conversions, *uses.constructors):
             ctx.report(call, replacement=replacement)
-        ctx.report(statement, replacement=self._device_and_dtype(statement, node, where, uses, dtypes.pop() or ""))
+        ctx.report(statement, replacement=self._device_and_dtype(statement, node, where, uses, dtypes.pop()))
 
     def _device_taken(self, ctx: RuleContext, node: cst.CSTNode) -> bool:
         """Does the file bind `device` itself (not by an earlier switch's split)?"""

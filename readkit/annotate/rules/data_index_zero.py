@@ -6,6 +6,7 @@ import re
 
 import libcst as cst
 
+from readkit.annotate.rules._bindings import NameUses, name_uses
 from readkit.annotate.rules._context import is_torch_value
 from readkit.annotate.rules._helpers import keyword, method_call, positional
 from readkit.annotate.rules.base import LegacyRule, RuleContext
@@ -32,6 +33,11 @@ class DataIndexZero(LegacyRule):
         "def log(loss):\n    return 'loss %.3f' % loss.data[0]\n",
         "import torch\ncorrect += pred.eq(target).sum().data[0]\n",
         "errD = errD_real + errD_fake\nprint(errD.data[0], lossG.data[0])\n",
+        "import torch.nn.functional as F\nloss = F.mse_loss(a, b)\nprint(loss.data.cpu().numpy()[0])\n",
+        "import torch\ncorrect = pred.eq(target).long().cpu().sum()\nacc = correct.data[0] / n\n",
+        "import torch.nn as nn\ncrit = nn.CrossEntropyLoss()\n"
+        "def evaluate(batches):\n    total_loss = 0\n    for x, y in batches:\n        total_loss += len(x) * crit(x, y).data\n"
+        "    return total_loss[0] / len(batches)\n",
     )
     UNMARKED = (
         "import torch\nw = torch.randn(3, 4)\nw.data[0].zero_()\n",
@@ -42,6 +48,10 @@ class DataIndexZero(LegacyRule):
         "import torch.nn.functional as F\nprint(F.mse_loss(a, b, reduction='none').data[0])\n",
         "import torch\nloss_history = torch.tensor(history)\nfirst = loss_history.data[0]\n",
         "class_loss_weights.data[0] = 2.0\n",
+        "row = batch.data.numpy()[0]\n",
+        "import torch\ntotal = 0\ntotal += x.data\nfirst = total[0]\n",  # x: any tensor, total may be a row
+        "history = []\nhistory += loss.data\nprint(history[0])\n",
+        "total_loss = 0\ntotal_loss += loss.data\nprint(total_loss[0], total_loss.size())\n",  # used as a tensor
     )
     FIXES = (
         (
@@ -53,19 +63,139 @@ class DataIndexZero(LegacyRule):
             "import torch\ncorrect += pred.eq(target.data.view_as(pred)).cpu().sum().item()\n",
         ),
         ("train_loss += loss.data[0] * len(x)\n", "train_loss += loss.item() * len(x)\n"),
+        (
+            "import torch\ncorrect = pred.eq(target.data.view_as(pred)).cpu().sum()\nprint(correct.data[0])\n",
+            "import torch\ncorrect = pred.eq(target.data.view_as(pred)).cpu().sum()\nprint(correct.item())\n",
+        ),
+        (  # a 0-dim numpy array has no [0] either
+            "import torch.nn.functional as F\nloss = F.mse_loss(a, b)\nprint(loss.data.cpu().numpy()[0], loss.cpu().data.numpy()[0])\n",
+            "import torch.nn.functional as F\nloss = F.mse_loss(a, b)\nprint(loss.item(), loss.item())\n",
+        ),
+        (  # the word-language-model accumulator: sum floats, read the sum
+            "def train(batches):\n    total_loss = 0\n    for i, (x, y) in enumerate(batches):\n        loss = crit(model(x), y)\n"
+            "        total_loss += loss.data\n        if i % 10 == 0:\n            print(total_loss[0] / 10)\n            total_loss = 0\n",
+            "def train(batches):\n    total_loss = 0\n    for i, (x, y) in enumerate(batches):\n        loss = crit(model(x), y)\n"
+            "        total_loss += loss.item()\n        if i % 10 == 0:\n            print(total_loss / 10)\n            total_loss = 0\n",
+        ),
     )
 
+    def __init__(self) -> None:
+        self.accumulators: dict[tuple[int, str], bool] = {}  # (scope, name) -> fixed as a float sum
+
     def visit_Subscript(self, node: cst.Subscript, ctx: RuleContext) -> None:
-        value = node.value
-        if not (_index_is_zero(node) and isinstance(value, cst.Attribute) and value.attr.value == "data"):
-            return
-        if isinstance(ctx.parent(node), cst.Subscript):
+        if not _index_is_zero(node) or isinstance(ctx.parent(node), cst.Subscript):
             return  # `x.data[0][1]` indexes a matrix
+        base = _chain_base(node.value)
+        if base is None:
+            if isinstance(node.value, cst.Name) and self._accumulator(node, node.value, ctx):
+                ctx.report(node, message=ACCUMULATOR, replacement=node.value.with_changes(lpar=[], rpar=[]))
+            return
         seen = _seen_ranks(node, ctx)
         if seen and 0 not in seen:
             return  # the run saw only tensors with dimensions here: `.data[0]` indexes one
-        if seen == {0} or _scalar_like(value.value, ctx):
-            ctx.report(node, replacement=method_call(value.value, "item"))
+        if seen == {0} or _scalar_like(base, ctx) or _scalar_name(node, base, ctx):
+            ctx.report(node, replacement=method_call(base, "item"))
+
+    def _accumulator(self, node: cst.Subscript, name: cst.Name, ctx: RuleContext) -> bool:
+        """`total_loss = 0; total_loss += loss.data; ... total_loss[0]`: sum `loss.item()` instead
+        (the first time the name is met, its `.data` terms are fixed too)."""
+        uses = name_uses(ctx, node, name.value)
+        key = (id(uses.scope), name.value)
+        if key not in self.accumulators:
+            terms = _accumulated_terms(uses, ctx)
+            self.accumulators[key] = terms is not None
+            for term in terms or ():
+                ctx.report(term, message=ACCUMULATOR, replacement=method_call(term.value, "item"))
+        return self.accumulators[key]
+
+
+ACCUMULATOR = "a sum of 0.3-era `loss.data` read back with `[0]`: losses are 0-dim tensors now"
+
+
+def _accumulated_terms(uses: NameUses, ctx: RuleContext) -> list[cst.Attribute] | None:
+    """The `loss.data` terms summed into a name that starts as a number, is only added to and
+    read back with `[0]`; None when the name is used in any other way."""
+    if uses.other or uses.attributes or not uses.augmented or not all(_is_number(v) for v in uses.assigned):
+        return None
+    if not all(_index_is_zero(s) for s in uses.indexed):
+        return None
+    terms: list[cst.Attribute] = []
+    for statement in uses.augmented:
+        found = _data_terms(statement.value, ctx) if isinstance(statement.operator, ADDING) else None
+        if not found:
+            return None
+        terms.extend(found)
+    return terms
+
+
+ADDING = (cst.AddAssign, cst.SubtractAssign)
+
+
+def _data_terms(expr: cst.BaseExpression, ctx: RuleContext) -> list[cst.Attribute] | None:
+    """The scalar `x.data` leaves of an arithmetic expression whose other leaves are not torch
+    values (`len(data) * criterion(out, y).data`); None when another leaf is a tensor."""
+    if isinstance(expr, cst.BinaryOperation):
+        left, right = _data_terms(expr.left, ctx), _data_terms(expr.right, ctx)
+        return None if left is None or right is None else left + right
+    if isinstance(expr, cst.Attribute) and expr.attr.value == "data":
+        return [expr] if _scalar_like(expr.value, ctx) else None
+    return None if is_torch_value(ctx, expr) or _mentions_data(expr) else []
+
+
+def _mentions_data(expr: cst.BaseExpression) -> bool:
+    return "data" in {n.value for n in _attribute_names(expr)}
+
+
+def _attribute_names(expr: cst.BaseExpression) -> list[cst.Name]:
+    found: list[cst.Name] = []
+
+    class _Attrs(cst.CSTVisitor):
+        def visit_Attribute(self, node: cst.Attribute) -> None:
+            found.append(node.attr)
+
+    expr.visit(_Attrs())
+    return found
+
+
+def _scalar_name(anchor: cst.CSTNode, expr: cst.BaseExpression, ctx: RuleContext) -> bool:
+    """Is `expr` a name whose every value is a full reduction or a loss
+    (`correct = pred.eq(y).cpu().sum()`, `correct = 0; correct += pred.eq(y).sum()`)?"""
+    if not isinstance(expr, cst.Name):
+        return False
+    uses = name_uses(ctx, anchor, expr.value)
+    values = [v for v in uses.assigned if not _is_number(v)] + [a.value for a in uses.augmented]
+    return not uses.other and bool(values) and all(_scalar_value(v, ctx) for v in values)
+
+
+def _scalar_value(expr: cst.BaseExpression, ctx: RuleContext) -> bool:
+    if isinstance(expr, cst.BinaryOperation):
+        return all(_is_number(side) or _scalar_value(side, ctx) for side in (expr.left, expr.right))
+    return _scalar_like(expr, ctx)
+
+
+def _is_number(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, (cst.Integer, cst.Float))
+
+
+# `.data`, `.cpu()`, `.numpy()`, `.detach()` between a loss and its `[0]`: loss.data.cpu().numpy()[0]
+CHAIN_ATTRIBUTES = ("data",)
+CHAIN_METHODS = ("cpu", "numpy", "detach")
+
+
+def _chain_base(expr: cst.BaseExpression) -> cst.BaseExpression | None:
+    """`loss` of `loss.data`, `loss.data.cpu().numpy()`, `loss.cpu().data.numpy()`; None when the
+    chain has no `.data` / `.numpy()` (a plain `x[0]` indexes, it does not unwrap)."""
+    hops: list[str] = []
+    while True:
+        if isinstance(expr, cst.Attribute) and expr.attr.value in CHAIN_ATTRIBUTES:
+            hops.append(expr.attr.value)
+            expr = expr.value
+        elif isinstance(expr, cst.Call) and not expr.args and isinstance(expr.func, cst.Attribute) \
+                and expr.func.attr.value in CHAIN_METHODS:
+            hops.append(expr.func.attr.value)
+            expr = expr.func.value
+        else:
+            return expr if {"data", "numpy"} & set(hops) else None
 
 
 def _seen_ranks(node: cst.Subscript, ctx: RuleContext) -> set[int]:
