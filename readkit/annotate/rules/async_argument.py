@@ -67,10 +67,16 @@ class AsyncArgument(LegacyRule):
         "import asyncio\nasync_ = True\nrun(async_=async_)\n",
     )
     FIXES = (
-        ("import torch\nx = x.cuda(async=True)\n", "import torch\nx = x.cuda(non_blocking=True)\n"),
+        (
+            "import torch\nif args.cuda:\n    x = x.cuda(async=True)\n",
+            "import torch\nif args.cuda:\n    x = x.cuda(non_blocking=True)\n",
+        ),
         (
             "import torch\nbatch = batch.to(\n    device,\n    async=True)  # pinned\n",
             "import torch\nbatch = batch.to(\n    device,\n    non_blocking=True)  # pinned\n",
         ),
-        ("import torch\nfrom torch.autograd import Variable\nv = Variable(x.cuda(async=True))\n", "import torch\nv = x.cuda(non_blocking=True)\n"),
+        (
+            "import torch\nfrom torch.autograd import Variable\nv = Variable(x.cuda(async=True) if use_cuda else x)\n",
+            "import torch\nv = x.cuda(non_blocking=True) if use_cuda else x\n",
+        ),
     )

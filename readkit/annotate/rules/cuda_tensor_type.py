@@ -6,6 +6,7 @@ from __future__ import annotations
 import libcst as cst
 
 from readkit.annotate.rules._context import assigned_once, is_torch_value, module_of
+from readkit.annotate.rules._cuda_guard import defines_cuda, has_cuda_guard
 from readkit.annotate.rules._helpers import dotted, method_call
 from readkit.annotate.rules._tensor_types import (
     CPU_TYPES,
@@ -29,13 +30,18 @@ SWITCH_USE_NOTE = (
     "write torch.tensor(data, dtype=..., device=device) / torch.empty(size, ...) there, then split the switch"
 )
 
+UNGUARDED = "`.cuda()` in a script that never checks for a GPU: it fails on a machine without CUDA"
+
 
 class CudaTensorType(LegacyRule):
     id = "cuda-tensor-type"
     message = "CUDA tensor type (torch.cuda.FloatTensor): device and dtype are separate since torch 0.4"
     modern = (
         "device = torch.device('cuda' if torch.cuda.is_available() else 'cpu'); "
-        "x.to(device), torch.zeros(..., device=device)"
+        "x.to(device), torch.zeros(..., device=device). The migrator moves `.cuda()` calls to `.to(device)` "
+        "only where the file already moved onto `device` or in a script that never checks for a GPU "
+        "(no `if args.cuda:`, no `torch.cuda.is_available()`, no `device`): guarded `.cuda()` calls already run on a CPU "
+        "as their author meant, and stay"
     )
     why = "torch 2.13 raises TypeError 'type torch.cuda.FloatTensor not available' on a machine without CUDA."
     reference_step = "tensors.legacy_cuda_tensor_type"
@@ -44,12 +50,15 @@ class CudaTensorType(LegacyRule):
         "import torch\nx = x.type(torch.cuda.LongTensor)\n",
         "import torch\ndtype = torch.cuda.FloatTensor\n",
         "import torch\nuse_cuda = torch.cuda.is_available()\ndtype = torch.cuda.FloatTensor if use_cuda else torch.FloatTensor\n",
+        "import torch.nn as nn\nmodel = nn.Linear(3, 2)\nmodel.cuda()\n",  # no GPU check anywhere in the script
     )
     UNMARKED = (
         "import torch\nx = torch.zeros(64, 10, device='cuda')\n",
         "import torch\nok = isinstance(x, torch.cuda.FloatTensor)\n",
         "import torch\nx = x.type(torch.FloatTensor)\n",
         "import cupy\nx = cupy.cuda.FloatTensor(3)\n",
+        "import torch.nn as nn\nmodel = nn.Linear(3, 2)\nif args.cuda:\n    model.cuda()\n",
+        "import torch\nuse_gpu = torch.cuda.is_available()\nx = torch.randn(3)\nx = x.cuda() if use_gpu else x\n",
     )
     FIXES = (
         (
@@ -85,6 +94,14 @@ class CudaTensorType(LegacyRule):
             "w = torch.empty(3, 4, dtype=torch.float32, device=device)\n"
             "x = torch.tensor(np.ones(3), dtype=torch.float32, device=device)\ny = torch.zeros(2).to(device, LongTensor)\n",
         ),
+        (  # a script written for a GPU machine only: one device, picked at run time
+            "import torch\nimport torch.nn as nn\n\nmodel = nn.Linear(3, 2)\nmodel.cuda()\nx = torch.randn(4, 3).cuda()\n"
+            "for batch in loader:\n    batch = batch.cuda(non_blocking=True)\n",
+            "import torch\nimport torch.nn as nn\n\n"
+            'device = torch.device("cuda" if torch.cuda.is_available() else "cpu")\n\n'
+            "model = nn.Linear(3, 2)\nmodel.to(device)\nx = torch.randn(4, 3).to(device)\n"
+            "for batch in loader:\n    batch = batch.to(device, non_blocking=True)\n",
+        ),
     )
     NOTED = (
         # `FloatTensor(state)`: data or a size? A torch.dtype in its place would not be callable
@@ -95,6 +112,7 @@ class CudaTensorType(LegacyRule):
     def __init__(self) -> None:
         self.uses_device = False  # a fix in this file already moved code onto `device`
         self.device_where: str | None = None  # `"cuda" if c else "cpu"` of the file's split switch
+        self.unguarded: bool | None = None  # the file never checks for a GPU (found once, when needed)
 
     def visit_Call(self, node: cst.Call, ctx: RuleContext) -> None:
         if type_call(node, ctx, CUDA_TYPES) is not None:
@@ -125,13 +143,22 @@ class CudaTensorType(LegacyRule):
         ctx.report(node, replacement=replacement)
 
     def _cuda_call(self, node: cst.Call, ctx: RuleContext) -> None:
-        """Once the file moved onto `device`, a bare `x.cuda()` follows: `x.to(device)`
-        (the same on a GPU, and no longer a failure on a CPU-only machine)."""
+        """`x.cuda()` -> `x.to(device)` once the file moved onto `device`, or in a script that never
+        checks for a GPU (the same on a GPU, and no longer a failure on a CPU-only machine)."""
         func = node.func
-        if not (self.uses_device and not node.args and isinstance(func, cst.Attribute) and func.attr.value == "cuda"):
+        if not (isinstance(func, cst.Attribute) and func.attr.value == "cuda" and _movable_arguments(node)):
             return
-        if is_torch_value(ctx, func.value):
-            ctx.report(node, replacement=method_call(func.value, "to", [cst.Arg(cst.Name("device"))]))
+        if self.uses_device and is_torch_value(ctx, func.value):
+            ctx.report(node, replacement=method_call(func.value, "to", [cst.Arg(cst.Name("device")), *node.args]))
+        elif self._unguarded(ctx, node) and (is_torch_value(ctx, func.value) or ctx.origin(func.value) is None):
+            moved = method_call(func.value, "to", [cst.Arg(cst.Name("device")), *node.args])
+            ctx.report(node, message=UNGUARDED, replacement=moved)
+
+    def _unguarded(self, ctx: RuleContext, node: cst.CSTNode) -> bool:
+        if self.unguarded is None:
+            module = module_of(ctx, node)
+            self.unguarded = module is not None and not has_cuda_guard(module) and not defines_cuda(module)
+        return self.unguarded
 
     def visit_Assign(self, node: cst.Assign, ctx: RuleContext) -> None:
         value = node.value
@@ -180,6 +207,11 @@ class CudaTensorType(LegacyRule):
             dtype_line = statement.with_changes(body=[node.with_changes(value=dtype_node(dtype))])
             lines.append(dtype_line.with_changes(leading_lines=[]) if lines else dtype_line)
         return cst.FlattenSentinel(lines) if lines else cst.RemovalSentinel.REMOVE
+
+
+def _movable_arguments(call: cst.Call) -> bool:
+    """`x.cuda()` or `x.cuda(non_blocking=True)`: nothing `.to(device, ...)` would not take as it is."""
+    return all(arg.keyword is not None and arg.keyword.value == "non_blocking" for arg in call.args)
 
 
 def _code(node: cst.CSTNode) -> str:

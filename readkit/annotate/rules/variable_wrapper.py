@@ -87,8 +87,8 @@ class VariableWrapper(LegacyRule):
             "import torch\nw = torch.randn(5, 1, requires_grad=True)\n",
         ),
         (
-            "import torch\nfrom torch.autograd import Variable\nw = Variable(a + b, requires_grad=True)\nv = Variable(a + b).cuda()\n",
-            "import torch\nw = (a + b).requires_grad_()\nv = (a + b).cuda()\n",
+            "import torch\nfrom torch.autograd import Variable\nw = Variable(a + b, requires_grad=True)\nv = Variable(a + b).double()\n",
+            "import torch\nw = (a + b).requires_grad_()\nv = (a + b).double()\n",
         ),
         (  # the word-language-model helper: type(h) == Variable is never true today
             "from torch.autograd import Variable\n\ndef repackage_hidden(h):\n    if type(h) == Variable:\n"
