@@ -58,18 +58,24 @@ def _skipped_dir(entry: os.DirEntry[str]) -> bool:
 
 
 def _not_ignored(root: Path, files: list[Path]) -> list[Path]:
-    """Drop what git ignores, when `root` is inside a git work tree (no git: keep all)."""
-    if not files:
+    """Drop what git ignores, when `root` is inside a git work tree (no git: keep all). A root
+    that git itself ignores (a download inside an ignored folder) was asked for explicitly:
+    its files are all kept."""
+    if not files or _git_ignored(root, [root]):
         return files
+    ignored = _git_ignored(root, files)
+    return [f for f in files if str(f) not in ignored]
+
+
+def _git_ignored(root: Path, paths: list[Path]) -> set[str]:
     try:
         done = subprocess.run(["git", "-C", str(root), "check-ignore", "--stdin", "-z"],
-                              input="\0".join(str(f) for f in files).encode(), capture_output=True, timeout=30)
+                              input="\0".join(str(p) for p in paths).encode(), capture_output=True, timeout=30)
     except (OSError, subprocess.SubprocessError):
-        return files
+        return set()
     if done.returncode not in (0, 1):
-        return files
-    ignored = {p for p in done.stdout.decode(errors="replace").split("\0") if p}
-    return [f for f in files if str(f) not in ignored]
+        return set()
+    return {p for p in done.stdout.decode(errors="replace").split("\0") if p}
 
 
 # ---------------------------------------------------------------------- reading

@@ -31,6 +31,8 @@ class RepoIndex:
     roots: tuple[Path, ...] = ()
     _summaries: dict[Path, _Summary | None] = field(default_factory=dict, repr=False)
     _local_names: frozenset[str] | None = field(default=None, repr=False)
+    _lookups: dict[tuple[str, str, int], ExternalClass | None] = field(default_factory=dict, repr=False)
+    _files: dict[tuple[str, str], list[Path]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def for_paths(cls, paths: list[Path]) -> RepoIndex:
@@ -44,6 +46,8 @@ class RepoIndex:
         self.roots = state["roots"]  # type: ignore[assignment]
         self._summaries = {}
         self._local_names = None
+        self._lookups = {}
+        self._files = {}
 
     # ------------------------------------------------------------------ module names
 
@@ -82,7 +86,15 @@ class RepoIndex:
     # ------------------------------------------------------------------ classes of other files
 
     def lookup(self, dotted: str, from_path: str, depth: int = 0) -> ExternalClass | None:
-        """The repo class a dotted import name refers to, when it derives from torch."""
+        """The repo class a dotted import name refers to, when it derives from torch (memoized)."""
+        path = Path(from_path)  # relative imports differ between a package's __init__ and its modules
+        key = (dotted, f"{path.parent}:{path.name == '__init__.py'}", depth)
+        if key not in self._lookups:
+            self._lookups[key] = None  # an import cycle resolves to nothing
+            self._lookups[key] = self._lookup(dotted, from_path, depth)
+        return self._lookups[key]
+
+    def _lookup(self, dotted: str, from_path: str, depth: int) -> ExternalClass | None:
         module, _, name = dotted.rpartition(".")
         if not module or depth > 8:
             return None
@@ -101,6 +113,12 @@ class RepoIndex:
         return bool(self._candidates(module, Path(from_path)))
 
     def _candidates(self, module: str, from_path: Path) -> list[Path]:
+        key = (module, f"{from_path.parent}:{from_path.name == '__init__.py'}")
+        if key not in self._files:
+            self._files[key] = self._find(module, from_path)
+        return self._files[key]
+
+    def _find(self, module: str, from_path: Path) -> list[Path]:
         relative = Path(*module.split("."))
         bases = [from_path.resolve().parent, *self.roots]
         info = self.module_info(from_path)

@@ -101,3 +101,12 @@ def test_deeply_nested_expressions_are_analyzed(tmp_path: Path) -> None:
     (tmp_path / "deep.py").write_text("import torch\nx = torch.ones(1)\ny = " + " + ".join(["x"] * 400) + "\n")
     result = annotate_paths([tmp_path], jobs=1)
     assert result.files[0].error is None and {a.line for a in result.files[0].annotations} == {2, 3}
+
+
+def test_a_root_that_git_ignores_is_analyzed_whole(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / ".gitignore").write_text("downloads/\n")
+    project = tmp_path / "downloads" / "paper_code"
+    project.mkdir(parents=True)
+    (project / "train.py").write_text(GOOD)
+    assert [p.name for p in discover([project])] == ["train.py"]

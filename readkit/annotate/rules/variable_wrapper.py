@@ -54,7 +54,7 @@ class VariableWrapper(LegacyRule):
     id = "variable-wrapper"
     message = "Variable(t) is a no-op wrapper since torch 0.4: tensors carry autograd themselves"
     modern = (
-        "t  (and `t.requires_grad_()` or `torch.randn(..., requires_grad=True)` for leaves that need gradients; "
+        "t; `h.detach()` for `Variable(h.data)`  (and `t.requires_grad_()` or `torch.randn(..., requires_grad=True)` for leaves that need gradients; "
         "`isinstance(h, torch.Tensor)` for type tests)"
     )
     why = (
@@ -80,7 +80,7 @@ class VariableWrapper(LegacyRule):
     FIXES = (
         (
             "import torch\nfrom torch.autograd import Variable\nx = Variable(torch.randn(3, 4))\ny = Variable(x.data).sum()\n",
-            "import torch\nx = torch.randn(3, 4)\ny = x.data.sum()\n",
+            "import torch\nx = torch.randn(3, 4)\ny = x.detach().sum()\n",
         ),
         (
             "import torch\nfrom torch.autograd import Variable\nw = Variable(torch.randn(5, 1), requires_grad=True)\n",
@@ -94,7 +94,7 @@ class VariableWrapper(LegacyRule):
             "from torch.autograd import Variable\n\ndef repackage_hidden(h):\n    if type(h) == Variable:\n"
             "        return Variable(h.data)\n    else:\n        return tuple(repackage_hidden(v) for v in h)\n",
             "import torch\n\ndef repackage_hidden(h):\n    if isinstance(h, torch.Tensor):\n"
-            "        return h.data\n    else:\n        return tuple(repackage_hidden(v) for v in h)\n",
+            "        return h.detach()\n    else:\n        return tuple(repackage_hidden(v) for v in h)\n",
         ),
         (
             "import torch\nfrom torch.autograd import Variable, Function\nx = Variable(t, requires_grad=flag)\n",
@@ -128,6 +128,8 @@ class VariableWrapper(LegacyRule):
             ctx.report(node, note="unusual Variable(...) arguments: rewrite by hand")
             return
         tensor, requires_grad = parts
+        if isinstance(tensor, cst.Attribute) and tensor.attr.value == "data":
+            tensor = method_call(tensor.value, "detach")  # `Variable(h.data)`: a new leaf sharing h's storage
         flag = requires_grad.value if requires_grad is not None else None
         if flag is None or bool_literal(flag) is False:
             ctx.report(node, replacement=free_value(tensor, ctx.parent(node)))
