@@ -206,8 +206,8 @@ class _ApplyFixes(cst.CSTTransformer):
 
 
 def _self_assignment(node: cst.CSTNode) -> bool:
-    """`x = x` or `a, b = a, b`: names only, each assigned to itself, no trailing comment."""
-    if not isinstance(node, cst.SimpleStatementLine) or len(node.body) != 1 or node.trailing_whitespace.comment:
+    """`x = x` or `a, b = a, b`: names only, each assigned to itself."""
+    if not isinstance(node, cst.SimpleStatementLine) or len(node.body) != 1:
         return False
     assign = node.body[0]
     if not isinstance(assign, cst.Assign) or len(assign.targets) != 1:
@@ -230,6 +230,8 @@ def _without_no_ops(body: Sequence[cst.BaseStatement], no_ops: set[int]) -> list
     for statement in body:
         if id(statement) in no_ops and isinstance(statement, cst.SimpleStatementLine):
             comments.extend(statement.leading_lines)
+            trailing = statement.trailing_whitespace.comment
+            comments.extend([cst.EmptyLine(comment=trailing)] if trailing else [])
             continue
         if comments and isinstance(statement, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
             statement = statement.with_changes(leading_lines=[*comments, *statement.leading_lines])

@@ -153,6 +153,8 @@ def test_self_assignment_left_by_a_fix_goes_but_its_comments_stay() -> None:
         "    return x + y\ndef g(x):\n    x = Variable(x)\n"
     )
     assert migrate_source(code).code == "def f(x, y):\n    # wrap\n    return x + y\ndef g(x):\n    x = x\n"
+    trailing = "from torch.autograd import Variable\ndef f(x):\n    x = Variable(x)  # on the GPU\n    return x * 2\n"
+    assert migrate_source(trailing).code == "def f(x):\n    # on the GPU\n    return x * 2\n"
 
 
 def test_variable_import_kept_while_a_use_remains() -> None:
