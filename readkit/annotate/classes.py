@@ -38,6 +38,7 @@ class ClassOrigins:
     functions: dict[str, FunctionInfo]
     _busy: set[object]
     _bases: dict[str, str | None]
+    _results: dict[str | None, Value | None]
     declarer: Declarer
 
     if TYPE_CHECKING:
@@ -132,6 +133,14 @@ class ClassOrigins:
         return Value(Kind.FUNC, info.name, "inferred", user_class=key)
 
     def function_result(self, key: str | None) -> Value | None:
+        if key in self._results:
+            return self._results[key]
+        result = self._function_result(key)
+        if key is not None:
+            self._results[key] = result
+        return result
+
+    def _function_result(self, key: str | None) -> Value | None:
         info = self.functions.get(key) if key else None
         if info is None or (key, "returns") in self._busy:
             return None

@@ -16,7 +16,7 @@ import libcst as cst
 from readkit.annotate import heuristics, values
 from readkit.annotate.classes import ClassOrigins, ExternalClass
 from readkit.annotate.declare import Declarer
-from readkit.annotate.origins import (PLAIN, PLAIN_LITERALS, agree, binds_none, element_of, int_index, is_tensor,
+from readkit.annotate.origins import (PLAIN, PLAIN_LITERALS, PLAIN_MODULE, agree, binds_none, element_of, int_index, is_tensor,
                                       tensor_operands, unpack)
 from readkit.annotate.params import ParameterOrigins
 from readkit.annotate.scopes import Assigned, Binding, ClassInfo, FunctionInfo, Imported, Param, Scope
@@ -39,6 +39,7 @@ class Evaluator(ParameterOrigins, ClassOrigins):
         self._summaries: dict[tuple[int, str], Value | None] = {}
         self._busy: set[object] = set()
         self._bases: dict[str, str | None] = {}
+        self._results: dict[str | None, Value | None] = {}  # user functions' return values
 
     # ------------------------------------------------------------------ names
 
@@ -76,6 +77,9 @@ class Evaluator(ParameterOrigins, ClassOrigins):
             found = self.imported(binding.dotted)
             if found is None and binding.module:
                 return self.imported_module(binding.dotted)
+            if found is None and self.external is not None and \
+                    self.external.module_exists(binding.dotted, self.declarer.path):  # type: ignore[attr-defined]
+                return Value(Kind.REF, f"{REPO_MODULE}{binding.dotted}", "inferred")  # from . import models
             return found
         if isinstance(binding, Assigned):
             return self.assigned(binding, scope, flow=False)
@@ -102,6 +106,8 @@ class Evaluator(ParameterOrigins, ClassOrigins):
         `import math`: a module of another library is known not to be torch (`math.exp(x)`)."""
         if self.external is not None and self.external.module_exists(dotted, self.declarer.path):  # type: ignore[attr-defined]
             return Value(Kind.REF, f"{REPO_MODULE}{dotted}", "inferred")
+        if dotted.split(".")[0] in heuristics.NON_TORCH_LIBRARIES:
+            return PLAIN_MODULE  # numpy, math, PIL ...: everything reached through them is not torch
         return PLAIN
 
     def imported_name(self, expr: cst.BaseExpression, scope: Scope) -> str | None:
@@ -181,6 +187,8 @@ class Evaluator(ParameterOrigins, ClassOrigins):
     def attribute(self, base: Value | None, name: str) -> Value | None:
         if base is None:
             return None
+        if base == PLAIN_MODULE:
+            return PLAIN_MODULE  # np.linalg, np.random.randn, np.float32
         if base.kind is Kind.REF and base.qualname.startswith(REPO_MODULE):
             return self.imported(f"{base.qualname[len(REPO_MODULE):]}.{name}")
         if base.kind is Kind.REF:
@@ -228,7 +236,7 @@ class Evaluator(ParameterOrigins, ClassOrigins):
             return partial_of if partial_of is not None and partial_of.kind is Kind.REF else None
         if isinstance(func, cst.Attribute):
             receiver = self.value(func.value, scope, flow)
-            result = self.method_call(receiver, func.attr.value, node)
+            result = self.method_call(receiver, func.attr.value, node, scope, flow)
         else:
             result = self.call_value(self.value(func, scope, flow))
         if result is not None and result.kind is Kind.OBJ and values.family(result.qualname) == "loader" and node.args:
@@ -245,6 +253,8 @@ class Evaluator(ParameterOrigins, ClassOrigins):
     def _call_value(self, callee: Value | None) -> Value | None:
         if callee is None:
             return None
+        if callee == PLAIN_MODULE:
+            return PLAIN  # np.zeros(3)
         if callee.kind is Kind.REF:
             if callee.qualname.endswith(".apply") and callee.qualname.startswith("torch.autograd"):
                 return values.tensor("inferred")
@@ -260,8 +270,16 @@ class Evaluator(ParameterOrigins, ClassOrigins):
             return values.call_of_instance(callee)
         return None
 
-    def method_call(self, receiver: Value | None, name: str, node: cst.Call) -> Value | None:
+    def non_torch_argument(self, call: cst.Call, scope: Scope, flow: bool = True) -> bool:
+        """An argument reached through numpy & co (`np.uint32`): the call is that library's."""
+        return any(isinstance(arg.value, cst.Attribute) and self.value(arg.value, scope, flow) == PLAIN_MODULE
+                   for arg in call.args)
+
+    def method_call(self, receiver: Value | None, name: str, node: cst.Call, scope: Scope,
+                    flow: bool = True) -> Value | None:
         if receiver is None:
+            if self.non_torch_argument(node, scope, flow):
+                return None  # x.view(np.uint32): numpy's view, not torch's
             return heuristics.result_of_unknown_method(name)
         if receiver.kind is Kind.OBJ and receiver.user_class is not None and self.defines(receiver.user_class, name):
             method = self._method(receiver.user_class, name)

@@ -13,6 +13,16 @@ from readkit import roles
 from readkit.annotate import values
 from readkit.annotate.values import Kind, Value
 
+# Libraries whose every object is known not to be torch (what `np.` reaches is numpy's). Not listed:
+# the torch ecosystem (torchvision, timm, transformers ... return modules) and unknown libraries.
+NON_TORCH_LIBRARIES: frozenset[str] = frozenset(
+    """
+    numpy math cmath random os sys json re time datetime collections itertools functools pathlib logging
+    argparse string statistics pickle csv copy glob shutil subprocess typing dataclasses enum io struct
+    scipy pandas matplotlib PIL cv2 sklearn skimage imageio h5py yaml tqdm requests
+    """.split()
+)
+
 # Containers that index and iterate to modules.
 INDEXABLE_MODULES: frozenset[str] = frozenset({"Sequential", "ModuleList", "ModuleDict"})
 
@@ -24,7 +34,7 @@ _NAME_KINDS: tuple[tuple[re.Pattern[str], str], ...] = (
     # optimizer, opt, optimizerD, opt_G, optim_g, g_optimizer -- not opts, options, opt_level
     (re.compile(r"^(optimizer|optim|opt)([A-Z]\w{0,2}|_[a-zA-Z]{1,3})?$|^\w+_(optimizer|optim)$"), values.OPTIMIZER),
     (re.compile(r"^(\w+_)?(train|val|valid|test|eval)?_?(data)?loader$|^(train_|val_|test_)?dl$"), values.LOADER),
-    (re.compile(r"^(model|net|network|generator|discriminator|encoder|decoder|classifier|backbone|criterion|"
+    (re.compile(r"^(model|module|net|network|generator|discriminator|encoder|decoder|classifier|backbone|criterion|"
                 r"crit|loss_fn|loss_func|lossfn|loss_function)$|^(net|model)([A-Z0-9]\w{0,2}|_[a-zA-Z]{1,3})$|"
                 r"^\w+_model$"), values.MODULE),
 )

@@ -10,6 +10,7 @@ from readkit.annotate.scopes import Assigned, Binding
 from readkit.annotate.values import Kind, Value
 
 PLAIN = Value(Kind.OBJ, values.PLAIN_OBJECT, "inferred")
+PLAIN_MODULE = Value(Kind.OBJ, "builtins.module", "inferred")  # numpy & co: what it gives is not torch
 PLAIN_LITERALS = (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.ConcatenatedString,
                    cst.FormattedString, cst.Dict, cst.Set, cst.DictComp, cst.SetComp)
 

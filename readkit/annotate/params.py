@@ -26,6 +26,7 @@ class ParameterOrigins:
     functions: dict[str, FunctionInfo]
     _busy: set[object]
     _bases: dict[str, str | None]
+    _results: dict[str | None, Value | None]
     declarer: Declarer
 
     if TYPE_CHECKING:

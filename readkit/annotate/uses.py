@@ -158,6 +158,9 @@ class UseRecorder:
         if guessed is not None and (called or name in HEURISTIC_READS):
             self.object_member(node, guessed, name, called)
             return
+        call = self.parents.get(node)
+        if called and isinstance(call, cst.Call) and self.ev.non_torch_argument(call, self.scope):
+            return  # x.view(np.uint32): numpy's method, not torch's
         if called:
             found = heuristics.unknown_receiver_role(name, receiver_name)
             if found is None and receiver_name is not None and heuristics.tensor_by_name(receiver_name, name):

@@ -58,10 +58,12 @@ def constructor_replacement(call: cst.Call, dtype: str, device: bool) -> cst.Cal
 
 
 def _is_data(expr: cst.BaseExpression) -> bool:
-    """Is `expr` plainly data, not sizes: a literal list, a comprehension, a numpy array
+    """Is `expr` plainly data, not sizes: a literal list, a comprehension, a slice, a numpy array
     (`np.array(...)`, `x.astype(...)`)?"""
     if isinstance(expr, (cst.List, cst.Tuple, cst.ListComp)):
         return True
+    if isinstance(expr, cst.Subscript):  # `images[i:i + n]`: a slice of data, never a size
+        return any(isinstance(element.slice, cst.Slice) for element in expr.slice)
     if not isinstance(expr, cst.Call):
         return False
     func = expr.func
