@@ -115,6 +115,23 @@ class Declarer:
         value = getattr(node, "value", None)
         if isinstance(value, cst.BaseExpression):
             self.record_calls(value, scope, 0)
+        if isinstance(node, cst.Expr) and isinstance(value, cst.Call):
+            self.registered_attribute(value, scope, func)
+
+    def registered_attribute(self, call: cst.Call, scope: Scope, func: FunctionInfo | None) -> None:
+        """`self.register_buffer("count", t)`, `self.add_module("norm", m)`, `setattr(self, "fc", m)`:
+        attributes as surely as `self.count = t`."""
+        callee, args = call.func, [a.value for a in call.args]
+        if isinstance(callee, cst.Attribute) and callee.attr.value in _REGISTERING and len(args) >= 2:
+            owner, name, value = callee.value, args[0], args[1]
+        elif isinstance(callee, cst.Name) and callee.value == "setattr" and len(args) == 3:
+            owner, name, value = args
+        else:
+            return
+        if isinstance(name, cst.SimpleString) and isinstance(owner, cst.Name):
+            target = cst.Attribute(value=owner, attr=cst.Name(name.evaluated_value if isinstance(
+                name.evaluated_value, str) else "_"))
+            self.bind_self_attribute(target, Assigned(value), scope, func)
 
     def record_calls(self, expr: cst.BaseExpression, scope: Scope, depth: int) -> None:
         """Calls of plain names and of `self.` methods, in a statement's value and the arguments,
@@ -212,6 +229,9 @@ class Declarer:
         self.scopes[node] = body
         scope.bind(node.name.value, info)
         self.suite(node.body, body, None)
+
+
+_REGISTERING = frozenset({"register_buffer", "register_parameter", "add_module", "register_module"})
 
 
 def _is_static(node: cst.FunctionDef) -> bool:

@@ -73,6 +73,7 @@ class UseRecorder:
     def on_call(self, node: cst.Call) -> None:
         func = node.func
         self._called.add(func)
+        self.parents[func] = node  # set before the walk reaches it: member() looks at the call
         callee = self.value(func)
         if callee is not None and callee.kind is Kind.OBJ and values.family(callee.qualname) == "module":
             self.add(node, "torch.nn.Module.__call__", derived(callee), rule_of(callee))

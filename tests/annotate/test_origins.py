@@ -268,3 +268,23 @@ def test_names_of_unknown_origin_say_what_they_hold_but_only_real_members_count(
     assert (4, "nn", "heuristic", "torch.nn.Module.__call__") in found
     assert (5, "nn", "heuristic", "torch.nn.Module.train") in found
     assert {line for line, *_ in found} == {4, 5}
+
+
+def test_registered_buffers_and_submodules_are_attributes() -> None:
+    code = """
+        import torch
+        import torch.nn as nn
+
+        class Norm(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.register_buffer("count", torch.tensor(0))
+                self.add_module("proj", nn.Linear(2, 2))
+                setattr(self, "head", nn.Linear(2, 1))
+
+            def forward(self, x):
+                self.count += 1
+                return self.head(self.proj(x))
+    """
+    by_line = roles_by_line(code)
+    assert by_line[13] == {"tensor"} and by_line[14] == {"nn"}
