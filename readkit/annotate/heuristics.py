@@ -56,6 +56,8 @@ def result_of_unknown_method(name: str) -> Value | None:
     """`x.view(...)` on an unknown `x`: a torch-only tensor method returns a tensor."""
     if name in roles.TENSOR_ONLY_METHODS and name not in values.TENSOR_NON_TENSOR_MEMBERS:
         return values.tensor("heuristic")
+    if name in ("detach", "detach_", "requires_grad_"):  # autograd's tensor-only methods return the tensor
+        return values.tensor("heuristic")
     return None
 
 

@@ -17,6 +17,7 @@ import libcst as cst
 from readkit import roles
 from readkit.annotate import heuristics, values
 from readkit.annotate.evaluate import Evaluator, element_of, tensor_operands
+from readkit.annotate.origins import PLAIN_MODULE
 from readkit.annotate.scopes import Scope
 from readkit.annotate.values import Kind, Value
 
@@ -82,12 +83,15 @@ class UseRecorder:
             self.formatting(node, [a.value for a in node.args])
         elif callee is not None and callee.kind is Kind.CLASS and callee.user_class is not None:
             self.add(node, callee.qualname, "inferred", "object-origin")  # model = Net(): a torch object is made
+        elif callee == PLAIN_MODULE:
+            self.foreign(node)
         elif isinstance(func, cst.Attribute):
             self.member(func, self.value(func.value), func.attr.value, called=True)
         elif callee is not None and callee.kind is Kind.REF:
             self.add(node, callee.qualname, callee.evidence, "import-resolution")
         elif isinstance(func, cst.Name) and func.value in BUILTIN_PROTOCOLS and self.ev.lookup(func.value, self.scope) is None:
             self.builtin(node, func.value)
+
         self.iteration_of_pass_through(node)
 
     def builtin(self, node: cst.Call, name: str) -> None:
@@ -104,6 +108,23 @@ class UseRecorder:
                     found.qualname.rsplit(".", 1)[-1] in heuristics.INDEXABLE_MODULES):
                 # (a loader's .dataset of unknown class may be the user's own with its own __len__)
                 self.add(node, f"{found.qualname}.__len__", derived(found), rule_of(found))
+
+    def foreign(self, node: cst.Call) -> None:
+        """`np.asarray(t)`, `math.sqrt(loss)`, `copy.deepcopy(model.state_dict())`: another library
+        handed a tensor calls its protocols (__array__, __float__, __deepcopy__)."""
+        copying = self.ev.imported_name(node.func, self.scope) in ("copy.deepcopy", "copy.copy")
+        for arg in node.args:
+            found = self.value(arg.value)
+            if found is None:
+                continue
+            fam = values.family(found.qualname)
+            if found.kind is Kind.OBJ and fam == "tensor":
+                self.add(node, "torch.Tensor.__array__" if not copying else "torch.Tensor.__deepcopy__",
+                         derived(found), rule_of(found))
+            elif copying and found.kind is Kind.BATCH and found.items[1:2] and found.items[1] is not None:
+                self.add(node, "torch.Tensor.__deepcopy__", derived(found), rule_of(found))  # a state_dict
+            elif copying and found.kind is Kind.OBJ and fam == "module":
+                self.add(node, "torch.nn.Parameter.__deepcopy__", derived(found), rule_of(found))
 
     def on_formatted(self, node: cst.FormattedStringExpression) -> None:
         found = self.value(node.expression)

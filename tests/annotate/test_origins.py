@@ -288,3 +288,22 @@ def test_registered_buffers_and_submodules_are_attributes() -> None:
     """
     by_line = roles_by_line(code)
     assert by_line[13] == {"tensor"} and by_line[14] == {"nn"}
+
+
+def test_other_libraries_handed_tensors_call_their_protocols() -> None:
+    code = """
+        import copy
+        import math
+        import numpy as np
+        import torch
+        import torch.nn as nn
+        m = nn.Linear(2, 2)
+        a = np.asarray(m.bias.detach())
+        best = copy.deepcopy(m.state_dict())
+        m2 = copy.deepcopy(m)
+        r = math.sqrt(torch.tensor(4.0))
+        k = np.asarray(np.zeros(3))
+    """
+    by_line = roles_by_line(code)
+    assert by_line[8] == {"tensor", "autograd"} and by_line[9] == {"tensor", "nn"} and by_line[10] == {"nn"}
+    assert by_line[11] == {"tensor"} and 12 not in by_line

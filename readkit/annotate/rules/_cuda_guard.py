@@ -1,59 +1,47 @@
-"""Does a script choose between GPU and CPU anywhere? A script that never does
-(`model.cuda()`, `x = x.cuda()` with no `if args.cuda:`, no `torch.cuda.is_available()`,
-no `device`) was written for a GPU machine only and fails on any other: its `.cuda()`
-calls can move to a `device` picked at run time without changing what happens on a GPU.
-A script with any guard already runs on a CPU as its author intended, and is left alone.
+"""Is a `.cuda()` call guarded by a GPU check? An unguarded `model.cuda()` / `x = x.cuda()`
+was written for a GPU machine and fails on any other. Moving it to `.to(device)`, with
+`device = torch.device("cuda" if torch.cuda.is_available() else "cpu")`, does the same on
+every GPU machine (`"cuda"` is the current device, as for `.cuda()`) and runs on a CPU.
+A guarded call (`if args.cuda: x = x.cuda()`, `x.cuda() if use_gpu else x`) already runs on
+a CPU as its author meant, and is left alone; so is every call in a file with its own `device`.
 """
 
 from __future__ import annotations
 
 import libcst as cst
 
-GUARD_WORDS = ("cuda", "gpu")
+from readkit.annotate.rules._context import ancestors
+from readkit.annotate.rules.base import RuleContext
+
+GUARD_WORDS = ("cuda", "gpu", "cpu")
 
 
-def has_cuda_guard(module: cst.Module) -> bool:
-    """A condition mentioning cuda/gpu (`if args.cuda:`, `x.cuda() if use_gpu else x`),
-    `torch.cuda.is_available`, or a `device` of the script's own anywhere."""
-    finder = _Guards()
-    module.visit(finder)
-    return finder.found
+def under_cuda_guard(ctx: RuleContext, node: cst.CSTNode) -> bool:
+    """Is `node` inside an `if`/`while`/conditional expression/`and`-`or` that tests for a GPU?"""
+    for parent in ancestors(ctx, node):
+        if isinstance(parent, (cst.If, cst.While, cst.IfExp)) and _mentions_cuda(parent.test):
+            return True
+        if isinstance(parent, cst.BooleanOperation) and _mentions_cuda(parent):
+            return True  # `use_cuda and x.cuda()`
+    return False
 
 
-def defines_cuda(module: cst.Module) -> bool:
-    """Does the file define its own `cuda` function or method (then `x.cuda()` may be that)?"""
+def binds_own_device_or_cuda(module: cst.Module) -> bool:
+    """Does the file use a `device` name of its own, or define a `cuda` function (then
+    `x.cuda()` may be that one)?"""
     found = False
 
-    class _Defs(cst.CSTVisitor):
+    class _Finder(cst.CSTVisitor):
+        def visit_Name(self, node: cst.Name) -> None:
+            nonlocal found
+            found = found or node.value == "device"
+
         def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
             nonlocal found
             found = found or node.name.value == "cuda"
 
-    module.visit(_Defs())
+    module.visit(_Finder())
     return found
-
-
-class _Guards(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.found = False
-
-    def visit_If(self, node: cst.If) -> None:
-        self.found = self.found or _mentions_cuda(node.test)
-
-    def visit_While(self, node: cst.While) -> None:
-        self.found = self.found or _mentions_cuda(node.test)
-
-    def visit_IfExp(self, node: cst.IfExp) -> None:
-        self.found = self.found or _mentions_cuda(node.test)
-
-    def visit_BooleanOperation(self, node: cst.BooleanOperation) -> None:
-        self.found = self.found or _mentions_cuda(node)  # `use_cuda and x.cuda()`
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        self.found = self.found or node.attr.value in ("is_available", "device_count")
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.found = self.found or node.value == "device"
 
 
 def _mentions_cuda(expr: cst.CSTNode) -> bool:

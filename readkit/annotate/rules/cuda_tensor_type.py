@@ -6,7 +6,7 @@ from __future__ import annotations
 import libcst as cst
 
 from readkit.annotate.rules._context import assigned_once, is_torch_value, module_of
-from readkit.annotate.rules._cuda_guard import defines_cuda, has_cuda_guard
+from readkit.annotate.rules._cuda_guard import binds_own_device_or_cuda, under_cuda_guard
 from readkit.annotate.rules._helpers import dotted, method_call
 from readkit.annotate.rules._tensor_types import (
     CPU_TYPES,
@@ -30,7 +30,7 @@ SWITCH_USE_NOTE = (
     "write torch.tensor(data, dtype=..., device=device) / torch.empty(size, ...) there, then split the switch"
 )
 
-UNGUARDED = "`.cuda()` in a script that never checks for a GPU: it fails on a machine without CUDA"
+UNGUARDED = "`.cuda()` with no GPU check around it: it fails on a machine without CUDA"
 
 
 class CudaTensorType(LegacyRule):
@@ -38,10 +38,10 @@ class CudaTensorType(LegacyRule):
     message = "CUDA tensor type (torch.cuda.FloatTensor): device and dtype are separate since torch 0.4"
     modern = (
         "device = torch.device('cuda' if torch.cuda.is_available() else 'cpu'); "
-        "x.to(device), torch.zeros(..., device=device). The migrator moves `.cuda()` calls to `.to(device)` "
-        "only where the file already moved onto `device` or in a script that never checks for a GPU "
-        "(no `if args.cuda:`, no `torch.cuda.is_available()`, no `device`): guarded `.cuda()` calls already run on a CPU "
-        "as their author meant, and stay"
+        "x.to(device), torch.zeros(..., device=device). The migrator moves a `.cuda()` call to `.to(device)` "
+        "where no GPU check guards it (no `if args.cuda:`, `... if use_gpu else ...` around it) and the file has no "
+        "`device` of its own: the same on a GPU machine, and it runs on a CPU. Guarded `.cuda()` calls already run "
+        "on a CPU as their author meant, and stay"
     )
     why = "torch 2.13 raises TypeError 'type torch.cuda.FloatTensor not available' on a machine without CUDA."
     reference_step = "tensors.legacy_cuda_tensor_type"
@@ -112,7 +112,7 @@ class CudaTensorType(LegacyRule):
     def __init__(self) -> None:
         self.uses_device = False  # a fix in this file already moved code onto `device`
         self.device_where: str | None = None  # `"cuda" if c else "cpu"` of the file's split switch
-        self.unguarded: bool | None = None  # the file never checks for a GPU (found once, when needed)
+        self.own_device: bool | None = None  # the file has a `device` (or `cuda()`) of its own: found when needed
 
     def visit_Call(self, node: cst.Call, ctx: RuleContext) -> None:
         if type_call(node, ctx, CUDA_TYPES) is not None:
@@ -143,8 +143,8 @@ class CudaTensorType(LegacyRule):
         ctx.report(node, replacement=replacement)
 
     def _cuda_call(self, node: cst.Call, ctx: RuleContext) -> None:
-        """`x.cuda()` -> `x.to(device)` once the file moved onto `device`, or in a script that never
-        checks for a GPU (the same on a GPU, and no longer a failure on a CPU-only machine)."""
+        """`x.cuda()` -> `x.to(device)` once the file moved onto `device`, or where no GPU check
+        guards it (the same on a GPU, and no longer a failure on a CPU-only machine)."""
         func = node.func
         if not (isinstance(func, cst.Attribute) and func.attr.value == "cuda" and _movable_arguments(node)):
             return
@@ -155,10 +155,10 @@ class CudaTensorType(LegacyRule):
             ctx.report(node, message=UNGUARDED, replacement=moved)
 
     def _unguarded(self, ctx: RuleContext, node: cst.CSTNode) -> bool:
-        if self.unguarded is None:
+        if self.own_device is None:
             module = module_of(ctx, node)
-            self.unguarded = module is not None and not has_cuda_guard(module) and not defines_cuda(module)
-        return self.unguarded
+            self.own_device = module is None or binds_own_device_or_cuda(module)
+        return not self.own_device and not under_cuda_guard(ctx, node)
 
     def visit_Assign(self, node: cst.Assign, ctx: RuleContext) -> None:
         value = node.value
