@@ -51,6 +51,7 @@ class CudaTensorType(LegacyRule):
         "import torch\ndtype = torch.cuda.FloatTensor\n",
         "import torch\nuse_cuda = torch.cuda.is_available()\ndtype = torch.cuda.FloatTensor if use_cuda else torch.FloatTensor\n",
         "import torch.nn as nn\nmodel = nn.Linear(3, 2)\nmodel.cuda()\n",  # no GPU check anywhere in the script
+        "import torch\nif torch.cuda.is_available():\n    torch.cuda.manual_seed(1)\nx = torch.randn(3).cuda()\n",  # unguarded
     )
     UNMARKED = (
         "import torch\nx = torch.zeros(64, 10, device='cuda')\n",
@@ -59,6 +60,7 @@ class CudaTensorType(LegacyRule):
         "import cupy\nx = cupy.cuda.FloatTensor(3)\n",
         "import torch.nn as nn\nmodel = nn.Linear(3, 2)\nif args.cuda:\n    model.cuda()\n",
         "import torch\nuse_gpu = torch.cuda.is_available()\nx = torch.randn(3)\nx = x.cuda() if use_gpu else x\n",
+        "import torch\ndevice = torch.device(args.device)\nmodel.cuda()\n",  # the file's own `device`: not ours to pick
     )
     FIXES = (
         (
