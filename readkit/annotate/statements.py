@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from readkit.annotate import values
+from readkit.annotate.protocols import derived, rule_of
 from readkit.annotate.scopes import Scope
-from readkit.annotate.uses import derived, dunder, rule_of
+from readkit.annotate.uses import dunder
 from readkit.annotate.values import Kind, Value
 
 if TYPE_CHECKING:

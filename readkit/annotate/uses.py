@@ -18,6 +18,7 @@ from readkit import roles
 from readkit.annotate import heuristics, values
 from readkit.annotate.evaluate import Evaluator, element_of, tensor_operands
 from readkit.annotate.origins import PLAIN_MODULE
+from readkit.annotate.protocols import BUILTIN_PROTOCOLS, ProtocolUses, derived, rule_of
 from readkit.annotate.scopes import Scope
 from readkit.annotate.values import Kind, Value
 
@@ -39,15 +40,9 @@ TENSOR_READS: frozenset[str] = frozenset(
 CTX = "torch.autograd.function.FunctionCtx"
 CTX_READS: frozenset[str] = frozenset({"saved_tensors", "needs_input_grad", "saved_variables"})
 HEURISTIC_READS: frozenset[str] = frozenset({"grad_fn", "param_groups", "is_leaf"})
-# Builtins that call a Python protocol method of their argument (a torch method when it is a tensor).
-BUILTIN_PROTOCOLS: dict[str, str] = {
-    "len": "__len__", "int": "__int__", "float": "__float__", "bool": "__bool__", "str": "__repr__",
-    "repr": "__repr__", "print": "__repr__", "format": "__format__", "abs": "__abs__", "round": "__round__",
-    "complex": "__complex__",
-}
 PASS_THROUGH = frozenset({"enumerate", "tqdm", "zip", "iter", "reversed", "list", "tuple", "sorted", "trange"})
 
-class UseRecorder:
+class UseRecorder(ProtocolUses):
     """The uses: what each kind of node does with torch (the walk in walk.py calls these hooks)."""
 
     def __init__(self, evaluator: Evaluator) -> None:
@@ -93,53 +88,6 @@ class UseRecorder:
             self.builtin(node, func.value)
 
         self.iteration_of_pass_through(node)
-
-    def builtin(self, node: cst.Call, name: str) -> None:
-        """`len(loader)`, `float(loss)`, `print(x)`: Python protocols that run torch code."""
-        for arg in node.args:
-            found = self.value(arg.value)
-            if found is None or found.kind is not Kind.OBJ:
-                continue
-            fam = values.family(found.qualname)
-            if fam == "tensor":
-                self.add(node, f"torch.Tensor.{BUILTIN_PROTOCOLS[name]}", derived(found), rule_of(found))
-            elif name == "len" and found.user_class is None and found.qualname != "torch.utils.data.Dataset" and (
-                    found.qualname.startswith("torch.utils.data") or
-                    found.qualname.rsplit(".", 1)[-1] in heuristics.INDEXABLE_MODULES):
-                # (a loader's .dataset of unknown class may be the user's own with its own __len__)
-                self.add(node, f"{found.qualname}.__len__", derived(found), rule_of(found))
-
-    def foreign(self, node: cst.Call) -> None:
-        """`np.asarray(t)`, `math.sqrt(loss)`, `copy.deepcopy(model.state_dict())`: another library
-        handed a tensor calls its protocols (__array__, __float__, __deepcopy__)."""
-        copying = self.ev.imported_name(node.func, self.scope) in ("copy.deepcopy", "copy.copy")
-        for arg in node.args:
-            found = self.value(arg.value)
-            if found is None:
-                continue
-            fam = values.family(found.qualname)
-            if found.kind is Kind.OBJ and fam == "tensor":
-                self.add(node, "torch.Tensor.__array__" if not copying else "torch.Tensor.__deepcopy__",
-                         derived(found), rule_of(found))
-            elif copying and found.kind is Kind.BATCH and found.items[1:2] and found.items[1] is not None:
-                self.add(node, "torch.Tensor.__deepcopy__", derived(found), rule_of(found))  # a state_dict
-            elif copying and found.kind is Kind.OBJ and fam == "module":
-                self.add(node, "torch.nn.Parameter.__deepcopy__", derived(found), rule_of(found))
-
-    def on_formatted(self, node: cst.FormattedStringExpression) -> None:
-        found = self.value(node.expression)
-        if found is not None and found.kind is Kind.OBJ and values.family(found.qualname) == "tensor":
-            self.add(node.expression, "torch.Tensor.__format__", derived(found), rule_of(found))
-
-    def formatting(self, node: cst.Call | cst.BinaryOperation, args: list[cst.BaseExpression]) -> None:
-        """`"{}".format(loss)` and `"%f" % (loss,)` format tensors."""
-        for arg in args:
-            found = self.value(arg)
-            if found is not None and found.kind is Kind.TUPLE:
-                self.formatting(node, [e.value for e in arg.elements] if isinstance(arg, cst.Tuple) else [])
-            elif found is not None and found.kind is Kind.OBJ and values.family(found.qualname) == "tensor":
-                self.add(node, "torch.Tensor.__format__", derived(found), rule_of(found))
-                return
 
     def member(self, node: cst.Attribute, receiver: Value | None, name: str, called: bool) -> None:
         if receiver is None:
@@ -215,18 +163,6 @@ class UseRecorder:
             evidence = "heuristic" if all(v.evidence == "heuristic" for v in tensors) else "inferred"
             self.add(node, f"torch.Tensor.{dunder(node)}", evidence, "object-origin")
 
-    def truth_test(self, test: cst.BaseExpression) -> None:
-        """`if x:`, `not x`, `x and y`, `assert x` on a tensor call Tensor.__bool__."""
-        found = self.value(test)
-        if found is not None and found.kind is Kind.OBJ and values.family(found.qualname) == "tensor":
-            self.add(test, "torch.Tensor.__bool__", derived(found), rule_of(found))
-
-    def on_test(self, node: cst.If | cst.While | cst.Assert | cst.IfExp) -> None:
-        self.truth_test(node.test)
-
-    def on_boolean(self, node: cst.BooleanOperation) -> None:
-        self.truth_test(node.left)
-
     def on_subscript(self, node: cst.Subscript) -> None:
         base = self.value(node.value)
         if base is None or base.kind is not Kind.OBJ:
@@ -277,14 +213,6 @@ class UseRecorder:
                 return Value(Kind.TUPLE, "tuple", "inferred", items=tuple(inner))
             return inner[0] if inner else None
         return element_of(self.value(iterable))
-
-
-def derived(value: Value) -> str:
-    return "inferred" if value.evidence == "resolved" else value.evidence
-
-
-def rule_of(value: Value) -> str:
-    return "variable-name" if value.evidence == "heuristic" else "object-origin"
 
 
 _OPERATORS = {
