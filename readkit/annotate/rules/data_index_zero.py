@@ -35,6 +35,7 @@ class DataIndexZero(LegacyRule):
         "errD = errD_real + errD_fake\nprint(errD.data[0], lossG.data[0])\n",
         "import torch.nn.functional as F\nloss = F.mse_loss(a, b)\nprint(loss.data.cpu().numpy()[0])\n",
         "import torch\ncorrect = pred.eq(target).long().cpu().sum()\nacc = correct.data[0] / n\n",
+        "import torch\naccuracy = torch.mean((pred == y).float())\nprint(accuracy.data[0])\n",
         "import torch.nn as nn\ncrit = nn.CrossEntropyLoss()\n"
         "def evaluate(batches):\n    total_loss = 0\n    for x, y in batches:\n        total_loss += len(x) * crit(x, y).data\n"
         "    return total_loss[0] / len(batches)\n",
@@ -49,6 +50,7 @@ class DataIndexZero(LegacyRule):
         "import torch\nloss_history = torch.tensor(history)\nfirst = loss_history.data[0]\n",
         "class_loss_weights.data[0] = 2.0\n",
         "row = batch.data.numpy()[0]\n",
+        "import torch\nper_class = torch.sum(hits, 0)\nprint(per_class.data[0])\n",
         "import torch\ntotal = 0\ntotal += x.data\nfirst = total[0]\n",  # x: any tensor, total may be a row
         "history = []\nhistory += loss.data\nprint(history[0])\n",
         "total_loss = 0\ntotal_loss += loss.data\nprint(total_loss[0], total_loss.size())\n",  # used as a tensor
@@ -227,6 +229,8 @@ def _scalar_call(call: cst.Call, ctx: RuleContext) -> bool:
         if reduction.value.evaluated_value in NOT_REDUCED:
             return False
     if isinstance(call.func, cst.Attribute) and call.func.attr.value in REDUCTIONS:
+        if ctx.symbol(call.func) == f"torch.{call.func.attr.value}":  # `torch.mean(x)`: one tensor, no dim
+            return len(positional(call)) == 1 and len(call.args) == 1
         full = not positional(call) and keyword(call, "dim") is None
         return full and (is_torch_value(ctx, call.func.value) or ctx.origin(call.func.value) is None)
     symbol = ctx.symbol(call.func) or ctx.origin(call.func) or ""
