@@ -54,3 +54,24 @@ def _mentions_cuda(expr: cst.CSTNode) -> bool:
 
     expr.visit(_Words())
     return found
+
+
+# `torch.cuda` calls that fail without a GPU, as statements of their own: run them only on one
+GPU_ONLY_CALLS = ("torch.cuda.set_device", "torch.cuda.synchronize")
+
+
+def gpu_only_statement(ctx: RuleContext, line: cst.SimpleStatementLine) -> bool:
+    """`torch.cuda.set_device(args.gpu)` alone on its line, with no GPU check around it."""
+    if len(line.body) != 1 or not isinstance(line.body[0], cst.Expr):
+        return False
+    call = line.body[0].value
+    if not isinstance(call, cst.Call) or ctx.symbol(call.func) not in GPU_ONLY_CALLS:
+        return False
+    return not under_cuda_guard(ctx, line)
+
+
+def guarded(line: cst.SimpleStatementLine) -> cst.If:
+    """`if torch.cuda.is_available():` around `line` (its comments stay above the `if`)."""
+    test = cst.Call(cst.Attribute(cst.Attribute(cst.Name("torch"), cst.Name("cuda")), cst.Name("is_available")))
+    body = cst.IndentedBlock(body=[line.with_changes(leading_lines=[])])
+    return cst.If(test=test, body=body, leading_lines=line.leading_lines)

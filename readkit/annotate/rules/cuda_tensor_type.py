@@ -6,7 +6,7 @@ from __future__ import annotations
 import libcst as cst
 
 from readkit.annotate.rules._context import assigned_once, is_torch_value, module_of
-from readkit.annotate.rules._cuda_guard import binds_own_device_or_cuda, under_cuda_guard
+from readkit.annotate.rules._cuda_guard import binds_own_device_or_cuda, gpu_only_statement, guarded, under_cuda_guard
 from readkit.annotate.rules._helpers import dotted, method_call
 from readkit.annotate.rules._tensor_types import (
     CPU_TYPES,
@@ -32,6 +32,8 @@ SWITCH_USE_NOTE = (
 
 UNGUARDED = "`.cuda()` with no GPU check around it: it fails on a machine without CUDA"
 
+GPU_ONLY = "a torch.cuda call with no GPU check around it: it fails on a machine without CUDA"
+
 
 class CudaTensorType(LegacyRule):
     id = "cuda-tensor-type"
@@ -52,6 +54,7 @@ class CudaTensorType(LegacyRule):
         "import torch\nuse_cuda = torch.cuda.is_available()\ndtype = torch.cuda.FloatTensor if use_cuda else torch.FloatTensor\n",
         "import torch.nn as nn\nmodel = nn.Linear(3, 2)\nmodel.cuda()\n",  # no GPU check anywhere in the script
         "import torch\nif torch.cuda.is_available():\n    torch.cuda.manual_seed(1)\nx = torch.randn(3).cuda()\n",  # unguarded
+        "import torch\ntorch.cuda.set_device(args.gpu)\n",
     )
     UNMARKED = (
         "import torch\nx = torch.zeros(64, 10, device='cuda')\n",
@@ -61,6 +64,7 @@ class CudaTensorType(LegacyRule):
         "import torch.nn as nn\nmodel = nn.Linear(3, 2)\nif args.cuda:\n    model.cuda()\n",
         "import torch\nuse_gpu = torch.cuda.is_available()\nx = torch.randn(3)\nx = x.cuda() if use_gpu else x\n",
         "import torch\ndevice = torch.device(args.device)\nmodel.cuda()\n",  # the file's own `device`: not ours to pick
+        "import torch\nif args.gpu is not None:\n    torch.cuda.set_device(args.gpu)\n",
     )
     FIXES = (
         (
@@ -103,6 +107,10 @@ class CudaTensorType(LegacyRule):
             'device = torch.device("cuda" if torch.cuda.is_available() else "cpu")\n\n'
             "model = nn.Linear(3, 2)\nmodel.to(device)\nx = torch.randn(4, 3).to(device)\n"
             "for batch in loader:\n    batch = batch.to(device, non_blocking=True)\n",
+        ),
+        (
+            "import torch\n\n# one GPU per process\ntorch.cuda.set_device(args.local_rank)\n",
+            "import torch\n\n# one GPU per process\nif torch.cuda.is_available():\n    torch.cuda.set_device(args.local_rank)\n",
         ),
     )
     NOTED = (
@@ -161,6 +169,11 @@ class CudaTensorType(LegacyRule):
             module = module_of(ctx, node)
             self.own_device = module is None or binds_own_device_or_cuda(module)
         return not self.own_device and not under_cuda_guard(ctx, node)
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine, ctx: RuleContext) -> None:
+        """`torch.cuda.set_device(0)` with no GPU check: run it only where there is a GPU."""
+        if gpu_only_statement(ctx, node):
+            ctx.report(node, message=GPU_ONLY, replacement=guarded(node))
 
     def visit_Assign(self, node: cst.Assign, ctx: RuleContext) -> None:
         value = node.value
