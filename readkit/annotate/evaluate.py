@@ -9,6 +9,7 @@ enclosing scopes and for names not yet assigned in source order).
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import replace
 
 import libcst as cst
@@ -23,6 +24,7 @@ from readkit.annotate.scopes import Assigned, Binding, ClassInfo, FunctionInfo, 
 from readkit.annotate.values import Kind, Value
 
 DYNAMIC = values.DYNAMIC
+_BUILTINS = frozenset(dir(builtins))  # never looked up in a star import (it would import torch for `len`)
 REPO_MODULE = "repo:"  # a REF to a module of the analyzed repository (not torch: role_for gives None)
 
 __all__ = ["Evaluator", "ExternalClass", "element_of", "tensor_operands", "unpack"]
@@ -50,7 +52,7 @@ class Evaluator(ParameterOrigins, ClassOrigins):
                 return self.flows[current][name]
             if name in current.bindings:
                 return self.summary(current, name)
-            if current.star_imports:
+            if current.star_imports and name not in _BUILTINS:
                 star = self.star_import(name, current.star_imports)
                 if star is not None:
                     return star

@@ -7,6 +7,7 @@ of untyped real-world code (`def train(model, optimizer, criterion, loader)`).
 
 from __future__ import annotations
 
+import functools
 import re
 
 from readkit import roles
@@ -42,6 +43,7 @@ _NOT_AN_OBJECT = ("_name", "_path", "_fn_name", "_type", "_cls", "_class", "_con
                   "_url", "_id", "_args", "_kwargs", "_size", "_str", "_list", "_dict", "_state", "_version", "_fn")
 
 
+@functools.cache
 def value_from_name(name: str) -> Value | None:
     """A parameter or variable of unknown origin whose name says what it holds."""
     if name.endswith(_NOT_AN_OBJECT) and name != "loss_fn":

@@ -145,6 +145,8 @@ def _match(unit: cst.CSTNode, statement: ast.stmt, nodes: list[cst.CSTNode], lin
         return found
     libcst_order: dict[type, list[cst.CSTNode]] = {}
     for node in _source_order(unit, top=True):
+        if isinstance(node, cst.Name) and node.value in _CONSTANT_NAMES:
+            continue  # ast reads None/True/False as constants, not names
         libcst_order.setdefault(type(node), []).append(node)
     ast_order = _ast_order(statement)
     ranks = {node: rank for same in libcst_order.values() for rank, node in enumerate(same)}
@@ -169,6 +171,7 @@ def _ast_order(statement: ast.stmt) -> dict[type, list[ast.AST]]:
 
 
 _AST_MATCHED = frozenset(_MATCHED.values())
+_CONSTANT_NAMES = frozenset({"None", "True", "False"})
 
 
 def _position_key(node: ast.AST) -> tuple[int, int, int, int]:
