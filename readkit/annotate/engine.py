@@ -7,6 +7,7 @@ parallel and cached. The parsed module is kept with node identity preserved
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from readkit.annotate.declare import Declarer
 from readkit.annotate.evaluate import Evaluator
 from readkit.annotate.model import Annotation, FileResult, LegacyFinding
 from readkit.annotate.positions import AstPositions, Mismatch, Span
+from readkit.annotate.rules.async_argument import AsyncArgument, rewrite_async_keywords
 from readkit.annotate.rules.base import LegacyRule, all_rules
 from readkit.annotate.uses import Use
 from readkit.annotate.walk import Walker
@@ -134,9 +136,29 @@ def _from_range(found: object) -> Span:
 
 def analyze_source(source: str, path: str, *, observations: Mapping[int, LineObservation] | None = None,
                    module_info: ModuleInfo | None = None) -> Analysis:
-    """Analyze one file's source. Raises libcst.ParserSyntaxError when it does not parse."""
-    module = cst.parse_module(source)
-    return analyze_module(module, path, observations=observations, module_info=module_info, source=source)
+    """Analyze one file's source. Raises libcst.ParserSyntaxError when it does not parse.
+
+    0.3-era `x.cuda(async=True)` is a syntax error since Python 3.7, so those keywords are
+    renamed `non_blocking=` on tokens first (the async-argument rule's one pre-parse fix) and
+    reported on their lines; the rest of the file is then analyzed as usual."""
+    parsable, async_lines = rewrite_async_keywords(source)
+    module = cst.parse_module(parsable)
+    analysis = analyze_module(module, path, observations=observations, module_info=module_info, source=parsable)
+    if not async_lines:
+        return analysis
+    legacy = tuple(sorted(analysis.result.legacy + _async_findings(source, async_lines),
+                          key=lambda f: (f.line, f.column, f.idiom)))
+    return dataclasses.replace(analysis, result=dataclasses.replace(analysis.result, legacy=legacy))
+
+
+def _async_findings(source: str, lines: tuple[int, ...]) -> tuple[LegacyFinding, ...]:
+    text = source.splitlines()
+    found = []
+    for line in lines:
+        column = text[line - 1].find("async") + 1
+        found.append(LegacyFinding(line, column, line, column + len("async"), AsyncArgument.id,
+                                   AsyncArgument.message, "non_blocking"))
+    return tuple(found)
 
 
 def analyze_module(module: cst.Module, path: str, *, observations: Mapping[int, LineObservation] | None = None,
