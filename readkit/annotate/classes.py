@@ -128,9 +128,18 @@ class ClassOrigins:
         return forward is not None and any(isinstance(r, cst.Tuple) for r in forward.returns)
 
     def function_value(self, info: FunctionInfo) -> Value:
+        if self._scripted(info):  # @torch.jit.script def f(...): calling f runs TorchScript
+            return Value(Kind.OBJ, values.SCRIPT_FUNCTION, "inferred")
         key = f"f{id(info)}"
         self.functions[key] = info
         return Value(Kind.FUNC, info.name, "inferred", user_class=key)
+
+    def _scripted(self, info: FunctionInfo) -> bool:
+        if not isinstance(info.node, cst.FunctionDef) or not info.node.decorators:
+            return False
+        outer = info.scope.parent or info.scope
+        found = [self.value(d.decorator, outer, flow=False) for d in info.node.decorators]
+        return any(v is not None and v.kind is Kind.REF and v.qualname == "torch.jit.script" for v in found)
 
     def function_result(self, key: str | None) -> Value | None:
         if key in self._results:

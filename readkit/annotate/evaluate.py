@@ -14,7 +14,7 @@ from dataclasses import replace
 
 import libcst as cst
 
-from readkit.annotate import heuristics, values
+from readkit.annotate import containers, heuristics, values
 from readkit.annotate.classes import ClassOrigins, ExternalClass
 from readkit.annotate.declare import Declarer
 from readkit.annotate.origins import (PLAIN, PLAIN_LITERALS, PLAIN_MODULE, agree, binds_none, element_of, int_index, is_tensor,
@@ -23,7 +23,6 @@ from readkit.annotate.params import ParameterOrigins
 from readkit.annotate.scopes import Assigned, Binding, ClassInfo, FunctionInfo, Imported, Param, Scope
 from readkit.annotate.values import Kind, Value
 
-DYNAMIC = values.DYNAMIC
 _BUILTINS = frozenset(dir(builtins))  # never looked up in a star import (it would import torch for `len`)
 REPO_MODULE = "repo:"  # a REF to a module of the analyzed repository (not torch: role_for gives None)
 
@@ -169,10 +168,10 @@ class Evaluator(ParameterOrigins, ClassOrigins):
                 for e in expr.elements))
         if isinstance(expr, cst.IfExp):
             return agree([self.value(expr.body, scope, flow), self.value(expr.orelse, scope, flow)])
-        if isinstance(expr, cst.NamedExpr):
-            return self.value(expr.value, scope, flow)
-        if isinstance(expr, cst.Await):
-            return self.value(expr.expression, scope, flow)
+        if isinstance(expr, (cst.NamedExpr, cst.Await)):
+            return self.value(expr.value if isinstance(expr, cst.NamedExpr) else expr.expression, scope, flow)
+        if isinstance(expr, cst.Dict):
+            return containers.dict_display(expr, lambda e: self.value(e, scope, flow))
         if isinstance(expr, PLAIN_LITERALS):
             return PLAIN
         return None
@@ -200,7 +199,7 @@ class Evaluator(ParameterOrigins, ClassOrigins):
                 return None
             return Value(Kind.REF, f"{base.qualname}.{name}", "inferred")
         if base.kind is not Kind.OBJ:
-            return None
+            return values.batch_attribute(base, name)
         if base.user_class is not None:
             if self.defines(base.user_class, name):
                 return None
@@ -217,12 +216,12 @@ class Evaluator(ParameterOrigins, ClassOrigins):
         if base.kind is Kind.TUPLE:
             index = int_index(node)
             return base.items[index] if index is not None and -len(base.items) <= index < len(base.items) else None
-        if base.kind is Kind.BATCH:
-            return element_of(base)
+        if base.kind is Kind.BATCH:  # state["fc.weight"], MODELS[name]: a dict's values
+            return base.items[-1] if base.qualname == "dict" and base.items else element_of(base)
         if base.kind is Kind.OBJ and values.family(base.qualname) == "tensor":
             return values.tensor("inferred")
         if base.kind is Kind.OBJ and base.qualname.rsplit(".", 1)[-1] in heuristics.INDEXABLE_MODULES:
-            return Value(Kind.OBJ, values.MODULE, "inferred")
+            return base.items[0] if base.items and base.items[0] else Value(Kind.OBJ, values.MODULE, "inferred")
         return None
 
     def call(self, node: cst.Call, scope: Scope, flow: bool) -> Value | None:
@@ -231,8 +230,7 @@ class Evaluator(ParameterOrigins, ClassOrigins):
             return self.super_value(scope)
         if isinstance(func, cst.Name) and func.value == "getattr" and len(node.args) >= 2 and \
                 self.lookup("getattr", scope, flow) is None:
-            owner = self.value(node.args[0].value, scope, flow)  # getattr(nn, rnn_type): some torch.nn name
-            return Value(Kind.REF, f"{owner.qualname}.{DYNAMIC}", "inferred") if owner and owner.kind is Kind.REF else None
+            return containers.getattr_value(node, lambda e: self.value(e, scope, flow))
         if self.imported_name(func, scope) in ("functools.partial", "partial") and node.args:
             partial_of = self.value(node.args[0].value, scope, flow)
             return partial_of if partial_of is not None and partial_of.kind is Kind.REF else None
@@ -241,10 +239,7 @@ class Evaluator(ParameterOrigins, ClassOrigins):
             result = self.method_call(receiver, func.attr.value, node, scope, flow)
         else:
             result = self.call_value(self.value(func, scope, flow))
-        if result is not None and result.kind is Kind.OBJ and values.family(result.qualname) == "loader" and node.args:
-            # DataLoader(dataset, ...): remember the dataset, for `len(loader.dataset)`
-            return replace(result, items=(self.value(node.args[0].value, scope, flow),))
-        return result
+        return containers.refine(result, node, lambda e: self.value(e, scope, flow))
 
     def call_value(self, callee: Value | None) -> Value | None:
         result = self._call_value(callee)
@@ -265,6 +260,8 @@ class Evaluator(ParameterOrigins, ClassOrigins):
             return Value(Kind.OBJ, callee.qualname, "inferred", user_class=callee.user_class)
         if callee.kind is Kind.FUNC:
             return self.function_result(callee.user_class)
+        if callee.kind is Kind.OBJ and values.is_jit(callee.qualname):
+            return values.jit_call_result(callee)
         if callee.kind is Kind.OBJ and values.family(callee.qualname) == "module":
             if callee.user_class is not None:
                 kind = Kind.BATCH if self.returns_tuple(callee.user_class) else Kind.OBJ

@@ -30,6 +30,8 @@ def element_of(value: Value | None) -> Value | None:
         if fam == "tensor":
             return values.tensor(value.evidence)
         if value.qualname.rsplit(".", 1)[-1] in heuristics.INDEXABLE_MODULES:
+            if value.items and value.items[0] is not None and not value.qualname.endswith("Dict"):
+                return value.items[0]  # nn.ModuleList([Block() ...]): its elements are Blocks
             return Value(Kind.OBJ, values.MODULE, "inferred")
     if value.kind is Kind.TUPLE:
         return agree(list(value.items))

@@ -76,10 +76,14 @@ class UseRecorder(ProtocolUses):
         elif isinstance(func, cst.Attribute) and func.attr.value == "format" and isinstance(
                 func.value, (cst.SimpleString, cst.ConcatenatedString)):
             self.formatting(node, [a.value for a in node.args])
-        elif callee is not None and callee.kind is Kind.CLASS and callee.user_class is not None:
+        elif callee is not None and callee.kind is Kind.OBJ and _callable_object(callee):
+            self.add(node, _call_symbol(callee), derived(callee), rule_of(callee))
+        elif callee is not None and callee.kind is Kind.CLASS and callee.qualname != values.PLAIN_OBJECT:
             self.add(node, callee.qualname, "inferred", "object-origin")  # model = Net(): a torch object is made
         elif callee == PLAIN_MODULE:
             self.foreign(node)
+        elif isinstance(func, cst.Name) and func.value == "getattr" and self.ev.lookup("getattr", self.scope) is None:
+            self.dynamic_member(node)
         elif isinstance(func, cst.Attribute):
             self.member(func, self.value(func.value), func.attr.value, called=True)
         elif callee is not None and callee.kind is Kind.REF:
@@ -88,6 +92,12 @@ class UseRecorder(ProtocolUses):
             self.builtin(node, func.value)
 
         self.iteration_of_pass_through(node)
+
+    def dynamic_member(self, node: cst.Call) -> None:
+        """getattr(optim, cfg["opt"]): reading a member of a torch module, chosen at run time."""
+        found = self.value(node)
+        if found is not None and found.kind is Kind.REF and found.qualname != f"torch.{values.DYNAMIC}":
+            self.add(node, found.qualname, found.evidence, "import-resolution")
 
     def member(self, node: cst.Attribute, receiver: Value | None, name: str, called: bool) -> None:
         if receiver is None:
@@ -113,7 +123,7 @@ class UseRecorder(ProtocolUses):
             return
         fam = values.family(receiver.qualname)
         if not called and not (fam == "tensor" and name in TENSOR_READS) and not (
-                fam == "optimizer" and name in ("param_groups", "state", "defaults")):
+                fam == "optimizer" and name in ("param_groups", "state", "defaults")) and not values.is_jit(receiver.qualname):
             return
         if not _known_member(receiver, fam, name):
             return
@@ -224,6 +234,19 @@ _OPERATORS = {
     cst.SubtractAssign: "sub", cst.MultiplyAssign: "mul", cst.DivideAssign: "truediv", cst.PowerAssign: "pow",
     cst.MatrixMultiplyAssign: "matmul", cst.FloorDivideAssign: "floordiv", cst.ModuloAssign: "mod",
 }
+
+
+def _callable_object(callee: Value) -> bool:
+    """Objects whose call runs torch code: scripted/traced/exported programs, Function instances."""
+    return values.is_jit(callee.qualname) or callee.qualname.startswith("torch.autograd.Function")
+
+
+def _call_symbol(callee: Value) -> str:
+    if callee.qualname.startswith("torch.autograd.Function"):
+        return "torch.autograd.Function.__call__"
+    if callee.qualname == values.SCRIPT_MODULE:  # a ScriptModule is an nn.Module: its call is Module.__call__
+        return "torch.nn.Module.__call__"
+    return f"{callee.qualname}.__call__"
 
 
 def dunder(node: cst.CSTNode) -> str:

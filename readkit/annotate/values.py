@@ -51,6 +51,9 @@ MODULE = "torch.nn.Module"
 OPTIMIZER = "torch.optim.Optimizer"
 SCHEDULER = "torch.optim.lr_scheduler.LRScheduler"
 LOADER = "torch.utils.data.DataLoader"
+SCRIPT_MODULE = "torch.jit.ScriptModule"
+SCRIPT_FUNCTION = "torch.jit.ScriptFunction"
+HOOK_HANDLE = "torch.utils.hooks.RemovableHandle"
 DYNAMIC = "<dynamic>"  # getattr(nn, name): a member of a torch module chosen at run time
 PLAIN_OBJECT = "builtins.object"  # `self` of a user class that does not derive from torch
 
@@ -112,6 +115,35 @@ TUPLE_RESULTS: frozenset[str] = frozenset(
 )
 
 
+# jit/export producers: what they return (calling it, or its members, are jit uses).
+JIT_PRODUCERS: dict[str, str] = {
+    "torch.jit.trace": "torch.jit.ScriptModule", "torch.jit.script": "torch.jit.ScriptModule",
+    "torch.jit.load": "torch.jit.ScriptModule", "torch.jit.freeze": "torch.jit.ScriptModule",
+    "torch.jit.trace_module": "torch.jit.ScriptModule", "torch.jit.optimize_for_inference": "torch.jit.ScriptModule",
+    "torch.export.export": "torch.export.ExportedProgram", "torch.export.load": "torch.export.ExportedProgram",
+    "torch.fx.symbolic_trace": "torch.fx.GraphModule",
+}
+JIT_METHODS: dict[tuple[str, str], str] = {
+    ("torch.export.ExportedProgram", "module"): "torch.fx.GraphModule",
+    ("torch.export.ExportedProgram", "run_decompositions"): "torch.export.ExportedProgram",
+}
+JIT_ATTRIBUTES: dict[tuple[str, str], str] = {
+    ("torch.export.ExportedProgram", "graph"): "torch.fx.Graph",
+    ("torch.export.ExportedProgram", "graph_module"): "torch.fx.GraphModule",
+    ("torch.fx.GraphModule", "graph"): "torch.fx.Graph",
+    ("torch.jit.ScriptModule", "graph"): "torch.Graph",
+}
+
+
+def jit_call_result(obj: Value) -> Value | None:
+    """Calling a scripted/traced function or module, or an exported GraphModule: its output."""
+    return tensor("heuristic") if obj.qualname in (SCRIPT_MODULE, SCRIPT_FUNCTION, "torch.fx.GraphModule") else None
+
+
+def is_jit(qualname: str) -> bool:
+    return qualname.startswith(("torch.jit.", "torch.export.", "torch.fx."))
+
+
 def call_result(ref: str, evidence: str) -> Value | None:
     """The value of `ref(...)` for a torch name `ref`."""
     last = ref.rsplit(".", 1)[-1]
@@ -122,6 +154,12 @@ def call_result(ref: str, evidence: str) -> Value | None:
         return Value(Kind.OBJ, TENSOR, evidence)
     if last[:1].isupper():  # a class: its instance
         return Value(Kind.OBJ, ref, evidence)
+    owner = ref.rsplit(".", 1)[0]
+    if last.startswith("from_") and owner.rsplit(".", 1)[-1][:1].isupper():
+        # nn.Embedding.from_pretrained(w), torch.Tensor.from_...: a classmethod constructor
+        return Value(Kind.OBJ, TENSOR if family(owner) == "tensor" else owner, evidence)
+    if ref in JIT_PRODUCERS:
+        return Value(Kind.OBJ, JIT_PRODUCERS[ref], evidence)
     if last == DYNAMIC:  # getattr(nn, name)(...), getattr(torch.optim, name)(...)
         generic = {"module": MODULE, "optimizer": OPTIMIZER, "scheduler": SCHEDULER}.get(fam)
         return Value(Kind.OBJ, generic, evidence) if generic else None
@@ -163,6 +201,10 @@ def method_result(obj: Value, name: str, args_count: int) -> Value | None:
     """The value of `obj.name(...)` for an object of a torch type."""
     fam = family(obj.qualname)
     ev = "inferred" if obj.evidence == "resolved" else obj.evidence
+    if name.startswith("register_") and name.endswith("hook") and fam in ("tensor", "module"):
+        return Value(Kind.OBJ, HOOK_HANDLE, ev)  # h = m.register_forward_hook(f); h.remove()
+    if (obj.qualname, name) in JIT_METHODS:
+        return Value(Kind.OBJ, JIT_METHODS[(obj.qualname, name)], ev)
     if fam == "tensor":
         if name == "type" and args_count:
             return Value(Kind.OBJ, TENSOR, ev)
@@ -205,10 +247,19 @@ def attribute_value(obj: Value, name: str) -> Value | None:
         if name in ("grad", "data", "T", "mT", "H", "real", "imag"):
             return Value(Kind.OBJ, TENSOR, ev)
         return None
+    if (obj.qualname, name) in JIT_ATTRIBUTES:
+        return Value(Kind.OBJ, JIT_ATTRIBUTES[(obj.qualname, name)], ev)
     if fam == "loader" and name == "dataset":
         return obj.items[0] if obj.items else Value(Kind.OBJ, "torch.utils.data.Dataset", ev)
     if fam == "module" and name in ("weight", "bias", "weight_ih_l0", "weight_hh_l0", "running_mean", "running_var"):
         return Value(Kind.OBJ, TENSOR, ev)
+    return None
+
+
+def batch_attribute(batch: Value, name: str) -> Value | None:
+    """`top = x.topk(k); top.values`: the fields of torch.return_types are tensors."""
+    if batch.kind is Kind.BATCH and batch.qualname == TENSOR and name in ("values", "indices"):
+        return tensor(batch.evidence)
     return None
 
 

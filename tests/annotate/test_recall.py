@@ -1,0 +1,141 @@
+"""Origins that real third-party code reaches through containers, classmethods, registries,
+getattr, jit objects and hook handles (each a false negative found on held-out code)."""
+
+from __future__ import annotations
+
+from tests.annotate._helpers import roles_by_line, uses
+
+
+def test_module_list_elements_keep_their_class_through_index_and_attribute() -> None:
+    code = """
+        import torch.nn as nn
+
+        class Attention(nn.Module):
+            def forward(self, x):
+                return x
+
+        class Block(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.attn = Attention()
+
+        class GPT(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.h = nn.ModuleList([Block() for _ in range(2)])
+                self.seq = nn.Sequential(Block(), Block())
+
+        model = GPT()
+        attn = model.h[0].attn
+        attn(x)
+        model.seq[1].attn(x)
+    """
+    found = uses(code)
+    assert (21, "nn", "inferred", "torch.nn.Module.__call__") in found
+    assert (22, "nn", "inferred", "torch.nn.Module.__call__") in found
+
+
+def test_classmethod_constructor_of_a_torch_class_gives_its_instance() -> None:
+    code = """
+        import torch
+        import torch.nn as nn
+        frozen = nn.Embedding.from_pretrained(torch.randn(3, 4))
+        frozen(i)
+    """
+    assert (5, "nn", "inferred", "torch.nn.Module.__call__") in uses(code)
+
+
+def test_registry_dict_of_module_classes_constructs_modules() -> None:
+    code = """
+        import torch.nn as nn
+
+        class MLP(nn.Module):
+            pass
+
+        class CNN(nn.Module):
+            pass
+
+        MODELS = {"mlp": MLP, "cnn": CNN}
+        model = MODELS[name](3, 4)
+        model(x)
+        plain = {"a": 1, "b": MLP}
+        plain[k](x)
+    """
+    found = roles_by_line(code)
+    assert found[11] == {"nn"} and found[12] == {"nn"}
+    assert 14 not in found  # a dict of mixed values is not a registry of modules
+
+
+def test_getattr_of_a_torch_module_reads_a_member_of_that_module() -> None:
+    code = """
+        from torch import optim
+        opt_cls = getattr(optim, cfg["opt"])
+        opt = opt_cls(params, lr=0.1)
+        opt.step()
+        adam = getattr(optim, "Adam")
+    """
+    found = uses(code)
+    assert (3, "optim", "inferred", "torch.optim.<dynamic>") in found
+    assert roles_by_line(code)[5] == {"optim"}
+    assert (6, "optim", "inferred", "torch.optim.Adam") in found
+
+
+def test_jit_objects_scripted_functions_traced_modules_and_exported_programs() -> None:
+    code = """
+        import torch
+
+        @torch.jit.script
+        def clipped(x: torch.Tensor) -> torch.Tensor:
+            return x.clamp(max=1.0)
+
+        clipped(t)
+        traced = torch.jit.trace(model, example)
+        traced(example)
+        exported = torch.export.export(model, (example,))
+        exported.module()(example)
+        n = len(list(exported.graph.nodes))
+    """
+    found = roles_by_line(code)
+    assert found[8] == {"jit"}
+    assert found[10] == {"nn"}  # a traced module is an nn.Module: calling it is Module.__call__
+    assert found[12] == {"jit"}
+    assert found[13] == {"jit"}
+
+
+def test_hook_handle_remove_is_a_utils_use() -> None:
+    code = """
+        import torch.nn as nn
+        m = nn.Linear(2, 2)
+        h = m.register_forward_hook(f)
+        h.remove()
+    """
+    assert (5, "utils", "inferred", "torch.utils.hooks.RemovableHandle.remove") in uses(code)
+
+
+def test_function_instance_call_is_autograd() -> None:
+    code = """
+        import torch
+
+        class MyReLU(torch.autograd.Function):
+            def forward(self, x):
+                return x.clamp(min=0)
+
+        relu = MyReLU()
+        relu(x)
+    """
+    assert roles_by_line(code)[9] == {"autograd"}
+
+
+def test_named_tuple_results_and_state_dict_values_are_tensors() -> None:
+    code = """
+        import torch
+        probs = torch.softmax(logits, dim=-1)
+        top = probs.topk(3)
+        top.values.tolist()
+        state = model_a.state_dict()
+        state["k"].abs()
+    """
+    found = uses(code)
+    assert (5, "tensor", "inferred", "torch.Tensor.tolist") in found
+    assert any(u[0] == 7 and u[3] == "torch.Tensor.abs" and u[2] != "heuristic" for u in found) or \
+        (7, "tensor", "heuristic", "torch.Tensor.abs") in found
