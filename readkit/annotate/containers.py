@@ -76,8 +76,16 @@ def _element_of_display(expr: cst.BaseExpression, evaluate: Evaluate) -> Value |
     return None
 
 
+def as_class(found: Value | None) -> Value | None:
+    """A torch class named in a display (`{"linear": nn.Linear, "mlp": MLP}`) is a class like the user's."""
+    if found is not None and found.kind is Kind.REF and found.qualname.rsplit(".", 1)[-1][:1].isupper() and \
+            values.family(found.qualname) != "other":
+        return Value(Kind.CLASS, found.qualname, found.evidence)
+    return found
+
+
 def dict_values(node: cst.Dict, evaluate: Evaluate) -> Value | None:
-    found: list[Value | None] = [evaluate(e.value) if isinstance(e, cst.DictElement) else None
+    found: list[Value | None] = [as_class(evaluate(e.value)) if isinstance(e, cst.DictElement) else None
                                  for e in node.elements]
     agreed = same_items(found) if found else None
     return agreed if agreed is not None and agreed != PLAIN and agreed.kind in (Kind.CLASS, Kind.OBJ) else None

@@ -35,6 +35,7 @@ class ParameterOrigins:
         def assigned(self, binding: Assigned, scope: Scope, flow: bool) -> Value | None: ...
         def torch_base(self, key: str) -> str | None: ...
         def function_value(self, info: FunctionInfo) -> Value: ...
+        def class_value(self, key: str) -> Value: ...
 
     def param(self, param: Param) -> Value | None:
         function, node = param.function, param.node
@@ -61,15 +62,26 @@ class ParameterOrigins:
         method = function.cls is not None
         if method and (function.is_static or param.index == 0):
             return None
-        sites = self.declarer.calls.get(f"self.{function.name}" if method else function.name, [])
+        sites = self._call_sites(function)
         if not sites or ("sites", id(param.node)) in self._busy:
             return None
         self._busy.add(("sites", id(param.node)))
-        found = [self._argument(call, scope, param, 1 if method else 0) for call, scope in sites
-                 if method or self.lookup(function.name, scope, flow=False) == self.function_value(function)]
+        found = [self._argument(call, scope, param, 1 if method else 0) for call, scope in sites]
         self._busy.discard(("sites", id(param.node)))
         agreed = agree(found)
         return agreed.weaker("inferred") if agreed is not None and agreed.kind is not Kind.FUNC else None
+
+    def _call_sites(self, function: FunctionInfo) -> list[tuple[cst.Call, Scope]]:
+        """The file's direct calls of a function: `train(...)`, `self.step(...)`, and `Net(...)` for
+        `Net.__init__` (ResNet(BasicBlock, [2, 2]) tells `block` is a class)."""
+        cls = function.cls
+        if cls is not None and function.name == "__init__":
+            return [(call, scope) for call, scope in self.declarer.calls.get(cls.name, [])
+                    if self.lookup(cls.name, scope, flow=False) == self.class_value(cls.key)]
+        if cls is not None:
+            return self.declarer.calls.get(f"self.{function.name}", [])
+        return [(call, scope) for call, scope in self.declarer.calls.get(function.name, [])
+                if self.lookup(function.name, scope, flow=False) == self.function_value(function)]
 
     def _argument(self, call: cst.Call, scope: Scope, param: Param, skipped: int) -> Value | None:
         name = param.node.name.value

@@ -139,3 +139,26 @@ def test_named_tuple_results_and_state_dict_values_are_tensors() -> None:
     assert (5, "tensor", "inferred", "torch.Tensor.tolist") in found
     assert any(u[0] == 7 and u[3] == "torch.Tensor.abs" and u[2] != "heuristic" for u in found) or \
         (7, "tensor", "heuristic", "torch.Tensor.abs") in found
+
+
+def test_class_passed_to_a_constructor_or_held_in_a_variable_constructs_modules() -> None:
+    code = """
+        import torch.nn as nn
+
+        class BasicBlock(nn.Module):
+            pass
+
+        class ResNet(nn.Module):
+            def __init__(self, block, num_blocks):
+                super().__init__()
+                self.layer = block(4, 4)
+
+        net = ResNet(BasicBlock, [2, 2])
+        model_cls = BasicBlock
+        m = model_cls()
+        REGISTRY = {"mlp": BasicBlock, "linear": nn.Linear}
+        REGISTRY[name](3, 4)(x)
+    """
+    found = roles_by_line(code)
+    assert found[10] == {"nn"} and found[14] == {"nn"} and found[16] == {"nn"}
+    assert (16, "nn", "inferred", "torch.nn.Module.__call__") in uses(code)
