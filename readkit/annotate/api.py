@@ -39,7 +39,7 @@ ANNOTATION_RULES: dict[str, str] = {
 
 def annotate_source(code: str, path: str = "<string>") -> FileResult:
     """Annotate one piece of source code (a syntax error becomes the result's `error`)."""
-    return _analyze_text(code, path, None, None)
+    return replace(_analyze_text(code, path, None, None), source=code)
 
 
 def annotate_paths(paths: Iterable[str | os.PathLike[str]], *, jobs: int | None = None,

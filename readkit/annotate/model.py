@@ -56,6 +56,8 @@ class FileResult:
     error: FileError | None = None
     # notebooks: maps a line of the analyzed program to (cell index, line in cell)
     cells: tuple[tuple[int, int], ...] | None = None
+    # the analyzed code, kept only by annotate_source (nothing on disk to read it back from)
+    source: str | None = field(default=None, repr=False, compare=False)
 
     def role_counts(self) -> Counter[str]:
         return Counter(a.role for a in self.annotations)
@@ -69,7 +71,7 @@ class FileResult:
     def __str__(self) -> str:
         from readkit.render.annotate import to_text
 
-        return to_text(self)
+        return to_text(self, source=self.source)
 
 
 @dataclass(frozen=True)
