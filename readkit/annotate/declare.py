@@ -145,6 +145,8 @@ class Declarer:
             elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
                 self.calls.setdefault(f"self.{func.attr.value}", []).append((expr, scope))
             inner = [arg.value for arg in expr.args]
+            if isinstance(func, cst.Attribute):
+                inner.append(func.value)  # square(t).tolist(): the receiver of a method chain
         elif isinstance(expr, cst.BinaryOperation):
             inner = [expr.left, expr.right]
         elif isinstance(expr, (cst.Tuple, cst.List)):

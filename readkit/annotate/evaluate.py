@@ -20,6 +20,7 @@ from readkit.annotate.declare import Declarer
 from readkit.annotate.origins import (PLAIN, PLAIN_LITERALS, PLAIN_MODULE, agree, binds_none, element_of, int_index, is_tensor,
                                       tensor_operands, unpack)
 from readkit.annotate.params import ParameterOrigins
+from readkit.annotate.summaries import SummaryOrigins
 from readkit.annotate.scopes import Assigned, Binding, ClassInfo, FunctionInfo, Imported, Param, Scope
 from readkit.annotate.values import Kind, Value
 
@@ -29,7 +30,7 @@ REPO_MODULE = "repo:"  # a REF to a module of the analyzed repository (not torch
 __all__ = ["Evaluator", "ExternalClass", "element_of", "tensor_operands", "unpack"]
 
 
-class Evaluator(ParameterOrigins, ClassOrigins):
+class Evaluator(SummaryOrigins, ParameterOrigins, ClassOrigins):
     def __init__(self, declarer: Declarer, external: object | None = None) -> None:
         self.declarer = declarer
         self.external = external  # repo.RepoIndex: resolves imports of the repo's own modules
@@ -38,6 +39,9 @@ class Evaluator(ParameterOrigins, ClassOrigins):
         self.flows: dict[Scope, dict[str, Value | None]] = {}
         self.walking: list[Scope] = []
         self._summaries: dict[tuple[int, str], Value | None] = {}
+        self._reentered: set[object] = set()
+        self._assumed: dict[object, Value] = {}
+        self._cycles = 0
         self._busy: set[object] = set()
         self._bases: dict[str, str | None] = {}
         self._results: dict[str | None, Value | None] = {}  # user functions' return values
@@ -59,19 +63,6 @@ class Evaluator(ParameterOrigins, ClassOrigins):
                 flow = False  # enclosing scopes run earlier or later: use their summaries
             current = current.enclosing()
         return None
-
-    def summary(self, scope: Scope, name: str) -> Value | None:
-        key = (id(scope), name)
-        if key in self._summaries:
-            return self._summaries[key]
-        if key in self._busy:
-            return None
-        self._busy.add(key)
-        found = [self.binding_value(b, scope) for b in scope.bindings[name] if not binds_none(b)]
-        self._busy.discard(key)
-        result = agree(found)
-        self._summaries[key] = result
-        return result
 
     def binding_value(self, binding: Binding, scope: Scope) -> Value | None:
         if isinstance(binding, Imported):

@@ -81,6 +81,16 @@ def agree(found: list[Value | None]) -> Value | None:
     return first.weaker(weakest.evidence)  # type: ignore[union-attr]
 
 
+def agree_or_tensor(found: list[Value | None]) -> Value | None:
+    """The arguments a function's parameter gets at its call sites: one kind of value, or a tensor
+    when any call passes one (`square(3)`, `square(t)`: the body does tensor operations when it runs
+    with `t`)."""
+    agreed = agree(found)
+    if agreed is None and any(is_tensor(v) for v in found):
+        return values.tensor("inferred")
+    return agreed
+
+
 def is_none(expr: cst.BaseExpression) -> bool:
     return isinstance(expr, cst.Name) and expr.value == "None"
 

@@ -4,12 +4,13 @@ calls, and last its name (heuristics.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from readkit.annotate import heuristics, values
-from readkit.annotate.origins import agree, forward_param, strip_optional
+from readkit.annotate.origins import agree, agree_or_tensor, forward_param, strip_optional
 from readkit.annotate.scopes import Assigned, ClassInfo, FunctionInfo, Param, Scope
 from readkit.annotate.values import Kind, Value
 
@@ -36,6 +37,9 @@ class ParameterOrigins:
         def torch_base(self, key: str) -> str | None: ...
         def function_value(self, info: FunctionInfo) -> Value: ...
         def class_value(self, key: str) -> Value: ...
+        def met_again(self, key: object) -> Value | None: ...
+        def solve(self, key: object, candidates: Sequence[Callable[[], Value | None]],
+                  combine: Callable[[list[Value | None]], Value | None]) -> Value | None: ...
 
     def param(self, param: Param) -> Value | None:
         function, node = param.function, param.node
@@ -63,12 +67,11 @@ class ParameterOrigins:
         if method and (function.is_static or param.index == 0):
             return None
         sites = self._call_sites(function)
-        if not sites or ("sites", id(param.node)) in self._busy:
-            return None
-        self._busy.add(("sites", id(param.node)))
-        found = [self._argument(call, scope, param, 1 if method else 0) for call, scope in sites]
-        self._busy.discard(("sites", id(param.node)))
-        agreed = agree(found)
+        key = ("sites", id(param.node))
+        if not sites or key in self._busy:
+            return self.met_again(key) if sites else None
+        agreed = self.solve(key, [lambda c=call, s=scope: self._argument(c, s, param, 1 if method else 0)  # type: ignore[misc]
+                                  for call, scope in sites], agree_or_tensor)
         return agreed.weaker("inferred") if agreed is not None and agreed.kind is not Kind.FUNC else None
 
     def _call_sites(self, function: FunctionInfo) -> list[tuple[cst.Call, Scope]]:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from readkit.annotate import values
+from readkit.annotate.origins import agree_or_tensor
 from readkit.annotate.protocols import derived, rule_of
 from readkit.annotate.scopes import Scope
 from readkit.annotate.uses import dunder
@@ -106,10 +107,11 @@ def class_def(w: Walker, node: cst.ClassDef) -> None:
 def lambda_expr(w: Walker, node: cst.Lambda) -> None:
     scope = Scope("lambda", w.scope)
     mapped = _mapped_element(w, node)
+    passed = _call_site_arguments(w, node)
 
     def body() -> None:
         for index, param in enumerate(node.params.params):
-            w.bind(param.name, mapped if index == 0 else None)
+            w.bind(param.name, mapped if index == 0 and mapped is not None else passed.get(index))
         w.child(node, node.params)
         w.child(node, node.body)
 
@@ -124,6 +126,21 @@ def _mapped_element(w: Walker, node: cst.Lambda) -> Value | None:
             and len(call.args) >= 2 and call.args[0] is arg and w.ev.lookup(call.func.value, w.scope) is None):
         return None
     return w.element(call.args[1].value)
+
+
+def _call_site_arguments(w: Walker, node: cst.Lambda) -> dict[int, Value | None]:
+    """`square = lambda v: v * v` called as `square(t)`: its parameters are what the file passes."""
+    assign = w.parents.get(node)
+    if not (isinstance(assign, cst.Assign) and len(assign.targets) == 1 and
+            isinstance(assign.targets[0].target, cst.Name)):
+        return {}
+    name = assign.targets[0].target.value
+    sites = w.ev.declarer.calls.get(name, [])
+    if len(w.scope.bindings.get(name, ())) != 1 or not sites or any(
+            a.star or a.keyword is not None for call, _ in sites for a in call.args):
+        return {}
+    return {index: agree_or_tensor([w.ev.value(call.args[index].value, scope, flow=False) if index < len(call.args) else None
+                          for call, scope in sites]) for index in range(len(node.params.params))}
 
 
 def comprehension(w: Walker, node: cst.CSTNode) -> None:

@@ -162,3 +162,42 @@ def test_class_passed_to_a_constructor_or_held_in_a_variable_constructs_modules(
     found = roles_by_line(code)
     assert found[10] == {"nn"} and found[14] == {"nn"} and found[16] == {"nn"}
     assert (16, "nn", "inferred", "torch.nn.Module.__call__") in uses(code)
+
+
+def test_argument_rebound_from_the_function_itself_is_solved_as_a_fixpoint() -> None:
+    code = """
+        import torch
+
+        def mixup(x, lam):
+            return lam * x + (1 - lam) * x.flip(0), lam
+
+        def to_array(a):
+            return a.numpy()
+
+        for step in range(3):
+            inputs = torch.randn(4, 2)
+            inputs, lam = mixup(inputs, 0.5)
+        z = torch.randn(3)
+        z = to_array(z)
+        print(z + 1)
+    """
+    found = uses(code)
+    assert (5, "tensor", "inferred", "torch.Tensor.__mul__") in found
+    assert 15 not in roles_by_line(code)  # to_array(z) is numpy's: the assumption "z is a tensor" fails
+
+
+def test_lambda_parameters_learn_from_calls_and_any_tensor_argument_counts() -> None:
+    code = """
+        import torch
+        square = lambda v: v * v
+        print(square(3), square(torch.ones(2)).tolist())
+
+        def scale(x, k):
+            return x * k
+
+        scale(2, 3)
+        scale(torch.ones(2), 3)
+    """
+    found = uses(code)
+    assert (3, "tensor", "inferred", "torch.Tensor.__mul__") in found
+    assert (7, "tensor", "inferred", "torch.Tensor.__mul__") in found
