@@ -144,6 +144,8 @@ class Declarer:
                 self.calls.setdefault(func.value, []).append((expr, scope))
             elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
                 self.calls.setdefault(f"self.{func.attr.value}", []).append((expr, scope))
+            elif isinstance(func, cst.Attribute):  # meter.update(loss, n): a method called on an object
+                self.calls.setdefault(f".{func.attr.value}", []).append((expr, scope))
             inner = [arg.value for arg in expr.args]
             if isinstance(func, cst.Attribute):
                 inner.append(func.value)  # square(t).tolist(): the receiver of a method chain
@@ -151,6 +153,8 @@ class Declarer:
             inner = [expr.left, expr.right]
         elif isinstance(expr, (cst.Tuple, cst.List)):
             inner = [element.value for element in expr.elements]
+        elif isinstance(expr, (cst.ListComp, cst.GeneratorExp, cst.SetComp)):
+            inner = [expr.elt]  # [run(cfg, x) for cfg in grid]
         else:
             return
         for item in inner:

@@ -66,10 +66,14 @@ class ParameterOrigins:
         method = function.cls is not None
         if method and (function.is_static or param.index == 0):
             return None
-        sites = self._call_sites(function)
         key = ("sites", id(param.node))
-        if not sites or key in self._busy:
-            return self.met_again(key) if sites else None
+        if key in self._busy:
+            return self.met_again(key)
+        self._busy.add(key)
+        sites = self._call_sites(function)
+        self._busy.discard(key)
+        if not sites:
+            return None
         agreed = self.solve(key, [lambda c=call, s=scope: self._argument(c, s, param, 1 if method else 0)  # type: ignore[misc]
                                   for call, scope in sites], agree_or_tensor)
         return agreed.weaker("inferred") if agreed is not None and agreed.kind is not Kind.FUNC else None
@@ -82,9 +86,16 @@ class ParameterOrigins:
             return [(call, scope) for call, scope in self.declarer.calls.get(cls.name, [])
                     if self.lookup(cls.name, scope, flow=False) == self.class_value(cls.key)]
         if cls is not None:
-            return self.declarer.calls.get(f"self.{function.name}", [])
+            on_objects = [(call, scope) for call, scope in self.declarer.calls.get(f".{function.name}", [])
+                          if self._instance_of(call, scope, cls.key)]
+            return self.declarer.calls.get(f"self.{function.name}", []) + on_objects
         return [(call, scope) for call, scope in self.declarer.calls.get(function.name, [])
                 if self.lookup(function.name, scope, flow=False) == self.function_value(function)]
+
+    def _instance_of(self, call: cst.Call, scope: Scope, key: str) -> bool:
+        assert isinstance(call.func, cst.Attribute)
+        receiver = self.value(call.func.value, scope, flow=False)
+        return receiver is not None and receiver.kind is Kind.OBJ and receiver.user_class == key
 
     def _argument(self, call: cst.Call, scope: Scope, param: Param, skipped: int) -> Value | None:
         name = param.node.name.value

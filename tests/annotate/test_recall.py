@@ -201,3 +201,34 @@ def test_lambda_parameters_learn_from_calls_and_any_tensor_argument_counts() -> 
     found = uses(code)
     assert (3, "tensor", "inferred", "torch.Tensor.__mul__") in found
     assert (7, "tensor", "inferred", "torch.Tensor.__mul__") in found
+
+
+def test_method_parameters_learn_from_calls_on_instances_and_in_comprehensions() -> None:
+    code = """
+        import torch
+        import torch.nn as nn
+
+        class GPT(nn.Module):
+            def generate(self, idx, n):
+                for _ in range(n):
+                    idx_cond = idx[:, -4:]
+                    idx = torch.cat((idx, idx_cond), dim=1)
+                return idx
+
+        class Meter:
+            def update(self, val):
+                self.total = val * 2
+
+        def run(cfg, x):
+            return x.shape[1]
+
+        model = GPT()
+        model.generate(torch.zeros(1, 1), 3)
+        Meter().update(torch.ones(2))
+        x = torch.randn(4, 3)
+        results = [run(c, x) for c in range(2)]
+    """
+    found = uses(code)
+    assert (8, "tensor", "inferred", "torch.Tensor.__getitem__") in found
+    assert (14, "tensor", "inferred", "torch.Tensor.__mul__") in found
+    assert (17, "tensor", "inferred", "torch.Tensor.shape") in found
