@@ -12,6 +12,7 @@ import libcst as cst
 
 from readkit.annotate import heuristics, values
 from readkit.annotate.origins import PLAIN, agree
+from readkit.annotate.scopes import Scope
 from readkit.annotate.values import Kind, Value
 
 Evaluate = Callable[[cst.BaseExpression], "Value | None"]
@@ -108,3 +109,19 @@ def getattr_value(node: cst.Call, evaluate: Evaluate) -> Value | None:
     literal = name.evaluated_value if isinstance(name, cst.SimpleString) else None
     member = literal if isinstance(literal, str) else values.DYNAMIC
     return Value(Kind.REF, f"{owner.qualname}.{member}", "inferred")
+
+
+def appended(name: str, scope: Scope, sites: list[tuple[cst.Call, Scope]],
+             value_at: Callable[[cst.BaseExpression, Scope], "Value | None"]) -> Value | None:
+    """`handles = []` filled by `handles.append(m.register_forward_hook(f))`: a list of what is appended."""
+    found = [value_at(call.args[0].value, site) for call, site in sites
+             if isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Name)
+             and call.func.value.value == name and len(call.args) == 1 and _binder(site, name) is scope]
+    element = same_items(found) if found else None
+    return Value(Kind.TUPLE, "list", "inferred", items=(element,)) if element is not None else None
+
+
+def _binder(scope: Scope | None, name: str) -> Scope | None:
+    while scope is not None and name not in scope.bindings:
+        scope = scope.enclosing()
+    return scope

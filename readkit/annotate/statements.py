@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from readkit.annotate import values
+from readkit.annotate import containers, values
 from readkit.annotate.origins import agree_or_tensor
 from readkit.annotate.protocols import derived, rule_of
 from readkit.annotate.scopes import Scope
@@ -31,6 +31,10 @@ def for_statement(w: Walker, node: cst.For) -> None:
 def assign(w: Walker, node: cst.Assign) -> None:
     w.child(node, node.value)
     found = w.value(node.value)
+    target = node.targets[0].target
+    if isinstance(node.value, cst.List) and not node.value.elements and isinstance(target, cst.Name):
+        found = containers.appended(target.value, w.scope, w.ev.declarer.calls.get(".append", []),
+                                    lambda e, s: w.ev.value(e, s, flow=False)) or found
     for target in node.targets:
         w.bind(target.target, found)
         _store(w, target.target)

@@ -232,3 +232,22 @@ def test_method_parameters_learn_from_calls_on_instances_and_in_comprehensions()
     assert (8, "tensor", "inferred", "torch.Tensor.__getitem__") in found
     assert (14, "tensor", "inferred", "torch.Tensor.__mul__") in found
     assert (17, "tensor", "inferred", "torch.Tensor.shape") in found
+
+
+def test_list_filled_by_append_iterates_to_what_was_appended() -> None:
+    code = """
+        import torch.nn as nn
+        net = nn.Sequential(nn.Linear(2, 2))
+        handles = []
+        for name, module in net.named_modules():
+            handles.append(module.register_forward_hook(f))
+        for h in handles:
+            h.remove()
+        names = []
+        names.append("a")
+        for n in names:
+            n.remove()
+    """
+    found = uses(code)
+    assert (8, "utils", "inferred", "torch.utils.hooks.RemovableHandle.remove") in found
+    assert 12 not in roles_by_line(code)
