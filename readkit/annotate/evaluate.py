@@ -222,9 +222,10 @@ class Evaluator(SummaryOrigins, ParameterOrigins, ClassOrigins):
         if isinstance(func, cst.Name) and func.value == "getattr" and len(node.args) >= 2 and \
                 self.lookup("getattr", scope, flow) is None:
             return containers.getattr_value(node, lambda e: self.value(e, scope, flow))
-        if self.imported_name(func, scope) in ("functools.partial", "partial") and node.args:
-            partial_of = self.value(node.args[0].value, scope, flow)
-            return partial_of if partial_of is not None and partial_of.kind is Kind.REF else None
+        imported = self.imported_name(func, scope)
+        if imported in ("functools.partial", "partial", "copy.deepcopy", "copy.copy", "deepcopy") and node.args:
+            first = self.value(node.args[0].value, scope, flow)  # a copy is what it copies: deepcopy(model).eval()
+            return first if first is not None and (first.kind is Kind.REF or not str(imported).endswith("partial")) else None
         if isinstance(func, cst.Attribute):
             receiver = self.value(func.value, scope, flow)
             result = self.method_call(receiver, func.attr.value, node, scope, flow)

@@ -251,3 +251,21 @@ def test_list_filled_by_append_iterates_to_what_was_appended() -> None:
     found = uses(code)
     assert (8, "utils", "inferred", "torch.utils.hooks.RemovableHandle.remove") in found
     assert 12 not in roles_by_line(code)
+
+
+def test_a_deep_copy_is_what_it_copies() -> None:
+    code = """
+        import copy
+        import torch.nn as nn
+
+        class EMA:
+            def __init__(self, model):
+                self.shadow = copy.deepcopy(model).eval()
+                self.shadow.requires_grad_(False)
+
+        net = nn.Linear(2, 2)
+        ema = EMA(net)
+    """
+    found = uses(code)
+    assert (8, "nn", "inferred", "torch.nn.Module.requires_grad_") in found
+    assert roles_by_line(code)[8] == {"nn"}  # not the tensor method of the same name
