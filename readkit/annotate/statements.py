@@ -31,9 +31,9 @@ def for_statement(w: Walker, node: cst.For) -> None:
 def assign(w: Walker, node: cst.Assign) -> None:
     w.child(node, node.value)
     found = w.value(node.value)
-    target = node.targets[0].target
-    if isinstance(node.value, cst.List) and not node.value.elements and isinstance(target, cst.Name):
-        found = containers.appended(target.value, w.scope, w.ev.declarer.calls.get(".append", []),
+    first = node.targets[0].target
+    if isinstance(node.value, cst.List) and not node.value.elements and isinstance(first, cst.Name):
+        found = containers.appended(first.value, w.scope, w.ev.declarer.calls.get(".append", []),
                                     lambda e, s: w.ev.value(e, s, flow=False)) or found
     for target in node.targets:
         w.bind(target.target, found)
