@@ -125,3 +125,12 @@ def _binder(scope: Scope | None, name: str) -> Scope | None:
     while scope is not None and name not in scope.bindings:
         scope = scope.enclosing()
     return scope
+
+
+def held(element: Value, evidence: str, pairs: bool) -> Value:
+    """`d.items()` / `d.values()` of a dict holding `element`s."""
+    if element.kind is Kind.OBJ and values.family(element.qualname) == "tensor":
+        tensor = values.tensor(evidence)
+        return Value(Kind.BATCH, values.TENSOR, evidence, items=(None, tensor) if pairs else ())
+    return Value(Kind.TUPLE, "list", evidence, items=(Value(Kind.TUPLE, "tuple", evidence, items=(None, element)),)
+                 if pairs else (element,))

@@ -283,9 +283,10 @@ class Evaluator(SummaryOrigins, ParameterOrigins, ClassOrigins):
             if values.family(receiver.qualname) == "module" and receiver.user_class and name in values.MODULE_SELF_METHODS:
                 return receiver.weaker("inferred")
             return values.method_result(receiver, name, len(node.args))
-        if receiver.kind is Kind.BATCH and name in ("items", "values"):  # a dict of tensors
-            tensor = Value(Kind.OBJ, values.TENSOR, receiver.evidence)
-            return Value(Kind.BATCH, values.TENSOR, receiver.evidence, items=(None, tensor) if name == "items" else ())
+        if receiver.kind is Kind.BATCH and name in ("items", "values"):  # a dict of tensors, or of what it holds
+            held = receiver.items[-1] if receiver.qualname == "dict" and receiver.items else None
+            held = held or Value(Kind.OBJ, values.TENSOR, receiver.evidence)
+            return containers.held(held, receiver.evidence, name == "items")
         if receiver.kind is Kind.BATCH and name in heuristics.TENSOR_LIKE_METHODS:
             return values.tensor("heuristic")
         return self.call_value(self.attribute(receiver, name))

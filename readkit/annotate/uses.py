@@ -106,7 +106,7 @@ class UseRecorder(ProtocolUses):
             if called or _module_read(receiver.qualname, name, self.parents.get(node)):
                 self.add(node, f"{receiver.qualname}.{name}", receiver.evidence, "import-resolution")
         elif receiver.kind is Kind.CLASS:
-            if called and not self.ev.defines(receiver.user_class, name):
+            if called and not self.ev.defines(receiver.user_class, name) and _class_member(receiver, name):
                 self.add(node, f"{receiver.qualname}.{name}", "inferred", "object-origin")
         elif receiver.kind is Kind.OBJ:
             self.object_member(node, receiver, name, called)
@@ -234,6 +234,11 @@ _OPERATORS = {
     cst.SubtractAssign: "sub", cst.MultiplyAssign: "mul", cst.DivideAssign: "truediv", cst.PowerAssign: "pow",
     cst.MatrixMultiplyAssign: "matmul", cst.FloorDivideAssign: "floordiv", cst.ModuloAssign: "mod",
 }
+
+
+def _class_member(cls: Value, name: str) -> bool:
+    """A class from a registry (`{"mlp": MLP, "linear": nn.Linear}`): only real members of its torch base."""
+    return cls.user_class is not None or values.family(cls.qualname) != "module" or name in roles.MODULE_MEMBERS
 
 
 def _callable_object(callee: Value) -> bool:

@@ -269,3 +269,20 @@ def test_a_deep_copy_is_what_it_copies() -> None:
     found = uses(code)
     assert (8, "nn", "inferred", "torch.nn.Module.requires_grad_") in found
     assert roles_by_line(code)[8] == {"nn"}  # not the tensor method of the same name
+
+
+def test_items_of_a_registry_are_its_classes_not_tensors() -> None:
+    code = """
+        import torch.nn as nn
+
+        class MLP(nn.Module):
+            pass
+
+        REGISTRY = {"a": MLP, "b": nn.Linear}
+        for key, cls in REGISTRY.items():
+            cls.upper()
+            cls(3)
+    """
+    found = roles_by_line(code)
+    assert 9 not in found  # not Tensor.upper, nor a member of nn.Module
+    assert found[10] == {"nn"}
