@@ -121,6 +121,23 @@ def appended(name: str, scope: Scope, sites: list[tuple[cst.Call, Scope]],
     return Value(Kind.TUPLE, "list", "inferred", items=(element,)) if element is not None else None
 
 
+def empty_dict(expr: cst.BaseExpression) -> bool:
+    """`{}`, `dict()`, `OrderedDict()`, `collections.OrderedDict()`."""
+    if isinstance(expr, cst.Dict):
+        return not expr.elements
+    func = expr.func if isinstance(expr, cst.Call) and not expr.args else None
+    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+    return name in ("dict", "OrderedDict")
+
+
+def stored(name: str, scope: Scope, stores: list[tuple[cst.BaseExpression, Scope]],
+           value_at: Callable[[cst.BaseExpression, Scope], "Value | None"]) -> Value | None:
+    """`features = {}` filled by `features[name] = out.detach()`: a dict of what is stored."""
+    found = [value_at(expr, site) for expr, site in stores if _binder(site, name) is scope]
+    element = same_items(found) if found else None
+    return Value(Kind.BATCH, "dict", "inferred", items=(None, element)) if element is not None else None
+
+
 def _binder(scope: Scope | None, name: str) -> Scope | None:
     while scope is not None and name not in scope.bindings:
         scope = scope.enclosing()

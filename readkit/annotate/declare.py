@@ -52,6 +52,7 @@ class Declarer:
         self.functions: dict[str, FunctionInfo] = {}
         # direct calls of plain names (`train(model, opt, loader)`): parameters learn from their arguments
         self.calls: dict[str, list[tuple[cst.Call, Scope]]] = {}
+        self.stores: dict[str, list[tuple[cst.BaseExpression, Scope]]] = {}  # name[key] = value
 
     def declare(self, module: cst.Module) -> Scope:
         scope = Scope("module", None)
@@ -106,6 +107,7 @@ class Declarer:
         elif isinstance(node, cst.Assign):
             for target in node.targets:
                 self.bind_target(target.target, Assigned(node.value), scope, func)
+                self.record_store(target.target, node.value, scope)
         elif isinstance(node, cst.AnnAssign):
             value = node.value
             binding = Assigned(value, annotation=node.annotation.annotation) if value is not None else None
@@ -132,6 +134,11 @@ class Declarer:
             target = cst.Attribute(value=owner, attr=cst.Name(name.evaluated_value if isinstance(
                 name.evaluated_value, str) else "_"))
             self.bind_self_attribute(target, Assigned(value), scope, func)
+
+    def record_store(self, target: cst.BaseExpression, value: cst.BaseExpression, scope: Scope) -> None:
+        """`features[name] = out`: what a dict built empty comes to hold."""
+        if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
+            self.stores.setdefault(target.value.value, []).append((value, scope))
 
     def record_calls(self, expr: cst.BaseExpression, scope: Scope, depth: int) -> None:
         """Calls of plain names and of `self.` methods, in a statement's value and the arguments,

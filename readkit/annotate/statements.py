@@ -35,6 +35,9 @@ def assign(w: Walker, node: cst.Assign) -> None:
     if isinstance(node.value, cst.List) and not node.value.elements and isinstance(first, cst.Name):
         found = containers.appended(first.value, w.scope, w.ev.declarer.calls.get(".append", []),
                                     lambda e, s: w.ev.value(e, s, flow=False)) or found
+    elif containers.empty_dict(node.value) and isinstance(first, cst.Name):
+        found = containers.stored(first.value, w.scope, w.ev.declarer.stores.get(first.value, []),
+                                  lambda e, s: w.ev.value(e, s, flow=False)) or found
     for target in node.targets:
         w.bind(target.target, found)
         _store(w, target.target)

@@ -286,3 +286,24 @@ def test_items_of_a_registry_are_its_classes_not_tensors() -> None:
     found = roles_by_line(code)
     assert 9 not in found  # not Tensor.upper, nor a member of nn.Module
     assert found[10] == {"nn"}
+
+
+def test_dict_built_empty_and_filled_by_subscript_holds_what_is_stored() -> None:
+    code = """
+        import collections
+        import torch
+        features = collections.OrderedDict()
+        counts = {}
+
+        def hook(module, inputs, output):
+            features["x"] = torch.relu(output)
+            counts["x"] = 1
+
+        for k, v in features.items():
+            print(v.shape)
+        for k, v in counts.items():
+            print(v.shape)
+    """
+    found = roles_by_line(code)
+    assert "tensor" in found[12]
+    assert 14 not in found  # a dict of numbers
