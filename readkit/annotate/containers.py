@@ -11,6 +11,7 @@ from dataclasses import replace
 import libcst as cst
 
 from readkit.annotate import heuristics, values
+from readkit.annotate.declare import DYNAMIC_ATTRIBUTE
 from readkit.annotate.origins import PLAIN, agree
 from readkit.annotate.scopes import Scope
 from readkit.annotate.values import Kind, Value
@@ -100,13 +101,17 @@ def dict_display(node: cst.Dict, evaluate: Evaluate) -> Value:
     return Value(Kind.BATCH, "dict", "inferred", items=(None, held))
 
 
-def getattr_value(node: cst.Call, evaluate: Evaluate) -> Value | None:
-    """getattr(optim, "Adam") is torch.optim.Adam; getattr(nn, rnn_type) some torch.nn name."""
+def getattr_value(node: cst.Call, evaluate: Evaluate,
+                  own_attribute: Callable[[str, str], "Value | None"]) -> Value | None:
+    """getattr(optim, "Adam") is torch.optim.Adam; getattr(nn, rnn_type) some torch.nn name;
+    getattr(self, "layer%d" % i) what the class set with setattr(self, "layer%d" % i, ...)."""
     owner = evaluate(node.args[0].value)
-    if owner is None or owner.kind is not Kind.REF or not owner.qualname.startswith("torch"):
-        return None
     name = node.args[1].value
     literal = name.evaluated_value if isinstance(name, cst.SimpleString) else None
+    if owner is not None and owner.kind is Kind.OBJ and owner.user_class is not None and len(node.args) == 2:
+        return own_attribute(owner.user_class, literal if isinstance(literal, str) else DYNAMIC_ATTRIBUTE)
+    if owner is None or owner.kind is not Kind.REF or not owner.qualname.startswith("torch"):
+        return None
     member = literal if isinstance(literal, str) else values.DYNAMIC
     return Value(Kind.REF, f"{owner.qualname}.{member}", "inferred")
 

@@ -40,6 +40,9 @@ def absolute_from(module_name: str, is_package: bool, dots: int, target: str | N
     return ".".join(p for p in parts if p)
 
 
+DYNAMIC_ATTRIBUTE = "__readkit_dynamic__"  # attributes set under names computed at run time
+
+
 class Declarer:
     """Builds the scopes of one module."""
 
@@ -130,9 +133,9 @@ class Declarer:
             owner, name, value = args
         else:
             return
-        if isinstance(name, cst.SimpleString) and isinstance(owner, cst.Name):
-            target = cst.Attribute(value=owner, attr=cst.Name(name.evaluated_value if isinstance(
-                name.evaluated_value, str) else "_"))
+        if isinstance(owner, cst.Name):  # setattr(self, "layer%d" % i, m): a name chosen at run time
+            literal = name.evaluated_value if isinstance(name, cst.SimpleString) else DYNAMIC_ATTRIBUTE
+            target = cst.Attribute(value=owner, attr=cst.Name(literal if isinstance(literal, str) else "_"))
             self.bind_self_attribute(target, Assigned(value), scope, func)
 
     def record_store(self, target: cst.BaseExpression, value: cst.BaseExpression, scope: Scope) -> None:

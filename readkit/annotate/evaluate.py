@@ -221,7 +221,7 @@ class Evaluator(SummaryOrigins, ParameterOrigins, ClassOrigins):
             return self.super_value(scope)
         if isinstance(func, cst.Name) and func.value == "getattr" and len(node.args) >= 2 and \
                 self.lookup("getattr", scope, flow) is None:
-            return containers.getattr_value(node, lambda e: self.value(e, scope, flow))
+            return containers.getattr_value(node, lambda e: self.value(e, scope, flow), self.self_attribute)
         imported = self.imported_name(func, scope)
         if imported in ("functools.partial", "partial", "copy.deepcopy", "copy.copy", "deepcopy") and node.args:
             first = self.value(node.args[0].value, scope, flow)  # a copy is what it copies: deepcopy(model).eval()

@@ -307,3 +307,24 @@ def test_dict_built_empty_and_filled_by_subscript_holds_what_is_stored() -> None
     found = roles_by_line(code)
     assert "tensor" in found[12]
     assert 14 not in found  # a dict of numbers
+
+
+def test_getattr_of_self_under_a_computed_name_finds_what_setattr_registered() -> None:
+    code = """
+        import torch
+        import torch.nn as nn
+
+        class Stack(nn.Module):
+            def __init__(self, n):
+                super().__init__()
+                self.n = n
+                for i in range(n):
+                    setattr(self, "layer%d" % i, nn.Linear(4, 4))
+
+            def forward(self, x):
+                for i in range(self.n):
+                    x = torch.relu(getattr(self, "layer%d" % i)(x))
+                return getattr(self, "name_%d" % i)
+    """
+    found = uses(code)
+    assert (14, "nn", "inferred", "torch.nn.Module.__call__") in found
