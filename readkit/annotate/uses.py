@@ -123,7 +123,8 @@ class UseRecorder(ProtocolUses):
             return
         fam = values.family(receiver.qualname)
         if not called and not (fam == "tensor" and name in TENSOR_READS) and not (
-                fam == "optimizer" and name in ("param_groups", "state", "defaults")) and not values.is_jit(receiver.qualname):
+                fam == "optimizer" and name in ("param_groups", "state", "defaults")) and not values.jit_property(
+                receiver.qualname, name):
             return
         if not _known_member(receiver, fam, name):
             return

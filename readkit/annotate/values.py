@@ -140,6 +140,22 @@ def jit_call_result(obj: Value) -> Value | None:
     return tensor("heuristic") if obj.qualname in (SCRIPT_MODULE, SCRIPT_FUNCTION, "torch.fx.GraphModule") else None
 
 
+# Properties of jit/export/fx classes (torch 2.13): reading them runs torch code; their plain
+# attributes (node.op, node.target, node.meta) do not.
+JIT_PROPERTIES: dict[str, frozenset[str]] = {
+    "Node": frozenset("all_input_nodes args kwargs next prev stack_trace".split()),
+    "Graph": frozenset("nodes owning_module".split()),
+    "GraphModule": frozenset("code graph".split()),
+    "ExportedProgram": frozenset("call_spec constants dialect example_inputs graph graph_module graph_signature "
+                                 "module_call_graph range_constraints state_dict tensor_constants verifier".split()),
+    "ScriptModule": frozenset("code code_with_constants graph inlined_graph original_name".split()),
+}
+
+
+def jit_property(qualname: str, name: str) -> bool:
+    return is_jit(qualname) and name in JIT_PROPERTIES.get(qualname.rsplit(".", 1)[-1], frozenset())
+
+
 def is_jit(qualname: str) -> bool:
     return qualname.startswith(("torch.jit.", "torch.export.", "torch.fx."))
 

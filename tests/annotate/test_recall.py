@@ -328,3 +328,23 @@ def test_getattr_of_self_under_a_computed_name_finds_what_setattr_registered() -
     """
     found = uses(code)
     assert (14, "nn", "inferred", "torch.nn.Module.__call__") in found
+
+
+def test_reads_on_fx_objects_count_only_for_properties() -> None:
+    code = """
+        import torch.fx
+
+        def count(gm: torch.fx.GraphModule) -> int:
+            n = 0
+            for node in gm.graph.nodes:
+                if node.op == "call_function":
+                    n += len(node.args)
+            return n
+
+        def first(node: torch.fx.Node):
+            return node.op, node.args
+    """
+    found = roles_by_line(code)
+    assert found[6] == {"jit"}
+    assert 7 not in found  # Node.op is a plain attribute: no torch code runs
+    assert found[12] == {"jit"}  # Node.args is a property
