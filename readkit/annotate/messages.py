@@ -1,7 +1,6 @@
 """One line a learner understands, for each annotation.
 
-Specific members get their own sentence; everything else gets its role's sentence, which
-names the reference step that demonstrates the role (`readkit run-reference --step ...`).
+Specific members get their own sentence; everything else gets its role's sentence.
 """
 
 from __future__ import annotations
@@ -54,8 +53,9 @@ DUNDER_MESSAGES: dict[str, str] = {
 
 
 def message_for(role: str, symbol: str | None) -> str:
-    """The explanation of one annotation."""
-    return _what(role, symbol) + _step_hint(role)
+    """The explanation of one annotation. The role's reference step is not repeated on every
+    annotation: the summary, `readkit explain ROLE` and the HTML tooltip name it."""
+    return _what(role, symbol)
 
 
 def _what(role: str, symbol: str | None) -> str:
@@ -87,10 +87,3 @@ def _what(role: str, symbol: str | None) -> str:
 def _title(role: str) -> str:
     info = roles.ROLES.get(role)
     return info.title if info else role
-
-
-def _step_hint(role: str) -> str:
-    info = roles.ROLES.get(role)
-    if info is None or info.reference_step is None:
-        return ""
-    return f" (see run-reference --step {info.reference_step})"

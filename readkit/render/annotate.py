@@ -185,6 +185,16 @@ def _source_lines(file: FileResult) -> list[str]:
 # The total
 
 
+def _see_it_run(found: dict[str, int]) -> Iterator[str]:
+    """Reading and running are one loop: the reference step that demonstrates each role found."""
+    from readkit.roles import ROLES
+
+    for name in found:
+        step = ROLES[name].reference_step if name in ROLES else None
+        if step:
+            yield f"  see {name:<9} readkit run-reference --step {step}\n"
+
+
 def summary_lines(result: AnnotateResult, *, color: bool, run: RunIndex | None = None) -> Iterator[str]:
     summary = annotate_json.summary_json(result, run)
     failed = paint(f"{summary['failed']} failed", ERROR_COLOR, color=color) if summary["failed"] else "0 failed"
@@ -194,6 +204,7 @@ def summary_lines(result: AnnotateResult, *, color: bool, run: RunIndex | None =
     yield f"  roles     {roles or 'none'}\n"
     yield f"  evidence  {_counts(summary['evidence']) or 'none'}\n"
     yield f"  legacy    {_counts(summary['idioms']) or 'none'}\n"
+    yield from _see_it_run(summary["roles"])
     if run is not None:
         check = run.check
         yield f"  run       {check.target}: {check.status} (exit {check.exit_code}, {check.seconds:.1f} s)\n"

@@ -20,7 +20,11 @@ def test_annotation_fields_positions_and_messages() -> None:
     assert (first.line, first.column, first.end_line, first.end_column) == (3, 5, 3, 29)
     assert first.role == "autograd" and first.rule == "import-resolution" and first.symbol == "torch.autograd.Variable"
     assert all(a.message and "\n" not in a.message for a in result.annotations)
-    assert "run-reference --step" in next(a for a in result.annotations if a.role == "autograd").message
+    # the step that demonstrates a role is named once (summary, `explain`, HTML), not on every row
+    from readkit.annotate.docs import explain
+
+    assert "run-reference --step autograd.backward_of_sum" in explain("autograd")
+    assert "run-reference" not in next(a for a in result.annotations if a.role == "autograd").message
 
 
 def test_syntax_error_in_source_becomes_the_results_error() -> None:

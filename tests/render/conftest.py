@@ -6,6 +6,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from render_helpers import ann
 
 from readkit.annotate.model import AnnotateResult, Annotation, FileError, FileResult, LegacyFinding
 from readkit.check.model import AnnotationVerdict, CheckResult, LineObservation, MissedUse
@@ -19,10 +20,6 @@ TRAIN = textwrap.dedent(
     opt.step()
     """
 )
-
-
-def ann(line: int, role: str, evidence: str, symbol: str | None, message: str, column: int = 1) -> Annotation:
-    return Annotation(line, column, line, column + 5, role, evidence, symbol, "test-rule", message)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from readkit.render.annotated_copy import annotate_text, legacy_comment, line_co
 from readkit.render.annotated_files import OutOverwritesSourceError, annotate_bytes, write_annotated_copies
 from readkit.render.run_index import RunIndex
 
-from conftest import ann
+from render_helpers import ann
 
 
 def code(text: str) -> str:

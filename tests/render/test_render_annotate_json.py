@@ -9,7 +9,7 @@ from readkit.annotate.model import AnnotateResult, FileResult, LegacyFinding
 from readkit.render.annotate_json import to_json
 from readkit.render.run_index import RunIndex
 
-from conftest import ann
+from render_helpers import ann
 
 ANNOTATION_KEYS = {"line": int, "column": int, "end_line": int, "end_column": int, "role": str,
                    "evidence": str, "symbol": (str, type(None)), "rule": str, "message": str}

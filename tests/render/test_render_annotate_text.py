@@ -10,7 +10,7 @@ from readkit.check.model import TargetFailure
 from readkit.render.annotate import emit, to_text
 from readkit.render.run_index import RunIndex
 
-from conftest import ann
+from render_helpers import ann
 
 
 def test_file_view_lists_each_annotated_line_with_tags_and_modern_form(train_file):
@@ -34,6 +34,8 @@ def test_summary_counts_files_roles_evidence_and_idioms(result):
         "  roles     [autograd] 1  [optim] 2\n"
         "  evidence  heuristic 1, inferred 1, resolved 1\n"
         "  legacy    data-index-zero 1\n"
+        "  see autograd  readkit run-reference --step autograd.backward_of_sum\n"
+        "  see optim     readkit run-reference --step optim.train_logistic_regression\n"
     )
 
 
