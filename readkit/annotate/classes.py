@@ -5,17 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from typing import TYPE_CHECKING
-
 import libcst as cst
 
 from readkit.annotate import values
 from readkit.annotate.origins import agree, binds_none, is_none
-from readkit.annotate.scopes import Assigned, ClassInfo, FunctionInfo, Scope
+from readkit.annotate.scopes import ClassInfo, FunctionInfo, Scope
+from readkit.annotate.evaluator_state import EvaluatorState
 from readkit.annotate.values import Kind, Value
-
-if TYPE_CHECKING:
-    from readkit.annotate.declare import Declarer
 
 
 
@@ -30,21 +26,8 @@ class ExternalClass:
     attrs: tuple[tuple[str, str], ...] = ()  # self.X = torch.producer(...) in its methods: (X, producer)
 
 
-class ClassOrigins:
+class ClassOrigins(EvaluatorState):
     """Mixed into evaluate.Evaluator."""
-
-    # state and methods of evaluate.Evaluator that this mixin uses
-    classes: dict[str, ClassInfo | ExternalClass]
-    functions: dict[str, FunctionInfo]
-    _busy: set[object]
-    _bases: dict[str, str | None]
-    _results: dict[str | None, Value | None]
-    declarer: Declarer
-
-    if TYPE_CHECKING:
-        def value(self, expr: cst.BaseExpression, scope: Scope, flow: bool = True) -> Value | None: ...
-        def lookup(self, name: str, scope: Scope, flow: bool = True) -> Value | None: ...
-        def assigned(self, binding: Assigned, scope: Scope, flow: bool) -> Value | None: ...
 
     def class_value(self, key: str) -> Value:
         """A user class: torch-derived, or a plain class (whose objects are known not to be torch)."""

@@ -10,30 +10,16 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from readkit.annotate import heuristics, values
-from readkit.annotate.origins import agree, agree_or_tensor, forward_param, strip_optional
-from readkit.annotate.scopes import Assigned, ClassInfo, FunctionInfo, Param, Scope
+from readkit.annotate.origins import agree_or_tensor, forward_param, strip_optional
+from readkit.annotate.scopes import FunctionInfo, Param, Scope
+from readkit.annotate.evaluator_state import EvaluatorState
 from readkit.annotate.values import Kind, Value
 
-if TYPE_CHECKING:
-    from readkit.annotate.classes import ExternalClass
-    from readkit.annotate.declare import Declarer
 
-
-class ParameterOrigins:
+class ParameterOrigins(EvaluatorState):
     """Mixed into evaluate.Evaluator."""
 
-    # state and methods of evaluate.Evaluator that this mixin uses
-    classes: dict[str, ClassInfo | ExternalClass]
-    functions: dict[str, FunctionInfo]
-    _busy: set[object]
-    _bases: dict[str, str | None]
-    _results: dict[str | None, Value | None]
-    declarer: Declarer
-
     if TYPE_CHECKING:
-        def value(self, expr: cst.BaseExpression, scope: Scope, flow: bool = True) -> Value | None: ...
-        def lookup(self, name: str, scope: Scope, flow: bool = True) -> Value | None: ...
-        def assigned(self, binding: Assigned, scope: Scope, flow: bool) -> Value | None: ...
         def torch_base(self, key: str) -> str | None: ...
         def function_value(self, info: FunctionInfo) -> Value: ...
         def class_value(self, key: str) -> Value: ...
