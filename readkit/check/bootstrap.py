@@ -71,25 +71,34 @@ def _run(spec: dict[str, Any], recorder: Any) -> int:
     try:
         _execute(spec)
     except SystemExit as stop:
+        _KEPT_ALIVE.append(stop)
         return _exit_code(stop, recorder)
     except BaseException as error:  # the target's exception: report it, as Python would print it
+        _KEPT_ALIVE.append(error)  # its traceback's frames hold the target's objects
         recorder.failure = _describe(error, spec["user_roots"])
         _print_user_traceback(error)
         return 1
     return 0
 
 
+# What the target left behind outlives its run: the summary at exit inspects its optimizers
+# and modules (held weakly while it runs), which runpy's temporary module would otherwise
+# free when the script ends, or a traceback when it raises, depending on the garbage collector.
+_KEPT_ALIVE: list[object] = []
+
+
 def _execute(spec: dict[str, Any]) -> None:
     kind = spec["kind"]
     if kind == "module":
-        runpy.run_module(spec["target"], run_name="__main__", alter_sys=True)
+        namespace = runpy.run_module(spec["target"], run_name="__main__", alter_sys=True)
     elif kind == "notebook":
-        _run_notebook(spec["target"], spec["source"])
+        namespace = _run_notebook(spec["target"], spec["source"])
     else:
-        runpy.run_path(spec["target"], run_name="__main__")
+        namespace = runpy.run_path(spec["target"], run_name="__main__")
+    _KEPT_ALIVE.append(namespace)
 
 
-def _run_notebook(path: str, source: str) -> None:
+def _run_notebook(path: str, source: str) -> dict[str, Any]:
     lines = source.splitlines(keepends=True)
     linecache.cache[path] = (len(source), None, lines, path)
     code = compile(source, path, "exec")
@@ -97,6 +106,7 @@ def _run_notebook(path: str, source: str) -> None:
     module.__file__ = path
     sys.modules["__main__"] = module
     exec(code, module.__dict__)
+    return module.__dict__
 
 
 def _exit_code(stop: SystemExit, recorder: Any) -> int:

@@ -21,3 +21,22 @@ def test_frames_of_frozen_modules_are_not_the_targets(tmp_path, monkeypatch):
     except ValueError as error:
         described = _describe(error, [str(tmp_path)])
     assert described["path"] is None and described["line"] is None
+
+
+def test_the_targets_objects_outlive_its_run_for_the_summary_at_exit(tmp_path):
+    """The exit summary (e.g. an optimizer whose step() never ran) reads objects the target
+    held in its globals; they must not be freed by the garbage collector when the script ends."""
+    import builtins
+    import gc
+
+    from readkit.check.bootstrap import _execute
+
+    script = tmp_path / "target.py"
+    script.write_text("import builtins, weakref\nclass Box: pass\nbox = Box()\nbox.me = box  # a cycle\n"
+                      "builtins._readkit_probe = weakref.ref(box)\n")
+    try:
+        _execute({"kind": "script", "target": str(script)})
+        gc.collect()
+        assert builtins._readkit_probe() is not None
+    finally:
+        del builtins._readkit_probe
