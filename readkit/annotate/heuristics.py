@@ -63,18 +63,24 @@ def result_of_unknown_method(name: str) -> Value | None:
     return None
 
 
+# Member tables of roles.py and the torch class whose member each name is taken to be.
+_ONLY_MEMBERS = (
+    (roles.TENSOR_ONLY_METHODS, "torch.Tensor"),
+    (roles.AUTOGRAD_METHODS, "torch.Tensor"),
+    (roles.MODULE_ONLY_METHODS, "torch.nn.Module"),
+    (roles.OPTIMIZER_ONLY_MEMBERS, "torch.optim.Optimizer"),
+    (roles.SCHEDULER_ONLY_METHODS, "torch.optim.lr_scheduler.LRScheduler"),
+)
+
+
 def unknown_receiver_role(method: str, receiver_name: str | None) -> tuple[str, str] | None:
-    """(role, symbol) for `receiver.method(...)` when the receiver's origin is unknown."""
-    if method in roles.TENSOR_ONLY_METHODS:
-        return "tensor", f"torch.Tensor.{method}"
-    if method in roles.AUTOGRAD_METHODS:
-        return "autograd", f"torch.Tensor.{method}"
-    if method in roles.MODULE_ONLY_METHODS:
-        return "nn", f"torch.nn.Module.{method}"
-    if method in roles.OPTIMIZER_ONLY_MEMBERS:
-        return "optim", f"torch.optim.Optimizer.{method}"
-    if method in roles.SCHEDULER_ONLY_METHODS:
-        return "optim", f"torch.optim.lr_scheduler.LRScheduler.{method}"
+    """(role, symbol) for `receiver.method(...)` when the receiver's origin is unknown; the role
+    comes from the role table like every other (`torch.Tensor.backward` -> autograd)."""
+    for members, owner in _ONLY_MEMBERS:
+        if method in members:
+            symbol = f"{owner}.{method}"
+            role = roles.role_for(symbol)
+            return (role, symbol) if role is not None else None
     return None
 
 
