@@ -19,7 +19,6 @@ from readkit.check.model import AnnotationVerdict, CheckResult, LineObservation
 from readkit.cli import cli
 
 SOURCE = "import torch\nx = torch.ones(2)\nprint(x.data[0])\n"
-REAL_ANNOTATOR = hasattr(annotate_api, "annotate_paths")
 
 
 class FakeFilterError(ValueError):
@@ -169,8 +168,6 @@ def test_run_enriches_json_and_copies(fake, script, tmp_path, monkeypatch):
 # ----------------------------------------------------------------------------
 # end to end with the real annotator
 
-needs_annotator = pytest.mark.skipif(not REAL_ANNOTATOR, reason="readkit.annotate.annotate_paths is not there yet")
-
 TRICKY = textwrap.dedent('''\
     """A docstring mentioning torch.randn(3)  # [nn] and a hash."""
     import torch
@@ -193,7 +190,6 @@ TRICKY = textwrap.dedent('''\
     ''')
 
 
-@needs_annotator
 def test_annotating_an_annotated_copy_changes_nothing(tmp_path):
     src = tmp_path / "project"
     src.mkdir()
@@ -210,7 +206,6 @@ def test_annotating_an_annotated_copy_changes_nothing(tmp_path):
     assert copy.splitlines()[0] == TRICKY.splitlines()[0]  # nothing inside the docstring
 
 
-@needs_annotator
 def test_python2_file_is_reported_and_others_still_analyzed(tmp_path):
     (tmp_path / "old.py").write_text("print 'hello'\n")
     (tmp_path / "new.py").write_text("import torch\nx = torch.ones(2)\n")
@@ -237,8 +232,6 @@ RUNNABLE = textwrap.dedent('''\
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not REAL_ANNOTATOR or not hasattr(__import__("readkit.check").check, "check_target"),
-                    reason="the annotator or the checker is not there yet")
 def test_run_for_real_marks_what_ran_and_what_did_not(tmp_path):
     script = tmp_path / "loop.py"
     script.write_text(RUNNABLE)
@@ -254,7 +247,6 @@ def test_run_for_real_marks_what_ran_and_what_did_not(tmp_path):
     assert copy[8].startswith("    opt.step()  # [optim] ") and "{confirmed}; [ran 2x" in copy[8]
 
 
-@needs_annotator
 def test_notebook_locations_are_cells_in_text_json_and_copies(tmp_path):
     nbformat = pytest.importorskip("nbformat")
     notebook = nbformat.v4.new_notebook()
@@ -272,7 +264,6 @@ def test_notebook_locations_are_cells_in_text_json_and_copies(tmp_path):
 
 
 @pytest.mark.slow
-@needs_annotator
 def test_copies_of_every_fixture_only_add_comments_and_are_stable(tmp_path):
     fixtures = Path(__file__).resolve().parents[2] / "fixtures"
     first, second = tmp_path / "one", tmp_path / "two"

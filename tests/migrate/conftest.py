@@ -8,7 +8,6 @@ behaviour — walking, diffs, writing, verification — is tested on its own.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,23 +70,3 @@ def crashing_codemod(monkeypatch):
     monkeypatch.setattr(api, "_codemod", _crashing_codemod)
 
 
-def has_module(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError:
-        return False
-
-
-def check_target_available() -> bool:
-    if not has_module("readkit.check"):
-        return False
-    import readkit.check as check
-
-    return hasattr(check, "check_target")
-
-
-needs_codemod = pytest.mark.skipif(
-    not (has_module("readkit.migrate.codemod") and has_module("readkit.annotate.engine")),
-    reason="the codemod (readkit/migrate/codemod.py) or the engine it drives is not there yet")
-needs_checker = pytest.mark.skipif(not check_target_available(),
-                                   reason="readkit.check.check_target (the checker engineer's) is not there yet")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import FIXTURES, needs_codemod
+from .conftest import FIXTURES
 
 RUNNER = Path(__file__).with_name("run_scripts.py")
 UPDATE = os.environ.get("READKIT_UPDATE_EXPECTED") == "1"
@@ -109,7 +109,6 @@ def test_modern_fixture_runs_as_is(original_runs):
 # ---- the codemod against the expected outputs (needs readkit/migrate/codemod.py) ---------
 
 
-@needs_codemod
 @pytest.mark.parametrize("expected", EXPECTED)
 def test_codemod_gives_the_expected_output(expected):
     from readkit.migrate.codemod import migrate_source
@@ -122,7 +121,6 @@ def test_codemod_gives_the_expected_output(expected):
     assert migrated == expected_path.read_text()
 
 
-@needs_codemod
 @pytest.mark.parametrize("expected", EXPECTED)
 def test_migrating_the_expected_output_again_changes_nothing(expected):
     from readkit.migrate.codemod import migrate_source
@@ -138,7 +136,6 @@ def modern_sources() -> list[Path]:
     return mine + annotators
 
 
-@needs_codemod
 @pytest.mark.parametrize("path", modern_sources(), ids=lambda p: p.relative_to(FIXTURES.parent).as_posix())
 def test_modern_code_comes_back_byte_identical(path):
     from readkit.migrate.codemod import migrate_source
@@ -148,7 +145,6 @@ def test_modern_code_comes_back_byte_identical(path):
     assert result.code == code and not result.changes
 
 
-@needs_codemod
 def test_python2_fixture_is_reported_and_untouched(tmp_path):
     from readkit.migrate import migrate_paths
 
@@ -160,7 +156,6 @@ def test_python2_fixture_is_reported_and_untouched(tmp_path):
     assert (project / "train.py").read_bytes() == before
 
 
-@needs_codemod
 def test_write_then_migrate_again_finds_nothing(tmp_path):
     from readkit.migrate import migrate_paths
 

@@ -1,6 +1,5 @@
 """Verification: the comparison rules on their own, then end to end with a deliberately wrong migration."""
 
-from pathlib import Path
 
 import pytest
 
@@ -9,7 +8,6 @@ from readkit.migrate import migrate_paths
 from readkit.migrate.model import RunOutcome
 from readkit.migrate.verify import compare, describe
 
-from .conftest import needs_checker
 
 INDEX_ERROR = TargetFailure("exception", "IndexError: invalid index of a 0-dim tensor", "/p/main.py", 55)
 
@@ -128,7 +126,6 @@ for step in range(5):
 """
 
 
-@needs_checker
 def test_verify_catches_a_wrong_migration_and_refuses_to_write(tmp_path, wrong_codemod):
     script = SCRIPT.replace("print(step, loss.data[0])", "print(step, float(loss))  # loss.data[0]")
     (tmp_path / "main.py").write_text(script)
@@ -140,7 +137,6 @@ def test_verify_catches_a_wrong_migration_and_refuses_to_write(tmp_path, wrong_c
     assert (tmp_path / "main.py").read_text() == script
 
 
-@needs_checker
 @pytest.mark.slow
 def test_verify_passes_a_right_migration_and_writes(tmp_path, stub_codemod):
     (tmp_path / "main.py").write_text(SCRIPT)
@@ -150,7 +146,6 @@ def test_verify_passes_a_right_migration_and_writes(tmp_path, stub_codemod):
     assert "loss.item()" in (tmp_path / "main.py").read_text()
 
 
-@needs_checker
 @pytest.mark.slow
 def test_verify_catches_a_migration_that_breaks_a_running_script(tmp_path, crashing_codemod):
     (tmp_path / "main.py").write_text(SCRIPT.replace("loss.data[0]", "float(loss)"))
@@ -173,7 +168,6 @@ def test_observations_move_back_to_the_original_lines(tmp_path):
     assert {line: (obs.line, obs.calls) for line, obs in moved.items()} == {1: (1, 1), 4: (4, 3)}
 
 
-@needs_checker
 @pytest.mark.slow
 def test_run_decides_softmax_dim_even_when_the_original_fails_early(tmp_path):
     import shutil
@@ -189,7 +183,6 @@ def test_run_decides_softmax_dim_even_when_the_original_fails_early(tmp_path):
     assert not any(n.idiom == "implicit-softmax-dim" for n in model.notes)
 
 
-@needs_checker
 @pytest.mark.slow
 def test_a_script_that_only_warns_migrates_to_the_same_numbers(tmp_path):
     import shutil
@@ -237,7 +230,6 @@ for i in range(steps()):
 """
 
 
-@needs_checker
 @pytest.mark.slow
 def test_a_script_in_a_subfolder_is_observed_across_the_project(tmp_path):
     (tmp_path / "proj" / "lib").mkdir(parents=True)
