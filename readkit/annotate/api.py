@@ -96,10 +96,8 @@ def _deep_recursion(limit: int = 20_000) -> Iterator[None]:
 
 
 def _analyze_notebook(path: str, info: ModuleInfo, observations: dict[int, LineObservation] | None) -> FileResult:
-    try:
-        from readkit.notebook import load_notebook
-    except ImportError:
-        return FileResult(path=path, error=FileError("unsupported", "notebooks need readkit.notebook"))
+    from readkit.notebook import load_notebook
+
     try:
         notebook = load_notebook(path)
     except Exception as error:  # nbformat's errors are many; each becomes a clear per-file error

@@ -87,10 +87,8 @@ def explain(id_: str) -> str | None:
 
 
 def _checks() -> tuple[Check, ...]:
-    try:
-        from readkit.check.checks import all_checks
-    except ImportError:  # the checker is optional for the annotator's docs
-        return ()
+    from readkit.check.checks import all_checks
+
     return all_checks()
 
 

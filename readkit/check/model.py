@@ -80,8 +80,6 @@ class CheckResult:
         return check_fragment_html(self)
 
     def __str__(self) -> str:
-        try:
-            from readkit.render.check import to_text
-        except ImportError:  # the text renderer is optional here; never let str() fail
-            return repr(self)
+        from readkit.render.check import to_text
+
         return to_text(self, color=False)

@@ -27,10 +27,8 @@ from readkit.check.target import Target
 
 def reconcile_result(result: CheckResult, target: Target) -> CheckResult:
     files = _files_to_annotate(result, target)
-    try:
-        from readkit.annotate import annotate_paths
-    except ImportError:
-        return _with_note(result, "annotations not reconciled: the annotator is not available")
+    from readkit.annotate import annotate_paths
+
     annotated = annotate_paths([Path(f) for f in files])
     observed = _observed_roles(result)
     covered = _covered(result)
@@ -156,8 +154,3 @@ def _is_tensor_class(cls: type) -> bool:
 
     return issubclass(cls, torch.Tensor) or cls is torch._C.TensorBase
 
-
-def _with_note(result: CheckResult, note: str) -> CheckResult:
-    extra = dict(result.extra)
-    extra["notes"] = [*list(extra.get("notes", []) or []), note]  # type: ignore[call-overload]
-    return dataclasses.replace(result, extra=extra)

@@ -90,11 +90,8 @@ def _mentions_readkit(src: Path) -> bool:
 
 
 def _write_notebook(file: FileResult, src: Path, dest: Path) -> None:
-    try:
-        from readkit.notebook import write_annotated_notebook
-    except ImportError:  # the notebook writer is not there: an unchanged copy beats none
-        shutil.copyfile(src, dest)
-        return
+    from readkit.notebook import write_annotated_notebook
+
     write_annotated_notebook(src, file, dest)
 
 
