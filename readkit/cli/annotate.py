@@ -57,7 +57,7 @@ def annotate(paths: tuple[Path, ...], fmt: str, out_dir: Path | None, html_dir: 
         from readkit.render import html
 
         html.write_report(result, html_dir, run=run.check if run is not None else None)
-    render.emit(result, fmt=fmt, color=use_color(color), stream=click.get_text_stream("stdout"), run=run)
+    render.emit(result, fmt=fmt, color=use_color(color), stream=sys.stdout, run=run)
     failed = bool(result.failed_files) or (fail_on == "legacy" and any(f.legacy for f in result.files))
     sys.exit(1 if failed else 0)
 

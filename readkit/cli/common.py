@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 
@@ -18,4 +20,4 @@ def use_color(ctx_color: bool | None) -> bool:
     """--color/--no-color when given, else colour only when stdout is a terminal."""
     if ctx_color is not None:
         return ctx_color
-    return click.get_text_stream("stdout").isatty()
+    return sys.stdout.isatty()
