@@ -11,14 +11,13 @@ import os
 import sys
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
 import libcst as cst
 
 from readkit import roles
-from readkit.annotate import files
+from readkit.annotate import files, pool
 from readkit.annotate.engine import ModuleInfo, analyze_source
 from readkit.annotate.model import AnnotateResult, FileError, FileResult
 from readkit.annotate.repo import RepoIndex
@@ -47,11 +46,13 @@ def annotate_paths(paths: Iterable[str | os.PathLike[str]], *, jobs: int | None 
                    observations: dict[str, dict[int, LineObservation]] | None = None) -> AnnotateResult:
     """Annotate every Python file and notebook under `paths`."""
     _check_filters(roles, rules)
-    found = files.discover([Path(p) for p in paths])
+    found = files.find_sources([Path(p) for p in paths])
     index = RepoIndex.for_paths([Path(p) for p in paths])
-    tasks = [(str(p), index.module_info(p), (observations or {}).get(str(p))) for p in found]
-    results = _run(tasks, index, jobs)
-    return AnnotateResult(files=tuple(_filtered(r, roles, rules) for r in results))
+    tasks = [(str(f.path), index.module_info(f.path), (observations or {}).get(str(f.path)))
+             for f in found if f.problem is None]
+    results = iter(_run(tasks, index, jobs))
+    ordered = [FileResult(str(f.path), error=f.problem) if f.problem else next(results) for f in found]
+    return AnnotateResult(files=tuple(_filtered(r, roles, rules) for r in ordered))
 
 
 def analyze_file(path: str, info: ModuleInfo, observations: dict[int, LineObservation] | None) -> FileResult:
@@ -70,12 +71,15 @@ def analyze_file(path: str, info: ModuleInfo, observations: dict[int, LineObserv
 
 def _analyze_text(source: str, path: str, info: ModuleInfo | None,
                   observations: dict[int, LineObservation] | None) -> FileResult:
+    rejected = files.check_analyzable(source)  # libcst crashes on some of what CPython rejects
+    if rejected is not None:
+        return FileResult(path=path, error=rejected)
     try:
         with warnings.catch_warnings(), _deep_recursion():
             warnings.simplefilter("ignore")
             return analyze_source(source, path, observations=observations, module_info=info).result
     except cst.ParserSyntaxError as error:  # CPython's parser places the error more precisely
-        return FileResult(path=path, error=files.quick_syntax_check(source) or files.parse_error(source, error))
+        return FileResult(path=path, error=files.parse_error(source, error))
     except RecursionError:
         return FileResult(path=path, error=FileError("syntax", "too deeply nested to analyze"))
     except Exception as error:  # a bug in readkit must not cost the other files their results
@@ -126,10 +130,14 @@ def _run(tasks: list[tuple[str, ModuleInfo, dict[int, LineObservation] | None]],
     workers = min(jobs or os.cpu_count() or 1, max(len(tasks), 1))
     if workers <= 1 or len(tasks) < 4:
         return [analyze_file(p, replace(i, repo=index), o) for p, i, o in tasks]
-    chunk = max(1, min(16, len(tasks) // (workers * 4)))
     light = [(p, replace(i, repo=None), o) for p, i, o in tasks]
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(index,)) as pool:
-        return list(pool.map(_work, light, chunksize=chunk))
+    return pool.map_isolated(_work, light, workers=workers, crashed=_crashed, initializer=_init_worker,
+                             initargs=(index,))
+
+
+def _crashed(task: tuple[str, ModuleInfo, dict[int, LineObservation] | None], why: str) -> FileResult:
+    """A file whose analysis killed its worker process (a crash in a C extension, out of memory)."""
+    return FileResult(path=task[0], error=FileError("crashed", f"analysis crashed ({why})"))
 
 
 # ---------------------------------------------------------------------- filters

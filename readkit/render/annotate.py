@@ -40,6 +40,9 @@ ERROR_HINTS = {
     "syntax": "readkit reads files that parse as Python 3; check that this is not a template or a fragment",
     "unreadable": "check that the file exists and is readable",
     "unsupported": "readkit cannot read this kind of file yet",
+    "too-deep": "generated code? readkit analyzes expressions nested up to 1,000 levels deep",
+    "crashed": "the parser (libcst) or the analysis died on this file (or ran out of memory); every other "
+               "file was analyzed: please report this one",
 }
 
 
