@@ -130,10 +130,10 @@ def _run_alone(send: Connection, work: Callable[[T], R], task: T, initializer: I
 
 
 def _death(exitcode: int | None) -> str:
-    """How a process ended, as "signal 11 (SIGSEGV)" or "exit status 1"."""
+    """How a process ended, as "signal 11, SIGSEGV" or "exit status 1"."""
     if exitcode is not None and exitcode < 0:
         try:
-            return f"signal {-exitcode} ({signal.Signals(-exitcode).name})"
+            return f"signal {-exitcode}, {signal.Signals(-exitcode).name}"
         except ValueError:
             return f"signal {-exitcode}"
     return f"exit status {exitcode}"

@@ -9,7 +9,9 @@ per process: only modules that are actually imported are read, and each once.
 from __future__ import annotations
 
 import ast
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,7 +38,7 @@ class RepoIndex:
 
     @classmethod
     def for_paths(cls, paths: list[Path]) -> RepoIndex:
-        roots = {(p if p.is_dir() else p.parent).resolve() for p in paths if p.exists()}
+        roots = {(p if _is_dir(p) else p.parent).resolve() for p in paths if _stat(p) is not None}
         return cls(tuple(sorted(roots)))
 
     def __getstate__(self) -> dict[str, object]:
@@ -56,7 +58,7 @@ class RepoIndex:
         resolved = path.resolve()
         parts = [] if resolved.name == "__init__.py" else [resolved.stem]
         directory = resolved.parent
-        while (directory / "__init__.py").exists() and directory != directory.parent:
+        while _stat(directory / "__init__.py") is not None and directory != directory.parent:
             parts.insert(0, directory.name)
             directory = directory.parent
         return ModuleInfo(".".join(parts), resolved.name == "__init__.py", self)
@@ -69,7 +71,7 @@ class RepoIndex:
             first = match.group(1) or match.group(2)
             if first.startswith(".") or first in names:
                 return True
-            if path is not None and ((path.parent / f"{first}.py").exists() or (path.parent / first).is_dir()):
+            if path is not None and (_stat(path.parent / f"{first}.py") is not None or _is_dir(path.parent / first)):
                 return True
         return False
 
@@ -77,8 +79,8 @@ class RepoIndex:
         if self._local_names is None:
             found = set()
             for root in self.roots:
-                for entry in root.iterdir():
-                    if entry.suffix == ".py" or (entry / "__init__.py").exists():
+                for entry in _entries(root):
+                    if entry.suffix == ".py" or _stat(entry / "__init__.py") is not None:
                         found.add(entry.stem)
             self._local_names = frozenset(found)
         return self._local_names
@@ -130,7 +132,7 @@ class RepoIndex:
         found = []
         for base in dict.fromkeys(bases):
             for candidate in (base / relative.with_suffix(".py"), base / relative / "__init__.py"):
-                if candidate.is_file():
+                if _is_file(candidate):
                     found.append(candidate)
         return found
 
@@ -159,10 +161,38 @@ class RepoIndex:
         return None
 
 
+# Filesystem questions that never raise: an unreadable folder or a symlink loop in the
+# analyzed tree is reported by the walk (files.find_sources), and here just answers "no".
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    try:
+        return path.stat()
+    except (OSError, ValueError):
+        return None
+
+
+def _is_dir(path: Path) -> bool:
+    found = _stat(path)
+    return found is not None and stat.S_ISDIR(found.st_mode)
+
+
+def _is_file(path: Path) -> bool:
+    found = _stat(path)
+    return found is not None and stat.S_ISREG(found.st_mode)
+
+
+def _entries(folder: Path) -> list[Path]:
+    try:
+        return list(folder.iterdir())
+    except OSError:
+        return []
+
+
 def _summarize(file: Path, info: ModuleInfo) -> _Summary | None:
     try:
         tree = ast.parse(file.read_bytes())
-    except (OSError, SyntaxError, ValueError):
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     imports: dict[str, str] = {}
     classes: dict[str, ast.ClassDef] = {}

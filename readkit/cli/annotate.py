@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from readkit.cli.common import InputError, use_color
+from readkit.cli.common import InputError, missing_paths, use_color
 
 if TYPE_CHECKING:
     from readkit.render.run_index import RunIndex
 
 
 @click.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(readable=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True,
               help="Output format.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -40,7 +40,7 @@ def annotate(paths: tuple[Path, ...], fmt: str, out_dir: Path | None, html_dir: 
     from readkit import annotate as api
     from readkit.render import annotate as render
 
-    missing = [str(p) for p in paths if not p.exists()]
+    missing = missing_paths(paths)
     if missing:
         raise InputError(f"no such file or directory: {', '.join(missing)}")
     try:

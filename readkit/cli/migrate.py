@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 import click
 
-from readkit.cli.common import FORMATS_TEXT_JSON, InputError, use_color
+from readkit.cli.common import FORMATS_TEXT_JSON, InputError, missing_paths, use_color
 
 _SCRIPT_ARGS = "readkit.migrate.script_args"
 
@@ -23,7 +23,7 @@ class _ScriptArgsCommand(click.Command):
 
 
 @click.command(cls=_ScriptArgsCommand)
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(readable=False, path_type=Path))
 @click.option("--write", is_flag=True, help="Replace the files in place (atomically: temp file, then rename).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="Write migrated copies under DIR, keeping the layout relative to the project.")
@@ -67,13 +67,15 @@ def migrate(ctx: click.Context, paths: tuple[Path, ...], write: bool, out_dir: P
     if fmt == "json":
         click.echo(render.to_json(result))
     else:
-        click.echo(render.to_text(result, color=use_color(color)), nl=False)
+        sys.stdout.flush()
+        sys.stdout.buffer.write(render.to_bytes(result, color=use_color(color)))  # each diff in its file's encoding
+        sys.stdout.buffer.flush()
     sys.exit(result.exit_code)
 
 
 def _check_usage(paths: tuple[Path, ...], run_script: Path | None, verify_script: Path | None,
                  script_args: tuple[str, ...]) -> None:
-    missing = [str(p) for p in paths if not p.exists()]
+    missing = missing_paths(paths)
     if missing:
         raise InputError(f"no such file or directory: {', '.join(missing)}")
     if script_args and run_script is None and verify_script is None:

@@ -46,8 +46,10 @@ class FileMigration:
     diff: str = ""  # unified diff original -> migrated; "" when nothing changes
     changes: tuple[Change, ...] = ()
     notes: tuple[Note, ...] = ()
-    error: FileError | None = None
+    error: FileError | None = None  # why it could not be read, parsed, migrated or written
     written: str | None = None  # where the migrated file was written (--write or --out)
+    write_note: str | None = None  # what the write could not keep ("its owner could not be kept (setuid bit dropped)")
+    encoding: str = "utf-8"  # the file's encoding, in which its diff's lines are printed
 
     @property
     def changed(self) -> bool:
@@ -97,6 +99,9 @@ class MigrationResult:
     observed_run: RunOutcome | None = None  # the --run script's run, whose observations informed the fixes
     # the --run script run again on the partly migrated code, when the original stopped early
     observed_rerun: RunOutcome | None = None
+    writes: bool = False  # --write or --out was asked for: each file is reported written, unchanged or failed
+    # temporary files of an earlier readkit run killed while writing (SIGKILL), removed by this one
+    stale_temps_removed: tuple[str, ...] = ()
 
     @property
     def changed_files(self) -> tuple[FileMigration, ...]:
@@ -108,7 +113,8 @@ class MigrationResult:
 
     @property
     def exit_code(self) -> int:
-        """0 nothing to change, 1 changes proposed or made, 2 errors (unreadable file, regression)."""
+        """0 nothing to change, 1 changes proposed or made, 2 errors (a file that could not be read,
+        parsed or written, a folder that could not be walked, a regression)."""
         if self.failed_files or (self.verification is not None and self.verification.regression):
             return 2
         return 1 if self.changed_files else 0

@@ -31,19 +31,44 @@ _VERDICT_COLORS = {"regression": "red", "still-fails": "yellow", "fixed": "green
 
 def to_text(result: MigrationResult, *, color: bool = False) -> str:
     """The whole report as one string, ending in a newline."""
-    parts: list[str] = []
+    return "".join(text for text, _ in _parts(result, color=color))
+
+
+def to_bytes(result: MigrationResult, *, color: bool = False) -> bytes:
+    """The report as bytes for stdout: UTF-8, except each diff's lines, which are in their file's
+    own encoding (a latin-1 file's diff applies with `git apply` only so)."""
+    return b"".join(_diff_bytes(text, encoding) if encoding else text.encode("utf-8", "surrogateescape")
+                    for text, encoding in _parts(result, color=color))
+
+
+def _parts(result: MigrationResult, *, color: bool) -> list[tuple[str, str | None]]:
+    """(text, the encoding of a diff, or None) in the order shown."""
+    parts: list[tuple[str, str | None]] = []
     written = any(f.written for f in result.files)
     if not written:
-        parts.extend(_diff(f.diff, color=color) for f in result.changed_files)
-    parts.extend(_file_lines(f, color=color) for f in result.files)
+        parts.extend((_diff(f.diff, color=color), f.encoding) for f in result.changed_files)
+    parts.extend((_file_lines(f, result.writes, color=color), None) for f in result.files)
+    parts.extend((f"removed {path}: a temporary file left by a readkit run that was killed while writing\n", None)
+                 for path in result.stale_temps_removed)
     if result.observed_run is not None:
-        parts.append(f"observed run (--run): {describe(result.observed_run)}\n")
+        parts.append((f"observed run (--run): {describe(result.observed_run)}\n", None))
     if result.observed_rerun is not None:
-        parts.append(f"observed run of the partly migrated code: {describe(result.observed_rerun)}\n")
+        parts.append((f"observed run of the partly migrated code: {describe(result.observed_rerun)}\n", None))
     if result.verification is not None:
-        parts.append(_verification(result.verification, color=color))
-    parts.append(_summary(result, color=color))
-    return "".join(p for p in parts if p)
+        parts.append((_verification(result.verification, color=color), None))
+    parts.append((_summary(result, color=color), None))
+    return [(text, encoding) for text, encoding in parts if text]
+
+
+def _diff_bytes(diff: str, encoding: str) -> bytes:
+    """The `---`/`+++` header lines name paths (UTF-8, as the file system gives them); the rest is the file's text."""
+    lines = diff.split("\n")
+    out = []
+    for number, line in enumerate(lines):
+        end = "\n" if number < len(lines) - 1 else ""
+        header = number < 2
+        out.append((line + end).encode("utf-8" if header else encoding, "surrogateescape" if header else "replace"))
+    return b"".join(out)
 
 
 def to_json(result: MigrationResult) -> str:
@@ -67,7 +92,7 @@ def _finite(value: Any) -> Any:
 def _diff(diff: str, *, color: bool) -> str:
     if not color:
         return diff
-    return "".join(_diff_line(line) for line in diff.splitlines(keepends=True))
+    return "".join(_diff_line(line) + "\n" for line in diff.split("\n")[:-1])  # lines end at \n only, as in git
 
 
 def _diff_line(line: str) -> str:
@@ -82,7 +107,7 @@ def _diff_line(line: str) -> str:
     return line
 
 
-def _file_lines(migration: FileMigration, *, color: bool) -> str:
+def _file_lines(migration: FileMigration, writes: bool, *, color: bool) -> str:
     shown = display_path(migration.path)
     lines = []
     if migration.error is not None:
@@ -92,7 +117,10 @@ def _file_lines(migration: FileMigration, *, color: bool) -> str:
         lines.append(f"{shown}:{note.line}: left unchanged [{note.idiom}]: {note.note}")
     if migration.written:
         where = "in place" if migration.written == migration.path else f"to {display_path(migration.written)}"
-        lines.append(dim(f"{shown}: written {where} ({_count(len(migration.changes), 'change')})", color=color))
+        note = f"; {migration.write_note}" if migration.write_note else ""
+        lines.append(dim(f"{shown}: written {where} ({_count(len(migration.changes), 'change')}){note}", color=color))
+    elif writes and migration.error is None:
+        lines.append(dim(f"{shown}: unchanged", color=color))
     return "".join(line + "\n" for line in lines)
 
 
