@@ -39,7 +39,9 @@ def _why_not() -> str | None:
 
 
 def _env(home: str) -> dict[str, str]:
-    return {**os.environ, "HOME": home, "PYTHONDONTWRITEBYTECODE": "1"}
+    # the suite's cache folder is root's: the unprivileged run keeps its own beside its files
+    return {**os.environ, "HOME": home, "PYTHONDONTWRITEBYTECODE": "1",
+            "READKIT_CACHE_DIR": os.path.join(home, ".readkit-cache")}
 
 
 def run_readkit(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -1,139 +1,124 @@
-"""Per-file work in worker processes, where a crashed worker costs one file, not the run.
+"""Where per-file analyses run: a local process pool, or an existing Dask cluster.
 
-A worker that dies (a segfault in a C extension, the out-of-memory killer) breaks a
-`ProcessPoolExecutor`: every unfinished task then fails with BrokenProcessPool.
-`map_isolated` keeps what finished, runs each task that was in flight again in a process
-of its own (the one that dies again is the culprit, and becomes `crashed(task, why)`),
-and runs the rest in a fresh pool. Each worker notes the task it is working on in a
-file of its own (named by its pid), which is how the tasks in flight are known.
+Each task is one file (`FileTask`, small and picklable); each outcome is the file's result
+and the facts of the repository its analysis used (repo.py), which the cache keeps. Both
+runners yield `(task index, outcome)` as analyses complete; api.py puts them back in order.
 
-Left out: retries of a task that failed by raising (the work function reports its own
-errors; an exception here is a bug and propagates).
+A worker that dies (a segmentation fault in a parser, the OOM killer) costs one file, not
+the run: the local runner starts a new pool and retries the files that were in flight one
+at a time, and the one that kills its worker again is reported as crashed.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import shutil
-import signal
-import tempfile
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+import functools
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from multiprocessing.connection import Connection
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
 
-T = TypeVar("T")
-R = TypeVar("R")
-Init = Callable[..., object] | None
+from readkit.annotate import isolated
+from readkit.annotate.engine import ModuleInfo
+from readkit.annotate.repo import Fact, RepoIndex
+from readkit.results.annotate import FileError, FileResult
+from readkit.results.check import LineObservation
 
-
-def map_isolated(work: Callable[[T], R], tasks: Sequence[T], *, workers: int, crashed: Callable[[T, str], R],
-                 initializer: Init = None, initargs: tuple[Any, ...] = ()) -> list[R]:
-    """`[work(t) for t in tasks]` in `workers` processes; a task whose process dies gives `crashed(task, why)`."""
-    results: dict[int, R] = {}
-    marks = Path(tempfile.mkdtemp(prefix="readkit-workers-"))
-    try:
-        while len(results) < len(tasks):
-            left = [i for i in range(len(tasks)) if i not in results]
-            for i in _pool_round(work, tasks, left, results, workers, marks, (initializer, initargs)):
-                results[i] = _alone(work, tasks[i], crashed, initializer, initargs)
-    finally:
-        shutil.rmtree(marks, ignore_errors=True)
-    return [results[i] for i in range(len(tasks))]
+Outcome = tuple[FileResult, tuple[Fact, ...]]
+Analyze = Callable[[str, ModuleInfo, "dict[int, LineObservation] | None"], FileResult]
 
 
-def _pool_round(work: Callable[[T], R], tasks: Sequence[T], left: list[int], results: dict[int, R], workers: int,
-                marks: Path, init: tuple[Init, tuple[Any, ...]]) -> list[int]:
-    """Run `left` in a pool, filling `results`; when a worker died, the tasks that were in flight."""
-    for old in marks.iterdir():
-        old.unlink()
-    broken = False
-    with ProcessPoolExecutor(max_workers=min(workers, len(left)), initializer=_init_worker,
-                             initargs=(marks, *init)) as pool:
-        futures = [(i, pool.submit(_tracked, work, i, tasks[i])) for i in left]
-        for i, future in futures:
+
+@dataclass(frozen=True)
+class FileTask:
+    path: str
+    module: str  # dotted module name in its repository
+    is_package: bool
+    roots: tuple[str, ...]  # the analyzed roots, which decide the repository index
+    observations: dict[int, LineObservation] | None = None
+
+
+# ---------------------------------------------------------------------- in the worker
+
+_INDEXES: dict[tuple[str, ...], RepoIndex] = {}  # one per set of roots, per worker process
+
+
+def run_task(analyze: Analyze, task: FileTask) -> Outcome:
+    """Analyze one file, collecting the repository facts the analysis used."""
+    index = _INDEXES.get(task.roots)
+    if index is None:
+        index = _INDEXES[task.roots] = RepoIndex(tuple(Path(r) for r in task.roots))
+    with index.record() as facts:
+        result = analyze(task.path, ModuleInfo(task.module, task.is_package, index), task.observations)
+    return result, tuple(sorted(facts, key=lambda f: (f[0], f[1], f[2] or "")))
+
+
+def failed(task: FileTask, message: str) -> Outcome:
+    return FileResult(task.path, error=FileError("internal", message)), ()
+
+
+# ---------------------------------------------------------------------- here
+
+
+def run_serial(tasks: Sequence[FileTask], analyze: Analyze) -> Iterator[tuple[int, Outcome]]:
+    for number, task in enumerate(tasks):
+        yield number, run_task(analyze, task)
+
+
+def run_local(tasks: Sequence[FileTask], analyze: Analyze, workers: int) -> Iterator[tuple[int, Outcome]]:
+    """In a process pool, at most a few tasks in flight per worker (results stream back)."""
+    queue = deque(enumerate(tasks))
+    suspects: list[tuple[int, FileTask]] = []
+    while queue:
+        yield from _pool_until_broken(queue, analyze, workers, suspects)
+        for number, task in suspects:  # each alone: the one that breaks its pool again is the culprit
+            yield number, _alone(task, analyze)
+        suspects.clear()
+
+
+def _pool_until_broken(queue: deque[tuple[int, FileTask]], analyze: Analyze, workers: int,
+                       suspects: list[tuple[int, FileTask]]) -> Iterator[tuple[int, Outcome]]:
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        flight: dict[Future[Outcome], tuple[int, FileTask]] = {}
+        while queue or flight:
+            while queue and len(flight) < workers * 4:
+                number, task = queue.popleft()
+                flight[pool.submit(run_task, analyze, task)] = (number, task)
+            done, _ = wait(flight, return_when=FIRST_COMPLETED)
+            for future in done:
+                number, task = flight.pop(future)
+                try:
+                    yield number, future.result()
+                except BrokenProcessPool:
+                    suspects.append((number, task))
+                except Exception as error:  # a bug in readkit must not cost the other files
+                    yield number, failed(task, f"readkit could not analyze this file ({type(error).__name__}: "
+                                               f"{error}); please report it")
+            if suspects:
+                suspects.extend(flight.values())
+                return
+
+
+def _alone(task: FileTask, analyze: Analyze) -> Outcome:
+    """In a process of its own: the file whose process dies again is reported, with the signal."""
+    return isolated.alone(functools.partial(run_task, analyze), task, _crashed)
+
+
+def _crashed(task: FileTask, why: str) -> Outcome:
+    return FileResult(task.path, error=FileError("crashed", f"analysis crashed ({why})")), ()
+
+
+def run_dask(tasks: Sequence[FileTask], analyze: Analyze, address: str) -> Iterator[tuple[int, Outcome]]:
+    """On the Dask cluster at `address` (results come back to this process, as they complete)."""
+    from distributed import Client, as_completed
+
+    with Client(address, set_as_default=False) as client:  # type: ignore[no-untyped-call]  # untyped library
+        futures = {client.submit(run_task, analyze, task, pure=False): number for number, task in enumerate(tasks)}
+        for future in as_completed(futures, loop=client.loop):  # type: ignore[no-untyped-call]  # untyped library
+            number = futures[future]
             try:
-                results[i] = future.result()
-            except BrokenProcessPool:
-                broken = True
-    if not broken:
-        return []
-    unfinished = [i for i in left if i not in results]
-    in_flight = sorted(set(_in_flight(marks)) & set(unfinished))
-    return in_flight or unfinished[:1]  # a worker that died outside any task: try the next task alone
-
-
-# ---------------------------------------------------------------------- in the workers
-
-_MARKS: Path | None = None
-
-
-def _init_worker(marks: Path, initializer: Init, initargs: tuple[Any, ...]) -> None:
-    global _MARKS
-    _MARKS = marks
-    if initializer is not None:
-        initializer(*initargs)
-
-
-def _tracked(work: Callable[[T], R], index: int, task: T) -> R:
-    _mark(str(index))
-    result = work(task)
-    _mark("")
-    return result
-
-
-def _mark(text: str) -> None:
-    assert _MARKS is not None
-    (_MARKS / str(os.getpid())).write_text(text)
-
-
-def _in_flight(marks: Path) -> list[int]:
-    found = []
-    for mark in marks.iterdir():
-        text = mark.read_text()
-        if text.isdigit():
-            found.append(int(text))
-    return found
-
-
-# ---------------------------------------------------------------------- one task alone
-
-
-def _alone(work: Callable[[T], R], task: T, crashed: Callable[[T, str], R], initializer: Init,
-           initargs: tuple[Any, ...]) -> R:
-    """`work(task)` in a process of its own; `crashed(task, why)` when that process dies."""
-    context = multiprocessing.get_context()
-    receive, send = context.Pipe(duplex=False)
-    process = context.Process(target=_run_alone, args=(send, work, task, initializer, initargs))
-    process.start()
-    send.close()
-    try:
-        result: R = receive.recv()
-    except EOFError:
-        process.join()
-        return crashed(task, _death(process.exitcode))
-    finally:
-        receive.close()
-    process.join()
-    return result
-
-
-def _run_alone(send: Connection, work: Callable[[T], R], task: T, initializer: Init,
-               initargs: tuple[Any, ...]) -> None:
-    if initializer is not None:
-        initializer(*initargs)
-    send.send(work(task))
-    send.close()
-
-
-def _death(exitcode: int | None) -> str:
-    """How a process ended, as "signal 11, SIGSEGV" or "exit status 1"."""
-    if exitcode is not None and exitcode < 0:
-        try:
-            return f"signal {-exitcode}, {signal.Signals(-exitcode).name}"
-        except ValueError:
-            return f"signal {-exitcode}"
-    return f"exit status {exitcode}"
+                yield number, future.result()
+            except Exception as error:  # a lost worker or a bug: this file fails, the run goes on
+                yield number, failed(tasks[number], f"the analysis failed on the cluster "
+                                                    f"({type(error).__name__}: {error})")

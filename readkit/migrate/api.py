@@ -17,14 +17,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from readkit.annotate import pool
+from readkit.annotate import isolated
 from readkit.annotate.files import Found, check_analyzable
-from readkit.annotate.model import FileError
-from readkit.check.model import LineObservation
+from readkit.results.annotate import FileError
+from readkit.results.check import LineObservation
 from readkit.migrate.runs import Observed, ScriptRuns
-from readkit.migrate.model import Change, FileMigration, MigrateUsageError, MigrationResult, Note, RunOutcome
+from readkit.migrate.errors import MigrateUsageError
+from readkit.results.migrate import Change, FileMigration, MigrationResult, Note, RunOutcome
 from readkit.migrate.source import SourceFile, read_source, remove_stale_temps, write_file
-from readkit.migrate.verify import display_path
+from readkit.results.migrate import display_path
 from readkit.migrate.walk import project_root, python_files
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ def _migrate_each(found: list[Found], observed: Observed) -> list[_Migrated]:
     if workers < 2:
         done = [_migrate_task(task) for task in tasks]
     else:
-        done = pool.map_isolated(_migrate_task, tasks, workers=workers, crashed=_crashed)
+        done = isolated.map_isolated(_migrate_task, tasks, workers=workers, crashed=_crashed)
     results = iter(done)
     return [_Migrated(FileMigration(str(f.path), error=f.problem)) if f.problem else next(results) for f in found]
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from readkit.annotate.files import SourceError, read_text
-from readkit.annotate.model import FileError
+from readkit.results.annotate import FileError
 
 TEMP_SUFFIX = ".readkit-tmp"
 _TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[a-z0-9_]{8}" + re.escape(TEMP_SUFFIX) + "$")

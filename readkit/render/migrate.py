@@ -22,8 +22,7 @@ import math
 from dataclasses import asdict
 from typing import Any
 
-from readkit.migrate.model import FileMigration, MigrationResult, RunOutcome, Verification
-from readkit.migrate.verify import describe, display_path
+from readkit.results.migrate import FileMigration, MigrationResult, RunOutcome, Verification, describe_run, display_path
 from readkit.render.style import ERROR_COLOR, dim, paint
 
 _VERDICT_COLORS = {"regression": "red", "still-fails": "yellow", "fixed": "green", "agrees": "green"}
@@ -51,9 +50,9 @@ def _parts(result: MigrationResult, *, color: bool) -> list[tuple[str, str | Non
     parts.extend((f"removed {path}: a temporary file left by a readkit run that was killed while writing\n", None)
                  for path in result.stale_temps_removed)
     if result.observed_run is not None:
-        parts.append((f"observed run (--run): {describe(result.observed_run)}\n", None))
+        parts.append((f"observed run (--run): {describe_run(result.observed_run)}\n", None))
     if result.observed_rerun is not None:
-        parts.append((f"observed run of the partly migrated code: {describe(result.observed_rerun)}\n", None))
+        parts.append((f"observed run of the partly migrated code: {describe_run(result.observed_rerun)}\n", None))
     if result.verification is not None:
         parts.append((_verification(result.verification, color=color), None))
     parts.append((_summary(result, color=color), None))
@@ -117,8 +116,8 @@ def _file_lines(migration: FileMigration, writes: bool, *, color: bool) -> str:
         lines.append(f"{shown}:{note.line}: left unchanged [{note.idiom}]: {note.note}")
     if migration.written:
         where = "in place" if migration.written == migration.path else f"to {display_path(migration.written)}"
-        note = f"; {migration.write_note}" if migration.write_note else ""
-        lines.append(dim(f"{shown}: written {where} ({_count(len(migration.changes), 'change')}){note}", color=color))
+        kept = f"; {migration.write_note}" if migration.write_note else ""
+        lines.append(dim(f"{shown}: written {where} ({_count(len(migration.changes), 'change')}){kept}", color=color))
     elif writes and migration.error is None:
         lines.append(dim(f"{shown}: unchanged", color=color))
     return "".join(line + "\n" for line in lines)
@@ -126,8 +125,8 @@ def _file_lines(migration: FileMigration, writes: bool, *, color: bool) -> str:
 
 def _verification(check: Verification, *, color: bool) -> str:
     command = " ".join([check.script, *check.args])
-    lines = [f"verify: {command}", f"  original: {describe(check.original)}"]
-    lines.append(f"  migrated: {describe(check.migrated)}" if check.migrated else "  migrated: not rerun")
+    lines = [f"verify: {command}", f"  original: {describe_run(check.original)}"]
+    lines.append(f"  migrated: {describe_run(check.migrated)}" if check.migrated else "  migrated: not rerun")
     lines.append("  " + paint(f"{check.verdict}: {check.message}", _VERDICT_COLORS[check.verdict], color=color,
                               bold=True))
     failed = check.migrated if check.migrated is not None and not check.migrated.ok else None

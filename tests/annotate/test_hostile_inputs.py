@@ -77,21 +77,22 @@ def test_cli_on_a_2000_deep_file_reports_it_and_analyzes_the_others(tmp_path):
 # ---------------------------------------------------------------------- a crashing worker
 
 
-def _crash_on_marked_files(real):
-    def analyze(path, info, observations):
-        if "crash" in Path(path).name:
-            faulthandler.disable()  # pytest's would print the dying worker's stack
-            os.kill(os.getpid(), signal.SIGSEGV)
-        return real(path, info, observations)
+_ANALYZE = api.analyze_file
 
-    return analyze
+
+def crash_on_marked_files(path, info, observations):
+    """analyze_file, except that a file named crash* kills its worker process (module level: picklable)."""
+    if "crash" in Path(path).name:
+        faulthandler.disable()  # pytest's would print the dying worker's stack
+        os.kill(os.getpid(), signal.SIGSEGV)
+    return _ANALYZE(path, info, observations)
 
 
 def test_a_worker_that_crashes_costs_one_file_not_the_run(tmp_path, monkeypatch):
     for i in range(7):
         (tmp_path / f"good{i}.py").write_text(GOOD)
     (tmp_path / "crash_me.py").write_text(GOOD)
-    monkeypatch.setattr(api, "analyze_file", _crash_on_marked_files(api.analyze_file))
+    monkeypatch.setattr(api, "analyze_file", crash_on_marked_files)
     files = by_name(tmp_path, jobs=2)
     crashed = files.pop("crash_me.py")
     assert crashed.error is not None and crashed.error.kind == "crashed"  # type: ignore[attr-defined]
@@ -104,7 +105,7 @@ def test_two_crashing_files_in_one_run_are_each_reported(tmp_path, monkeypatch):
         (tmp_path / f"good{i}.py").write_text(GOOD)
     (tmp_path / "crash_a.py").write_text(GOOD)
     (tmp_path / "crash_b.py").write_text(GOOD)
-    monkeypatch.setattr(api, "analyze_file", _crash_on_marked_files(api.analyze_file))
+    monkeypatch.setattr(api, "analyze_file", crash_on_marked_files)
     result = annotate_paths([tmp_path], jobs=2)
     assert sorted(Path(f.path).name for f in result.failed_files) == ["crash_a.py", "crash_b.py"]
     assert len(result.files) == 8
