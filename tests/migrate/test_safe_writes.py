@@ -16,7 +16,7 @@ import pytest
 
 from readkit.migrate import migrate_paths
 from readkit.migrate.source import write_file
-from tests.unprivileged import NOBODY, as_unprivileged, open_dir, run_readkit  # noqa: F401  (open_dir: a fixture)
+from tests.unprivileged import NOBODY, open_dir, python_command, run_readkit  # noqa: F401  (open_dir: a fixture)
 
 OLD = "import torch\nloss.backward(retain_variables=True)\n"
 NEW = "import torch\nloss.backward(retain_graph=True)\n"
@@ -49,7 +49,8 @@ def test_setuid_is_dropped_when_the_owner_cannot_be_kept(open_dir):
     path.chmod(0o4777)  # root's, setuid; the folder lets nobody replace it
     code = f"from pathlib import Path; from readkit.migrate.source import write_file; " \
            f"print(write_file(Path({str(path)!r}), {NEW!r}, 'utf-8'))"
-    done = subprocess.run(as_unprivileged([sys.executable, "-c", code]), capture_output=True, text=True)
+    command, extra = python_command(["-c", code])
+    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **extra})
     assert done.returncode == 0, done.stderr
     assert "owner and group could not be kept (setuid bit dropped)" in done.stdout
     after = path.stat()
