@@ -19,8 +19,25 @@ def find_constructions(repo: Repo) -> tuple[Construction, ...]:
     for site in repo.sites():
         kind = _kind(repo, site)
         if kind is not None:
-            found.append(_construction(repo, site, kind))
-    return tuple(found)
+            found.append((site, _construction(repo, site, kind)))
+    builders = {_function_of(site): c for site, c in found if c.sure and _function_of(site)}
+    return tuple(_linked(site, c, builders) if not c.sure and site.callee is None else c for site, c in found)
+
+
+def _function_of(site: Site) -> str | None:
+    function = site.call.context.function
+    return function.name if function is not None else None
+
+
+def _linked(site: Site, guessed: Construction, builders: dict[str | None, Construction]) -> Construction:
+    """`optimizer = model.configure_optimizers(...)`: say what that function builds, where."""
+    built = builders.get(site.call.name)
+    if built is None or built.kind != guessed.kind:
+        return guessed
+    why = (f"assigned to `{site.target()}` from `{site.call.func}(...)`, which builds {built.what} "
+           f"at {built.where.path}:{built.where.line}")
+    return Construction(guessed.kind, f"{built.what} (from {site.call.func}())", guessed.where, guessed.variable,
+                        built.given, False, why, guessed.step)
 
 
 def _kind(repo: Repo, site: Site) -> str | None:
@@ -65,11 +82,11 @@ def _guessed_kind(site: Site) -> str | None:
 def _construction(repo: Repo, site: Site, kind: str) -> Construction:
     callee = site.callee
     what = _what(repo, site)
-    given = _given(repo, site, kind)
     step = kinds.STEPS.get(kind)
     if callee is None:
         why = f"assigned to `{site.target()}` and made by `{site.call.func}(...)`, which readkit cannot follow"
-        return Construction(kind, what, site.where(), site.target(), given, False, why, step)
+        return Construction(kind, what, site.where(), site.target(), (), False, why, step)
+    given = _given(repo, site, kind)
     sure = callee.evidence != "heuristic" and not (kind == "loss" and callee.kind == "class"
                                                     and not kinds.is_loss_type(callee.qualname))
     why = None if sure else ("its name says it is a loss" if kind == "loss" else "only a name suggests it")
@@ -121,10 +138,12 @@ def _text(source: str, node: ast.AST, limit: int = 60) -> str:
 
 
 def _owners(repo: Repo, site: Site, argument: ast.expr) -> str:
-    """Whose parameters: `netD.parameters()` -> " (Discriminator)"."""
+    """Whose parameters: `netD.parameters()` -> " (Discriminator)"; names are followed to their
+    assignments in the same function, a few levels deep (`groups = [{"params": decay}, ...]`)."""
     names = []
+    places = _followed(site, argument)
     for inner in site.file.sites:
-        if inner.call.name in ("parameters", "named_parameters") and _inside(inner.call.node, argument):
+        if inner.call.name in ("parameters", "named_parameters") and any(_inside(inner.call.node, p) for p in places):
             receiver = inner.receiver
             if receiver is not None and receiver.user_class:
                 names.append(repo.class_name(receiver.user_class) or "")
@@ -132,6 +151,15 @@ def _owners(repo: Repo, site: Site, argument: ast.expr) -> str:
                 names.append(kinds.short(receiver.qualname))
     names = [n for n in dict.fromkeys(names) if n]
     return f" ({', '.join(names)})" if names else ""
+
+
+def _followed(site: Site, argument: ast.expr, depth: int = 3) -> list[ast.expr]:
+    found, frontier = [argument], [argument]
+    for _ in range(depth):
+        names = {n.id for e in frontier for n in ast.walk(e) if isinstance(n, ast.Name)}
+        frontier = [v for v in (assignment_of(site, n) for n in sorted(names)) if v is not None and v not in found]
+        found += frontier
+    return found
 
 
 def _dataset(repo: Repo, site: Site, argument: ast.expr) -> str:

@@ -4,6 +4,7 @@ run at module level, notebooks) and a suggested reading order through the map.""
 from __future__ import annotations
 
 import ast
+import builtins
 import configparser
 import re
 import tomllib
@@ -12,6 +13,7 @@ from pathlib import Path
 from readkit.map.index import FileView, Repo
 from readkit.map.model import EntryPoint, Location, Model, ReadingStep, TrainingLoop, Use
 
+_BUILTINS = frozenset(dir(builtins))
 SCRIPT_SPEC = re.compile(r"^\s*([\w.-]+)\s*=\s*([\w.]+)\s*:\s*([\w.]+)")
 
 
@@ -39,7 +41,8 @@ def _runs(view: FileView, body: list[ast.stmt]) -> tuple[str, ...]:
         if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)):
             continue
         for node in ast.walk(statement):
-            if isinstance(node, ast.Call) and isinstance(statement, (ast.Expr, ast.Assign)) and node is _value(statement):
+            if isinstance(node, ast.Call) and node is _value(statement) and isinstance(node.func, ast.Name) and \
+                    node.func.id not in _BUILTINS:
                 found.append(f"{ast.get_source_segment(view.outline.source, node.func)}() (line {node.lineno})")
     return tuple(found[:4])
 
@@ -51,15 +54,16 @@ def _value(statement: ast.stmt) -> ast.expr | None:
 def _script(view: FileView) -> EntryPoint | None:
     """A file that trains or calls its own functions at module level runs as a script."""
     defined = {f.name for f, c in view.outline.functions if c.function is None and c.cls is None}
-    for statement in view.outline.tree.body:
-        loop = isinstance(statement, (ast.For, ast.While, ast.AsyncFor))
-        call = _value(statement)
-        own = isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in defined
-        if loop or own:
-            return EntryPoint("script", view.display, view.at(statement), _runs(view, view.outline.tree.body),
-                              loop, None if loop else "it calls its own functions at module level, "
-                                                     "with no `if __name__ == \"__main__\":` guard")
-    return None
+    body = view.outline.tree.body
+    loops = [s for s in body if isinstance(s, (ast.For, ast.While, ast.AsyncFor))]
+    calls = [s for s in body if isinstance(c := _value(s), ast.Call) and isinstance(c.func, ast.Name)
+             and c.func.id in defined]
+    if not loops and not calls:
+        return None
+    first = min(loops + calls, key=lambda s: s.lineno)
+    runs = tuple(f"the loop at line {l.lineno}" for l in loops[:3]) or _runs(view, body)
+    why = None if loops else "it calls its own functions at module level, with no `if __name__ == \"__main__\":` guard"
+    return EntryPoint("script", view.display, view.at(first), runs, bool(loops), why)
 
 
 # ---------------------------------------------------------------------- console scripts

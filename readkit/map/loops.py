@@ -147,7 +147,7 @@ def _notes(body: _Body, via: list[_Body], found: list[Found]) -> tuple[str, ...]
         notes.append("mixed precision: a GradScaler scales the loss before backward and steps the optimizer")
     if any(f.kind == "autocast" for f in found):
         notes.append("mixed precision: the forward pass runs under autocast")
-    if not any(f.kind == "zero_grad" for f in found):
+    if not any(f.kind == "zero_grad" for f in found) and not _clears_grads_by_hand(body.node):
         notes.append("no zero_grad() found in this loop: gradients add up across iterations unless cleared elsewhere")
     return tuple(notes)
 
@@ -180,6 +180,17 @@ def _loops_inside(site: Site, outer: Loop | Function) -> tuple[Loop, ...]:
 
 def _within(node: ast.AST, outer: ast.AST) -> bool:
     return any(n is node for n in ast.walk(outer))
+
+
+def _clears_grads_by_hand(node: ast.AST) -> bool:
+    """`w.grad.zero_()`, `p.grad = None`: gradients cleared without zero_grad()."""
+    for inner in ast.walk(node):
+        if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute) and inner.func.attr == "zero_" and \
+                isinstance(inner.func.value, ast.Attribute) and inner.func.value.attr == "grad":
+            return True
+        if isinstance(inner, ast.Assign) and any(isinstance(t, ast.Attribute) and t.attr == "grad" for t in inner.targets):
+            return True
+    return False
 
 
 def _function_name(context: Context) -> str | None:

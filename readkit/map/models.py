@@ -39,10 +39,10 @@ def _model(repo: Repo, entry: ClassEntry, direct: list[Site], registries: Regist
     via = registries.sites_building(entry.fact.key, repo)
     where = entry.file.at(entry.node)
     kind, sure, why = _kind(entry, base)
-    use, use_why = _use(repo, direct, via)
+    use, use_why = _use(repo, direct, via, registries, entry.fact.key)
     if use_why and why is None:
         sure, why = False, use_why
-    built = tuple(s.where() for s in direct) + tuple(s.where() for s in via)
+    built = tuple(dict.fromkeys([s.where() for s in direct] + [s.where() for s in via]))
     return Model(entry.fact.name, where, base, kind, use, _submodules(repo, entry), built, sure, why,
                  kinds.STEPS.get(kind))
 
@@ -57,7 +57,7 @@ def _kind(entry: ClassEntry, base: str) -> tuple[str, bool, str | None]:
     return "model", True, None
 
 
-def _use(repo: Repo, direct: list[Site], via: list[Site]) -> tuple[str, str | None]:
+def _use(repo: Repo, direct: list[Site], via: list[Site], registries: Registries, key: str) -> tuple[str, str | None]:
     sites = direct + via
     if not sites:
         return "not-built", None
@@ -65,7 +65,10 @@ def _use(repo: Repo, direct: list[Site], via: list[Site]) -> tuple[str, str | No
     if not outside:
         return "submodule", None
     if not [s for s in outside if s not in via] and via:
-        return "top-level", "built through a registry indexed by a value known only at run time"
+        registry = registries.chosen_from(via[0])
+        assert registry is not None
+        return "top-level", (f"built through the registry {registry.name} ({registry.file.display}:{registry.line}) "
+                             f"under the name {registry.classes[key]!r}: which model runs depends on the configuration")
     return "top-level", None
 
 

@@ -7,6 +7,7 @@ import ast
 from dataclasses import dataclass
 
 from readkit.map import kinds
+from readkit.map.blocks import block_of, sites_in, updates_parameters
 from readkit.map.built import assignment_of
 from readkit.map.index import FileView, Repo, Site
 
@@ -32,18 +33,21 @@ def classify(repo: Repo, site: Site) -> Found | None:
     if method and name == "backward" and not user_code or kinds.is_ref(site.callee, kinds.BACKWARD):
         sure = kinds.tensor_object(site.receiver) or kinds.is_ref(site.callee, kinds.BACKWARD) or \
             any(s == "torch.Tensor.backward" and e != "heuristic" for s, e in symbols)
-        return _found("backward", site, sure, None if sure else "only the name `backward` says so")
+        return _found("backward", site, sure, None if sure else "probably: only the name `backward` says so")
     if method and name == "step":
         return _step(site, symbols)
     if method and name == "zero_grad":
         sure = kinds.optimizer_object(site.receiver) or kinds.module_object(site.receiver)
-        return _found("zero_grad", site, sure)
+        return _found("zero_grad", site, sure, None if sure else "probably: only the name `zero_grad` says so")
     if method and name in ("unscale_", "update") and _scaler(site):
         return _found("unscale" if name == "unscale_" else "scaler-update", site, kinds.scaler_object(site.receiver))
     if kinds.is_ref(site.callee, kinds.CLIPPING):
         return _found("clip", site, True)
     if kinds.is_ref(site.callee, kinds.AUTOCAST):
         return _found("autocast", site, True)
+    block = block_of(site)
+    if block is not None and updates_parameters(block, sites_in(site, block)):
+        return _found("step", site, True, "parameters updated by hand under no_grad (no optimizer)")
     return _model_call(repo, site)
 
 
@@ -62,9 +66,9 @@ def _step(site: Site, symbols: list[tuple[str, str]]) -> Found | None:
     if any(s.startswith("torch.optim.") and e != "heuristic" for s, e in symbols):
         return _found("step", site, True)
     if "sched" in owner:
-        return _found("scheduler-step", site, False, f"only the name `{owner}` says it is a scheduler")
+        return _found("scheduler-step", site, False, f"probably: only the name `{owner}` says it is a scheduler")
     if "optim" in owner or owner in ("opt", "o") or "scaler" in owner:
-        return _found("step", site, False, f"only the name `{owner}` says it is an optimizer")
+        return _found("step", site, False, f"probably: only the name `{owner}` says it is an optimizer")
     return None
 
 
@@ -80,9 +84,17 @@ def _model_call(repo: Repo, site: Site) -> Found | None:
         return _found("loss", site, True)
     if callee.kind == "obj" and kinds.is_module_type(callee.qualname):
         name = repo.class_name(callee.user_class) or ""
+        called = site.call.func.rpartition(".")[2]
         if kinds.is_loss_type(callee.qualname) or name.endswith(("Loss", "Criterion")):
-            return _found("loss", site, kinds.is_loss_type(callee.qualname))
-        return _found("forward", site, callee.evidence != "heuristic")
+            return _found("loss", site, kinds.is_loss_type(callee.qualname),
+                          None if kinds.is_loss_type(callee.qualname) else f"probably: the class name {name} says so")
+        if callee.user_class is None and any(w in called.lower() for w in ("loss", "criterion")):
+            return _found("loss", site, False, f"probably: only the name `{called}` says it is a loss")
+        sure = callee.evidence != "heuristic"
+        notes = [None if sure else f"probably: only the name `{called}` says it is a module"]
+        if "loss" in (site.target() or "").lower():
+            notes.append("the model returns the loss too")
+        return _found("forward", site, sure, "; ".join(n for n in notes if n) or None)
     if site.call.name == "forward" and kinds.module_object(site.receiver):
         return _found("forward", site, True)
     return None

@@ -7,10 +7,10 @@ import ast
 
 from readkit import roles
 from readkit.map import kinds
+from readkit.map.blocks import block_of, sites_in, updates_parameters
 from readkit.map.index import FileView, Repo, Site
 from readkit.map.model import Use
 
-UPDATE_METHODS = frozenset({"copy_", "mul_", "add_", "sub_", "zero_", "lerp_", "fill_", "div_"})
 
 
 def find_uses(repo: Repo) -> tuple[Use, ...]:
@@ -85,28 +85,16 @@ def _grad_free(view: FileView) -> list[Use]:
     """`with torch.no_grad():` blocks and functions decorated with it: evaluation, or updates."""
     found = []
     for site in view.sites:
-        if not kinds.is_ref(site.callee, kinds.NO_GRAD):
-            continue
-        block = _block_of(site)
+        block = block_of(site)
         if block is not None:
-            found.append(_classify_block(view, site, block))
+            found.append(_classify_block(site, block))
     return found
 
 
-def _block_of(site: Site) -> list[ast.stmt] | None:
-    statement = site.call.context.statement
-    if isinstance(statement, (ast.With, ast.AsyncWith)) and any(i.context_expr is site.call.node for i in statement.items):
-        return statement.body
-    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
-            d is site.call.node for d in statement.decorator_list):
-        return statement.body
-    return None
-
-
-def _classify_block(view: FileView, site: Site, block: list[ast.stmt]) -> Use:
-    inner = [s for s in view.sites if any(_inside(s.call.node, b) for b in block)]
+def _classify_block(site: Site, block: list[ast.stmt]) -> Use:
+    inner = sites_in(site, block)
     what = f"{kinds.short(site.callee.qualname)} block"  # type: ignore[union-attr]
-    if _updates_parameters(block, inner):
+    if updates_parameters(block, inner):
         return _use("no-grad-update", what, site)
     if any(kinds.module_object(s.callee) or s.call.name == "eval" for s in inner) or _calls_evaluation(inner):
         return _use("evaluation", what, site)
@@ -114,20 +102,8 @@ def _classify_block(view: FileView, site: Site, block: list[ast.stmt]) -> Use:
                 why="a block without gradients, but readkit sees no model called in it")
 
 
-def _updates_parameters(block: list[ast.stmt], inner: list[Site]) -> bool:
-    for node in (n for b in block for n in ast.walk(b)):
-        if isinstance(node, ast.AugAssign) and ".grad" in ast.unparse(node.value):
-            return True
-    return any(s.call.name in UPDATE_METHODS and kinds.tensor_object(s.receiver) and "grad" in ast.unparse(s.call.node)
-               or s.call.name in UPDATE_METHODS and "param" in s.call.func.lower() for s in inner)
-
-
 def _calls_evaluation(inner: list[Site]) -> bool:
     return any("eval" in s.call.name.lower() or "loss" in s.call.name.lower() for s in inner)
-
-
-def _inside(node: ast.AST, outer: ast.AST) -> bool:
-    return any(n is node for n in ast.walk(outer))
 
 
 # ---------------------------------------------------------------------- decorators
