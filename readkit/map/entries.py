@@ -134,7 +134,7 @@ def reading_order(repo: Repo, entries: tuple[EntryPoint, ...], models: tuple[Mod
         steps.append(ReadingStep(f"the entry point ({main.kind})", main.where, "where a run starts"))
     top = [m for m in models if m.use == "top-level" and m.kind == "model"]
     for model in top[:3]:
-        steps.append(ReadingStep(f"the model {model.name}", model.where, "its __init__ builds the layers, forward uses them"))
+        steps.append(ReadingStep(f"the model {model.name}", model.where, "its `__init__` builds the layers, `forward` uses them"))
     parts = {s.builds.split(" of ")[-1] for m in top for s in m.submodules}
     for model in [m for m in models if m.name in parts and m.kind == "model"][:3]:
         steps.append(ReadingStep(f"{model.name}, a part of the model", model.where, "a submodule the model builds"))
