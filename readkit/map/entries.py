@@ -156,7 +156,7 @@ def _main_entry(entries: tuple[EntryPoint, ...], loops: tuple[TrainingLoop, ...]
     if not entries:
         return None
     training_files = {l.where.path for l in loops}
-    ranked = sorted(entries, key=lambda e: (e.kind not in ("console-script", "package-main"),
-                                            e.where.path not in training_files, "train" not in e.where.path,
-                                            e.where.path))
+    kinds = ("console-script", "package-main", "main-guard", "notebook", "script")
+    ranked = sorted(entries, key=lambda e: (kinds.index(e.kind), e.where.path not in training_files,
+                                            "train" not in e.where.path, e.where.path))
     return ranked[0]

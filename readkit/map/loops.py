@@ -205,5 +205,6 @@ def _uncalled(repo: Repo, body: _Body) -> TrainingLoop:
     view, function = body.view, body.node
     steps = tuple(_step(view, f) for f in sorted(body.found, key=lambda f: (f.line, f.column)))
     why = f"{function.name}() runs backward and step once; the loop that calls it is not in the analyzed files"
-    return TrainingLoop(view.at(function), view.outline.line_text(function.lineno), _function_name(body.context),
+    owner = f"{body.context.cls.name}." if body.context.cls is not None else ""
+    return TrainingLoop(view.at(function), view.outline.line_text(function.lineno), f"{owner}{function.name}",
                         steps, _notes(body, [], body.found), False, why, kinds.STEPS["training-loop"])
