@@ -57,6 +57,6 @@ def _check(script: str | os.PathLike[str], timeout: float) -> CheckResult:
     from readkit.check import TargetError, check_target
 
     try:
-        return check_target(script, quiet=True, timeout=timeout, reconcile=False)
+        return check_target(Path(script), quiet=True, timeout=timeout, reconcile=False)
     except TargetError as error:
         raise MapInputError(str(error)) from None

@@ -84,8 +84,8 @@ def _construction(repo: Repo, site: Site, kind: str) -> Construction:
     what = _what(repo, site)
     step = kinds.STEPS.get(kind)
     if callee is None:
-        why = f"assigned to `{site.target()}` and made by `{site.call.func}(...)`, which readkit cannot follow"
-        return Construction(kind, what, site.where(), site.target(), (), False, why, step)
+        unknown = f"assigned to `{site.target()}` and made by `{site.call.func}(...)`, which readkit cannot follow"
+        return Construction(kind, what, site.where(), site.target(), (), False, unknown, step)
     given = _given(repo, site, kind)
     sure = callee.evidence != "heuristic" and not (kind == "loss" and callee.kind == "class"
                                                     and not kinds.is_loss_type(callee.qualname))

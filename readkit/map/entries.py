@@ -86,7 +86,7 @@ def _script_specs(root: Path) -> list[tuple[str, str, str]]:
         pyproject = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
         scripts = {**pyproject.get("project", {}).get("scripts", {}),
                    **pyproject.get("tool", {}).get("poetry", {}).get("scripts", {})}
-        specs += [(k, *v.split(":", 1)) for k, v in scripts.items() if isinstance(v, str) and ":" in v]  # type: ignore[misc]
+        specs += [(k, *v.split(":", 1)) for k, v in scripts.items() if isinstance(v, str) and ":" in v]
     except (OSError, tomllib.TOMLDecodeError, AttributeError):
         pass
     specs += _setup_specs(root)

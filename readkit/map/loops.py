@@ -98,10 +98,12 @@ def _inner_trains(body: _Body, bodies: list[_Body], step_functions: dict[str, _B
 
 def _training_loop(repo: Repo, body: _Body, via: list[_Body], bodies: list[_Body]) -> TrainingLoop:
     view, loop = body.view, body.node
+    assert isinstance(loop, (ast.For, ast.AsyncFor, ast.While))
     steps = [(f.line, f.column, 0, 0, _step(view, f)) for f in body.found]
     for target in via:
-        call = next(s for s in view.sites if s.call.name == target.node.name and _in_loop(s, loop))
-        steps += [(call.line, call.call.key[1], f.line, f.column, _step(target.view, f, f"in {target.node.name}()"))
+        name = _name(target)
+        call = next(s for s in view.sites if s.call.name == name and _in_loop(s, loop))
+        steps += [(call.line, call.call.key[1], f.line, f.column, _step(target.view, f, f"in {name}()"))
                   for f in target.found]
     steps += [(s.where.line, 0, 0, 0, s) for s in _outer_scheduler_steps(repo, body, bodies)]
     ordered = tuple(s[-1] for s in sorted(steps, key=lambda s: s[:4]))
@@ -128,6 +130,8 @@ def _outer_scheduler_steps(repo: Repo, body: _Body, bodies: list[_Body]) -> list
     elif body.context.function is not None:
         name = body.context.function.name
         for other in bodies:
+            if not isinstance(other.node, (ast.For, ast.AsyncFor, ast.While)):
+                continue
             calls = [s for s in other.view.sites if s.call.name == name and _in_loop(s, other.node)]
             if calls and not any(l is other.node for l in body.context.loops):
                 note = f"once per call of {name}() from the loop at {other.view.display}:{other.node.lineno}"
@@ -182,6 +186,11 @@ def _within(node: ast.AST, outer: ast.AST) -> bool:
     return any(n is node for n in ast.walk(outer))
 
 
+def _name(body: _Body) -> str:
+    assert isinstance(body.node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    return body.node.name
+
+
 def _clears_grads_by_hand(node: ast.AST) -> bool:
     """`w.grad.zero_()`, `p.grad = None`: gradients cleared without zero_grad()."""
     for inner in ast.walk(node):
@@ -203,6 +212,7 @@ def _function_name(context: Context) -> str | None:
 def _uncalled(repo: Repo, body: _Body) -> TrainingLoop:
     """A step function no analyzed loop calls: shown at its `def`, as probably a loop's body."""
     view, function = body.view, body.node
+    assert isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
     steps = tuple(_step(view, f) for f in sorted(body.found, key=lambda f: (f.line, f.column)))
     why = f"{function.name}() runs backward and step once; the loop that calls it is not in the analyzed files"
     owner = f"{body.context.cls.name}." if body.context.cls is not None else ""

@@ -8,6 +8,7 @@ call sits. The two are joined by the call's span (line and character column).
 from __future__ import annotations
 
 import ast
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 Loop = ast.For | ast.AsyncFor | ast.While
@@ -117,7 +118,7 @@ class _Walker:
         self.visit_body(node.body, replace(context, loops=context.loops + (node,)))
         self.visit_body(node.orelse, context)
 
-    def expressions(self, nodes: list[ast.AST], context: Context) -> None:
+    def expressions(self, nodes: Sequence[ast.AST], context: Context) -> None:
         for root in nodes:
             for node in ast.walk(root):
                 if isinstance(node, ast.Call):

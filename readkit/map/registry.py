@@ -38,7 +38,8 @@ class Registries:
         name = holder.attr if isinstance(holder, ast.Attribute) else holder.id if isinstance(holder, ast.Name) else None
         candidates = [r for r in self.by_name.get(name or "", []) if r.classes]
         same_file = [r for r in candidates if r.file is site.file]
-        return (same_file or candidates or [None])[0]
+        found = same_file or candidates
+        return found[0] if found else None
 
     def sites_building(self, key: str, repo: Repo) -> list[Site]:
         """The calls that may build the class `key` through a registry."""

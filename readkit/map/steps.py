@@ -111,6 +111,8 @@ def statement_steps(view: FileView, body: list[ast.stmt], scope: ast.AST) -> lis
     """Learning rates set by hand, a loss divided for accumulation, `with ctx:` that is autocast."""
     found = []
     for node in (n for statement in body for n in ast.walk(statement)):
+        if not isinstance(node, ast.stmt):
+            continue
         if isinstance(node, ast.Assign) and any(_lr_item(t) for t in node.targets):
             found.append(Found("lr-by-hand", None, node.lineno, node.col_offset, True))
         elif _divides_loss(node):
@@ -126,6 +128,7 @@ def _lr_item(target: ast.expr) -> bool:
 
 
 def _divides_loss(node: ast.AST) -> bool:
+    target: ast.expr
     if isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Div):
         target, divisor = node.target, node.value
     elif isinstance(node, ast.Assign) and isinstance(node.value, ast.BinOp) and isinstance(node.value.op, ast.Div):
