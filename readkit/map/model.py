@@ -41,7 +41,7 @@ class Model:
     why: str | None = None
     step: str | None = None
     parameters: int | None = None  # with --run, when the run counted them
-    shapes: tuple[str, ...] = ()  # with --run: outputs seen on the lines that call it
+    shapes: tuple[str, ...] = ()  # with --run: first tensors made on the lines that call it (its output among them)
 
 
 @dataclass(frozen=True)

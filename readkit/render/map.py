@@ -127,7 +127,7 @@ def _model(model: Model, style: _Style) -> list[str]:
     if model.parameters is not None:
         lines.append(style.sub(f"{model.parameters:,} parameters"))
     if model.shapes:
-        lines.append(style.sub("outputs seen: " + ", ".join(model.shapes)))
+        lines.append(style.sub("tensors seen on the lines that call it: " + ", ".join(model.shapes)))
     return lines
 
 
