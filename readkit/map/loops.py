@@ -11,6 +11,7 @@ import ast
 from dataclasses import dataclass
 
 from readkit.map import kinds
+from readkit.map.calls import calls_function
 from readkit.map.index import FileView, Repo, Site
 from readkit.map.model import LoopStep, TrainingLoop
 from readkit.map.outline import Context, Function, Loop
@@ -41,11 +42,11 @@ def find_loops(repo: Repo) -> tuple[TrainingLoop, ...]:
     step_functions = _step_functions(repo, classified)
     loops = []
     for body in bodies:
-        via = _calls_step_function(body, step_functions)
-        if not (body.trains() or via) or _inner_trains(body, bodies, step_functions):
+        via = _calls_step_function(repo, body, step_functions)
+        if not (body.trains() or via) or _inner_trains(repo, body, bodies, step_functions):
             continue
         loops.append(_training_loop(repo, body, via, bodies))
-    called = {id(v.node) for b in bodies for v in _calls_step_function(b, step_functions)}
+    called = {id(v.node) for b in bodies for v in _calls_step_function(repo, b, step_functions)}
     loops.extend(_uncalled(repo, f) for f in step_functions.values() if id(f.node) not in called)
     return tuple(sorted(loops, key=lambda t: (t.where.path, t.where.line)))
 
@@ -76,21 +77,23 @@ def _step_functions(repo: Repo, classified: dict[int, Found]) -> dict[str, _Body
     return {name: body for name, body in found.items() if name not in clashes}
 
 
-def _calls_step_function(body: _Body, step_functions: dict[str, _Body]) -> list[_Body]:
+def _calls_step_function(repo: Repo, body: _Body, step_functions: dict[str, _Body]) -> list[_Body]:
     if not isinstance(body.node, (ast.For, ast.AsyncFor, ast.While)):
         return []
-    found = []
+    found: list[_Body] = []
     for site in body.view.sites:
         target = step_functions.get(site.call.name)
-        if target is not None and _in_loop(site, body.node) and target.node is not site.call.context.function and \
-                (site.callee is None or site.callee.kind == "func"):
+        if target is None or target in found or not _in_loop(site, body.node):
+            continue
+        assert isinstance(target.node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        if calls_function(repo, site, target.view, target.node, target.context):
             found.append(target)
     return found
 
 
-def _inner_trains(body: _Body, bodies: list[_Body], step_functions: dict[str, _Body]) -> bool:
+def _inner_trains(repo: Repo, body: _Body, bodies: list[_Body], step_functions: dict[str, _Body]) -> bool:
     return any(other is not body and other.view is body.view and any(l is body.node for l in other.context.loops)
-               and (other.trains() or _calls_step_function(other, step_functions)) for other in bodies)
+               and (other.trains() or _calls_step_function(repo, other, step_functions)) for other in bodies)
 
 
 # ---------------------------------------------------------------------- one loop
@@ -102,14 +105,15 @@ def _training_loop(repo: Repo, body: _Body, via: list[_Body], bodies: list[_Body
     steps = [(f.line, f.column, 0, 0, _step(view, f)) for f in body.found]
     for target in via:
         name = _name(target)
-        call = next(s for s in view.sites if s.call.name == name and _in_loop(s, loop))
+        call = next(s for s in view.sites if _in_loop(s, loop) and
+                    calls_function(repo, s, target.view, target.node, target.context))  # type: ignore[arg-type]
         steps += [(call.line, call.call.key[1], f.line, f.column, _step(target.view, f, f"in {name}()"))
                   for f in target.found]
     steps += [(s.where.line, 0, 0, 0, s) for s in _outer_scheduler_steps(repo, body, bodies)]
     ordered = tuple(s[-1] for s in sorted(steps, key=lambda s: s[:4]))
     found = body.found + [f for t in via for f in t.found]
     unsure = [f for f in found if not f.sure and f.kind in ("backward", "step")]
-    why = unsure[0].note if unsure else None
+    why = (unsure[0].note or "").removeprefix("probably: ") or None if unsure else None
     return TrainingLoop(view.at(loop), view.outline.line_text(loop.lineno), _function_name(body.context),
                         ordered, _notes(body, via, found), not unsure, why, kinds.STEPS["training-loop"])
 
@@ -126,13 +130,16 @@ def _outer_scheduler_steps(repo: Repo, body: _Body, bodies: list[_Body]) -> list
     if body.context.loops:
         outer = body.context.loops[-1]
         found = [(body.view, f, f"once per pass of the loop at line {outer.lineno}")
-                 for b in bodies if b.node is outer for f in b.found if f.kind == "scheduler-step"]
+                 for b in bodies if b.node is outer for f in b.found if f.kind == "scheduler-step"
+                 and f.site is not None and not _in_loop(f.site, body.node)]  # type: ignore[arg-type]
     elif body.context.function is not None:
-        name = body.context.function.name
+        function = body.context.function
+        name = function.name
         for other in bodies:
             if not isinstance(other.node, (ast.For, ast.AsyncFor, ast.While)):
                 continue
-            calls = [s for s in other.view.sites if s.call.name == name and _in_loop(s, other.node)]
+            calls = [s for s in other.view.sites if _in_loop(s, other.node)
+                     and calls_function(repo, s, body.view, function, _definition_context(body))]
             if calls and not any(l is other.node for l in body.context.loops):
                 note = f"once per call of {name}() from the loop at {other.view.display}:{other.node.lineno}"
                 found += [(other.view, f, note) for f in other.found if f.kind == "scheduler-step"]
@@ -184,6 +191,13 @@ def _loops_inside(site: Site, outer: Loop | Function) -> tuple[Loop, ...]:
 
 def _within(node: ast.AST, outer: ast.AST) -> bool:
     return any(n is node for n in ast.walk(outer))
+
+
+def _definition_context(body: _Body) -> Context:
+    """The context a loop's enclosing function is defined in (its class, for a method)."""
+    function = body.context.function
+    found = next((c for f, c in body.view.outline.functions if f is function), None)
+    return found if found is not None else Context()
 
 
 def _name(body: _Body) -> str:

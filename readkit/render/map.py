@@ -118,7 +118,9 @@ def _models(repo_map: RepoMap, style: _Style) -> list[str]:
 
 def _model(model: Model, style: _Style) -> list[str]:
     use = {"top-level": "top-level model", "submodule": "submodule", "not-built": "not built in these files"}[model.use]
-    kind = "" if model.kind == "model" else f" ({model.kind})"
+    if model.kind == "autograd-function":
+        use = "custom autograd function (called through .apply)"
+    kind = "" if model.kind in ("model", "autograd-function") else f" ({model.kind})"
     built = f", built at {', '.join(_where(w) for w in model.built_at[:3])}" if model.built_at else ""
     lines = [style.item(f"{model.name}{kind}: {use}{built}", model.where, model.step)]
     lines += _unsure(style, model.sure, model.why)
