@@ -27,13 +27,14 @@ from readkit.annotate import files
 from readkit.annotate.declare import Declarer
 from readkit.annotate.engine import ModuleInfo, _annotations, _future_annotations, _Locator
 from readkit.annotate.evaluate import Evaluator
-from readkit.annotate.model import FileError, FileResult
+from readkit.results.annotate import FileError, FileResult
 from readkit.annotate.positions import Span
 from readkit.annotate.repo import RepoIndex
 from readkit.annotate.rules.async_argument import rewrite_async_keywords
 from readkit.annotate.scopes import ClassInfo
 from readkit.annotate.values import Kind, Value
-from readkit.annotate.walk import Walker
+from readkit.annotate.walk import TreeWalker
+from readkit.annotate.walker import Walker
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def facts_for_source(source: str, path: str, module_info: ModuleInfo | None = No
     module_scope = declarer.declare(module)
     evaluator = Evaluator(declarer, info.repo)
     recorder = _Recorder(str(Path(path).resolve()), declarer)
-    walker = Walker(evaluator, declarer.scopes, {cst.Call: [lambda n: recorder.call(walker, n)],
+    walker = TreeWalker(evaluator, declarer.scopes, {cst.Call: [lambda n: recorder.call(walker, n)],
                                                  cst.Dict: [lambda n: recorder.dict(walker, n)]})
     locator = _Locator(module, parsable, walker.parents)
     walker.scope = module_scope

@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from readkit.annotate.facts import facts_for_paths
-from readkit.check.model import CheckResult
+from readkit.results.check import CheckResult
 from readkit.map import index
 from readkit.map.built import find_constructions
 from readkit.map.entries import find_entry_points, reading_order
 from readkit.map.loops import find_loops
-from readkit.map.model import RepoMap
+from readkit.results.map import RepoMap
 from readkit.map.models import find_models
 from readkit.map.registry import find_registries
 from readkit.map.run import run_summary, with_run

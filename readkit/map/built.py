@@ -7,7 +7,7 @@ import ast
 
 from readkit.map import kinds
 from readkit.map.index import Repo, Site
-from readkit.map.model import Construction
+from readkit.results.map import Construction
 
 SHOWN_KEYWORDS = ("lr", "betas", "momentum", "weight_decay", "eps", "step_size", "gamma", "T_max", "milestones",
                   "max_lr", "total_steps", "reduction", "label_smoothing", "weight", "batch_size", "shuffle",

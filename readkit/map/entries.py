@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 
 from readkit.map.index import FileView, Repo
-from readkit.map.model import EntryPoint, Location, Model, ReadingStep, TrainingLoop, Use
+from readkit.results.map import EntryPoint, Location, Model, ReadingStep, TrainingLoop, Use
 
 _BUILTINS = frozenset(dir(builtins))
 SCRIPT_SPEC = re.compile(r"^\s*([\w.-]+)\s*=\s*([\w.]+)\s*:\s*([\w.]+)")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from readkit.annotate.facts import CallFact, ClassFact, FileFacts, ValueFact
-from readkit.map.model import FileProblem, Location
+from readkit.results.map import FileProblem, Location
 from readkit.map.outline import CallSite, Outline, outline
 
 MODULE_PREFIX = "torch.nn."

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from readkit.map import kinds
 from readkit.map.calls import calls_function
 from readkit.map.index import FileView, Repo, Site
-from readkit.map.model import LoopStep, TrainingLoop
+from readkit.results.map import LoopStep, TrainingLoop
 from readkit.map.outline import Context, Function, Loop
 from readkit.map.steps import Found, classify, statement_steps
 

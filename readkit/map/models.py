@@ -7,7 +7,7 @@ import ast
 
 from readkit.map import kinds
 from readkit.map.index import ClassEntry, Repo, Site
-from readkit.map.model import Location, Model, Submodule
+from readkit.results.map import Location, Model, Submodule
 from readkit.map.registry import Registries
 
 CONTAINERS = frozenset({"torch.nn.ModuleList", "torch.nn.Sequential", "torch.nn.ModuleDict"})

@@ -7,9 +7,9 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from readkit.check.model import CheckResult, LineObservation
+from readkit.results.check import CheckResult, LineObservation
 from readkit.map.index import Repo
-from readkit.map.model import Model, RunSummary, TrainingLoop
+from readkit.results.map import Model, RunSummary, TrainingLoop
 
 MAX_SHAPES = 4
 

@@ -9,7 +9,7 @@ from readkit import roles
 from readkit.map import kinds
 from readkit.map.blocks import block_of, sites_in, updates_parameters
 from readkit.map.index import FileView, Repo, Site
-from readkit.map.model import Use
+from readkit.results.map import Use
 
 
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import click
 
-from readkit import __version__
-from readkit.map.model import (Construction, EntryPoint, Location, Model, RepoMap, TrainingLoop, Use)
+from readkit.version import __version__
+from readkit.results.map import (Construction, EntryPoint, Location, Model, RepoMap, TrainingLoop, Use)
 
 SCHEMA = "readkit-map/1"
 SECTIONS = (("evaluation", "Evaluation", ("evaluation", "no-grad-update")),

@@ -4,7 +4,7 @@ import functools
 from pathlib import Path
 
 from readkit.map import map_paths
-from readkit.map.model import RepoMap
+from readkit.results.map import RepoMap
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "map"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from readkit.map.model import RepoMap, TrainingLoop
+from readkit.results.map import RepoMap, TrainingLoop
 
 from tests.map.conftest import fixture_map
 

@@ -63,3 +63,14 @@ def test_run_adds_losses_to_the_loop_that_ran_and_shapes_to_the_model(tmp_path):
     assert loop.losses == m.run.losses and loop.losses[-1] < loop.losses[0]
     tiny, = m.models
     assert tiny.shapes[0] == "float32[8, 2] cpu"  # the first tensor made on `loss = ((model(x) - y) ** 2).mean()`
+
+
+def test_facts_label_a_file_exactly_as_annotate_does():
+    """The facts walk repeats the engine's set-up; if the two drift apart, this fails."""
+    from readkit.annotate import annotate_source
+
+    from tests.map.conftest import FIXTURES
+
+    for path in sorted(FIXTURES.rglob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        assert facts_for_source(source, str(path)).result.annotations == annotate_source(source, str(path)).annotations
