@@ -10,11 +10,10 @@ polynomial. Each step takes `device` and `seed` and never prints.
 
 from __future__ import annotations
 
-from readkit.results.reference import Expectation, ReferenceRun, StepResult
+from readkit.results.reference import Expectation, Progress, ReferenceRun, StepResult
 from readkit.reference.workflow import (
     SECTIONS,
     Plan,
-    Progress,
     ReferenceUsageError,
     all_steps,
     execute,
