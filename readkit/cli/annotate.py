@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +16,7 @@ from readkit.render.progress import ProgressLine
 from readkit.results.annotate import AnnotateResult, FileResult, RuleInfo
 
 if TYPE_CHECKING:
+    from readkit.annotate import AnnotateCache
     from readkit.render.run_index import RunIndex
 
 
@@ -79,8 +82,8 @@ def annotate(paths: tuple[Path, ...], fmt: str, out_dir: Path | None, html_dir: 
         progress.close()
         if cache is not None:
             cache.close()
-    if cache is not None and cache.problem and not quiet:
-        click.echo(f"readkit: {cache.problem}", err=True)
+    if cache is not None:
+        _cache_notes(cache, quiet, progress.enabled)
     failed = bool(tally.failed) or (fail_on == "legacy" and tally.legacy > 0)
     sys.exit(1 if failed else 0)
 
@@ -97,6 +100,20 @@ class _AboveProgress:
 
     def flush(self) -> None:
         self.stream.flush()
+
+
+def _cache_notes(cache: AnnotateCache, quiet: bool, terminal: bool) -> None:
+    """A broken cache is said (unless --quiet); on a terminal, what the cache saved; and for
+    tests/benchmarks/bench_cache.py, the counters as JSON where READKIT_BENCH_COUNTERS points."""
+    if cache.problem and not quiet:
+        click.echo(f"readkit: {cache.problem}", err=True)
+    elif terminal and cache.hits:
+        click.echo(f"readkit: {cache.hits:,} files unchanged since an earlier run, "
+                   f"{cache.misses + cache.stale:,} analyzed (--no-cache to analyze all)", err=True)
+    counters = os.environ.get("READKIT_BENCH_COUNTERS")
+    if counters:
+        Path(counters).write_text(json.dumps({"hits": cache.hits, "stale": cache.stale,
+                                              "analyzed": cache.misses + cache.stale}))
 
 
 def _counted(files: Iterator[FileResult], progress: ProgressLine) -> Iterator[FileResult]:
