@@ -49,9 +49,14 @@ def annotate_paths(paths: Iterable[str | os.PathLike[str]], *, jobs: int | None 
     _check_filters(roles, rules)
     found = files.discover([Path(p) for p in paths])
     index = RepoIndex.for_paths([Path(p) for p in paths])
-    tasks = [(str(p), index.module_info(p), (observations or {}).get(str(p))) for p in found]
+    tasks = [(str(p), index.module_info(p), _observed(p, observations or {})) for p in found]
     results = _run(tasks, index, jobs)
     return AnnotateResult(files=tuple(_filtered(r, roles, rules) for r in results))
+
+
+def _observed(path: Path, observations: dict[str, dict[int, LineObservation]]) -> dict[int, LineObservation] | None:
+    """A file's observations, keyed by the path as found or as resolved (a run reports resolved paths)."""
+    return observations.get(str(path)) or observations.get(str(path.resolve()))
 
 
 def analyze_file(path: str, info: ModuleInfo, observations: dict[int, LineObservation] | None) -> FileResult:

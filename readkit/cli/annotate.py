@@ -11,6 +11,7 @@ import click
 from readkit.cli.common import InputError, use_color
 
 if TYPE_CHECKING:
+    from readkit.check.model import LineObservation
     from readkit.render.run_index import RunIndex
 
 
@@ -43,11 +44,12 @@ def annotate(paths: tuple[Path, ...], fmt: str, out_dir: Path | None, html_dir: 
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise InputError(f"no such file or directory: {', '.join(missing)}")
+    run = _run_index(run_script) if run_script is not None else None
     try:
-        result = api.annotate_paths(paths, jobs=jobs, roles=roles, rules=rules)
+        result = api.annotate_paths(paths, jobs=jobs, roles=roles, rules=rules,
+                                    observations=_facts(run) if run is not None else None)
     except api.UnknownFilterError as error:
         raise InputError(str(error)) from None
-    run = _run_index(run_script) if run_script is not None else None
     if out_dir is not None:
         try:
             render.write_annotated_copies(result, out_dir, roots=paths, run=run)
@@ -72,6 +74,14 @@ def _run_index(script: Path) -> RunIndex:
     except check_api.TargetError as error:
         raise InputError(str(error)) from None
     return RunIndex.from_check(checked)
+
+
+def _facts(run: RunIndex) -> dict[str, dict[int, LineObservation]]:
+    """What the run saw, per resolved file and line (with the line it stopped on), for the annotator:
+    a `.data[0]` the run saw on a 0-dim tensor is flagged whatever its variable is called."""
+    from readkit.check.facts import line_facts
+
+    return {str(path): lines for path, lines in line_facts(run.check).items()}
 
 
 @click.command()

@@ -65,6 +65,9 @@ class RunOutcome:
     seconds: float
     output: str = ""  # tail of the script's stdout+stderr
     cuda: bool = False  # tensors were seen on a CUDA device (losses then drift run to run)
+    # a migrated run's failure in a migrated file: the text of the failing line in the migrated copy
+    # (the failure's line number is the user's own line that this one stands for)
+    failure_source: str = ""
 
     @property
     def ok(self) -> bool:

@@ -77,7 +77,8 @@ def _compare_losses(before: tuple[float, ...], after: tuple[float, ...],
 
 
 def describe(run: RunOutcome) -> str:
-    """`IndexError at main.py:55`, `ok (40 losses)`, `timeout after 600 s`."""
+    """`IndexError at main.py:55`, `ok (40 losses)`, `timeout after 600 s`; a failure on a line
+    the migration rewrote: `TypeError at main.py:48 (migrated: `x = f(a, dim=1)`)`."""
     if run.ok:
         return f"ok ({_losses(len(run.losses))})"
     failure = run.failure
@@ -85,7 +86,8 @@ def describe(run: RunOutcome) -> str:
         return f"{run.status} (exit code {run.exit_code})"
     what = failure.message.split(":", 1)[0] if failure.kind == "exception" else failure.message
     where = f" at {display_path(failure.path)}:{failure.line}" if failure.path and failure.line else ""
-    return f"{what}{where}"
+    migrated = f" (migrated: `{run.failure_source}`)" if run.failure_source else ""
+    return f"{what}{where}{migrated}"
 
 
 def display_path(path: str) -> str:
