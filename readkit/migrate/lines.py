@@ -9,7 +9,7 @@ text the migration put there is shown beside it.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -30,14 +30,24 @@ def exact_original_lines(before: str, after: str) -> dict[int, int]:
 
 
 def original_line(before: str, after: str, line: int) -> int:
-    """The user's line a migrated line stands for: its counterpart, else the first line of the
-    block it replaced, else (a line the migration added) the original line it was added after."""
+    """The user's line a migrated line stands for: its counterpart; in a block rewritten into
+    fewer or more lines, the most similar line of the block it replaced; for a line the
+    migration added, the original line it was added after."""
+    old, new = before.splitlines(), after.splitlines()
     for tag, i1, i2, j1, j2 in _opcodes(before, after):
-        if j1 < line <= j2:
-            if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
-                return i1 + (line - 1 - j1) + 1
-            return i1 + 1 if tag == "replace" else max(i1, 1)
+        if not j1 < line <= j2:
+            continue
+        if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
+            return i1 + (line - 1 - j1) + 1
+        if tag == "replace":
+            text = new[line - 1].strip()
+            return 1 + max(range(i1, i2), key=lambda i: (_similarity(old[i].strip(), text), -i))
+        return max(i1, 1)
     return line
+
+
+def _similarity(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
 
 
 def on_original_lines(run: RunOutcome, texts: Mapping[Path, tuple[str, str]]) -> RunOutcome:
@@ -56,6 +66,7 @@ def on_original_lines(run: RunOutcome, texts: Mapping[Path, tuple[str, str]]) ->
     return replace(run, failure=replace(failure, line=line), failure_source=source)
 
 
-def _opcodes(before: str, after: str) -> list[tuple[str, int, int, int, int]]:
+def _opcodes(before: str, after: str) -> Sequence[tuple[str, int, int, int, int]]:
+    # line by line, like the unified diff the user reads (no autojunk: a long file's repeated lines still match)
     matcher = difflib.SequenceMatcher(None, before.splitlines(), after.splitlines(), autojunk=False)
     return matcher.get_opcodes()

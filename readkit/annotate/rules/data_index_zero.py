@@ -39,6 +39,10 @@ class DataIndexZero(LegacyRule):
         "import torch.nn as nn\ncrit = nn.CrossEntropyLoss()\n"
         "def evaluate(batches):\n    total_loss = 0\n    for x, y in batches:\n        total_loss += len(x) * crit(x, y).data\n"
         "    return total_loss[0] / len(batches)\n",
+        # whatever the value is called: a loss called through .forward, a loss called, a value backward runs on
+        "def train(model, loss, x, y):\n    output = loss.forward(model(x), y)\n    return output.data[0]\n",
+        "def train(model, criterion, x, y):\n    output = criterion(model(x), y)\n    return output.data[0]\n",
+        "import torch\ndef fit(f, x):\n    value = f(x)\n    value.backward()\n    return value.data[0]\n",
     )
     UNMARKED = (
         "import torch\nw = torch.randn(3, 4)\nw.data[0].zero_()\n",
@@ -54,6 +58,9 @@ class DataIndexZero(LegacyRule):
         "import torch\ntotal = 0\ntotal += x.data\nfirst = total[0]\n",  # x: any tensor, total may be a row
         "history = []\nhistory += loss.data\nprint(history[0])\n",
         "total_loss = 0\ntotal_loss += loss.data\nprint(total_loss[0], total_loss.size())\n",  # used as a tensor
+        "def predict(model, x):\n    output = model.forward(x)\n    return output.data[0]\n",  # a module output: a batch
+        "import torch\ndef fit(f, x, g):\n    value = f(x)\n    value.backward(g)\n    return value.data[0]\n",
+        "import torch.nn as nn\nlayer = nn.Linear(3, 2)\nfirst = layer.forward(x).data[0]\n",
     )
     FIXES = (
         (
@@ -78,6 +85,12 @@ class DataIndexZero(LegacyRule):
             "        total_loss += loss.data\n        if i % 10 == 0:\n            print(total_loss[0] / 10)\n            total_loss = 0\n",
             "def train(batches):\n    total_loss = 0\n    for i, (x, y) in enumerate(batches):\n        loss = crit(model(x), y)\n"
             "        total_loss += loss.item()\n        if i % 10 == 0:\n            print(total_loss / 10)\n            total_loss = 0\n",
+        ),
+        (  # the 2017 tutorial's training step: the loss module is a parameter, called through .forward
+            "def train(model, loss, optimizer, x, y):\n    optimizer.zero_grad()\n    output = loss.forward(model.forward(x), y)\n"
+            "    output.backward()\n    optimizer.step()\n    return output.data[0]\n",
+            "def train(model, loss, optimizer, x, y):\n    optimizer.zero_grad()\n    output = loss.forward(model.forward(x), y)\n"
+            "    output.backward()\n    optimizer.step()\n    return output.item()\n",
         ),
     )
 
