@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from readkit.check.model import CheckResult, LineObservation
+from readkit.results.check import CheckResult, LineObservation
 
 LineFacts = dict[Path, dict[int, LineObservation]]  # resolved path -> line -> what the run saw there
 

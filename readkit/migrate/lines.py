@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from readkit.migrate.model import RunOutcome
+from readkit.results.migrate import RunOutcome
 
 
 def original_text(path: Path, encoding: str) -> str:

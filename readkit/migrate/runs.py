@@ -21,9 +21,9 @@ from pathlib import Path
 from types import TracebackType
 
 from readkit.check.facts import line_facts
-from readkit.check.model import CheckResult, LineObservation
 from readkit.migrate import lines, scratch, verify
-from readkit.migrate.model import RunOutcome, Verification
+from readkit.results.check import CheckResult, LineObservation
+from readkit.results.migrate import RunOutcome, Verification, display_path
 
 Texts = Mapping[Path, tuple[str, str]]  # resolved original path -> (migrated text, encoding)
 Observed = dict[Path, dict[int, LineObservation]]  # resolved original path -> line -> what ran there
@@ -84,7 +84,7 @@ class ScriptRuns:
 
         A failure of the migrated script is placed on the user's own line (the migrated
         line's number mapped back through the diff) with the migrated line's text."""
-        shown = verify.display_path(str(script))
+        shown = display_path(str(script))
         if not texts:
             return verify.compare(shown, self.args, self.original_outcome(script), None)
         self.start(script, texts)  # already started or done when --run or start() ran them

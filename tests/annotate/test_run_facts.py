@@ -5,7 +5,7 @@ tensor with dimensions never is. The facts are `LineObservation`s as check.facts
 from __future__ import annotations
 
 from readkit.check.facts import line_facts
-from readkit.check.model import CheckResult, LineObservation, TargetFailure
+from readkit.results.check import CheckResult, LineObservation, TargetFailure
 from readkit.migrate.codemod import migrate_source
 
 ZERO_DIM = "IndexError: invalid index of a 0-dim tensor. Use `tensor.item()` in Python"

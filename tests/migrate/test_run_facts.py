@@ -16,10 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from readkit.check.model import CheckResult, LineObservation, TargetFailure
+from readkit.results.check import CheckResult, LineObservation, TargetFailure
 from readkit.migrate import api, lines, migrate_paths, scratch
-from readkit.migrate.model import RunOutcome
-from readkit.migrate.verify import describe
+from readkit.results.migrate import RunOutcome, describe_run
 
 from .conftest import FIXTURES, StubResult
 
@@ -121,6 +120,6 @@ def test_a_failure_is_told_on_the_users_line_with_the_migrated_text(tmp_path: Pa
     run = RunOutcome("failed", 1, failure, (), 0.1)
     placed = lines.on_original_lines(run, {original.resolve(): (AFTER, "utf-8")})
     assert placed.failure.line == 5 and placed.failure_source == "print(y.item())"
-    assert describe(placed).endswith("main.py:5 (migrated: `print(y.item())`)")
+    assert describe_run(placed).endswith("main.py:5 (migrated: `print(y.item())`)")
     elsewhere = RunOutcome("failed", 1, TargetFailure("exception", "E", str(tmp_path / "lib.py"), 4), (), 0.1)
     assert lines.on_original_lines(elsewhere, {original.resolve(): (AFTER, "utf-8")}) == elsewhere
