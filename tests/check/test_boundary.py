@@ -233,3 +233,80 @@ def test_quiet_reports_the_bytes_left_out_on_success_in_text_and_json(tmp_path):
     assert text.exit_code == 0 and f"{left_out} bytes were left out" in text.output
     streamed = check_target(script, reconcile=False)  # not captured: nothing to count
     assert json.loads(to_json(streamed))["output_left_out"] is None and not streamed.extra["notes"]
+
+
+# ----------------------------------------------------------------------------
+# --no-network: no way out, or no run
+
+ESCAPE = """
+    import ctypes, json, os, socket, sys
+
+    CLONE_NEWNET = 0x40000000
+    out, port, *others = sys.argv[1:]
+    libc = ctypes.CDLL(None, use_errno=True)
+    tried = {}
+    for pid in [os.getppid(), 1, *others]:  # readkit's supervisor, init, readkit itself
+        try:
+            fd = os.open(f"/proc/{pid}/ns/net", os.O_RDONLY)
+        except OSError as error:
+            tried[pid] = error.strerror
+            continue
+        tried[pid] = "joined" if libc.setns(fd, CLONE_NEWNET) == 0 else os.strerror(ctypes.get_errno())
+    try:
+        socket.create_connection(("127.0.0.1", int(port)), timeout=2).close()
+        connected = True
+    except OSError:
+        connected = False
+    with open(out, "w") as handle:
+        json.dump({"tried": tried, "connected": connected, "ns": os.readlink("/proc/self/ns/net")}, handle)
+"""
+
+
+def available_network_modes() -> list[tuple[str, ...]]:
+    if sys.platform != "linux":
+        return []
+    from readkit.check.sandbox import SandboxError, network_candidates
+
+    try:
+        return network_candidates()
+    except SandboxError:
+        return []
+
+
+@linux_only
+@pytest.mark.parametrize("mode", available_network_modes(), ids=lambda prefix: " ".join(prefix[1:3]))
+def test_no_network_cannot_be_left_even_by_root(tmp_path, monkeypatch, mode):
+    from readkit.check import sandbox
+
+    monkeypatch.setattr(sandbox, "network_candidates", lambda: [mode])
+    sandbox.no_network_prefix.cache_clear()
+    try:
+        sandbox.no_network_prefix()
+    except sandbox.SandboxError as error:
+        pytest.skip(f"this machine cannot use {mode[1:3]}: {error}")
+    listener = socket.create_server(("127.0.0.1", 0))
+    script, out = write_target(tmp_path, ESCAPE), tmp_path / "escape.json"
+    try:
+        result = check_target(script, args=(str(out), str(listener.getsockname()[1]), str(os.getpid())),
+                              quiet=True, reconcile=False, no_network=True, timeout=60)
+    finally:
+        listener.close()
+        sandbox.no_network_prefix.cache_clear()
+    assert result.status == "ok", result.output
+    seen = json.loads(out.read_text())
+    assert seen["ns"] != os.readlink("/proc/self/ns/net") and not seen["connected"]
+    assert len(seen["tried"]) == 3 and "joined" not in seen["tried"].values(), seen
+
+
+def test_no_network_refuses_with_exit_2_when_it_cannot_be_kept(tmp_path, monkeypatch):
+    from readkit.check import sandbox
+
+    script = write_target(tmp_path, "print('ran')\n")
+    monkeypatch.setattr(sandbox, "network_candidates", lambda: [("false",)])
+    sandbox.no_network_prefix.cache_clear()
+    try:
+        result = CliRunner().invoke(cli, ["check", str(script), "--no-network"])
+    finally:
+        sandbox.no_network_prefix.cache_clear()
+    assert result.exit_code == 2 and "refusing to run the target with network access" in result.output
+    assert "ran" not in result.output and "Traceback" not in result.output
