@@ -82,7 +82,7 @@ def network_candidates() -> list[tuple[str, ...]]:
     unshare = shutil.which("unshare")
     if unshare is None:
         raise SandboxError("--no-network needs the `unshare` command (util-linux), which is not installed")
-    candidates = [(unshare, "-rn")]
+    candidates: list[tuple[str, ...]] = [(unshare, "-rn")]
     setpriv = shutil.which("setpriv")
     if os.geteuid() == 0 and setpriv is not None:
         candidates.append((unshare, "--net", setpriv, *DROP_EVERY_CAPABILITY))

@@ -42,7 +42,8 @@ def spawn(command: list[str]) -> int:
     pid = os.fork()
     if pid == 0:
         try:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            for name in ("SIGTERM", "SIGPIPE", "SIGXFSZ"):  # as subprocess leaves them (restore_signals)
+                signal.signal(getattr(signal, name), signal.SIG_DFL)
             os.execvp(command[0], command)
         except OSError as error:
             os.write(2, f"readkit: cannot start {command[0]}: {error.strerror}\n".encode())
@@ -60,7 +61,11 @@ def arm_grace() -> None:
         if signal.getitimer(signal.ITIMER_REAL)[0] == 0:
             signal.setitimer(signal.ITIMER_REAL, TERM_GRACE_SECONDS)
 
-    signal.signal(signal.SIGALRM, lambda *_: [_kill(pid) for pid in _started])
+    def on_alarm(*_: object) -> None:
+        for pid in _started:
+            _kill(pid)
+
+    signal.signal(signal.SIGALRM, on_alarm)
     signal.signal(signal.SIGTERM, on_term)
 
 
