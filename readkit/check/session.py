@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from readkit.check.checks import all_checks
-from readkit.check.model import CheckResult, LineObservation, Problem, TargetFailure
 from readkit.check.runner import OUTPUT_TAIL_BYTES, ChildRun, run_child
 from readkit.check.sandbox import SandboxError, no_network_prefix
 from readkit.check.target import Target, TargetError, resolve
+from readkit.results.check import CheckResult, LineObservation, Problem, TargetFailure
 
 
 def run_session(target: str | Path | None, *, module: str | None, args: tuple[str, ...], cwd: str | Path | None,
