@@ -75,22 +75,29 @@ def build_result(target: Target, child: ChildRun) -> CheckResult:
                           if str(entry.get("path", "")).startswith(project)),
                          key=lambda o: (o.path, o.line)))
     status, failure = _status(child, observed)
+    if unreadable is not None:
+        status, failure = "failed", TargetFailure("results", f"the run's results could not be read: {unreadable}")
+    return CheckResult(target=target.display, status=status, exit_code=child.returncode, seconds=round(child.seconds, 3),
+                       problems=problems, lines=lines, failure=failure,
+                       losses=tuple(float(v) for v in observed.get("losses", [])), output=child.output,
+                       extra=_extra(target, child, observed, unreadable))
+
+
+def _extra(target: Target, child: ChildRun, observed: dict[str, Any], unreadable: str | None) -> dict[str, Any]:
+    project = str(target.project)
     extra: dict[str, Any] = {"covered": {p: n for p, n in observed.get("covered", {}).items() if p.startswith(project)},
                              "notes": observed.get("notes", []), "fact_counts": observed.get("fact_counts", {}),
                              "output_left_out": child.output_left_out}
     if target.cells is not None:
         extra["cells"] = {target.name: [list(c) for c in target.cells]}
     if unreadable is not None:
-        status, failure = "failed", TargetFailure("results", f"the run's results could not be read: {unreadable}")
         extra["notes"] = [f"the target's own run ended as: {_ending(child)}"]
     elif not observed:
         extra["notes"] = ["the child wrote no observations (it ended before instrumentation started)"]
     if child.output_left_out:
         extra["notes"] = [*extra["notes"], f"--quiet kept the last {OUTPUT_TAIL_BYTES} bytes of the target's "
                                            f"output: {child.output_left_out} bytes were left out"]
-    return CheckResult(target=target.display, status=status, exit_code=child.returncode, seconds=round(child.seconds, 3),
-                       problems=problems, lines=lines, failure=failure,
-                       losses=tuple(float(v) for v in observed.get("losses", [])), output=child.output, extra=extra)
+    return extra
 
 
 def _ending(child: ChildRun) -> str:
