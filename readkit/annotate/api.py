@@ -55,6 +55,11 @@ def annotate_paths(paths: Iterable[str | os.PathLike[str]], *, jobs: int | None 
     return AnnotateResult(files=tuple(results), rules=rule_catalogue())
 
 
+def _observed(path: Path, observations: dict[str, dict[int, LineObservation]]) -> dict[int, LineObservation] | None:
+    """A file's observations, keyed by the path as found or as resolved (a run reports resolved paths)."""
+    return observations.get(str(path)) or observations.get(str(path.resolve()))
+
+
 def analyze_file(path: str, info: ModuleInfo, observations: dict[int, LineObservation] | None) -> FileResult:
     """One file, start to end: read, parse, analyze. Never raises for bad input."""
     if path.endswith(".ipynb"):
@@ -168,7 +173,7 @@ def iter_annotate(plan: Plan, *, jobs: int | None = None, roles: Sequence[str] =
         if number in plan.problems:
             ready[number] = FileResult(str(path), error=plan.problems[number])
             continue
-        seen = (observations or {}).get(str(path))
+        seen = _observed(path, observations or {})
         info = index.module_info(path)
         key = _cache_key(path, info, digests) if cache is not None and seen is None else None
         hit = cache.lookup(key, digests) if cache is not None and key is not None else None

@@ -5,7 +5,7 @@
     run = run_reference(sections=["nn"])
 
 Sections, in tutorial order: tensors, autograd, nn, optim, jit, classic,
-polynomial. Each step takes `device` and `seed` and never prints.
+polynomial. Each step takes `device` and `seed` (as keywords, with defaults) and never prints.
 """
 
 from __future__ import annotations

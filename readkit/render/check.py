@@ -2,7 +2,7 @@
 
 JSON shape (docs/check.md): target, status, exit_code, seconds, problems, lines,
 annotations, missed; plus the documented extras failure, losses, confirmation,
-notes and, for notebooks, cell/cell_line on each located entry.
+notes, output_left_out and, for notebooks, cell/cell_line on each located entry.
 """
 
 from __future__ import annotations
@@ -40,8 +40,15 @@ def to_json(result: CheckResult) -> str:
         "losses": list(result.losses),
         "confirmation": confirmation(result),
         "notes": _notes(result),
+        "output_left_out": _output_left_out(result),
     }
     return json.dumps(document, indent=2)
+
+
+def _output_left_out(result: CheckResult) -> int | None:
+    """Bytes of the target's output --quiet did not keep; None when the output was not captured."""
+    value = result.extra.get("output_left_out")
+    return value if isinstance(value, int) else None
 
 
 def _cells(result: CheckResult) -> dict[str, tuple[tuple[int, int], ...]]:
