@@ -102,7 +102,12 @@ def _analyze_notebook(path: str, info: ModuleInfo, observations: dict[int, LineO
         notebook = load_notebook(path)
     except Exception as error:  # nbformat's errors are many; each becomes a clear per-file error
         return FileResult(path=path, error=FileError("unreadable", f"not a readable notebook: {error}"))
-    result = _analyze_text(notebook.source, path, info, observations)
+    result = _analyze_text(notebook.analyzable_source(), path, info, observations)
+    if result.error is None and notebook.broken:  # the other cells were analyzed; the first bad one is the error
+        bad = notebook.broken[0]
+        others = f" ({len(notebook.broken) - 1} more such cells)" if len(notebook.broken) > 1 else ""
+        message = f"cell {bad.cell} is not valid Python even in Jupyter ({bad.message}){others}; the other cells were analyzed"
+        result = replace(result, error=FileError("syntax", message, bad.first + bad.line - 1))
     return replace(result, cells=tuple(notebook.cells))
 
 

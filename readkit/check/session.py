@@ -47,7 +47,8 @@ def _network_prefix(no_network: bool) -> tuple[str, ...]:
 
 def _spec(target: Target, args: tuple[str, ...], workdir: Path, run_cwd: Path) -> dict[str, Any]:
     sys_path0 = str(run_cwd) if target.kind == "module" else str(target.project)
-    return {"kind": target.kind, "target": target.name, "source": target.source, "args": list(args),
+    return {"kind": target.kind, "target": target.name, "source": target.source, "spans": list(target.spans),
+            "args": list(args),
             "argv0": target.name, "sys_path0": sys_path0, "user_roots": [str(target.project)],
             "results": str(workdir / "results.json")}
 
@@ -67,11 +68,23 @@ def build_result(target: Target, child: ChildRun) -> CheckResult:
                              "notes": observed.get("notes", []), "fact_counts": observed.get("fact_counts", {})}
     if target.cells is not None:
         extra["cells"] = {target.name: [list(c) for c in target.cells]}
+        extra["sources"] = {target.name: list(target.originals)}
+        extra["notes"] = [*extra["notes"], *_ipython_notes(target)]
     if not observed:
         extra["notes"] = ["the child wrote no observations (it ended before instrumentation started)"]
     return CheckResult(target=target.display, status=status, exit_code=child.returncode, seconds=round(child.seconds, 3),
                        problems=_problems(observed.get("facts", {})), lines=lines, failure=failure,
                        losses=tuple(float(v) for v in observed.get("losses", [])), output=child.output, extra=extra)
+
+
+def _ipython_notes(target: Target) -> list[str]:
+    """IPython lines that the check did not run as the kernel would (docs/check.md, notebooks)."""
+    if not target.not_run:
+        return []
+    shown = ", ".join(f"cell {cell}, line {line}: {text.strip()}" for cell, line, text in target.not_run[:5])
+    more = f" and {len(target.not_run) - 5} more" if len(target.not_run) > 5 else ""
+    return [f"IPython lines: shell commands and magics do not run under readkit check (the statement of "
+            f"%time/%timeit/%%time/%%capture does): {shown}{more}"]
 
 
 def _line(entry: dict[str, Any]) -> LineObservation:

@@ -84,7 +84,8 @@ def file_lines(file: FileResult, *, color: bool, run: RunIndex | None = None,
     yield paint(file.path, None, color=color, bold=True) + "\n"
     if file.error is not None:
         yield from error_lines(file.error, file.cells, color=color)
-        return
+        if not (file.annotations or file.legacy):  # a notebook's broken cell leaves the others analyzed
+            return
     by_line: dict[int, list[Annotation | LegacyFinding]] = defaultdict(list)
     items: list[Annotation | LegacyFinding] = [*file.annotations, *file.legacy]
     for item in sorted(items, key=_position):
@@ -168,12 +169,12 @@ def _says_already(message: str, hint: str) -> bool:
 
 
 def _source_lines(file: FileResult) -> list[str]:
-    """The analyzed program's lines (a notebook's joined code cells), or [] when unreadable."""
+    """The analyzed program's lines (a notebook's code cells, as written), or [] when unreadable."""
     try:
         if file.path.endswith(".ipynb"):
             from readkit.notebook import load_notebook
 
-            return LINE_END.split(load_notebook(file.path).source)
+            return list(load_notebook(file.path).originals)  # as the cells show them, magics included
         data = Path(file.path).read_bytes()
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         return LINE_END.split(data.decode(encoding, errors="replace"))
