@@ -139,3 +139,26 @@ def test_version_3_notebooks_are_converted(tmp_path: Path) -> None:
     program = load_notebook(path)
     assert program.source == "import torch\nx = torch.ones(2)\n"
     assert program.cells == ((2, 1), (2, 2))
+
+
+# ----------------------------------------------------------------------------
+# Markdown cells in the HTML report
+
+
+def test_markdown_cells_render_as_commonmark_with_math_left_as_typed() -> None:
+    from readkit.render.html.source import markdown_html
+
+    html = markdown_html("# Lesson\nWe minimise $a_1 * b_2$ with *SGD*.\n\n$$\\theta_{t+1} = \\theta_t$$\n\n"
+                         "| a | b |\n|---|---|\n| 1 | 2 |")
+    assert "<h1>Lesson</h1>" in html and "<em>SGD</em>" in html
+    assert '<span class="math inline">$a_1 * b_2$</span>' in html  # no <em> made of the math's `*`
+    assert "$$\\theta_{t+1} = \\theta_t$$" in html and '<div class="math block">' in html
+    assert "<td>1</td>" in html
+
+
+def test_markdown_cells_never_pass_html_or_unsafe_links_through() -> None:
+    from readkit.render.html.source import markdown_html
+
+    html = markdown_html("<script>alert(1)</script> [x](javascript:alert(1)) [docs](https://pytorch.org)")
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert 'href="javascript' not in html and '<a href="https://pytorch.org">docs</a>' in html
