@@ -138,4 +138,4 @@ def _manager() -> Any:
     """IPython's transformer (imported late: reading a script never needs IPython)."""
     from IPython.core.inputtransformer2 import TransformerManager
 
-    return TransformerManager()
+    return TransformerManager()  # type: ignore[no-untyped-call]  # IPython is not typed

@@ -66,7 +66,7 @@ def _split(text: str) -> list[str]:
 
 
 def markdown_html(text: str) -> str:
-    return _markdown().render(text)
+    return str(_markdown().render(text))
 
 
 @lru_cache(maxsize=1)
