@@ -12,7 +12,7 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from readkit.annotate.model import Annotation, FileResult, LegacyFinding
+from readkit.results.annotate import Annotation, FileResult, LegacyFinding
 from readkit.lsp.runfacts import RunFacts
 from readkit.roles import ROLES
 

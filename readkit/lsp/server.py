@@ -16,7 +16,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from readkit import __version__
-from readkit.annotate.model import FileResult
+from readkit.results.annotate import FileResult
 from readkit.lsp import features
 from readkit.lsp.runfacts import RunFacts, facts_for, find_results
 

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from readkit.annotate.model import FileError
-from readkit.check.model import LineObservation
-from readkit.migrate.verify import display_path
+from readkit.results.annotate import FileError
+from readkit.results.check import LineObservation
+from readkit.results.migrate import display_path
 from readkit.notebook import NotebookError, NotebookProgram, program_from_cells, read_notebook_node
 
 
