@@ -2,8 +2,8 @@
 
 Reads the run's spec (what to run, the results descriptor) from the inherited
 descriptor SPEC_FD and closes it, installs the instrumentation, runs the target
-as `python script.py` / `python -m module` would (or a notebook's code cells as
-one program), and sends what it saw over the results pipe
+as `python script.py` / `python -m module` would (or a notebook's code cells one after
+the other, as Jupyter's Run All), and sends what it saw over the results pipe
 (readkit.check.channel): periodically while running, and at exit, on SIGTERM,
 on an exception, on `sys.exit`. The target's own output goes to the inherited
 stdout/stderr untouched.
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import atexit
 import json
-import linecache
 import os
 import runpy
 import signal
@@ -120,21 +119,12 @@ def _execute(spec: dict[str, Any]) -> None:
     if kind == "module":
         namespace = runpy.run_module(spec["target"], run_name="__main__", alter_sys=True)
     elif kind == "notebook":
-        namespace = _run_notebook(spec["target"], spec["source"])
+        from readkit.check.notebook_run import run_notebook
+
+        namespace = run_notebook(spec["target"], spec["source"], spec.get("spans", []))
     else:
         namespace = runpy.run_path(spec["target"], run_name="__main__")
     _KEPT_ALIVE.append(namespace)
-
-
-def _run_notebook(path: str, source: str) -> dict[str, Any]:
-    lines = source.splitlines(keepends=True)
-    linecache.cache[path] = (len(source), None, lines, path)
-    code = compile(source, path, "exec")
-    module = type(sys)("__main__")
-    module.__file__ = path
-    sys.modules["__main__"] = module
-    exec(code, module.__dict__)
-    return module.__dict__
 
 
 def _exit_code(stop: SystemExit, recorder: Any) -> int:

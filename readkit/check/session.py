@@ -49,7 +49,8 @@ def _network_prefix(no_network: bool) -> tuple[str, ...]:
 def _spec(target: Target, args: tuple[str, ...], run_cwd: Path) -> dict[str, Any]:
     """What the child runs; run_child adds the results descriptor."""
     sys_path0 = str(run_cwd) if target.kind == "module" else str(target.project)
-    return {"kind": target.kind, "target": target.name, "source": target.source, "args": list(args),
+    return {"kind": target.kind, "target": target.name, "source": target.source, "spans": list(target.spans),
+            "args": list(args),
             "argv0": target.name, "sys_path0": sys_path0, "user_roots": [str(target.project)]}
 
 
@@ -90,6 +91,8 @@ def _extra(target: Target, child: ChildRun, observed: dict[str, Any], unreadable
                              "output_left_out": child.output_left_out}
     if target.cells is not None:
         extra["cells"] = {target.name: [list(c) for c in target.cells]}
+        extra["sources"] = {target.name: list(target.originals)}
+        extra["notes"] = [*extra["notes"], *_ipython_notes(target)]
     if unreadable is not None:
         extra["notes"] = [f"the target's own run ended as: {_ending(child)}"]
     elif not observed:
@@ -104,6 +107,16 @@ def _ending(child: ChildRun) -> str:
     """The child's end from its exit status alone (its own report is what could not be read)."""
     status, failure = _status(child, {})
     return status if failure is None else f"{status} ({failure.message})"
+
+
+def _ipython_notes(target: Target) -> list[str]:
+    """IPython lines that the check did not run as the kernel would (docs/check.md, notebooks)."""
+    if not target.not_run:
+        return []
+    shown = ", ".join(f"cell {cell}, line {line}: {text.strip()}" for cell, line, text in target.not_run[:5])
+    more = f" and {len(target.not_run) - 5} more" if len(target.not_run) > 5 else ""
+    return [f"IPython lines: shell commands and magics do not run under readkit check (the statement of "
+            f"%time/%timeit/%%time/%%capture does): {shown}{more}"]
 
 
 def _line(entry: dict[str, Any]) -> LineObservation:

@@ -36,8 +36,6 @@ if TYPE_CHECKING:
 
 Observations = Mapping[int, LineObservation]
 FILES_PER_WORKER = 8  # below this a process's start-up (importing libcst and the rules) costs more than it saves
-NOTEBOOK_MESSAGE = ("notebooks are not migrated: export the notebook to a script "
-                    "(`jupyter nbconvert --to script NOTEBOOK`), migrate that, and paste the cells back")
 
 
 @dataclass(frozen=True)
@@ -158,7 +156,7 @@ def _texts(migrated: list[_Migrated]) -> dict[Path, tuple[str, str]]:
 
 def _migrate_file(path: Path, observations: Observations | None) -> _Migrated:
     if path.suffix == ".ipynb":
-        return _Migrated(FileMigration(str(path), error=FileError("unsupported", NOTEBOOK_MESSAGE)))
+        return _migrate_notebook(path, observations)
     source = read_source(path)
     if isinstance(source, FileError):
         return _Migrated(FileMigration(str(path), error=source))
@@ -184,6 +182,22 @@ def _faithful(before: str, after: str) -> str:
 
 
 _TRAILING = " \t\f\r\n"
+
+
+def _migrate_notebook(path: Path, observations: Observations | None) -> _Migrated:
+    """Code cells rewritten in place (readkit.migrate.notebooks); the file is written as any other."""
+    from readkit.migrate.notebooks import migrate_notebook
+
+    try:
+        done = migrate_notebook(path, observations)
+    except Exception as error:  # one file's failure must not lose the others
+        done = FileError("internal", f"{path}: readkit could not migrate this notebook ({type(error).__name__}: "
+                                     f"{error}); it was left unchanged — please report this")
+    if isinstance(done, FileError):
+        return _Migrated(FileMigration(str(path), error=done))
+    changes = sorted((Change(*c) for c in done.changes), key=lambda c: c.line)
+    report = FileMigration(str(path), done.diff, tuple(changes), tuple(Note(*n) for n in done.notes), cells=done.cells)
+    return _Migrated(report, SourceFile(path, done.text, "utf-8"), done.new_text)
 
 
 def _codemod(source: str, path: str, observations: Observations | None) -> MigratedSource:

@@ -2,7 +2,7 @@
 
 Files are found by the annotator's walker (readkit.annotate), so `migrate` sees
 exactly the files `annotate` reports: same skipped directories, same .gitignore
-handling. Only Python sources are migrated; notebooks are left to `annotate`.
+handling: Python sources and notebooks (.ipynb, whose code cells are migrated in place).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 
 def python_files(paths: Sequence[Path]) -> list[Found]:
-    """The .py files under `paths` (files given explicitly are kept whatever their suffix), and
+    """The .py and .ipynb files under `paths` (files given explicitly are kept whatever their suffix), and
     what could not be walked (an unreadable folder, a symlink loop) with its problem."""
     from readkit.annotate.files import find_sources
 
@@ -27,7 +27,7 @@ def python_files(paths: Sequence[Path]) -> list[Found]:
     for found in find_sources(paths):
         if found.problem is not None:
             unique.setdefault(Path(os.path.abspath(found.path)), found)
-        elif found.path in explicit or found.path.suffix == ".py":
+        elif found.path in explicit or found.path.suffix in (".py", ".ipynb"):
             unique.setdefault(found.path.resolve(), found)  # a file named twice (itself and its folder) is one file
     return list(unique.values())
 

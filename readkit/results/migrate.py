@@ -48,6 +48,7 @@ class FileMigration:
     written: str | None = None  # where the migrated file was written (--write or --out)
     write_note: str | None = None  # what the write could not keep ("its owner could not be kept (setuid bit dropped)")
     encoding: str = "utf-8"  # the file's encoding, in which its diff's lines are printed
+    cells: tuple[tuple[int, int], ...] | None = None  # notebooks: program line -> (cell, line in cell)
 
     @property
     def changed(self) -> bool:
