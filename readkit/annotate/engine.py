@@ -21,7 +21,7 @@ from readkit.annotate.evaluate import Evaluator
 from readkit.annotate.model import Annotation, FileResult, LegacyFinding
 from readkit.annotate.positions import AstPositions, Mismatch, Span
 from readkit.annotate.rules.async_argument import AsyncArgument, rewrite_async_keywords
-from readkit.annotate.rules.base import LegacyRule, all_rules
+from readkit.annotate.rules.base import LegacyRule, Replacement, all_rules
 from readkit.annotate.uses import Use
 from readkit.annotate.walk import Walker
 from readkit.annotate.values import Kind, family
@@ -33,7 +33,7 @@ class Fix:
     """A legacy rule's replacement for one node (applied by the migrator by node identity)."""
 
     node: cst.CSTNode
-    replacement: cst.CSTNode | cst.RemovalSentinel | None
+    replacement: Replacement | None
     idiom: str
     message: str
     note: str | None
@@ -42,8 +42,9 @@ class Fix:
 @dataclass(frozen=True)
 class Analysis:
     result: FileResult
-    module: cst.Module
+    module: cst.Module  # parsed from the source with `async=` keywords already renamed
     fixes: tuple[Fix, ...]
+    async_lines: tuple[int, ...] = ()  # lines whose `async=` keywords were renamed `non_blocking=` before parsing
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class _Report:
     node: cst.CSTNode
     rule: type[LegacyRule]
     message: str
-    replacement: cst.CSTNode | cst.RemovalSentinel | None
+    replacement: Replacement | None
     note: str | None
 
 
@@ -102,7 +103,7 @@ class _Context:
         return self.observations.get(self.line_of(node))
 
     def report(self, node: cst.CSTNode, *, message: str | None = None,
-               replacement: cst.CSTNode | cst.RemovalSentinel | None = None, note: str | None = None) -> None:
+               replacement: Replacement | None = None, note: str | None = None) -> None:
         assert self.rule is not None
         self.reports.append(_Report(node, self.rule, message or self.rule.message, replacement, note))
 
@@ -148,7 +149,8 @@ def analyze_source(source: str, path: str, *, observations: Mapping[int, LineObs
         return analysis
     legacy = tuple(sorted(analysis.result.legacy + _async_findings(source, async_lines),
                           key=lambda f: (f.line, f.column, f.idiom)))
-    return dataclasses.replace(analysis, result=dataclasses.replace(analysis.result, legacy=legacy))
+    return dataclasses.replace(analysis, result=dataclasses.replace(analysis.result, legacy=legacy),
+                               async_lines=async_lines)
 
 
 def _async_findings(source: str, lines: tuple[int, ...]) -> tuple[LegacyFinding, ...]:
@@ -239,7 +241,14 @@ def _findings(reports: list[_Report], positions: Mapping[cst.CSTNode, Span],
     found = []
     for report in reports:
         line, column, end_line, end_column = positions[report.node]
-        replacement = report.replacement
-        code = module.code_for_node(replacement) if isinstance(replacement, cst.CSTNode) else None
+        code = replacement_code(report.replacement, module)
         found.append(LegacyFinding(line, column + 1, end_line, end_column + 1, report.rule.id, report.message, code))
     return tuple(sorted(found, key=lambda f: (f.line, f.column, f.idiom)))
+
+
+def replacement_code(replacement: Replacement | None, module: cst.Module) -> str | None:
+    """The code of a fix as `module` writes it (several statements one after the other);
+    None when there is no fix or the fix removes the span."""
+    if isinstance(replacement, cst.FlattenSentinel):
+        return "".join(module.code_for_node(node) for node in replacement.nodes)
+    return module.code_for_node(replacement) if isinstance(replacement, cst.CSTNode) else None

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from readkit.annotate.model import FileError
 from readkit.check.model import LineObservation
 from readkit.migrate.runs import Observed, ScriptRuns
-from readkit.migrate.model import Change, FileMigration, MigrateUsageError, MigrationResult, Note, RunOutcome
+from readkit.migrate.model import FileMigration, MigrateUsageError, MigrationResult, RunOutcome
 from readkit.migrate.source import SourceFile, read_source, write_atomically
 from readkit.migrate.verify import display_path
 from readkit.migrate.walk import project_root, python_files
@@ -124,8 +124,8 @@ def _migrate_file(path: Path, observations: Observations | None) -> _Migrated:
         result = _codemod(source.text, str(path), observations)
     except Exception as error:  # one file's failure must not lose the others
         return _Migrated(FileMigration(str(path), error=_failure(error, source, path)))
-    changes = sorted((Change(*c) for c in result.changes), key=lambda c: c.line)
-    notes = tuple(Note(*n) for n in result.notes)
+    changes = sorted(result.changes, key=lambda c: c.line)
+    notes = result.notes
     diff = _unified_diff(source.text, result.code, path)
     return _Migrated(FileMigration(str(path), diff, tuple(changes), notes), source, result.code if diff else None)
 

@@ -3,8 +3,10 @@
 The rules (readkit/annotate/rules/) decide *what* to replace; the engine reports each
 fix with the node it replaces. This module only applies them, by node identity, in
 one libcst transform: formatting and comments outside a changed span stay as written,
-and already-modern code comes back byte-identical. Afterwards rules/_names.py makes
+and already-modern code comes back byte-identical. Afterwards migrate/names.py makes
 the names the fixes introduced resolvable (`import torch`, a module-level `device`).
+The one fix made before parsing (`async=` -> `non_blocking=`, which Python 3.7+ cannot
+parse) is the engine's: it reports the lines, this module lists them as changes.
 
 What it leaves out: walking directories, diffs, writing files, running the code
 (readkit.migrate's command layer and the checker do those).
@@ -19,13 +21,10 @@ from typing import Any
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from readkit.annotate.rules.async_argument import rewrite_async_keywords
-from readkit.annotate.rules._names import drop_unused_variable_import, ensure_names
 from readkit.annotate.rules.base import all_rules
 from readkit.check.model import LineObservation
-
-Change = tuple[int, str, str, str]  # (line, idiom, before, after)
-Note = tuple[int, str, str]  # (line, idiom, why it was left as it is)
+from readkit.migrate.model import Change, Note
+from readkit.migrate.names import drop_unused_variable_import, ensure_names
 
 ABSORBED = cst.RemovalSentinel.REMOVE  # a statement moved into a fix's `with` block
 
@@ -53,13 +52,12 @@ def migrate_source(
     Raises libcst.ParserSyntaxError for code libcst cannot parse (Python 2)."""
     from readkit.annotate.engine import analyze_source
 
-    parsable, async_lines = rewrite_async_keywords(source)
-    analysis = analyze_source(parsable, path, observations=observations)
+    analysis = analyze_source(source, path, observations=observations)
     module: cst.Module = analysis.module
     lines = _lines(module, [fix.node for fix in analysis.fixes]) if analysis.fixes else {}
-    notes = tuple((lines[id(f.node)], f.idiom, f.note) for f in analysis.fixes if f.note)
+    notes = tuple(Note(lines[id(f.node)], f.idiom, f.note) for f in analysis.fixes if f.note)
     code, changes = _apply(module, _usable_fixes(analysis.fixes), lines)
-    return MigratedSource(path, code, _async_changes(async_lines) + changes, notes)
+    return MigratedSource(path, code, _async_changes(analysis.async_lines) + changes, notes)
 
 
 def _apply(module: cst.Module, fixes: Sequence[Any], lines: dict[int, int]) -> tuple[str, tuple[Change, ...]]:
@@ -69,7 +67,7 @@ def _apply(module: cst.Module, fixes: Sequence[Any], lines: dict[int, int]) -> t
     applier = _ApplyFixes(_with_absorbed_blocks(module, fixes), module)
     migrated = ensure_names(drop_unused_variable_import(module.visit(applier)), applier.applied)
     changes = tuple(
-        (lines[id(fix.node)], fix.idiom, module.code_for_node(fix.node).strip(), _code(fix.replacement))
+        Change(lines[id(fix.node)], fix.idiom, module.code_for_node(fix.node).strip(), _code(fix.replacement))
         for fix in fixes
         if id(fix.node) in applier.applied_ids
     )
@@ -105,7 +103,7 @@ def _code(node: cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[Any]) ->
 
 
 def _async_changes(lines: Sequence[int]) -> tuple[Change, ...]:
-    return tuple((line, "async-argument", "async=", "non_blocking=") for line in lines)
+    return tuple(Change(line, "async-argument", "async=", "non_blocking=") for line in lines)
 
 
 # ----------------------------------------------------------------------------

@@ -24,7 +24,7 @@ class Change:
     """One rewritten span."""
 
     line: int
-    idiom: str  # rule id from SPEC §2, e.g. "data-index-zero"
+    idiom: str  # legacy rule id (docs/rules/), e.g. "data-index-zero"
     before: str
     after: str
 

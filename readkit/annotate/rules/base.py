@@ -28,6 +28,11 @@ import libcst as cst
 from readkit.check.model import LineObservation
 
 
+# A fix for a node's span: a node of the same kind; for a statement, several statements
+# (FlattenSentinel) or none (RemovalSentinel.REMOVE).
+Replacement = cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.BaseStatement]
+
+
 class RuleContext(Protocol):
     """What the engine tells a rule about the file being visited."""
 
@@ -56,7 +61,7 @@ class RuleContext(Protocol):
         node: cst.CSTNode,
         *,
         message: str | None = None,
-        replacement: cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.BaseStatement] | None = None,
+        replacement: Replacement | None = None,
         note: str | None = None,
     ) -> None:
         """Flag `node`. `replacement` (same node kind; several statements for a statement) is the migrator's fix for that span;
@@ -67,7 +72,7 @@ class RuleContext(Protocol):
 class LegacyRule:
     """Base class: subclass it once per file, fill in the data, add visit_<NodeType> methods."""
 
-    id: ClassVar[str]  # the idiom id from SPEC §2, e.g. "data-index-zero"
+    id: ClassVar[str]  # the idiom id, e.g. "data-index-zero" (its page: docs/rules/<id>.md)
     message: ClassVar[str]  # one line: what is legacy here
     modern: ClassVar[str]  # the modern form, as a learner would write it
     why: ClassVar[str]  # what current torch does with the old form (docs: "Why is this bad")

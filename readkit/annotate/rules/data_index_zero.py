@@ -9,8 +9,8 @@ import libcst as cst
 from readkit.annotate.rules._bindings import NameUses, name_uses
 from readkit.annotate.rules._context import is_torch_value
 from readkit.annotate.rules._helpers import keyword, method_call, positional
+from readkit.annotate.rules._observed import observed_ranks
 from readkit.annotate.rules.base import LegacyRule, RuleContext
-from readkit.annotate.rules.implicit_softmax_dim import observed_ranks
 
 # Calls whose result is a 0-dim tensor when called without a dim: reductions and losses.
 REDUCTIONS = frozenset("sum mean norm prod std var dot vdot max min median logsumexp".split())

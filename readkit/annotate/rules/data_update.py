@@ -5,11 +5,9 @@ from __future__ import annotations
 import libcst as cst
 
 from readkit.annotate.rules._context import inside_no_grad
+from readkit.annotate.rules._gradient_step import is_gradient_step, mentions_grad
 from readkit.annotate.rules._helpers import make_keyword, method_call, no_grad_with, rewrite
 from readkit.annotate.rules.base import LegacyRule, RuleContext
-
-IN_PLACE = frozenset({"add_", "sub_", "mul_", "div_", "copy_", "addcdiv_", "addcmul_"})
-
 
 class DataUpdate(LegacyRule):
     id = "data-update"
@@ -54,35 +52,6 @@ class DataUpdate(LegacyRule):
         ctx.report(node, replacement=stripped if inside_no_grad(ctx, node) else no_grad_with([stripped]))
 
 
-def is_gradient_step(small: cst.BaseSmallStatement) -> bool:
-    """`X.data op= ...grad...`, `X.data = ...grad...` or `X.data.add_(...grad...)`: X updated from a gradient."""
-    if isinstance(small, cst.AugAssign) and _is_data(small.target):
-        return _mentions_grad(small.value)
-    if isinstance(small, cst.Assign) and len(small.targets) == 1 and _is_data(small.targets[0].target):
-        return _mentions_grad(small.value)
-    if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
-        func = small.value.func
-        if isinstance(func, cst.Attribute) and func.attr.value in IN_PLACE and _is_data(func.value):
-            return any(_mentions_grad(a.value) for a in small.value.args)
-    return False
-
-
-def _is_data(expr: cst.BaseExpression) -> bool:
-    return isinstance(expr, cst.Attribute) and expr.attr.value == "data"
-
-
-def _mentions_grad(expr: cst.CSTNode) -> bool:
-    found = False
-
-    class _Grad(cst.CSTVisitor):
-        def visit_Attribute(self, node: cst.Attribute) -> None:
-            nonlocal found
-            found = found or node.attr.value == "grad"
-
-    expr.visit(_Grad())
-    return found
-
-
 def _without_data(statement: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
     """Drop `.data` (safe under no_grad) and move add_(scalar, tensor)'s scalar to alpha=."""
 
@@ -123,5 +92,5 @@ def _looks_scalar(expr: cst.BaseExpression) -> bool:
     if isinstance(expr, cst.UnaryOperation):
         expr = expr.expression
     if isinstance(expr, cst.BinaryOperation):
-        return not _mentions_grad(expr)
+        return not mentions_grad(expr)
     return isinstance(expr, (cst.Integer, cst.Float, cst.Name))

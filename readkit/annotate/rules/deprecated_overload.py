@@ -6,9 +6,9 @@ from __future__ import annotations
 import libcst as cst
 
 from readkit.annotate.rules._context import is_tensor
+from readkit.annotate.rules._gradient_step import is_gradient_step
 from readkit.annotate.rules._helpers import make_keyword, positional, with_args
 from readkit.annotate.rules.base import LegacyRule, RuleContext
-from readkit.annotate.rules.data_update import is_gradient_step
 
 # method -> (positional arity of the old form, keyword the leading scalar becomes)
 OVERLOADS = {

@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 import libcst as cst
 
-from readkit.annotate.rules._helpers import (
-    has_star_args,
-    is_none_literal,
-    keyword,
-    make_keyword,
-    positional,
-    with_args,
-)
+from readkit.annotate.rules._helpers import has_star_args, is_none_literal, keyword, make_keyword, positional, with_args
+from readkit.annotate.rules._observed import observed_ranks
 from readkit.annotate.rules.base import LegacyRule, RuleContext
 
 # function -> index of `dim` among its positional parameters
@@ -23,23 +15,11 @@ FUNCTIONS = {
     "torch.nn.functional.softmin": 1,
 }
 MODULES = {"torch.nn.Softmax": 0, "torch.nn.LogSoftmax": 0, "torch.nn.Softmin": 0}
-SHAPE = re.compile(r"\[([^\]]*)\]")
 
 
 def legacy_softmax_dim(rank: int) -> int:
     """torch.nn.functional._get_softmax_dim: 0 for 0-D, 1-D and 3-D inputs, else 1."""
     return 0 if rank in (0, 1, 3) else 1
-
-
-def observed_ranks(shapes: tuple[str, ...]) -> set[int]:
-    """Ranks of observed shapes such as 'float32[64, 10] cpu' (-> 2) or 'float32[] cpu' (-> 0)."""
-    ranks = set()
-    for shape in shapes:
-        found = SHAPE.search(shape)
-        if found is not None:
-            inside = found.group(1).strip()
-            ranks.add(len(inside.split(",")) if inside else 0)
-    return ranks
 
 
 class ImplicitSoftmaxDim(LegacyRule):

@@ -15,9 +15,8 @@ from readkit.annotate.rules._helpers import (
     positional,
     with_args,
 )
+from readkit.annotate.rules._variable import VARIABLE, variable_parts
 from readkit.annotate.rules.base import LegacyRule, RuleContext
-
-VARIABLE = ("torch.autograd.Variable", "torch.autograd.variable.Variable")
 
 # torch factories that take `requires_grad=` themselves: `torch.randn(3, requires_grad=True)`
 FACTORIES = frozenset(
@@ -25,20 +24,6 @@ FACTORIES = frozenset(
     for name in "tensor randn rand zeros ones empty full eye arange linspace logspace randint "
     "randn_like rand_like zeros_like ones_like empty_like full_like".split()
 )
-
-
-def variable_parts(call: cst.Call, ctx: RuleContext) -> tuple[cst.BaseExpression, cst.Arg | None] | None:
-    """(wrapped tensor, requires_grad argument) of a `Variable(...)` call, or None when it is not one
-    we can read (no tensor argument, `*args`, keywords other than requires_grad/volatile)."""
-    if symbol_in(ctx, call.func, VARIABLE) is None:
-        return None
-    args = positional(call)
-    known = {"requires_grad", "volatile"}
-    if len(args) != 1 or any(a.keyword is not None and a.keyword.value not in known for a in call.args):
-        return None
-    if len(call.args) != len(args) + sum(a.keyword is not None for a in call.args):
-        return None  # *args / **kwargs
-    return args[0].value, keyword(call, "requires_grad")
 
 
 def requiring_grad(tensor: cst.BaseExpression, flag: cst.BaseExpression, ctx: RuleContext) -> cst.BaseExpression:

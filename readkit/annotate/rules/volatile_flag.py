@@ -6,8 +6,8 @@ import libcst as cst
 
 from readkit.annotate.rules._context import ancestors, inside_no_grad, is_torch_value, module_of, symbol_in
 from readkit.annotate.rules._helpers import bool_literal, free_value, keyword, no_grad_with, rewrite
+from readkit.annotate.rules._variable import VARIABLE, variable_parts
 from readkit.annotate.rules.base import LegacyRule, RuleContext
-from readkit.annotate.rules.variable_wrapper import VARIABLE, variable_parts
 
 # Calls that make a block a training step: no_grad around them would break it.
 TRAINING_METHODS = frozenset({"backward", "step", "zero_grad"})
