@@ -2,8 +2,11 @@
 
 A rule is data plus small visit methods, in the style of Fixit: its id, message,
 modern form and examples are class attributes; the examples are its tests
-(tests/annotate/test_rules.py runs every rule's MARKED/UNMARKED/FIXES) and the
-source of docs/rules/. Rules are discovered by `all_rules()`, never listed by hand.
+(tests/annotate/test_rules.py runs every rule's MARKED/UNMARKED/FIXES/NOTED) and the
+source of docs/rules/. Examples are written as code, in indented triple-quoted strings
+(as LibCST's codemod tests do); each is dedented once, when the class is defined.
+Rules are discovered by `all_rules()`, never listed by hand: a new rule is one file
+here (docs/annotate.md, "Adding a legacy rule").
 
 The engine (readkit.annotate.engine) makes one batched visit per file and calls
 each rule's `visit_<NodeType>(node, ctx)` methods; `ctx` answers questions about
@@ -21,7 +24,8 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from typing import ClassVar, Protocol
+import textwrap
+from typing import Any, ClassVar, Protocol
 
 import libcst as cst
 
@@ -84,6 +88,20 @@ class LegacyRule:
     # When a fix replaces a statement by `with ...:` around it, the migrator moves the
     # rest of that block into the `with` too (volatile evaluation -> torch.no_grad()).
     absorbs_rest_of_block: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in ("MARKED", "UNMARKED", "NOTED"):
+            if name in cls.__dict__:
+                setattr(cls, name, tuple(snippet(code) for code in cls.__dict__[name]))
+        if "FIXES" in cls.__dict__:
+            cls.FIXES = tuple((snippet(before), snippet(after)) for before, after in cls.__dict__["FIXES"])
+
+
+def snippet(code: str) -> str:
+    """An example as written in a rule (an indented triple-quoted string starting on the
+    line after its quotes) as the code it stands for: dedented, without that first newline."""
+    return textwrap.dedent(code.removeprefix("\n"))
 
 
 def all_rules() -> tuple[type[LegacyRule], ...]:

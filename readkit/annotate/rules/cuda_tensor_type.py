@@ -48,75 +48,213 @@ class CudaTensorType(LegacyRule):
     why = "torch 2.13 raises TypeError 'type torch.cuda.FloatTensor not available' on a machine without CUDA."
     reference_step = "tensors.legacy_cuda_tensor_type"
     MARKED = (
-        "import torch\nx = torch.cuda.FloatTensor(64, 10)\n",
-        "import torch\nx = x.type(torch.cuda.LongTensor)\n",
-        "import torch\ndtype = torch.cuda.FloatTensor\n",
-        "import torch\nuse_cuda = torch.cuda.is_available()\ndtype = torch.cuda.FloatTensor if use_cuda else torch.FloatTensor\n",
-        "import torch.nn as nn\nmodel = nn.Linear(3, 2)\nmodel.cuda()\n",  # no GPU check anywhere in the script
-        "import torch\nif torch.cuda.is_available():\n    torch.cuda.manual_seed(1)\nx = torch.randn(3).cuda()\n",  # unguarded
-        "import torch\ntorch.cuda.set_device(args.gpu)\n",
+        """
+        import torch
+        x = torch.cuda.FloatTensor(64, 10)
+        """,
+        """
+        import torch
+        x = x.type(torch.cuda.LongTensor)
+        """,
+        """
+        import torch
+        dtype = torch.cuda.FloatTensor
+        """,
+        """
+        import torch
+        use_cuda = torch.cuda.is_available()
+        dtype = torch.cuda.FloatTensor if use_cuda else torch.FloatTensor
+        """,
+        """
+        import torch.nn as nn
+        model = nn.Linear(3, 2)
+        model.cuda()
+        """,  # no GPU check anywhere in the script
+        """
+        import torch
+        if torch.cuda.is_available():
+            torch.cuda.manual_seed(1)
+        x = torch.randn(3).cuda()
+        """,  # unguarded
+        """
+        import torch
+        torch.cuda.set_device(args.gpu)
+        """,
     )
     UNMARKED = (
-        "import torch\nx = torch.zeros(64, 10, device='cuda')\n",
-        "import torch\nok = isinstance(x, torch.cuda.FloatTensor)\n",
-        "import torch\nx = x.type(torch.FloatTensor)\n",
-        "import cupy\nx = cupy.cuda.FloatTensor(3)\n",
-        "import torch.nn as nn\nmodel = nn.Linear(3, 2)\nif args.cuda:\n    model.cuda()\n",
-        "import torch\nuse_gpu = torch.cuda.is_available()\nx = torch.randn(3)\nx = x.cuda() if use_gpu else x\n",
-        "import torch\ndevice = torch.device(args.device)\nmodel.cuda()\n",  # the file's own `device`: not ours to pick
-        "import torch\nif args.gpu is not None:\n    torch.cuda.set_device(args.gpu)\n",
+        """
+        import torch
+        x = torch.zeros(64, 10, device='cuda')
+        """,
+        """
+        import torch
+        ok = isinstance(x, torch.cuda.FloatTensor)
+        """,
+        """
+        import torch
+        x = x.type(torch.FloatTensor)
+        """,
+        """
+        import cupy
+        x = cupy.cuda.FloatTensor(3)
+        """,
+        """
+        import torch.nn as nn
+        model = nn.Linear(3, 2)
+        if args.cuda:
+            model.cuda()
+        """,
+        """
+        import torch
+        use_gpu = torch.cuda.is_available()
+        x = torch.randn(3)
+        x = x.cuda() if use_gpu else x
+        """,
+        """
+        import torch
+        device = torch.device(args.device)
+        model.cuda()
+        """,  # the file's own `device`: not ours to pick
+        """
+        import torch
+        if args.gpu is not None:
+            torch.cuda.set_device(args.gpu)
+        """,
     )
     FIXES = (
         (
-            "import torch\nx = x.type(torch.cuda.FloatTensor)\n",
-            "import torch\n\n"
-            'device = torch.device("cuda" if torch.cuda.is_available() else "cpu")\n'
-            "x = x.to(device, torch.float32)\n",
+            """
+            import torch
+            x = x.type(torch.cuda.FloatTensor)
+            """,
+            """
+            import torch
+
+            device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+            x = x.to(device, torch.float32)
+            """,
         ),
         (
-            '"""Data."""\nimport torch\nfrom torch import cuda\nlabels = cuda.LongTensor([0, 1])\nbuf = cuda.FloatTensor(N, D)\nw = torch.randn(D).cuda()\n',
-            '"""Data."""\nimport torch\nfrom torch import cuda\n\n'
-            'device = torch.device("cuda" if torch.cuda.is_available() else "cpu")\n'
-            "labels = torch.tensor([0, 1], dtype=torch.int64, device=device)\n"
-            "buf = torch.empty(N, D, dtype=torch.float32, device=device)\nw = torch.randn(D).to(device)\n",
+            '''
+            """Data."""
+            import torch
+            from torch import cuda
+            labels = cuda.LongTensor([0, 1])
+            buf = cuda.FloatTensor(N, D)
+            w = torch.randn(D).cuda()
+            ''',
+            '''
+            """Data."""
+            import torch
+            from torch import cuda
+
+            device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+            labels = torch.tensor([0, 1], dtype=torch.int64, device=device)
+            buf = torch.empty(N, D, dtype=torch.float32, device=device)
+            w = torch.randn(D).to(device)
+            ''',
         ),
         (
-            "import torch\n\n# pick the GPU when asked\ndtype = torch.cuda.FloatTensor if args.cuda else torch.FloatTensor\n"
-            "x = torch.randn(2).type(dtype)\n",
-            "import torch\n\n# pick the GPU when asked\ndevice = torch.device(\"cuda\" if args.cuda else \"cpu\")\ndtype = torch.float32\n"
-            "x = torch.randn(2).to(device, dtype)\n",
+            """
+            import torch
+
+            # pick the GPU when asked
+            dtype = torch.cuda.FloatTensor if args.cuda else torch.FloatTensor
+            x = torch.randn(2).type(dtype)
+            """,
+            """
+            import torch
+
+            # pick the GPU when asked
+            device = torch.device("cuda" if args.cuda else "cpu")
+            dtype = torch.float32
+            x = torch.randn(2).to(device, dtype)
+            """,
         ),
         (
-            "import torch\ndevice = torch.device('cuda:1')\ndef f(x):\n    return x.type(torch.cuda.DoubleTensor)\n",
-            "import torch\ndevice = torch.device('cuda:1')\ndef f(x):\n    return x.to(device, torch.float64)\n",
+            """
+            import torch
+            device = torch.device('cuda:1')
+            def f(x):
+                return x.type(torch.cuda.DoubleTensor)
+            """,
+            """
+            import torch
+            device = torch.device('cuda:1')
+            def f(x):
+                return x.to(device, torch.float64)
+            """,
         ),
         (  # switch names used as constructors and as types; one `device` line for both switches
-            "import numpy as np\nimport torch\nuse_cuda = torch.cuda.is_available()\n"
-            "FloatTensor = torch.cuda.FloatTensor if use_cuda else torch.FloatTensor\n"
-            "LongTensor = torch.cuda.LongTensor if use_cuda else torch.LongTensor\n"
-            "w = FloatTensor(3, 4)\nx = FloatTensor(np.ones(3))\ny = torch.zeros(2).type(LongTensor)\n",
-            "import numpy as np\nimport torch\nuse_cuda = torch.cuda.is_available()\n"
-            'device = torch.device("cuda" if use_cuda else "cpu")\nLongTensor = torch.int64\n'
-            "w = torch.empty(3, 4, dtype=torch.float32, device=device)\n"
-            "x = torch.tensor(np.ones(3), dtype=torch.float32, device=device)\ny = torch.zeros(2).to(device, LongTensor)\n",
+            """
+            import numpy as np
+            import torch
+            use_cuda = torch.cuda.is_available()
+            FloatTensor = torch.cuda.FloatTensor if use_cuda else torch.FloatTensor
+            LongTensor = torch.cuda.LongTensor if use_cuda else torch.LongTensor
+            w = FloatTensor(3, 4)
+            x = FloatTensor(np.ones(3))
+            y = torch.zeros(2).type(LongTensor)
+            """,
+            """
+            import numpy as np
+            import torch
+            use_cuda = torch.cuda.is_available()
+            device = torch.device("cuda" if use_cuda else "cpu")
+            LongTensor = torch.int64
+            w = torch.empty(3, 4, dtype=torch.float32, device=device)
+            x = torch.tensor(np.ones(3), dtype=torch.float32, device=device)
+            y = torch.zeros(2).to(device, LongTensor)
+            """,
         ),
         (  # a script written for a GPU machine only: one device, picked at run time
-            "import torch\nimport torch.nn as nn\n\nmodel = nn.Linear(3, 2)\nmodel.cuda()\nx = torch.randn(4, 3).cuda()\n"
-            "for batch in loader:\n    batch = batch.cuda(non_blocking=True)\n",
-            "import torch\nimport torch.nn as nn\n\n"
-            'device = torch.device("cuda" if torch.cuda.is_available() else "cpu")\n\n'
-            "model = nn.Linear(3, 2)\nmodel.to(device)\nx = torch.randn(4, 3).to(device)\n"
-            "for batch in loader:\n    batch = batch.to(device, non_blocking=True)\n",
+            """
+            import torch
+            import torch.nn as nn
+
+            model = nn.Linear(3, 2)
+            model.cuda()
+            x = torch.randn(4, 3).cuda()
+            for batch in loader:
+                batch = batch.cuda(non_blocking=True)
+            """,
+            """
+            import torch
+            import torch.nn as nn
+
+            device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+            model = nn.Linear(3, 2)
+            model.to(device)
+            x = torch.randn(4, 3).to(device)
+            for batch in loader:
+                batch = batch.to(device, non_blocking=True)
+            """,
         ),
         (
-            "import torch\n\n# one GPU per process\ntorch.cuda.set_device(args.local_rank)\n",
-            "import torch\n\n# one GPU per process\nif torch.cuda.is_available():\n    torch.cuda.set_device(args.local_rank)\n",
+            """
+            import torch
+
+            # one GPU per process
+            torch.cuda.set_device(args.local_rank)
+            """,
+            """
+            import torch
+
+            # one GPU per process
+            if torch.cuda.is_available():
+                torch.cuda.set_device(args.local_rank)
+            """,
         ),
     )
     NOTED = (
         # `FloatTensor(state)`: data or a size? A torch.dtype in its place would not be callable
-        "import torch\nuse_cuda = torch.cuda.is_available()\n"
-        "FloatTensor = torch.cuda.FloatTensor if use_cuda else torch.FloatTensor\nx = FloatTensor(state)\n",
+        """
+        import torch
+        use_cuda = torch.cuda.is_available()
+        FloatTensor = torch.cuda.FloatTensor if use_cuda else torch.FloatTensor
+        x = FloatTensor(state)
+        """,
     )
 
     def __init__(self) -> None:

@@ -16,32 +16,84 @@ class DataUpdate(LegacyRule):
     why = "torch 2.13 runs it, but .data bypasses autograd's version checks, so a wrong gradient goes unnoticed."
     reference_step = "classic.autograd_two_layer_net"
     MARKED = (
-        "w1.data -= learning_rate * w1.grad.data\n",
-        "for p in model.parameters():\n    p.data.add_(-lr, p.grad.data)\n",
-        "import torch\nfor f in net.parameters():\n    f.data.sub_(f.grad.data * learning_rate)\n",
-        "p.data = p.data - lr * p.grad.data\n",
+        """
+        w1.data -= learning_rate * w1.grad.data
+        """,
+        """
+        for p in model.parameters():
+            p.data.add_(-lr, p.grad.data)
+        """,
+        """
+        import torch
+        for f in net.parameters():
+            f.data.sub_(f.grad.data * learning_rate)
+        """,
+        """
+        p.data = p.data - lr * p.grad.data
+        """,
     )
     UNMARKED = (
-        "import torch\nwith torch.no_grad():\n    w1 -= learning_rate * w1.grad\n",
-        "m.weight.data.normal_(0.0, 0.02)\n",
-        "x.data = x.data.cuda()\n",
+        """
+        import torch
+        with torch.no_grad():
+            w1 -= learning_rate * w1.grad
+        """,
+        """
+        m.weight.data.normal_(0.0, 0.02)
+        """,
+        """
+        x.data = x.data.cuda()
+        """,
     )
     FIXES = (
         (
-            "import torch\nw1.data -= learning_rate * w1.grad.data  # SGD\nw2.data -= learning_rate * w2.grad.data\n",
-            "import torch\nwith torch.no_grad():\n    w1 -= learning_rate * w1.grad  # SGD\n    w2 -= learning_rate * w2.grad\n",
+            """
+            import torch
+            w1.data -= learning_rate * w1.grad.data  # SGD
+            w2.data -= learning_rate * w2.grad.data
+            """,
+            """
+            import torch
+            with torch.no_grad():
+                w1 -= learning_rate * w1.grad  # SGD
+                w2 -= learning_rate * w2.grad
+            """,
         ),
         (
-            "for p in model.parameters():\n    p.data.add_(-lr, p.grad.data)\n",
-            "import torch\nfor p in model.parameters():\n    with torch.no_grad():\n        p.add_(p.grad, alpha=-lr)\n",
+            """
+            for p in model.parameters():
+                p.data.add_(-lr, p.grad.data)
+            """,
+            """
+            import torch
+            for p in model.parameters():
+                with torch.no_grad():
+                    p.add_(p.grad, alpha=-lr)
+            """,
         ),
         (
-            "for p in params:\n    p.data = p.data - lr * p.grad.data\n",
-            "import torch\nfor p in params:\n    with torch.no_grad():\n        p.copy_(p - lr * p.grad)\n",
+            """
+            for p in params:
+                p.data = p.data - lr * p.grad.data
+            """,
+            """
+            import torch
+            for p in params:
+                with torch.no_grad():
+                    p.copy_(p - lr * p.grad)
+            """,
         ),
         (
-            "import torch\nwith torch.no_grad():\n    w.data.sub_(lr * w.grad.data)\n",
-            "import torch\nwith torch.no_grad():\n    w.sub_(lr * w.grad)\n",
+            """
+            import torch
+            with torch.no_grad():
+                w.data.sub_(lr * w.grad.data)
+            """,
+            """
+            import torch
+            with torch.no_grad():
+                w.sub_(lr * w.grad)
+            """,
         ),
     )
 

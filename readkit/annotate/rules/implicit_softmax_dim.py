@@ -29,17 +29,44 @@ class ImplicitSoftmaxDim(LegacyRule):
     why = "torch 2.13 warns 'Implicit dimension choice ... has been deprecated' and picks dim 1 for 2-D, 0 for 1-D/3-D."
     reference_step = "nn.relu_and_softmax"
     MARKED = (
-        "import torch.nn.functional as F\nprobs = F.softmax(logits)\n",
-        "from torch.nn import functional as Fn\ny = Fn.log_softmax(self.fc(x))\n",
-        "import torch.nn as nn\nself.out = nn.LogSoftmax()\n",
-        "from torch.nn.functional import softmin\nw = softmin(scores)\n",
-        "import torch.nn.functional as F\np = F.softmax(logits, dim=None)\n",
+        """
+        import torch.nn.functional as F
+        probs = F.softmax(logits)
+        """,
+        """
+        from torch.nn import functional as Fn
+        y = Fn.log_softmax(self.fc(x))
+        """,
+        """
+        import torch.nn as nn
+        self.out = nn.LogSoftmax()
+        """,
+        """
+        from torch.nn.functional import softmin
+        w = softmin(scores)
+        """,
+        """
+        import torch.nn.functional as F
+        p = F.softmax(logits, dim=None)
+        """,
     )
     UNMARKED = (
-        "import torch.nn.functional as F\nprobs = F.softmax(logits, dim=1)\n",
-        "import mylib\nprobs = mylib.softmax(logits)\n",
-        "import torch.nn.functional as F\nprobs = F.log_softmax(logits, -1)\n",
-        "import torch.nn as nn\nself.out = nn.Softmax(dim=1)\n",
+        """
+        import torch.nn.functional as F
+        probs = F.softmax(logits, dim=1)
+        """,
+        """
+        import mylib
+        probs = mylib.softmax(logits)
+        """,
+        """
+        import torch.nn.functional as F
+        probs = F.log_softmax(logits, -1)
+        """,
+        """
+        import torch.nn as nn
+        self.out = nn.Softmax(dim=1)
+        """,
     )
     FIXES = ()  # needs a run: see tests/migrate/test_codemod.py (observations decide dim)
 

@@ -26,33 +26,93 @@ class SizeAverage(LegacyRule):
     why = "torch 2.13 warns 'size_average and reduce args will be deprecated, please use reduction=...' and maps them."
     reference_step = "nn.mse_loss"
     MARKED = (
-        "import torch\nloss_fn = torch.nn.MSELoss(size_average=False)\n",
-        "import torch.nn.functional as F\ntest_loss += F.nll_loss(output, target, size_average=False).item()\n",
-        "from torch import nn\ncriterion = nn.BCELoss(reduce=False)\n",
-        "import torch.nn as nn\nloss = nn.L1Loss(size_average=flag)\n",
+        """
+        import torch
+        loss_fn = torch.nn.MSELoss(size_average=False)
+        """,
+        """
+        import torch.nn.functional as F
+        test_loss += F.nll_loss(output, target, size_average=False).item()
+        """,
+        """
+        from torch import nn
+        criterion = nn.BCELoss(reduce=False)
+        """,
+        """
+        import torch.nn as nn
+        loss = nn.L1Loss(size_average=flag)
+        """,
     )
     UNMARKED = (
-        "import torch\nloss_fn = torch.nn.MSELoss(reduction='sum')\n",
-        "from functools import reduce\ntotal = reduce(add, xs)\n",
-        "import mylib\nl = mylib.MSELoss(size_average=False)\n",
+        """
+        import torch
+        loss_fn = torch.nn.MSELoss(reduction='sum')
+        """,
+        """
+        from functools import reduce
+        total = reduce(add, xs)
+        """,
+        """
+        import mylib
+        l = mylib.MSELoss(size_average=False)
+        """,
     )
     FIXES = (
-        ("import torch\nloss_fn = torch.nn.MSELoss(size_average=False)\n", "import torch\nloss_fn = torch.nn.MSELoss(reduction='sum')\n"),
         (
-            "import torch.nn.functional as F\nl = F.nll_loss(out, y, size_average=False, reduce=False)\n",
-            "import torch.nn.functional as F\nl = F.nll_loss(out, y, reduction='none')\n",
+            """
+            import torch
+            loss_fn = torch.nn.MSELoss(size_average=False)
+            """,
+            """
+            import torch
+            loss_fn = torch.nn.MSELoss(reduction='sum')
+            """,
         ),
         (
-            "import torch.nn as nn\nc = nn.CrossEntropyLoss(weight=w, size_average=True, ignore_index=0)\n",
-            "import torch.nn as nn\nc = nn.CrossEntropyLoss(weight=w, reduction='mean', ignore_index=0)\n",
+            """
+            import torch.nn.functional as F
+            l = F.nll_loss(out, y, size_average=False, reduce=False)
+            """,
+            """
+            import torch.nn.functional as F
+            l = F.nll_loss(out, y, reduction='none')
+            """,
         ),
         (
-            "import torch.nn as nn\ncriterion = nn.CrossEntropyLoss(\n    size_average=False,  # sum\n    weight=w,  # class weights\n)\n",
-            "import torch.nn as nn\ncriterion = nn.CrossEntropyLoss(\n    reduction='sum',  # sum\n    weight=w,  # class weights\n)\n",
+            """
+            import torch.nn as nn
+            c = nn.CrossEntropyLoss(weight=w, size_average=True, ignore_index=0)
+            """,
+            """
+            import torch.nn as nn
+            c = nn.CrossEntropyLoss(weight=w, reduction='mean', ignore_index=0)
+            """,
         ),
         (
-            "import torch.nn as nn\nc = nn.MSELoss(size_average=None, reduce=True, reduction='none')\n",
-            "import torch.nn as nn\nc = nn.MSELoss(reduction='mean')\n",
+            """
+            import torch.nn as nn
+            criterion = nn.CrossEntropyLoss(
+                size_average=False,  # sum
+                weight=w,  # class weights
+            )
+            """,
+            """
+            import torch.nn as nn
+            criterion = nn.CrossEntropyLoss(
+                reduction='sum',  # sum
+                weight=w,  # class weights
+            )
+            """,
+        ),
+        (
+            """
+            import torch.nn as nn
+            c = nn.MSELoss(size_average=None, reduce=True, reduction='none')
+            """,
+            """
+            import torch.nn as nn
+            c = nn.MSELoss(reduction='mean')
+            """,
         ),
     )
 

@@ -31,37 +31,103 @@ class TensorTypeDtype(LegacyRule):
     )
     reference_step = "tensors.legacy_cuda_tensor_type"
     MARKED = (
-        "import torch\nx = torch.randn(3).type(torch.FloatTensor)\n",
-        "import torch\ndtype = torch.FloatTensor\n",
-        "import torch\nlabels = torch.LongTensor([1, 0, 2])\n",
-        "import torch as th\ny = y.type(th.LongTensor)\n",
+        """
+        import torch
+        x = torch.randn(3).type(torch.FloatTensor)
+        """,
+        """
+        import torch
+        dtype = torch.FloatTensor
+        """,
+        """
+        import torch
+        labels = torch.LongTensor([1, 0, 2])
+        """,
+        """
+        import torch as th
+        y = y.type(th.LongTensor)
+        """,
     )
     UNMARKED = (
-        "import torch\nx = torch.randn(3).to(torch.float32)\n",
-        "import torch\nok = isinstance(x, torch.FloatTensor)\n",
-        "import numpy as np\nx = arr.type(np.float32)\n",
-        "import torch\nx = x.type(torch.cuda.FloatTensor)\n",  # cuda-tensor-type's finding
+        """
+        import torch
+        x = torch.randn(3).to(torch.float32)
+        """,
+        """
+        import torch
+        ok = isinstance(x, torch.FloatTensor)
+        """,
+        """
+        import numpy as np
+        x = arr.type(np.float32)
+        """,
+        """
+        import torch
+        x = x.type(torch.cuda.FloatTensor)
+        """,  # cuda-tensor-type's finding
     )
     FIXES = (
-        ("import torch\nx = torch.randn(3).type(torch.FloatTensor)\n", "import torch\nx = torch.randn(3).to(torch.float32)\n"),
         (
-            "import torch\ndtype = torch.FloatTensor  # on CPU\nx = torch.randn(4, 2).type(dtype)\n",
-            "import torch\ndtype = torch.float32  # on CPU\nx = torch.randn(4, 2).to(dtype)\n",
+            """
+            import torch
+            x = torch.randn(3).type(torch.FloatTensor)
+            """,
+            """
+            import torch
+            x = torch.randn(3).to(torch.float32)
+            """,
         ),
         (
-            "import torch\nlabels = torch.LongTensor([1, 0, 2])\nbuf = torch.FloatTensor(2, 3)\n",
-            "import torch\nlabels = torch.tensor([1, 0, 2], dtype=torch.int64)\nbuf = torch.empty(2, 3, dtype=torch.float32)\n",
+            """
+            import torch
+            dtype = torch.FloatTensor  # on CPU
+            x = torch.randn(4, 2).type(dtype)
+            """,
+            """
+            import torch
+            dtype = torch.float32  # on CPU
+            x = torch.randn(4, 2).to(dtype)
+            """,
+        ),
+        (
+            """
+            import torch
+            labels = torch.LongTensor([1, 0, 2])
+            buf = torch.FloatTensor(2, 3)
+            """,
+            """
+            import torch
+            labels = torch.tensor([1, 0, 2], dtype=torch.int64)
+            buf = torch.empty(2, 3, dtype=torch.float32)
+            """,
         ),
         (  # the alias is also a constructor: both uses become modern
-            "import torch\ndtype = torch.FloatTensor\nw = dtype(3, 4)\n",
-            "import torch\ndtype = torch.float32\nw = torch.empty(3, 4, dtype=torch.float32)\n",
+            """
+            import torch
+            dtype = torch.FloatTensor
+            w = dtype(3, 4)
+            """,
+            """
+            import torch
+            dtype = torch.float32
+            w = torch.empty(3, 4, dtype=torch.float32)
+            """,
         ),
     )
     NOTED = (
         # two assignments: which type `dtype` holds is decided at run time
-        "import torch\ndtype = torch.FloatTensor\nif gpu:\n    dtype = torch.cuda.FloatTensor\nx = x.type(dtype)\n",
-        # a constructor call that cannot be rewritten keeps the name a type
-        "import torch\ndtype = torch.FloatTensor\nw = dtype(shape)\n",
+        """
+        import torch
+        dtype = torch.FloatTensor
+        if gpu:
+            dtype = torch.cuda.FloatTensor
+        x = x.type(dtype)
+        """,  # a constructor call that cannot be rewritten keeps the name a type
+        """
+        import torch
+        dtype = torch.FloatTensor
+        w = dtype(shape)
+        """,
     )
 
     def __init__(self) -> None:

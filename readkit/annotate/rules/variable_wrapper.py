@@ -48,42 +48,126 @@ class VariableWrapper(LegacyRule):
     )
     reference_step = "autograd.legacy_variable"
     MARKED = (
-        "from torch.autograd import Variable\nx = Variable(torch.randn(3, 4))\n",
-        "import torch\nfrom torch.autograd import Variable\nw = Variable(torch.randn(5, 1), requires_grad=True)\n",
-        "import torch.autograd as ag\ndef step(batch):\n    return ag.Variable(batch.cuda())\n",
-        "from torch import autograd\ninputs, labels = autograd.Variable(inputs), autograd.Variable(labels)\n",
-        "from torch.autograd import Variable\ndef repackage(h):\n    return h.detach() if type(h) == Variable else tuple(h)\n",
-        "from torch.autograd import Variable\nok = isinstance(x, Variable)\n",
+        """
+        from torch.autograd import Variable
+        x = Variable(torch.randn(3, 4))
+        """,
+        """
+        import torch
+        from torch.autograd import Variable
+        w = Variable(torch.randn(5, 1), requires_grad=True)
+        """,
+        """
+        import torch.autograd as ag
+        def step(batch):
+            return ag.Variable(batch.cuda())
+        """,
+        """
+        from torch import autograd
+        inputs, labels = autograd.Variable(inputs), autograd.Variable(labels)
+        """,
+        """
+        from torch.autograd import Variable
+        def repackage(h):
+            return h.detach() if type(h) == Variable else tuple(h)
+        """,
+        """
+        from torch.autograd import Variable
+        ok = isinstance(x, Variable)
+        """,
     )
     UNMARKED = (
-        "import torch\nx = torch.randn(3, 4, requires_grad=True)\n",
-        "from tkinter import Variable\nv = Variable(master)\n",
-        "class Variable:\n    pass\nv = Variable(3)\n",
-        "from torch.autograd import Variable\nx = Variable(data, volatile=True)\n",  # volatile-flag's finding
-        "import torch\nok = type(h) == torch.Tensor or isinstance(h, tuple)\n",
+        """
+        import torch
+        x = torch.randn(3, 4, requires_grad=True)
+        """,
+        """
+        from tkinter import Variable
+        v = Variable(master)
+        """,
+        """
+        class Variable:
+            pass
+        v = Variable(3)
+        """,
+        """
+        from torch.autograd import Variable
+        x = Variable(data, volatile=True)
+        """,  # volatile-flag's finding
+        """
+        import torch
+        ok = type(h) == torch.Tensor or isinstance(h, tuple)
+        """,
     )
     FIXES = (
         (
-            "import torch\nfrom torch.autograd import Variable\nx = Variable(torch.randn(3, 4))\ny = Variable(x.data).sum()\n",
-            "import torch\nx = torch.randn(3, 4)\ny = x.detach().sum()\n",
+            """
+            import torch
+            from torch.autograd import Variable
+            x = Variable(torch.randn(3, 4))
+            y = Variable(x.data).sum()
+            """,
+            """
+            import torch
+            x = torch.randn(3, 4)
+            y = x.detach().sum()
+            """,
         ),
         (
-            "import torch\nfrom torch.autograd import Variable\nw = Variable(torch.randn(5, 1), requires_grad=True)\n",
-            "import torch\nw = torch.randn(5, 1, requires_grad=True)\n",
+            """
+            import torch
+            from torch.autograd import Variable
+            w = Variable(torch.randn(5, 1), requires_grad=True)
+            """,
+            """
+            import torch
+            w = torch.randn(5, 1, requires_grad=True)
+            """,
         ),
         (
-            "import torch\nfrom torch.autograd import Variable\nw = Variable(a + b, requires_grad=True)\nv = Variable(a + b).double()\n",
-            "import torch\nw = (a + b).requires_grad_()\nv = (a + b).double()\n",
+            """
+            import torch
+            from torch.autograd import Variable
+            w = Variable(a + b, requires_grad=True)
+            v = Variable(a + b).double()
+            """,
+            """
+            import torch
+            w = (a + b).requires_grad_()
+            v = (a + b).double()
+            """,
         ),
         (  # the word-language-model helper: type(h) == Variable is never true today
-            "from torch.autograd import Variable\n\ndef repackage_hidden(h):\n    if type(h) == Variable:\n"
-            "        return Variable(h.data)\n    else:\n        return tuple(repackage_hidden(v) for v in h)\n",
-            "import torch\n\ndef repackage_hidden(h):\n    if isinstance(h, torch.Tensor):\n"
-            "        return h.detach()\n    else:\n        return tuple(repackage_hidden(v) for v in h)\n",
+            """
+            from torch.autograd import Variable
+
+            def repackage_hidden(h):
+                if type(h) == Variable:
+                    return Variable(h.data)
+                else:
+                    return tuple(repackage_hidden(v) for v in h)
+            """,
+            """
+            import torch
+
+            def repackage_hidden(h):
+                if isinstance(h, torch.Tensor):
+                    return h.detach()
+                else:
+                    return tuple(repackage_hidden(v) for v in h)
+            """,
         ),
         (
-            "import torch\nfrom torch.autograd import Variable, Function\nx = Variable(t, requires_grad=flag)\n",
-            "import torch\nfrom torch.autograd import Function\nx = t.requires_grad_(flag)\n",
+            """
+            import torch
+            from torch.autograd import Variable, Function
+            x = Variable(t, requires_grad=flag)
+            """,
+            """
+            import torch
+            from torch.autograd import Function
+            x = t.requires_grad_(flag)
+            """,
         ),
     )
 
