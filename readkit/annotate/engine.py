@@ -22,6 +22,7 @@ from readkit.annotate.model import Annotation, FileResult, LegacyFinding
 from readkit.annotate.positions import AstPositions, Mismatch, Span
 from readkit.annotate.rules.async_argument import AsyncArgument, rewrite_async_keywords
 from readkit.annotate.rules.base import LegacyRule, Replacement, all_rules
+from readkit.annotate.suggest import Suggestion, suggestion
 from readkit.annotate.uses import Use
 from readkit.annotate.walk import Walker
 from readkit.annotate.values import Kind, family
@@ -63,6 +64,7 @@ class _Report:
     message: str
     replacement: Replacement | None
     note: str | None
+    modern: Suggestion | None
 
 
 class _Context:
@@ -102,10 +104,10 @@ class _Context:
             return None
         return self.observations.get(self.line_of(node))
 
-    def report(self, node: cst.CSTNode, *, message: str | None = None,
-               replacement: Replacement | None = None, note: str | None = None) -> None:
+    def report(self, node: cst.CSTNode, *, message: str | None = None, replacement: Replacement | None = None,
+               note: str | None = None, modern: Suggestion | None = None) -> None:
         assert self.rule is not None
-        self.reports.append(_Report(node, self.rule, message or self.rule.message, replacement, note))
+        self.reports.append(_Report(node, self.rule, message or self.rule.message, replacement, note, modern))
 
 
 class _Locator:
@@ -159,7 +161,7 @@ def _async_findings(source: str, lines: tuple[int, ...]) -> tuple[LegacyFinding,
     for line in lines:
         column = text[line - 1].find("async") + 1
         found.append(LegacyFinding(line, column, line, column + len("async"), AsyncArgument.id,
-                                   AsyncArgument.message, "non_blocking"))
+                                   AsyncArgument.message, "non_blocking", "non_blocking="))
     return tuple(found)
 
 
@@ -177,10 +179,11 @@ def analyze_module(module: cst.Module, path: str, *, observations: Mapping[int, 
     walker.scope = module_scope
     walker.lazy_annotations = _future_annotations(module)
     walker.in_scope(module_scope, lambda: walker.walk(module))
-    positions = locator.spans([u.node for u in walker.uses] + [r.node for r in context.reports])
+    reports = _without_shadowed(context.reports)
+    positions = locator.spans([u.node for u in walker.uses] + [r.node for r in reports])
     result = FileResult(path=path, annotations=_annotations(walker.uses, positions),
-                        legacy=_findings(context.reports, positions, module))
-    fixes = tuple(Fix(r.node, r.replacement, r.rule.id, r.message, r.note) for r in context.reports)
+                        legacy=_findings(reports, positions, module))
+    fixes = tuple(Fix(r.node, r.replacement, r.rule.id, r.message, r.note) for r in reports)
     return Analysis(result=result, module=module, fixes=fixes)
 
 
@@ -236,13 +239,22 @@ def _annotations(uses: list[Use], positions: Mapping[cst.CSTNode, Span]) -> tupl
     return tuple(sorted(found, key=lambda a: (a.line, a.column, a.role)))
 
 
+def _without_shadowed(reports: list[_Report]) -> list[_Report]:
+    """A portability note on a node a legacy rule already fixes (`x.cuda()` once the file moved
+    onto `device`) says nothing more: the legacy finding stands alone."""
+    fixed = {id(r.node) for r in reports if not r.rule.portability and r.replacement is not None}
+    return [r for r in reports if not (r.rule.portability and id(r.node) in fixed)]
+
+
 def _findings(reports: list[_Report], positions: Mapping[cst.CSTNode, Span],
               module: cst.Module) -> tuple[LegacyFinding, ...]:
     found = []
     for report in reports:
         line, column, end_line, end_column = positions[report.node]
         code = replacement_code(report.replacement, module)
-        found.append(LegacyFinding(line, column + 1, end_line, end_column + 1, report.rule.id, report.message, code))
+        modern = suggestion(report.rule, report.replacement, report.modern, module)
+        found.append(LegacyFinding(line, column + 1, end_line, end_column + 1, report.rule.id, report.message, code,
+                                   modern))
     return tuple(sorted(found, key=lambda f: (f.line, f.column, f.idiom)))
 
 

@@ -38,6 +38,8 @@ class LegacyFinding:
     idiom: str  # rule id, e.g. "data-index-zero"
     message: str
     replacement: str | None  # the modern code for this span, when one is known
+    # what to write instead, on one line, built from the code found (the fix when there is one)
+    modern: str | None = None
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ class _Migrated:
 
 def migrate_paths(paths: Sequence[str | Path], *, write: bool = False, out_dir: str | Path | None = None,
                   run_script: str | Path | None = None, verify_script: str | Path | None = None,
-                  script_args: Sequence[str] = (), timeout: float = 600.0) -> MigrationResult:
+                  script_args: Sequence[str] = (), timeout: float = 600.0, portable: bool = False) -> MigrationResult:
     """Migrate the Python files under `paths`; see docs/migrate.md for every option."""
     roots = [Path(p) for p in paths]
     _check_targets(roots, write, Path(out_dir) if out_dir is not None else None)
@@ -54,7 +54,7 @@ def migrate_paths(paths: Sequence[str | Path], *, write: bool = False, out_dir: 
     check = Path(verify_script).resolve() if verify_script is not None else None
     root = project_root([*roots, *(s for s in (run, check) if s is not None)])
     with ScriptRuns(root, tuple(script_args), timeout) as runs:
-        migrated, rerun = _migrate_all(python_files(roots), runs, run)
+        migrated, rerun = _migrate_all(python_files(roots), runs, run, portable)
         verification = runs.verify(check, _texts(migrated)) if check is not None else None
         observed_run = runs.original_outcome(run) if run is not None else None
     refused = verification is not None and verification.regression and (write or out_dir is not None)
@@ -70,19 +70,20 @@ def _check_targets(roots: list[Path], write: bool, out_dir: Path | None) -> None
         raise MigrateUsageError(f"--out {out_dir} is the project itself: use --write to change files in place")
 
 
-def _migrate_all(files: list[Path], runs: ScriptRuns, run: Path | None) -> tuple[list[_Migrated], RunOutcome | None]:
+def _migrate_all(files: list[Path], runs: ScriptRuns, run: Path | None,
+                 portable: bool) -> tuple[list[_Migrated], RunOutcome | None]:
     """Every file migrated, informed by the --run script's observations when there is one."""
     observed = runs.observations(run) if run is not None else {}
-    migrated = _migrate_each(files, observed)
+    migrated = _migrate_each(files, observed, portable)
     if run is None or not _needs_a_further_look(runs.original_outcome(run), migrated):
         return migrated, None
     later, rerun = runs.observations_after(run, _texts(migrated))
-    return _migrate_each(files, _merged(later, observed)), rerun
+    return _migrate_each(files, _merged(later, observed), portable), rerun
 
 
-def _migrate_each(files: list[Path], observed: Observed) -> list[_Migrated]:
+def _migrate_each(files: list[Path], observed: Observed, portable: bool) -> list[_Migrated]:
     """Each file on its own (pure: file in, result out), in parallel processes for a large tree."""
-    tasks = [(path, observed.get(path.resolve())) for path in files]
+    tasks = [(path, observed.get(path.resolve()), portable) for path in files]
     workers = min(os.cpu_count() or 1, len(tasks) // FILES_PER_WORKER)
     if workers < 2:
         return [_migrate_file(*task) for task in tasks]
@@ -114,14 +115,14 @@ def _texts(migrated: list[_Migrated]) -> dict[Path, tuple[str, str]]:
 # ---- migrating one file ---------------------------------------------------------------
 
 
-def _migrate_file(path: Path, observations: Observations | None) -> _Migrated:
+def _migrate_file(path: Path, observations: Observations | None, portable: bool = False) -> _Migrated:
     if path.suffix == ".ipynb":
         return _Migrated(FileMigration(str(path), error=FileError("unsupported", NOTEBOOK_MESSAGE)))
     source = read_source(path)
     if isinstance(source, FileError):
         return _Migrated(FileMigration(str(path), error=source))
     try:
-        result = _codemod(source.text, str(path), observations)
+        result = _codemod(source.text, str(path), observations, portable)
     except Exception as error:  # one file's failure must not lose the others
         return _Migrated(FileMigration(str(path), error=_failure(error, source, path)))
     changes = sorted(result.changes, key=lambda c: c.line)
@@ -130,11 +131,11 @@ def _migrate_file(path: Path, observations: Observations | None) -> _Migrated:
     return _Migrated(FileMigration(str(path), diff, tuple(changes), notes), source, result.code if diff else None)
 
 
-def _codemod(source: str, path: str, observations: Observations | None) -> MigratedSource:
+def _codemod(source: str, path: str, observations: Observations | None, portable: bool) -> MigratedSource:
     """The legacy rules' fixes applied (imported late: libcst and the rules load only when needed)."""
     from readkit.migrate.codemod import migrate_source
 
-    return migrate_source(source, path, observations=observations)
+    return migrate_source(source, path, observations=observations, portable=portable)
 
 
 def _failure(error: Exception, source: SourceFile, path: Path) -> FileError:

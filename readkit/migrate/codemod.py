@@ -14,13 +14,15 @@ What it leaves out: walking directories, diffs, writing files, running the code
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import dataclasses
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from readkit.annotate.engine import Fix, analyze_source
 from readkit.annotate.rules.base import all_rules
 from readkit.check.model import LineObservation
 from readkit.migrate.model import Change, Note
@@ -46,18 +48,33 @@ def migrate_source(
     path: str = "<string>",
     *,
     observations: Mapping[int, LineObservation] | None = None,
+    portable: bool = False,
 ) -> MigratedSource:
     """Modern code for `source`, the changes made and the findings left alone (with why).
 
+    Only what torch removed or deprecated is rewritten; portability notes (CUDA-only calls,
+    rules with `portability`) are rewritten only when `portable` is given, else noted.
     Raises libcst.ParserSyntaxError for code libcst cannot parse (Python 2)."""
-    from readkit.annotate.engine import analyze_source
-
     analysis = analyze_source(source, path, observations=observations)
     module: cst.Module = analysis.module
-    lines = _lines(module, [fix.node for fix in analysis.fixes]) if analysis.fixes else {}
-    notes = tuple(Note(lines[id(f.node)], f.idiom, f.note) for f in analysis.fixes if f.note)
-    code, changes = _apply(module, _usable_fixes(analysis.fixes), lines)
+    fixes = analysis.fixes if portable else tuple(_unless_portability(analysis.fixes))
+    lines = _lines(module, [fix.node for fix in fixes]) if fixes else {}
+    notes = tuple(Note(lines[id(f.node)], f.idiom, f.note) for f in fixes if f.note)
+    code, changes = _apply(module, _usable_fixes(fixes), lines)
     return MigratedSource(path, code, _async_changes(analysis.async_lines) + changes, notes)
+
+
+PORTABLE_NOTE = "CUDA-only, as written (not a legacy idiom): `readkit migrate --portable` makes it run without a GPU"
+
+
+def _unless_portability(fixes: Sequence[Fix]) -> Iterator[Fix]:
+    """Portability fixes become notes: the code is current torch, and failing fast without a GPU may be meant."""
+    portability = {rule.id for rule in all_rules() if rule.portability}
+    for fix in fixes:
+        if fix.idiom in portability and fix.replacement is not None:
+            yield dataclasses.replace(fix, replacement=None, note=PORTABLE_NOTE)
+        else:
+            yield fix
 
 
 def _apply(module: cst.Module, fixes: Sequence[Any], lines: dict[int, int]) -> tuple[str, tuple[Change, ...]]:

@@ -61,7 +61,7 @@ def annotation_json(a: Annotation, path: str = "", run: RunIndex | None = None) 
 
 def legacy_json(f: LegacyFinding) -> JsonObject:
     return {"line": f.line, "column": f.column, "idiom": f.idiom, "message": f.message,
-            "replacement": f.replacement}
+            "replacement": f.replacement, "modern": f.modern}
 
 
 def error_json(error: FileError | None) -> JsonObject | None:

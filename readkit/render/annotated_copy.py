@@ -76,7 +76,10 @@ def legacy_comment(finding: LegacyFinding) -> str:
 
 
 def modern_text(finding: LegacyFinding) -> str | None:
-    """The modern form on one line: the finding's own fix when short, else its rule's modern form."""
+    """The modern form on one line: the finding's own suggestion (built from the code found),
+    else its fix when short, else its rule's modern form."""
+    if finding.modern:
+        return finding.modern
     modern = _one_line(_without_comments(finding.replacement)) if finding.replacement else None
     if modern is None or len(modern) > _MAX_REPLACEMENT:
         modern = modern_form(finding.idiom)

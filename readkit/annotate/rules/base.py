@@ -67,9 +67,13 @@ class RuleContext(Protocol):
         message: str | None = None,
         replacement: Replacement | None = None,
         note: str | None = None,
+        modern: cst.BaseExpression | tuple[cst.BaseExpression, ...] | str | None = None,
     ) -> None:
         """Flag `node`. `replacement` (same node kind; several statements for a statement) is the migrator's fix for that span;
-        `note` says why no fix was given (e.g. 'softmax dim needs a run to know the rank')."""
+        `note` says why no fix was given (e.g. 'softmax dim needs a run to know the rank');
+        `modern` is what to write instead, built from the code found, where the fix (on one line) does not say it:
+        `F.log_softmax(x, dim=1)` for `F.log_softmax(x)`; alternatives are shown joined by "or"
+        (readkit.annotate.suggest)."""
         ...
 
 
@@ -88,6 +92,13 @@ class LegacyRule:
     # When a fix replaces a statement by `with ...:` around it, the migrator moves the
     # rest of that block into the `with` too (volatile evaluation -> torch.no_grad()).
     absorbs_rest_of_block: ClassVar[bool] = False
+    # A portability note, not a legacy idiom (current torch, but CUDA-only): annotate reports it,
+    # and `readkit migrate` applies its fixes only with --portable (a note says so otherwise).
+    portability: ClassVar[bool] = False
+    # Its fix calls something else by design (a renamed or removed function, a new constructor,
+    # `.bool()` for `.byte()`). Every other rule's suggestion keeps the function called and adds what
+    # is missing (tests/annotate/test_rules.py checks it over every example).
+    replaces_call: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -23,6 +23,7 @@ class ByteMask(LegacyRule):
         "torch 2.13 raises RuntimeError 'masked_fill_ only supports boolean masks, but got mask with dtype "
         "unsigned char' (masked_select and masked_scatter too, and `x[mask] = v`); indexing with one is deprecated."
     )
+    replaces_call = True  # `.byte()` -> `.bool()`
     MARKED = (
         """
         import torch

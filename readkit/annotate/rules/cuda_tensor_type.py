@@ -6,11 +6,12 @@ from __future__ import annotations
 import libcst as cst
 
 from readkit.annotate.rules._context import assigned_once, is_torch_value, module_of
-from readkit.annotate.rules._cuda_guard import binds_own_device_or_cuda, gpu_only_statement, guarded, under_cuda_guard
+from readkit.annotate.rules._cuda_guard import movable_arguments
 from readkit.annotate.rules._helpers import dotted, method_call
 from readkit.annotate.rules._tensor_types import (
     CPU_TYPES,
     CUDA_TYPES,
+    constructor_choices,
     constructor_replacement,
     dtype_node,
     to_call,
@@ -30,23 +31,20 @@ SWITCH_USE_NOTE = (
     "write torch.tensor(data, dtype=..., device=device) / torch.empty(size, ...) there, then split the switch"
 )
 
-UNGUARDED = "`.cuda()` with no GPU check around it: it fails on a machine without CUDA"
-
-GPU_ONLY = "a torch.cuda call with no GPU check around it: it fails on a machine without CUDA"
 
 
 class CudaTensorType(LegacyRule):
     id = "cuda-tensor-type"
     message = "CUDA tensor type (torch.cuda.FloatTensor): device and dtype are separate since torch 0.4"
-    modern = (
-        "device = torch.device('cuda' if torch.cuda.is_available() else 'cpu'); "
-        "x.to(device), torch.zeros(..., device=device). The migrator moves a `.cuda()` call to `.to(device)` "
-        "where no GPU check guards it (no `if args.cuda:`, `... if use_gpu else ...` around it) and the file has no "
-        "`device` of its own: the same on a GPU machine, and it runs on a CPU. Guarded `.cuda()` calls already run "
-        "on a CPU as their author meant, and stay"
+    modern = "torch.empty(2, 3, dtype=torch.float32, device=device), x.to(device, torch.float32)"
+    why = (
+        "torch 2.13 raises TypeError 'type torch.cuda.FloatTensor not available' on a machine without CUDA. "
+        "The fix keeps dtype and device apart: device = torch.device('cuda' if torch.cuda.is_available() else 'cpu') "
+        "once, then torch.empty/torch.tensor(..., dtype=..., device=device) and x.to(device, dtype); the file's "
+        "other `.cuda()` calls then move to `.to(device)` too."
     )
-    why = "torch 2.13 raises TypeError 'type torch.cuda.FloatTensor not available' on a machine without CUDA."
     reference_step = "tensors.legacy_cuda_tensor_type"
+    replaces_call = True
     MARKED = (
         """
         import torch
@@ -65,21 +63,6 @@ class CudaTensorType(LegacyRule):
         use_cuda = torch.cuda.is_available()
         dtype = torch.cuda.FloatTensor if use_cuda else torch.FloatTensor
         """,
-        """
-        import torch.nn as nn
-        model = nn.Linear(3, 2)
-        model.cuda()
-        """,  # no GPU check anywhere in the script
-        """
-        import torch
-        if torch.cuda.is_available():
-            torch.cuda.manual_seed(1)
-        x = torch.randn(3).cuda()
-        """,  # unguarded
-        """
-        import torch
-        torch.cuda.set_device(args.gpu)
-        """,
     )
     UNMARKED = (
         """
@@ -97,28 +80,6 @@ class CudaTensorType(LegacyRule):
         """
         import cupy
         x = cupy.cuda.FloatTensor(3)
-        """,
-        """
-        import torch.nn as nn
-        model = nn.Linear(3, 2)
-        if args.cuda:
-            model.cuda()
-        """,
-        """
-        import torch
-        use_gpu = torch.cuda.is_available()
-        x = torch.randn(3)
-        x = x.cuda() if use_gpu else x
-        """,
-        """
-        import torch
-        device = torch.device(args.device)
-        model.cuda()
-        """,  # the file's own `device`: not ours to pick
-        """
-        import torch
-        if args.gpu is not None:
-            torch.cuda.set_device(args.gpu)
         """,
     )
     FIXES = (
@@ -207,45 +168,6 @@ class CudaTensorType(LegacyRule):
             y = torch.zeros(2).to(device, LongTensor)
             """,
         ),
-        (  # a script written for a GPU machine only: one device, picked at run time
-            """
-            import torch
-            import torch.nn as nn
-
-            model = nn.Linear(3, 2)
-            model.cuda()
-            x = torch.randn(4, 3).cuda()
-            for batch in loader:
-                batch = batch.cuda(non_blocking=True)
-            """,
-            """
-            import torch
-            import torch.nn as nn
-
-            device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-            model = nn.Linear(3, 2)
-            model.to(device)
-            x = torch.randn(4, 3).to(device)
-            for batch in loader:
-                batch = batch.to(device, non_blocking=True)
-            """,
-        ),
-        (
-            """
-            import torch
-
-            # one GPU per process
-            torch.cuda.set_device(args.local_rank)
-            """,
-            """
-            import torch
-
-            # one GPU per process
-            if torch.cuda.is_available():
-                torch.cuda.set_device(args.local_rank)
-            """,
-        ),
     )
     NOTED = (
         # `FloatTensor(state)`: data or a size? A torch.dtype in its place would not be callable
@@ -260,7 +182,6 @@ class CudaTensorType(LegacyRule):
     def __init__(self) -> None:
         self.uses_device = False  # a fix in this file already moved code onto `device`
         self.device_where: str | None = None  # `"cuda" if c else "cpu"` of the file's split switch
-        self.own_device: bool | None = None  # the file has a `device` (or `cuda()`) of its own: found when needed
 
     def visit_Call(self, node: cst.Call, ctx: RuleContext) -> None:
         if type_call(node, ctx, CUDA_TYPES) is not None:
@@ -285,33 +206,19 @@ class CudaTensorType(LegacyRule):
         replacement = constructor_replacement(node, dtype, device=True)
         if replacement is None:
             use = f"torch.tensor(data, dtype=torch.{dtype}, device=device) or torch.empty(size, ...)"
-            ctx.report(node, note=f"data or size? use {use}")
+            ctx.report(node, note=f"data or size? use {use}", modern=constructor_choices(node, dtype, device=True))
             return
         self.uses_device = True
         ctx.report(node, replacement=replacement)
 
     def _cuda_call(self, node: cst.Call, ctx: RuleContext) -> None:
-        """`x.cuda()` -> `x.to(device)` once the file moved onto `device`, or where no GPU check
-        guards it (the same on a GPU, and no longer a failure on a CPU-only machine)."""
+        """`x.cuda()` -> `x.to(device)` once a fix moved the file onto `device` (an unguarded
+        `.cuda()` in a file without one is cuda-only-call's portability note)."""
         func = node.func
-        if not (isinstance(func, cst.Attribute) and func.attr.value == "cuda" and _movable_arguments(node)):
+        if not (isinstance(func, cst.Attribute) and func.attr.value == "cuda" and movable_arguments(node)):
             return
         if self.uses_device and is_torch_value(ctx, func.value):
             ctx.report(node, replacement=method_call(func.value, "to", [cst.Arg(cst.Name("device")), *node.args]))
-        elif self._unguarded(ctx, node) and (is_torch_value(ctx, func.value) or ctx.origin(func.value) is None):
-            moved = method_call(func.value, "to", [cst.Arg(cst.Name("device")), *node.args])
-            ctx.report(node, message=UNGUARDED, replacement=moved)
-
-    def _unguarded(self, ctx: RuleContext, node: cst.CSTNode) -> bool:
-        if self.own_device is None:
-            module = module_of(ctx, node)
-            self.own_device = module is None or binds_own_device_or_cuda(module)
-        return not self.own_device and not under_cuda_guard(ctx, node)
-
-    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine, ctx: RuleContext) -> None:
-        """`torch.cuda.set_device(0)` with no GPU check: run it only where there is a GPU."""
-        if gpu_only_statement(ctx, node):
-            ctx.report(node, message=GPU_ONLY, replacement=guarded(node))
 
     def visit_Assign(self, node: cst.Assign, ctx: RuleContext) -> None:
         value = node.value
@@ -360,11 +267,6 @@ class CudaTensorType(LegacyRule):
             dtype_line = statement.with_changes(body=[node.with_changes(value=dtype_node(dtype))])
             lines.append(dtype_line.with_changes(leading_lines=[]) if lines else dtype_line)
         return cst.FlattenSentinel(lines) if lines else cst.RemovalSentinel.REMOVE
-
-
-def _movable_arguments(call: cst.Call) -> bool:
-    """`x.cuda()` or `x.cuda(non_blocking=True)`: nothing `.to(device, ...)` would not take as it is."""
-    return all(arg.keyword is not None and arg.keyword.value == "non_blocking" for arg in call.args)
 
 
 def _code(node: cst.CSTNode) -> str:

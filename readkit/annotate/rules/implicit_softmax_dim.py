@@ -25,7 +25,7 @@ def legacy_softmax_dim(rank: int) -> int:
 class ImplicitSoftmaxDim(LegacyRule):
     id = "implicit-softmax-dim"
     message = "softmax/log_softmax/softmin without dim=: the dim torch picks depends on the input's rank"
-    modern = "F.softmax(x, dim=1)  (the class dimension, stated)"
+    modern = "the same function with dim= stated: F.log_softmax(x, dim=1), nn.Softmax(dim=1) (the class dimension)"
     why = "torch 2.13 warns 'Implicit dimension choice ... has been deprecated' and picks dim 1 for 2-D, 0 for 1-D/3-D."
     reference_step = "nn.relu_and_softmax"
     MARKED = (
@@ -79,15 +79,24 @@ class ImplicitSoftmaxDim(LegacyRule):
         if dim_index is None or has_star_args(node) or len(positional(node)) > dim_index:
             return  # not softmax, or dim given by position
         if symbol in MODULES:
-            ctx.report(node, note="the rank is known only where the module is called: add dim= by hand")
+            note = "the rank is known only where the module is called: add dim= by hand"
+            ctx.report(node, note=note, modern=_with_dim(node, given, CLASS_DIM))
             return
         dim = _dim_from_run(node, ctx)
         if dim is None:
-            ctx.report(node, note="the input's rank decides dim: run it (`readkit migrate --run`) or add dim= by hand")
+            note = "the input's rank decides dim: run it (`readkit migrate --run`) or add dim= by hand"
+            ctx.report(node, note=note, modern=_with_dim(node, given, CLASS_DIM))
             return
-        stated = make_keyword("dim", cst.Integer(str(dim)))
-        args = [a for a in node.args if a is not given]  # `dim=None` is the implicit choice too
-        ctx.report(node, replacement=with_args(node, [*args, stated]))
+        ctx.report(node, replacement=_with_dim(node, given, dim))
+
+
+CLASS_DIM = 1  # suggested without a run: the class dimension of an (N, C) batch, what torch picks for 2-D
+
+
+def _with_dim(call: cst.Call, given: cst.Arg | None, dim: int) -> cst.Call:
+    """The same call, the same function, with `dim=` stated (`dim=None` is the implicit choice too)."""
+    args = [a for a in call.args if a is not given]
+    return with_args(call, [*args, make_keyword("dim", cst.Integer(str(dim)))])
 
 
 def _dim_from_run(node: cst.Call, ctx: RuleContext) -> int | None:

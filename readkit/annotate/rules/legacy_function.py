@@ -21,6 +21,7 @@ class LegacyFunction(LegacyRule):
         "when it is called as MyFn()(x)."
     )
     reference_step = "autograd.custom_relu_function"
+    replaces_call = True
     MARKED = (
         """
         import torch

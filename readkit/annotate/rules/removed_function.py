@@ -48,6 +48,7 @@ class RemovedFunction(LegacyRule):
         "AttributeError for older names, ImportError/ModuleNotFoundError for removed modules."
     )
     reference_step = None
+    replaces_call = True
     MARKED = (
         """
         import torch

@@ -66,6 +66,7 @@ class RenamedFunction(LegacyRule):
         "but no longer warn (measured on torch 2.13)."
     )
     reference_step = "nn.relu_and_softmax"
+    replaces_call = True
     MARKED = (
         """
         import torch.nn as nn

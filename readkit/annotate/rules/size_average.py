@@ -125,7 +125,8 @@ class SizeAverage(LegacyRule):
             return
         values = {name: _literal(arg) for name, arg in given.items()}
         if any(value == "unknown" for value in values.values()):
-            ctx.report(node, note="size_average/reduce are not literals here: choose reduction= by hand")
+            note = "size_average/reduce are not literals here: choose reduction= by hand"
+            ctx.report(node, note=note, modern=with_args(node, _with_reduction(node, _reduction_of(given, values))))
             return
         if values["size_average"] is None and values["reduce"] is None:
             kept = [a for a in node.args if a.keyword is None or a.keyword.value not in LEGACY]
@@ -135,7 +136,29 @@ class SizeAverage(LegacyRule):
         ctx.report(node, replacement=with_args(node, _with_reduction(node, reduction)))
 
 
-def _with_reduction(call: cst.Call, reduction: str) -> list[cst.Arg]:
+def _reduction_of(given: dict[str, cst.Arg | None], values: dict[str, bool | None | str]) -> cst.BaseExpression:
+    """`reduction=` for flags known only at run time, as torch maps them:
+    `size_average=flag` -> `'mean' if flag else 'sum'`; `reduce=r` -> `... if r else 'none'`."""
+    def flag(name: str) -> cst.BaseExpression | bool:
+        arg = given[name]
+        return arg.value if values[name] == "unknown" and arg is not None else values[name] is not False
+
+    size_average, reduce = flag("size_average"), flag("reduce")
+    reduced: cst.BaseExpression = (string("mean" if size_average else "sum") if isinstance(size_average, bool)
+                                   else _either(size_average, "mean", "sum"))
+    if isinstance(reduce, bool):
+        return reduced if reduce else string("none")
+    return _either(reduce, reduced, "none")
+
+
+def _either(test: cst.BaseExpression, yes: cst.BaseExpression | str, no: str) -> cst.IfExp:
+    body = string(yes) if isinstance(yes, str) else yes
+    if isinstance(body, cst.IfExp):
+        body = body.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+    return cst.IfExp(test=test, body=body, orelse=string(no))
+
+
+def _with_reduction(call: cst.Call, reduction: str | cst.BaseExpression) -> list[cst.Arg]:
     """The arguments with `reduction=` where the first legacy (or reduction) argument stood."""
     args: list[cst.Arg] = []
     placed = False
@@ -143,7 +166,8 @@ def _with_reduction(call: cst.Call, reduction: str) -> list[cst.Arg]:
         if arg.keyword is None or arg.keyword.value not in (*LEGACY, "reduction"):
             args.append(arg)
         elif not placed:
-            args.append(arg.with_changes(keyword=cst.Name("reduction"), value=string(reduction)))
+            value = string(reduction) if isinstance(reduction, str) else reduction
+            args.append(arg.with_changes(keyword=cst.Name("reduction"), value=value))
             placed = True
     return args
 

@@ -18,6 +18,7 @@ class StochasticFunction(LegacyRule):
     modern = "m = torch.distributions.Categorical(probs); a = m.sample(); (-m.log_prob(a) * reward).backward()"
     why = "torch 2.13 raises TypeError: multinomial() missing 'num_samples', and RuntimeError: reinforce() was removed."
     reference_step = "autograd.backward_of_sum"
+    replaces_call = True  # reinforce() was removed: torch.distributions instead
     MARKED = (
         """
         import torch.nn.functional as F

@@ -9,6 +9,7 @@ from readkit.annotate.rules._context import assigned_once, module_of
 from readkit.annotate.rules._helpers import method_call
 from readkit.annotate.rules._tensor_types import (
     CPU_TYPES,
+    constructor_choices,
     constructor_replacement,
     dtype_node,
     to_call,
@@ -24,12 +25,13 @@ ALIAS_NOTE = "the name may hold a CUDA type too: use .to(device, dtype) with a t
 class TensorTypeDtype(LegacyRule):
     id = "tensor-type-dtype"
     message = "legacy tensor type (torch.FloatTensor ...) used as a dtype or constructor"
-    modern = "x.to(torch.float32), dtype = torch.float32, torch.tensor([...], dtype=torch.int64)"
+    modern = "the dtype of the type named: x.to(torch.int64), dtype = torch.float32, torch.tensor([...], dtype=torch.int64)"
     why = (
         "torch 2.13 still accepts it, but types mix dtype with device "
         "and torch.FloatTensor(n) is uninitialized memory."
     )
     reference_step = "tensors.legacy_cuda_tensor_type"
+    replaces_call = True
     MARKED = (
         """
         import torch
@@ -137,7 +139,10 @@ class TensorTypeDtype(LegacyRule):
         dtype = type_call(node, ctx, CPU_TYPES)
         if dtype is not None:
             replacement = self._to(node, dtype)
-            ctx.report(node, replacement=replacement, note=None if replacement else ALIAS_NOTE)
+            if replacement is None:
+                ctx.report(node, note=ALIAS_NOTE, modern=to_call(node, dtype, device=False))
+            else:
+                ctx.report(node, replacement=replacement)
             return
         dtype = type_of(node.func, ctx, CPU_TYPES)
         if dtype is None:
@@ -145,7 +150,7 @@ class TensorTypeDtype(LegacyRule):
         replacement = constructor_replacement(node, dtype, device=False)
         if replacement is None:
             use = f"torch.tensor(data, dtype=torch.{dtype}) or torch.empty(size, ...)"
-            ctx.report(node, note=f"data or size? use {use}")
+            ctx.report(node, note=f"data or size? use {use}", modern=constructor_choices(node, dtype, device=False))
         else:
             ctx.report(node, replacement=replacement)
 
@@ -155,10 +160,12 @@ class TensorTypeDtype(LegacyRule):
             return
         names = [t.target.value for t in node.targets if isinstance(t.target, cst.Name)]
         if len(names) != len(node.targets) or not all(assigned_once(ctx, node, name) for name in names):
-            ctx.report(node.value, note=f"assigned more than once: use torch.{dtype} (and a device) by hand")
+            note = f"assigned more than once: use torch.{dtype} (and a device) by hand"
+            ctx.report(node.value, note=note, modern=dtype_node(dtype))
             return
         if _called_unfixably(names, node, ctx, dtype):
-            ctx.report(node.value, note="this type is also called as a constructor: use torch.tensor/torch.empty there")
+            note = "this type is also called as a constructor: use torch.tensor/torch.empty there"
+            ctx.report(node.value, note=note, modern=dtype_node(dtype))
             return
         self.retyped.update(names)
         ctx.report(node.value, replacement=dtype_node(dtype))

@@ -23,6 +23,7 @@ class Torchscript(LegacyRule):
     modern = "torch.export.export(model, (x,)) for a portable graph, torch.compile(model) for speed"
     why = "torch 2.13 emits DeprecationWarning for torch.jit; a traced `if` keeps the branch taken while tracing."
     reference_step = "jit.trace_freezes_branch"
+    replaces_call = True
     MARKED = (
         """
         import torch

@@ -47,6 +47,7 @@ class VariableWrapper(LegacyRule):
         "and `type(h) == Variable` is now False for every tensor."
     )
     reference_step = "autograd.legacy_variable"
+    replaces_call = True
     MARKED = (
         """
         from torch.autograd import Variable

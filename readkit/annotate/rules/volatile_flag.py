@@ -19,6 +19,7 @@ class VolatileFlag(LegacyRule):
     modern = "with torch.no_grad():  (around the evaluation; the tensor itself needs no wrapper)"
     why = "torch 2.13 warns 'volatile was removed and now has no effect' and records the graph anyway."
     reference_step = "autograd.no_grad_and_inference_mode"
+    replaces_call = True
     absorbs_rest_of_block = True
     MARKED = (
         """
