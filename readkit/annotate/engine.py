@@ -18,7 +18,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from readkit.annotate import messages
 from readkit.annotate.declare import Declarer
 from readkit.annotate.evaluate import Evaluator
-from readkit.annotate.model import Annotation, FileResult, LegacyFinding
+from readkit.annotate.model import Annotation, FileResult, LegacyFinding, Suppressed
 from readkit.annotate.positions import AstPositions, Mismatch, Span
 from readkit.annotate.rules.async_argument import AsyncArgument, rewrite_async_keywords
 from readkit.annotate.rules.base import LegacyRule, Replacement, all_rules
@@ -27,6 +27,7 @@ from readkit.annotate.uses import Use
 from readkit.annotate.walk import Walker
 from readkit.annotate.values import Kind, family
 from readkit.check.model import LineObservation
+from readkit.suppressions import Suppressions, read_suppressions
 
 
 @dataclass(frozen=True)
@@ -149,10 +150,14 @@ def analyze_source(source: str, path: str, *, observations: Mapping[int, LineObs
     analysis = analyze_module(module, path, observations=observations, module_info=module_info, source=parsable)
     if not async_lines:
         return analysis
-    legacy = tuple(sorted(analysis.result.legacy + _async_findings(source, async_lines),
+    silenced = read_suppressions(source)
+    found = _async_findings(source, async_lines)
+    quiet = tuple(Suppressed(f.line, f.idiom) for f in found if silenced.covers(f.line, f.idiom))
+    legacy = tuple(sorted(analysis.result.legacy + tuple(f for f in found if not silenced.covers(f.line, f.idiom)),
                           key=lambda f: (f.line, f.column, f.idiom)))
-    return dataclasses.replace(analysis, result=dataclasses.replace(analysis.result, legacy=legacy),
-                               async_lines=async_lines)
+    suppressed = tuple(sorted(set(analysis.result.suppressed + quiet), key=lambda item: (item.line, item.id)))
+    result = dataclasses.replace(analysis.result, legacy=legacy, suppressed=suppressed)
+    return dataclasses.replace(analysis, result=result, async_lines=async_lines)
 
 
 def _async_findings(source: str, lines: tuple[int, ...]) -> tuple[LegacyFinding, ...]:
@@ -181,8 +186,12 @@ def analyze_module(module: cst.Module, path: str, *, observations: Mapping[int, 
     walker.in_scope(module_scope, lambda: walker.walk(module))
     reports = _without_shadowed(context.reports)
     positions = locator.spans([u.node for u in walker.uses] + [r.node for r in reports])
-    result = FileResult(path=path, annotations=_annotations(walker.uses, positions),
-                        legacy=_findings(reports, positions, module))
+    annotations = _annotations(walker.uses, positions)
+    silenced = read_suppressions(source if source is not None else module.code)
+    if silenced:
+        annotations, reports, suppressed = _unsuppressed(annotations, reports, positions, silenced)
+    result = FileResult(path=path, annotations=annotations, legacy=_findings(reports, positions, module),
+                        suppressed=suppressed if silenced else ())
     fixes = tuple(Fix(r.node, r.replacement, r.rule.id, r.message, r.note) for r in reports)
     return Analysis(result=result, module=module, fixes=fixes)
 
@@ -237,6 +246,18 @@ def _annotations(uses: list[Use], positions: Mapping[cst.CSTNode, Span]) -> tupl
         found.append(Annotation(line, column + 1, end_line, end_column + 1, use.role, use.evidence, use.symbol,
                                 use.rule, messages.message_for(use.role, use.symbol)))
     return tuple(sorted(found, key=lambda a: (a.line, a.column, a.role)))
+
+
+def _unsuppressed(annotations: tuple[Annotation, ...], reports: list[_Report], positions: Mapping[cst.CSTNode, Span],
+                  silenced: Suppressions) -> tuple[tuple[Annotation, ...], list[_Report], tuple[Suppressed, ...]]:
+    """What `# readkit: ignore[...]` leaves: annotations by role, findings (and their fixes) by rule id."""
+    quiet_reports = [silenced.covers(positions[r.node][0], r.rule.id) for r in reports]
+    quiet_annotations = [silenced.covers(a.line, a.role) for a in annotations]
+    gone = {Suppressed(positions[r.node][0], r.rule.id) for r, quiet in zip(reports, quiet_reports) if quiet}
+    gone |= {Suppressed(a.line, a.role) for a, quiet in zip(annotations, quiet_annotations) if quiet}
+    return (tuple(a for a, quiet in zip(annotations, quiet_annotations) if not quiet),
+            [r for r, quiet in zip(reports, quiet_reports) if not quiet],
+            tuple(sorted(gone, key=lambda item: (item.line, item.id))))
 
 
 def _without_shadowed(reports: list[_Report]) -> list[_Report]:

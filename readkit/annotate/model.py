@@ -43,6 +43,14 @@ class LegacyFinding:
 
 
 @dataclass(frozen=True)
+class Suppressed:
+    """A finding, annotation or workflow problem a `# readkit: ignore[...]` comment silenced."""
+
+    line: int
+    id: str  # the legacy rule id, role or check id that was silenced
+
+
+@dataclass(frozen=True)
 class FileError:
     kind: str  # "syntax", "python2", "encoding", "binary", "unreadable"
     message: str
@@ -60,6 +68,7 @@ class FileResult:
     cells: tuple[tuple[int, int], ...] | None = None
     # the analyzed code, kept only by annotate_source (nothing on disk to read it back from)
     source: str | None = field(default=None, repr=False, compare=False)
+    suppressed: tuple[Suppressed, ...] = ()  # silenced by `# readkit: ignore[...]` comments, by line
 
     def role_counts(self) -> Counter[str]:
         return Counter(a.role for a in self.annotations)
@@ -92,6 +101,9 @@ class AnnotateResult:
 
     def idiom_counts(self) -> Counter[str]:
         return Counter(finding.idiom for f in self.files for finding in f.legacy)
+
+    def suppressed_counts(self) -> Counter[str]:
+        return Counter(item.id for f in self.files for item in f.suppressed)
 
     def _repr_html_(self) -> str:
         from readkit.render.html.fragment import result_fragment_html

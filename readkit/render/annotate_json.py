@@ -105,6 +105,7 @@ def summary_json(result: AnnotateResult, run: RunIndex | None = None) -> JsonObj
     }
     if run is not None:
         out["verdicts"] = dict(sorted(verdict_counts(result, run).items()))
+    out["suppressed"] = [{"path": f.path, "line": item.line, "id": item.id} for f in result.files for item in f.suppressed]
     return out
 
 

@@ -51,6 +51,7 @@ def test_summary(result):
         "roles": {"autograd": 1, "optim": 2},
         "evidence": {"heuristic": 1, "inferred": 1, "resolved": 1},
         "idioms": {"data-index-zero": 1},
+        "suppressed": [],
     }
 
 
