@@ -9,6 +9,7 @@ from typing import Any
 from readkit.check.checks import all_checks
 from readkit.check.model import CheckResult, LineObservation, Problem, TargetFailure
 from readkit.check.runner import ChildRun, run_child
+from readkit.check.silenced import split_silenced
 from readkit.check.sandbox import SandboxError, no_network_prefix
 from readkit.check.target import Target, TargetError, resolve
 
@@ -69,9 +70,11 @@ def build_result(target: Target, child: ChildRun) -> CheckResult:
         extra["cells"] = {target.name: [list(c) for c in target.cells]}
     if not observed:
         extra["notes"] = ["the child wrote no observations (it ended before instrumentation started)"]
+    problems, suppressed = split_silenced(_problems(observed.get("facts", {})))
     return CheckResult(target=target.display, status=status, exit_code=child.returncode, seconds=round(child.seconds, 3),
-                       problems=_problems(observed.get("facts", {})), lines=lines, failure=failure,
-                       losses=tuple(float(v) for v in observed.get("losses", [])), output=child.output, extra=extra)
+                       problems=problems, lines=lines, failure=failure,
+                       losses=tuple(float(v) for v in observed.get("losses", [])), output=child.output, extra=extra,
+                       suppressed=suppressed)
 
 
 def _line(entry: dict[str, Any]) -> LineObservation:

@@ -128,7 +128,8 @@ def _migrate_file(path: Path, observations: Observations | None, portable: bool 
     changes = sorted(result.changes, key=lambda c: c.line)
     notes = result.notes
     diff = _unified_diff(source.text, result.code, path)
-    return _Migrated(FileMigration(str(path), diff, tuple(changes), notes), source, result.code if diff else None)
+    report = FileMigration(str(path), diff, tuple(changes), notes, suppressed=result.suppressed)
+    return _Migrated(report, source, result.code if diff else None)
 
 
 def _codemod(source: str, path: str, observations: Observations | None, portable: bool) -> MigratedSource:

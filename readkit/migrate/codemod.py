@@ -6,7 +6,9 @@ one libcst transform: formatting and comments outside a changed span stay as wri
 and already-modern code comes back byte-identical. Afterwards migrate/names.py makes
 the names the fixes introduced resolvable (`import torch`, a module-level `device`).
 The one fix made before parsing (`async=` -> `non_blocking=`, which Python 3.7+ cannot
-parse) is the engine's: it reports the lines, this module lists them as changes.
+parse) is the engine's: it reports the lines, this module lists them as changes (a
+`# readkit: ignore` comment cannot keep it: the file would not parse otherwise).
+Lines silenced by `# readkit: ignore[...]` get no fix (the engine drops them) and are listed.
 
 What it leaves out: walking directories, diffs, writing files, running the code
 (readkit.migrate's command layer and the checker do those).
@@ -23,6 +25,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from readkit.annotate.engine import Fix, analyze_source
+from readkit.annotate.model import Suppressed
 from readkit.annotate.rules.base import all_rules
 from readkit.check.model import LineObservation
 from readkit.migrate.model import Change, Note
@@ -37,6 +40,7 @@ class MigratedSource:
     code: str
     changes: tuple[Change, ...] = ()
     notes: tuple[Note, ...] = ()
+    suppressed: tuple[Suppressed, ...] = ()  # findings left as written by `# readkit: ignore[...]`
 
     @property
     def changed(self) -> bool:
@@ -61,7 +65,9 @@ def migrate_source(
     lines = _lines(module, [fix.node for fix in fixes]) if fixes else {}
     notes = tuple(Note(lines[id(f.node)], f.idiom, f.note) for f in fixes if f.note)
     code, changes = _apply(module, _usable_fixes(fixes), lines)
-    return MigratedSource(path, code, _async_changes(analysis.async_lines) + changes, notes)
+    rule_ids = {rule.id for rule in all_rules()}
+    suppressed = tuple(item for item in analysis.result.suppressed if item.id in rule_ids)
+    return MigratedSource(path, code, _async_changes(analysis.async_lines) + changes, notes, suppressed)
 
 
 PORTABLE_NOTE = "CUDA-only, as written (not a legacy idiom): `readkit migrate --portable` makes it run without a GPU"

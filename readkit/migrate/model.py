@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from readkit.annotate.model import FileError
+from readkit.annotate.model import FileError, Suppressed
 from readkit.check.model import TargetFailure
 
 class MigrateUsageError(ValueError):
@@ -48,6 +48,7 @@ class FileMigration:
     notes: tuple[Note, ...] = ()
     error: FileError | None = None
     written: str | None = None  # where the migrated file was written (--write or --out)
+    suppressed: tuple[Suppressed, ...] = ()  # findings left as written by `# readkit: ignore[...]` comments
 
     @property
     def changed(self) -> bool:
@@ -97,6 +98,11 @@ class MigrationResult:
     observed_run: RunOutcome | None = None  # the --run script's run, whose observations informed the fixes
     # the --run script run again on the partly migrated code, when the original stopped early
     observed_rerun: RunOutcome | None = None
+
+    @property
+    def suppressed(self) -> tuple[tuple[str, Suppressed], ...]:
+        """(path, what was silenced) for every file."""
+        return tuple((f.path, item) for f in self.files for item in f.suppressed)
 
     @property
     def changed_files(self) -> tuple[FileMigration, ...]:
