@@ -12,7 +12,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from readkit.annotate import annotate_source
-from readkit.annotate.model import Suppressed
+from readkit.results.annotate import Suppressed
 from readkit.cli import cli as main
 from readkit.migrate.codemod import migrate_source
 from readkit.suppressions import read_suppressions

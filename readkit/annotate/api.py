@@ -20,9 +20,10 @@ import libcst as cst
 from readkit import roles
 from readkit.annotate import files
 from readkit.annotate.engine import ModuleInfo, analyze_source
-from readkit.annotate.model import AnnotateResult, FileError, FileResult
+from readkit.results.annotate import AnnotateResult, FileError, FileResult
 from readkit.annotate.repo import RepoIndex
-from readkit.check.model import LineObservation
+from readkit.annotate.rules.base import rule_catalogue
+from readkit.results.check import LineObservation
 
 
 class UnknownFilterError(ValueError):
@@ -39,7 +40,7 @@ ANNOTATION_RULES: dict[str, str] = {
 
 def annotate_source(code: str, path: str = "<string>") -> FileResult:
     """Annotate one piece of source code (a syntax error becomes the result's `error`)."""
-    return replace(_analyze_text(code, path, None, None), source=code)
+    return _analyze_text(code, path, None, None)
 
 
 def annotate_paths(paths: Iterable[str | os.PathLike[str]], *, jobs: int | None = None,
@@ -51,7 +52,7 @@ def annotate_paths(paths: Iterable[str | os.PathLike[str]], *, jobs: int | None 
     index = RepoIndex.for_paths([Path(p) for p in paths])
     tasks = [(str(p), index.module_info(p), (observations or {}).get(str(p))) for p in found]
     results = _run(tasks, index, jobs)
-    return AnnotateResult(files=tuple(_filtered(r, roles, rules) for r in results))
+    return AnnotateResult(files=tuple(_filtered(r, roles, rules) for r in results), rules=rule_catalogue())
 
 
 def analyze_file(path: str, info: ModuleInfo, observations: dict[int, LineObservation] | None) -> FileResult:
@@ -64,12 +65,18 @@ def analyze_file(path: str, info: ModuleInfo, observations: dict[int, LineObserv
         return FileResult(path=path, error=error.error)
     repo = info.repo if isinstance(info.repo, RepoIndex) else None
     if not files.mentions_torch(source) and not (repo is not None and repo.may_use_repo(source, Path(path))):
-        return FileResult(path=path, error=files.quick_syntax_check(source))
+        return FileResult(path=path, error=files.quick_syntax_check(source), source=source)
     return _analyze_text(source, path, info, observations)
 
 
 def _analyze_text(source: str, path: str, info: ModuleInfo | None,
                   observations: dict[int, LineObservation] | None) -> FileResult:
+    """The file's result, carrying its source (render shows code without reading files)."""
+    return replace(_analyze(source, path, info, observations), source=source)
+
+
+def _analyze(source: str, path: str, info: ModuleInfo | None,
+             observations: dict[int, LineObservation] | None) -> FileResult:
     try:
         with warnings.catch_warnings(), _deep_recursion():
             warnings.simplefilter("ignore")
@@ -103,7 +110,9 @@ def _analyze_notebook(path: str, info: ModuleInfo, observations: dict[int, LineO
     except Exception as error:  # nbformat's errors are many; each becomes a clear per-file error
         return FileResult(path=path, error=FileError("unreadable", f"not a readable notebook: {error}"))
     result = _analyze_text(notebook.source, path, info, observations)
-    return replace(result, cells=tuple(notebook.cells))
+    where = {cell_line: number for number, cell_line in enumerate(notebook.cells, start=1)}
+    replaced = tuple((where[(n.cell, n.line)], n.text) for n in notebook.notes if (n.cell, n.line) in where)
+    return replace(result, cells=tuple(notebook.cells), markdown=notebook.markdown, replaced_lines=replaced)
 
 
 # ---------------------------------------------------------------------- running many files

@@ -18,15 +18,16 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from readkit.annotate import messages
 from readkit.annotate.declare import Declarer
 from readkit.annotate.evaluate import Evaluator
-from readkit.annotate.model import Annotation, FileResult, LegacyFinding, Suppressed
+from readkit.results.annotate import Annotation, FileResult, LegacyFinding, Suppressed
 from readkit.annotate.positions import AstPositions, Mismatch, Span
 from readkit.annotate.rules.async_argument import AsyncArgument, rewrite_async_keywords
 from readkit.annotate.rules.base import LegacyRule, Replacement, all_rules
 from readkit.annotate.suggest import Suggestion, suggestion
 from readkit.annotate.uses import Use
-from readkit.annotate.walk import Walker
+from readkit.annotate.walk import TreeWalker
+from readkit.annotate.walker import Walker
 from readkit.annotate.values import Kind, family
-from readkit.check.model import LineObservation
+from readkit.results.check import LineObservation
 from readkit.suppressions import Suppressions, read_suppressions
 
 
@@ -166,7 +167,8 @@ def _async_findings(source: str, lines: tuple[int, ...]) -> tuple[LegacyFinding,
     for line in lines:
         column = text[line - 1].find("async") + 1
         found.append(LegacyFinding(line, column, line, column + len("async"), AsyncArgument.id,
-                                   AsyncArgument.message, "non_blocking", "non_blocking="))
+                                   AsyncArgument.message, "non_blocking", "non_blocking=",
+                                   AsyncArgument.reference_step))
     return tuple(found)
 
 
@@ -177,7 +179,7 @@ def analyze_module(module: cst.Module, path: str, *, observations: Mapping[int, 
     module_scope = declarer.declare(module)
     evaluator = Evaluator(declarer, info.repo)
     visitors: dict[type, list[Callable[[cst.CSTNode], None]]] = {}
-    walker = Walker(evaluator, declarer.scopes, visitors)
+    walker = TreeWalker(evaluator, declarer.scopes, visitors)
     locator = _Locator(module, source, walker.parents)
     context = _Context(module, walker, observations, locator.line_of)
     _register_rules(visitors, context)
@@ -275,7 +277,7 @@ def _findings(reports: list[_Report], positions: Mapping[cst.CSTNode, Span],
         code = replacement_code(report.replacement, module)
         modern = suggestion(report.rule, report.replacement, report.modern, module)
         found.append(LegacyFinding(line, column + 1, end_line, end_column + 1, report.rule.id, report.message, code,
-                                   modern))
+                                   modern, report.rule.reference_step))
     return tuple(sorted(found, key=lambda f: (f.line, f.column, f.idiom)))
 
 

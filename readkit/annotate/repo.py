@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from readkit.annotate.engine import ModuleInfo
-from readkit.annotate.evaluate import ExternalClass
+from readkit.annotate.scopes import ExternalClass
 
 _IMPORT_LINE = re.compile(r"^[ \t]*(?:from[ \t]+(\.+|[A-Za-z_]\w*)|import[ \t]+([A-Za-z_]\w*))", re.M)
 

@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
-from readkit.check.model import AnnotationVerdict, CheckResult, MissedUse
+from readkit.results.check import AnnotationVerdict, CheckResult, MissedUse
 from readkit.check.target import Target
 
 

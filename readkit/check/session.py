@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from readkit.check.checks import all_checks
-from readkit.check.model import CheckResult, LineObservation, Problem, TargetFailure
+from readkit.results.check import CheckResult, LineObservation, Problem, TargetFailure
 from readkit.check.runner import ChildRun, run_child
 from readkit.check.silenced import split_silenced
 from readkit.check.sandbox import SandboxError, no_network_prefix

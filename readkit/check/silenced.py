@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
-from readkit.check.model import Problem
+from readkit.results.check import Problem
 from readkit.suppressions import NONE, Suppressions, read_suppressions
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from readkit import __version__
+from readkit.version import __version__
 from readkit.cli.annotate import annotate, explain
 from readkit.cli.check import check
 from readkit.cli.migrate import migrate

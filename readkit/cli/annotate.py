@@ -80,7 +80,7 @@ def explain(id_: str) -> None:
     """Print the documentation of a role (e.g. `optim`), a legacy rule (e.g. `data-index-zero`),
     an annotation rule (e.g. `object-origin`) or a workflow check of `readkit check`
     (e.g. `gradients-accumulate`)."""
-    from readkit.annotate import docs
+    from readkit import docs
 
     text = docs.explain(id_)
     if text is None:

@@ -25,11 +25,11 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from readkit.annotate.engine import Fix, analyze_source
-from readkit.annotate.model import Suppressed
 from readkit.annotate.rules.base import all_rules
-from readkit.check.model import LineObservation
-from readkit.migrate.model import Change, Note
 from readkit.migrate.names import drop_unused_variable_import, ensure_names
+from readkit.results.annotate import Suppressed
+from readkit.results.check import LineObservation
+from readkit.results.migrate import Change, Note
 
 ABSORBED = cst.RemovalSentinel.REMOVE  # a statement moved into a fix's `with` block
 

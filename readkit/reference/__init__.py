@@ -10,7 +10,7 @@ polynomial. Each step takes `device` and `seed` and never prints.
 
 from __future__ import annotations
 
-from readkit.reference.result import Check, ReferenceRun, StepResult
+from readkit.results.reference import Expectation, ReferenceRun, StepResult
 from readkit.reference.workflow import (
     SECTIONS,
     Plan,
@@ -23,9 +23,14 @@ from readkit.reference.workflow import (
     run_reference,
 )
 
+# `Check` is the name this class had before workflow checks took the word; kept so teaching
+# material that imports it still works. New code says Expectation.
+Check = Expectation
+
 __all__ = [
     "SECTIONS",
     "Check",
+    "Expectation",
     "Plan",
     "Progress",
     "ReferenceRun",

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from readkit.reference.capture import attempt
-from readkit.reference.result import Checks, step
+from readkit.reference.harness import Expectations, step
 from readkit.reference.tensors import make_d
 
 
@@ -26,7 +26,7 @@ def _sum_graph(device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 @step("y = x + 1; z = x + y; s = z.sum(); s.backward() gives x.grad == 2", compare=("s", "x.grad"))
-def backward_of_sum(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
+def backward_of_sum(device: torch.device, seed: int, check: Expectations) -> dict[str, Any]:
     x, s = _sum_graph(device)
     s.backward()
     old = attempt(lambda: s.creator)  # renamed grad_fn long ago
@@ -43,7 +43,7 @@ def _product_sum(device: torch.device) -> torch.Tensor:
 
 
 @step("a second backward needs retain_graph=True; gradients then accumulate to 4")
-def second_backward_needs_retain_graph(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
+def second_backward_needs_retain_graph(device: torch.device, seed: int, check: Expectations) -> dict[str, Any]:
     s = _product_sum(device)
     s.backward()
     again = attempt(s.backward)  # the saved tensors were freed by the first backward
@@ -72,7 +72,7 @@ def _volatile_output(device: torch.device) -> torch.Tensor:
 
 
 @step("no_grad and inference_mode stop tracking; Variable(volatile=True) no longer does")
-def no_grad_and_inference_mode(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
+def no_grad_and_inference_mode(device: torch.device, seed: int, check: Expectations) -> dict[str, Any]:
     w = torch.ones(3, device=device, requires_grad=True)
     with torch.no_grad():
         under_no_grad = w * 2
@@ -94,7 +94,7 @@ def _wrap_in_variable(t: torch.Tensor, **kwargs: Any) -> torch.Tensor:
 
 
 @step("Variable(t) is a no-op wrapper today: it returns a plain Tensor")
-def legacy_variable(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
+def legacy_variable(device: torch.device, seed: int, check: Expectations) -> dict[str, Any]:
     t = torch.ones(3, device=device)
     plain = attempt(lambda: _wrap_in_variable(t))
     tracked = attempt(lambda: _wrap_in_variable(t, requires_grad=True))
@@ -105,7 +105,7 @@ def legacy_variable(device: torch.device, seed: int, check: Checks) -> dict[str,
 
 
 @step("Q = 3a^3 - b^2: backward with ones gives dQ/da = 9a^2, dQ/db = -2b", compare=("a.grad", "b.grad"))
-def gradient_of_polynomial(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
+def gradient_of_polynomial(device: torch.device, seed: int, check: Expectations) -> dict[str, Any]:
     a = torch.tensor([2.0, 3.0], device=device, requires_grad=True)
     b = torch.tensor([6.0, 4.0], device=device, requires_grad=True)
     q = 3 * a**3 - b**2  # (2,)
@@ -139,7 +139,7 @@ def _legacy_relu_call(x: torch.Tensor) -> torch.Tensor:
 
 @step("a custom autograd.Function (ReLU) passes gradcheck and matches clamp's gradients",
       compare=("x.grad",))
-def custom_relu_function(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
+def custom_relu_function(device: torch.device, seed: int, check: Expectations) -> dict[str, Any]:
     g = torch.Generator().manual_seed(seed)
     x64 = torch.randn(4, 3, generator=g, dtype=torch.float64).to(device).requires_grad_()
     passed = torch.autograd.gradcheck(MyReLU.apply, (x64,), raise_exception=False)

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from readkit.reference.capture import attempt
-from readkit.reference.result import Checks, step
+from readkit.reference.harness import Expectations, step
 
 # The post's data: two 2x3 matrices stacked.
 NESTED = [[[1, 2, 3], [4, 5, 6]], [[7, 8, 9], [11, 12, 13]]]
@@ -26,7 +26,7 @@ def make_d(device: torch.device) -> torch.Tensor:
 
 
 @step("a nested Python list becomes a (2, 2, 3) float32 tensor; torch.Tensor(list) was the old spelling")
-def make_tensor_from_nested_list(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
+def make_tensor_from_nested_list(device: torch.device, seed: int, check: Expectations) -> dict[str, Any]:
     d = make_d(device)
     old = torch.Tensor(NESTED)  # the legacy constructor: always float32, always CPU
     check.equal("shape", [2, 2, 3], d.shape)
@@ -36,7 +36,7 @@ def make_tensor_from_nested_list(device: torch.device, seed: int, check: Checks)
 
 
 @step("slices add elementwise: d[0] + d[1]", compare=("d[0] + d[1]",))
-def add_slices(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
+def add_slices(device: torch.device, seed: int, check: Expectations) -> dict[str, Any]:
     d = make_d(device)
     total = d[0] + d[1]  # (2, 3)
     check.equal("d[0] + d[1]", [[8, 10, 12], [15, 17, 19]], total)
@@ -44,7 +44,7 @@ def add_slices(device: torch.device, seed: int, check: Checks) -> dict[str, Any]
 
 
 @step("view reshapes without copying: a write through the view shows in d")
-def view_shares_storage(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
+def view_shares_storage(device: torch.device, seed: int, check: Expectations) -> dict[str, Any]:
     d = make_d(device)
     v = d.view(2, -1)  # (2, 6)
     same = v.untyped_storage().data_ptr() == d.untyped_storage().data_ptr()
@@ -56,7 +56,7 @@ def view_shares_storage(device: torch.device, seed: int, check: Checks) -> dict[
 
 
 @step("a list of ints makes an int64 tensor, which cannot require grad")
-def int_tensor_pitfall(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
+def int_tensor_pitfall(device: torch.device, seed: int, check: Expectations) -> dict[str, Any]:
     ints = torch.tensor([1, 2, 3], device=device)
     old = attempt(lambda: torch.tensor([1, 2, 3], device=device, requires_grad=True))
     later = attempt(lambda: ints.clone().requires_grad_())
@@ -69,7 +69,7 @@ def int_tensor_pitfall(device: torch.device, seed: int, check: Checks) -> dict[s
 
 
 @step("torch.from_numpy shares memory with the array; .numpy() converts back")
-def numpy_round_trip(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
+def numpy_round_trip(device: torch.device, seed: int, check: Expectations) -> dict[str, Any]:
     a = np.ones(5, dtype=np.float32)
     t = torch.from_numpy(a)  # shares a's memory (CPU only)
     np.add(a, 1, out=a)
@@ -92,7 +92,7 @@ def _expected_cuda_type_outcome() -> str | None:
 
 
 @step("torch.cuda.FloatTensor / dtype=torch.FloatTensor became torch.device + .to(device)")
-def legacy_cuda_tensor_type(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
+def legacy_cuda_tensor_type(device: torch.device, seed: int, check: Expectations) -> dict[str, Any]:
     x = torch.randn(2, 3, generator=torch.Generator().manual_seed(seed))
     modern = x.to(device)  # the one spelling for every device
     old_cuda = attempt(_old_cuda_type)

@@ -14,7 +14,8 @@ from typing import Any
 import torch
 
 from readkit.reference.compare import compare_devices
-from readkit.reference.result import ReferenceRun, StepInfo, StepResult
+from readkit.reference.harness import StepInfo
+from readkit.results.reference import Progress, ReferenceRun, StepResult
 
 SECTIONS = ("tensors", "autograd", "nn", "optim", "jit", "classic", "polynomial")  # tutorial order
 
@@ -104,15 +105,6 @@ def plan_run(device: str = "auto", sections: Iterable[str] = (), steps: Iterable
 
 # ----------------------------------------------------------------------------
 # Running
-
-
-@dataclass(frozen=True)
-class Progress:
-    step_id: str
-    index: int  # 1-based
-    total: int
-    takes_seconds: bool  # worth telling the user about
-    result: StepResult | None = None  # None before the step runs
 
 
 ProgressCallback = Callable[[Progress], Any]

@@ -16,14 +16,11 @@ Colour only when asked (`color=True`); otherwise plain text with no ANSI codes.
 
 from __future__ import annotations
 
-import io
-import tokenize
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import TextIO
 
-from readkit.annotate.model import AnnotateResult, Annotation, FileError, FileResult, LegacyFinding
+from readkit.results.annotate import AnnotateResult, Annotation, FileError, FileResult, LegacyFinding
 from readkit.render import annotate_json, sarif
 from readkit.render.annotated_copy import LINE_END, modern_text
 from readkit.render.annotated_files import OutOverwritesSourceError, write_annotated_copies
@@ -56,12 +53,10 @@ def emit(result: AnnotateResult, *, fmt: str, color: bool, stream: TextIO, run: 
     stream.flush()
 
 
-def to_text(result: AnnotateResult | FileResult, *, color: bool = False, run: RunIndex | None = None,
-            source: str | None = None) -> str:
-    """The terminal view as one string (notebook reprs, tests). `source`: a FileResult's code when
-    it is not a file on disk (`annotate_source(code)` gives path "<string>")."""
+def to_text(result: AnnotateResult | FileResult, *, color: bool = False, run: RunIndex | None = None) -> str:
+    """The terminal view as one string (notebook reprs, tests)."""
     if isinstance(result, FileResult):
-        return "".join(file_lines(result, color=color, run=run, source=source))
+        return "".join(file_lines(result, color=color, run=run))
     return "".join(iter_text(result, color=color, run=run))
 
 
@@ -75,8 +70,7 @@ def iter_text(result: AnnotateResult, *, color: bool, run: RunIndex | None = Non
 # One file
 
 
-def file_lines(file: FileResult, *, color: bool, run: RunIndex | None = None,
-               source: str | None = None) -> Iterator[str]:
+def file_lines(file: FileResult, *, color: bool, run: RunIndex | None = None) -> Iterator[str]:
     """The view of one file, line by line (nothing for a file with nothing to show)."""
     missed = run.missed_in(file.path) if run is not None else ()
     if not (file.annotations or file.legacy or file.error or missed):
@@ -89,7 +83,7 @@ def file_lines(file: FileResult, *, color: bool, run: RunIndex | None = None,
     items: list[Annotation | LegacyFinding] = [*file.annotations, *file.legacy]
     for item in sorted(items, key=_position):
         by_line[item.line].append(item)
-    lines = LINE_END.split(source) if source is not None else _source_lines(file)
+    lines = LINE_END.split(file.source) if file.source is not None else []
     width = max((len(_where(file.cells, line)) for line in by_line), default=1)
     for line, line_items in by_line.items():
         yield _source_row(_where(file.cells, line).rjust(width), lines, line, color)
@@ -165,20 +159,6 @@ def _says_already(message: str, hint: str) -> bool:
     """Whether the annotator's message already gives the hint's advice (its first `command`)."""
     quoted = hint.split("`")
     return len(quoted) > 2 and quoted[1] in message
-
-
-def _source_lines(file: FileResult) -> list[str]:
-    """The analyzed program's lines (a notebook's joined code cells), or [] when unreadable."""
-    try:
-        if file.path.endswith(".ipynb"):
-            from readkit.notebook import load_notebook
-
-            return LINE_END.split(load_notebook(file.path).source)
-        data = Path(file.path).read_bytes()
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        return LINE_END.split(data.decode(encoding, errors="replace"))
-    except (OSError, SyntaxError, LookupError, ValueError, ImportError):
-        return []
 
 
 # ----------------------------------------------------------------------------

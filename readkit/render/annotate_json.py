@@ -11,9 +11,9 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-from readkit import __version__
-from readkit.annotate.model import AnnotateResult, Annotation, FileError, FileResult, LegacyFinding
-from readkit.check.model import LineObservation
+from readkit.version import __version__
+from readkit.results.annotate import AnnotateResult, Annotation, FileError, FileResult, LegacyFinding
+from readkit.results.check import LineObservation
 from readkit.render.run_index import RunIndex
 from readkit.roles import role_names
 

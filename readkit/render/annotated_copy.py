@@ -25,13 +25,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from readkit.annotate.model import Annotation, FileResult, LegacyFinding
+from readkit.results.annotate import Annotation, FileResult, LegacyFinding
 from readkit.render.run_index import RunIndex
 from readkit.roles import ROLES
 
 ARROW = "→"
 LINE_END = re.compile(r"\r\n|\r|\n")  # as Python counts lines (str.splitlines also splits on \f)
-_MAX_REPLACEMENT = 60  # longer fixes are named by the rule's modern form instead
+_MAX_REPLACEMENT = 60  # a finding without a suggestion shows its fix only when this short
 
 
 # ----------------------------------------------------------------------------
@@ -76,26 +76,12 @@ def legacy_comment(finding: LegacyFinding) -> str:
 
 
 def modern_text(finding: LegacyFinding) -> str | None:
-    """The modern form on one line: the finding's own suggestion (built from the code found),
-    else its fix when short, else its rule's modern form."""
+    """The modern form on one line: the finding's own suggestion (built from the code found,
+    readkit.annotate.suggest), else its fix when short."""
     if finding.modern:
-        return finding.modern
+        return _one_line(finding.modern)
     modern = _one_line(_without_comments(finding.replacement)) if finding.replacement else None
-    if modern is None or len(modern) > _MAX_REPLACEMENT:
-        modern = modern_form(finding.idiom)
-    return modern
-
-
-@lru_cache(maxsize=1)
-def _modern_forms() -> dict[str, str]:
-    from readkit.annotate.rules.base import all_rules
-
-    return {rule.id: rule.modern for rule in all_rules()}
-
-
-def modern_form(idiom: str) -> str | None:
-    text = _modern_forms().get(idiom)
-    return _one_line(text) if text else None
+    return modern if modern is not None and len(modern) <= _MAX_REPLACEMENT else None
 
 
 def _without_comments(code: str) -> str:

@@ -8,7 +8,7 @@ import libcst as cst
 import pytest
 
 from readkit.annotate.engine import analyze_source
-from readkit.annotate.model import LegacyFinding
+from readkit.results.annotate import LegacyFinding
 from readkit.annotate.rules.async_argument import rewrite_async_keywords
 from readkit.annotate.rules.base import LegacyRule, all_rules
 from readkit.migrate.codemod import migrate_source

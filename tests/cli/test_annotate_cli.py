@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 import readkit.annotate as annotate_api
-from readkit.annotate.model import AnnotateResult, Annotation, FileError, FileResult, LegacyFinding
-from readkit.check.model import AnnotationVerdict, CheckResult, LineObservation
+from readkit.results.annotate import AnnotateResult, Annotation, FileError, FileResult, LegacyFinding
+from readkit.results.check import AnnotationVerdict, CheckResult, LineObservation
 from readkit.cli import cli
 
 SOURCE = "import torch\nx = torch.ones(2)\nprint(x.data[0])\n"

@@ -6,8 +6,8 @@ import json
 import re
 from pathlib import Path
 
-from readkit.annotate.model import AnnotateResult, FileResult
-from readkit.check.model import CheckResult
+from readkit.results.annotate import AnnotateResult, FileError, FileResult
+from readkit.results.check import CheckResult
 from readkit.render.html import page_name, write_report
 from readkit.render.html.indexpage import FILES_PER_PAGE
 
@@ -119,19 +119,19 @@ def test_large_repositories_get_paginated_indexes(tmp_path: Path) -> None:
 
 
 def test_unreadable_source_is_said_on_the_page(tmp_path: Path) -> None:
-    gone = FileResult(str(tmp_path / "gone.py"))
+    gone = FileResult(str(tmp_path / "gone.py"), error=FileError("unreadable", "Permission denied"))
     write_report(AnnotateResult((gone,)), tmp_path / "r")
-    assert "cannot read" in file_html(tmp_path / "r", gone)
+    assert "cannot show" in file_html(tmp_path / "r", gone) and "Permission denied" in file_html(tmp_path / "r", gone)
 
 
 def test_a_5000_line_file_stays_small_and_chunked(tmp_path: Path) -> None:
     from tests.html.sample import ann
 
     path = tmp_path / "big.py"
-    path.write_text("import torch\n" + "".join(f"x{i} = torch.zeros({i}).view(-1)\n" for i in range(5000)))
+    code = "import torch\n" + "".join(f"x{i} = torch.zeros({i}).view(-1)\n" for i in range(5000))
     anns = tuple(ann(i + 2, 6 + len(str(i)), 20 + 2 * len(str(i)), "tensor", "resolved", "torch.zeros", "zeros")
                  for i in range(5000))
-    write_report(AnnotateResult((FileResult(str(path), anns),)), tmp_path / "r")
+    write_report(AnnotateResult((FileResult(str(path), anns, source=code),)), tmp_path / "r")
     html = (tmp_path / "r" / page_name(str(path))).read_text()
     assert len(html.encode()) < 2_500_000
     assert html.count('<div class="chunk"><div style="counter-reset:line ') == 26

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from readkit.migrate import api
-from readkit.migrate.model import Change, Note
+from readkit.results.migrate import Change, Note
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "migrate"
 

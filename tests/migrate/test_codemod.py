@@ -9,9 +9,9 @@ import warnings
 import pytest
 import torch
 
-from readkit.check.model import LineObservation
+from readkit.results.check import LineObservation
 from readkit.migrate.codemod import migrate_source
-from readkit.migrate.model import Change
+from readkit.results.migrate import Change
 
 OLD_SCRIPT = textwrap.dedent(
     '''\

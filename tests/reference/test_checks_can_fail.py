@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from readkit.cli import cli
 from readkit.reference import autograd, execute, plan_run, tensors
 from readkit.reference.capture import attempt
-from readkit.reference.result import Checks, jsonable, step
+from readkit.reference.harness import Expectations, jsonable, step
 from readkit.render.reference import to_text
 
 
@@ -35,7 +35,7 @@ def test_wrong_bound_fails():
 
 
 def test_each_check_kind_can_fail():
-    check = Checks()
+    check = Expectations()
     assert not check.equal("e", 1, 2)
     assert not check.close("c", [1.0], [1.1])
     assert not check.close("shape", [1.0], [1.0, 1.0])

@@ -2,9 +2,9 @@
 
 `write_report(result, out_dir)` writes `index.html` (paginated: index-2.html, ...),
 one page per file under `files/`, and `static/report.css|js`. `write_check_report`
-does the same for a `readkit check` run, re-annotating the files the run touched
-and adding what ran (shapes, call counts, verdicts, workflow problems).
-`fragment_html(result, source)` is the Jupyter view of one file (readkit.teaching).
+does the same for a `readkit check` run: given the files the run touched, annotated by
+the caller (readkit.check.annotate_run_files), it adds what ran (shapes, call counts,
+verdicts, workflow problems). `fragment_html(result)` is the Jupyter view of one file.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from readkit.annotate.model import AnnotateResult, FileResult
-from readkit.check.model import CheckResult
+from readkit.results.annotate import AnnotateResult, FileResult
+from readkit.results.check import CheckResult
 from readkit.render.html.assets import write_static
 from readkit.render.html.filepage import file_page
 from readkit.render.html.fragment import fragment_html
 from readkit.render.html.indexpage import index_pages
-from readkit.render.html.runinfo import FileRun, RunIndex, index_run, path_key
+from readkit.render.html.runinfo import FileRun, index_run
 
 @runtime_checkable
 class ReportRun(Protocol):
@@ -78,19 +78,7 @@ def _write_file_page(item: tuple[FileResult, FileRun | None, Path]) -> None:
     path.write_text(file_page(result, file_run, root="../", index_href="../index.html"), encoding="utf-8")
 
 
-def write_check_report(result: CheckResult, out_dir: str | Path) -> Path:
-    """Write the report of a `readkit check` run: the target's files, annotated, with what ran."""
-    return write_report(annotate_run_files(index_run(result)), out_dir, run=result)
-
-
-def annotate_run_files(run: RunIndex) -> AnnotateResult:
-    """Annotate the files the run reports on (the target first), as the checker named them."""
-    from readkit.annotate import annotate_paths
-
-    by_file: dict[str, str] = {}
-    for path in (run.result.target, *run.paths()):
-        by_file.setdefault(path_key(path), path)  # one page per file, however the run spelled it
-    paths = [p for p in by_file.values() if Path(p).is_file()]
-    if not paths:
-        return AnnotateResult()
-    return annotate_paths([Path(p) for p in paths])
+def write_check_report(result: CheckResult, files: AnnotateResult, out_dir: str | Path) -> Path:
+    """Write the report of a `readkit check` run: the target's `files` (annotated by the caller,
+    readkit.check.annotate_run_files), with what ran."""
+    return write_report(files, out_dir, run=result)

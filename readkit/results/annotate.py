@@ -1,13 +1,18 @@
 """Results of `readkit annotate`: frozen dataclasses, the only shapes that leave the annotator.
 
 Positions: lines are 1-based, columns are 1-based (as editors, SARIF and ruff show them).
-`render/` turns these into text, JSON, SARIF, HTML and annotated copies; nothing else formats them.
+`render/` turns these into text, JSON, SARIF, HTML and annotated copies; nothing else formats them,
+and it needs nothing beyond what is here: a file's source travels with its result, a legacy
+finding carries its rule's modern form and reference step, and an `AnnotateResult` carries the
+catalogue of the rules that ran (`rules`), so render never reads files or imports rules.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+
+from readkit.results import display
 
 EVIDENCE = ("resolved", "inferred", "heuristic")
 
@@ -38,8 +43,10 @@ class LegacyFinding:
     idiom: str  # rule id, e.g. "data-index-zero"
     message: str
     replacement: str | None  # the modern code for this span, when one is known
-    # what to write instead, on one line, built from the code found (the fix when there is one)
+    # what to write instead, on one line, built from the code found: the fix when there is one,
+    # the same call completed when there is none, else the rule's modern form in general
     modern: str | None = None
+    reference_step: str | None = None  # `readkit run-reference --step` showing old beside new
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,18 @@ class Suppressed:
 
     line: int
     id: str  # the legacy rule id, role or check id that was silenced
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """What a legacy rule is, as documentation: enough for SARIF's rule table and tooltips."""
+
+    id: str  # "data-index-zero"
+    message: str  # one line: what is legacy here
+    why: str  # what current torch does with the old form
+    modern: str  # the modern form
+    example: str | None = None  # one marked example
+    reference_step: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,28 +85,29 @@ class FileResult:
     error: FileError | None = None
     # notebooks: maps a line of the analyzed program to (cell index, line in cell)
     cells: tuple[tuple[int, int], ...] | None = None
-    # the analyzed code, kept only by annotate_source (nothing on disk to read it back from)
+    # the analyzed code (a notebook's code cells joined as one program); None when unreadable
     source: str | None = field(default=None, repr=False, compare=False)
+    # notebooks: (cell number, text) of each markdown cell, in notebook order
+    markdown: tuple[tuple[int, str], ...] = field(default=(), repr=False, compare=False)
+    # notebooks: (program line, original text) of IPython-only lines the program replaced
+    replaced_lines: tuple[tuple[int, str], ...] = field(default=(), repr=False, compare=False)
     suppressed: tuple[Suppressed, ...] = ()  # silenced by `# readkit: ignore[...]` comments, by line
 
     def role_counts(self) -> Counter[str]:
         return Counter(a.role for a in self.annotations)
 
-    # Views for notebooks and terminals: readkit.render formats, this only delegates.
-    def _repr_html_(self) -> str:
-        from readkit.render.html import fragment_html
-
-        return fragment_html(self)
+    # Views for notebooks and terminals: formatters registered by readkit.render (results/display.py).
+    def _repr_html_(self) -> str | None:
+        return display.show(self, "html")
 
     def __str__(self) -> str:
-        from readkit.render.annotate import to_text
-
-        return to_text(self, source=self.source)
+        return display.show(self, "text") or repr(self)
 
 
 @dataclass(frozen=True)
 class AnnotateResult:
     files: tuple[FileResult, ...] = field(default_factory=tuple)
+    rules: tuple[RuleInfo, ...] = ()  # every legacy rule that ran, for documentation (SARIF)
 
     @property
     def failed_files(self) -> tuple[FileResult, ...]:
@@ -105,12 +125,8 @@ class AnnotateResult:
     def suppressed_counts(self) -> Counter[str]:
         return Counter(item.id for f in self.files for item in f.suppressed)
 
-    def _repr_html_(self) -> str:
-        from readkit.render.html.fragment import result_fragment_html
-
-        return result_fragment_html(self)
+    def _repr_html_(self) -> str | None:
+        return display.show(self, "html")
 
     def __str__(self) -> str:
-        from readkit.render.annotate import to_text
-
-        return to_text(self)
+        return display.show(self, "text") or repr(self)
