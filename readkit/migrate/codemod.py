@@ -186,12 +186,16 @@ class _ApplyFixes(cst.CSTTransformer):
         self.applied_ids: set[int] = set()
         self.created_withs: set[int] = set()
         self.no_ops: set[int] = set()  # `x = x` left by fixes (`x = Variable(x)`)
+        # Nodes made during the transform whose ids are recorded above: kept alive, or a later
+        # node could reuse a dead one's id (and be dropped as a no-op, or merged as a `with`).
+        self._alive: list[cst.CSTNode] = []
         self._active: set[int] = set()
 
     def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> Any:
         if isinstance(updated_node, cst.SimpleStatementLine) and _self_assignment(updated_node):
             if not (id(original_node) in self.written and _self_assignment(original_node)):
                 self.no_ops.add(id(updated_node))  # made by a fix, not written so by the user
+                self._alive.append(updated_node)
         key = id(original_node)
         if key not in self.replacements or key in self._active:
             return self._merge_withs(updated_node)
@@ -207,6 +211,7 @@ class _ApplyFixes(cst.CSTTransformer):
         self.applied.extend(replacement.nodes if isinstance(replacement, cst.FlattenSentinel) else [replacement])
         if isinstance(result, cst.With):
             self.created_withs.add(id(result))
+            self._alive.append(result)
         return result
 
     def _merge_withs(self, node: cst.CSTNode) -> cst.CSTNode:
@@ -221,6 +226,7 @@ class _ApplyFixes(cst.CSTTransformer):
                 body = previous.body.with_changes(body=[*previous.body.body, *_with_comments(statement)])
                 merged[-1] = previous.with_changes(body=body)
                 self.created_withs.add(id(merged[-1]))
+                self._alive.append(merged[-1])
             else:
                 merged.append(statement)
         return node.with_changes(body=merged) if merged != list(node.body) else node

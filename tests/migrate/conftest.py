@@ -25,6 +25,7 @@ class StubResult:
     code: str
     changes: list[Change] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    suppressed: tuple[object, ...] = ()
 
 
 def _item_codemod(source: str, path: str = "<string>", observations=None, portable=False) -> StubResult:
