@@ -37,7 +37,7 @@ from readkit.teaching import (
 
 if TYPE_CHECKING:
     from readkit.results.check import CheckResult
-    from readkit.reference.harness import StepResult
+    from readkit.results.reference import StepResult
 
 __all__ = ["assert_line_role", "assert_no_workflow_problems", "assert_ran", "assert_workflow_problem"]
 

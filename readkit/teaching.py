@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from readkit.results.check import CheckResult, LineObservation
-    from readkit.reference.harness import StepResult
+    from readkit.results.reference import StepResult
 
 Dim = int | str | None
 

@@ -5,16 +5,15 @@
     run = run_reference(sections=["nn"])
 
 Sections, in tutorial order: tensors, autograd, nn, optim, jit, classic,
-polynomial. Each step takes `device` and `seed` and never prints.
+polynomial. Each step takes `device` and `seed` (as keywords, with defaults) and never prints.
 """
 
 from __future__ import annotations
 
-from readkit.results.reference import Expectation, ReferenceRun, StepResult
+from readkit.results.reference import Expectation, Progress, ReferenceRun, StepResult
 from readkit.reference.workflow import (
     SECTIONS,
     Plan,
-    Progress,
     ReferenceUsageError,
     all_steps,
     execute,

@@ -41,7 +41,7 @@ def _ratios(losses: list[float]) -> dict[str, Any]:
 
 
 @step("numpy by hand: forward, backward and update written out, lr 1e-6", takes_seconds=True)
-def numpy_two_layer_net(device: torch.device, seed: int, check: Expectations) -> dict[str, Any]:
+def numpy_two_layer_net(seed: int, check: Expectations) -> dict[str, Any]:
     # The same draws as the torch versions, in float64 like the original; numpy has no device.
     x, y, w1, w2 = (t.double().numpy() for t in make_data(seed))
     losses = []
@@ -110,6 +110,7 @@ def fit_with_autograd(device: torch.device, seed: int, relu: Callable[[torch.Ten
         loss = (relu(x.mm(w1)).mm(w2) - y).pow(2).sum()
         losses.append(loss.item())
         loss.backward()
+        assert w1.grad is not None and w2.grad is not None  # set by backward()
         with torch.no_grad():  # was: w1.data -= lr * w1.grad.data
             w1 -= 1e-6 * w1.grad
             w2 -= 1e-6 * w2.grad

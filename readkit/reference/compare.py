@@ -24,7 +24,7 @@ def norm_relative_error(reference: Any, other: Any) -> float:
     ref = torch.as_tensor(reference, dtype=torch.float64)
     oth = torch.as_tensor(other, dtype=torch.float64)
     scale = torch.linalg.vector_norm(ref).item() or 1.0  # an all-zero reference: absolute error
-    return torch.linalg.vector_norm(oth - ref).item() / scale
+    return float(torch.linalg.vector_norm(oth - ref).item()) / scale
 
 
 def _prefixed(device: str, checks: tuple[Expectation, ...]) -> list[Expectation]:

@@ -1,8 +1,8 @@
 """The small harness every reference step goes through: expectations, seeding, the @step runner.
 
-A step is a short function `step_name(device, seed, check) -> values`: it computes,
-records its checks on `check` (expected vs actual), and returns the values a
-learner would have printed. The `@step` decorator turns it into the public
+A step is a short function `step_name(device, seed, check) -> values` (it declares
+only the parameters it uses): it computes, records its expectations on `check`
+(expected vs actual), and returns the values a learner would have printed. The `@step` decorator turns it into the public
 `step_name(device="cpu", seed=0, expected=None) -> StepResult`: it seeds, times,
 captures an unexpected error as a failed check, and makes values JSON-safe.
 
@@ -17,6 +17,7 @@ steps exist and in what order (workflow.py), and how results are shown
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -143,7 +144,9 @@ def seeded_module(build: Callable[[], torch.nn.Module], seed: int, device: torch
 # ----------------------------------------------------------------------------
 # The step decorator
 
-StepBody = Callable[[torch.device, int, Expectations], dict[str, Any]]
+# A step body takes what it uses, by name, of: device (torch.device), seed (int), check (Expectations).
+StepBody = Callable[..., dict[str, Any]]
+STEP_PARAMETERS = ("device", "seed", "check")
 
 
 @dataclass(frozen=True)
@@ -156,19 +159,27 @@ class StepInfo:
     takes_seconds: bool = False  # worth a progress line
 
 
+class Step:
+    """A reference step as callers see it: `step(device="cpu", seed=0, expected=None) -> StepResult`,
+    with `info` saying what it is (section, name, summary, whether it is slow)."""
+
+    def __init__(self, body: StepBody, info: StepInfo) -> None:
+        self.body, self.info = body, info
+        functools.update_wrapper(self, body)
+
+    def __call__(self, device: str | torch.device = "cpu", seed: int = 0,
+                 expected: Mapping[str, Any] | None = None) -> StepResult:
+        return _run_body(self.body, self.info, torch.device(device), seed, Expectations(expected))
+
+
 def step(summary: str, *, compare: tuple[str, ...] = (), slow: bool = False,
-         takes_seconds: bool = False) -> Callable[[StepBody], Callable[..., StepResult]]:
-    def wrap(body: StepBody) -> Callable[..., StepResult]:
+         takes_seconds: bool = False) -> Callable[[StepBody], Step]:
+    def wrap(body: StepBody) -> Step:
+        unknown = set(inspect.signature(body).parameters) - set(STEP_PARAMETERS)
+        if unknown:
+            raise TypeError(f"step {body.__name__} takes {sorted(unknown)}; steps take only {STEP_PARAMETERS}")
         section = body.__module__.rsplit(".", 1)[-1]
-        info = StepInfo(section, body.__name__, summary, compare, slow, takes_seconds)
-
-        @functools.wraps(body)
-        def run(device: str | torch.device = "cpu", seed: int = 0,
-                expected: Mapping[str, Any] | None = None) -> StepResult:
-            return _run_body(body, info, torch.device(device), seed, Expectations(expected))
-
-        run.info = info  # type: ignore[attr-defined]
-        return run
+        return Step(body, StepInfo(section, body.__name__, summary, compare, slow, takes_seconds))
 
     return wrap
 
@@ -190,7 +201,8 @@ def _run_body(body: StepBody, info: StepInfo, device: torch.device, seed: int, c
     start = time.perf_counter()
     try:
         with one_cpu_thread():
-            values = body(device, seed, checks)
+            given = {"device": device, "seed": seed, "check": checks}
+            values = body(**{name: given[name] for name in inspect.signature(body).parameters})
     except Exception as error:  # a broken step is a failed step, not a crashed run
         values = {}
         checks.items.append(Expectation("ran without error", None, jsonable(error), False))

@@ -68,7 +68,7 @@ def trace_matches_eager(device: torch.device, seed: int, check: Expectations) ->
 
 
 @step("a trace freezes a data-dependent branch: the negative input takes the traced (positive) path")
-def trace_freezes_branch(device: torch.device, seed: int, check: Expectations) -> dict[str, Any]:
+def trace_freezes_branch(device: torch.device, check: Expectations) -> dict[str, Any]:
     with recorded_warnings() as caught:
         traced = torch.jit.trace(branchy, torch.ones(1, device=device))
     negative = torch.tensor([-1.0], device=device)
@@ -190,7 +190,7 @@ def compile_matches_eager(device: torch.device, seed: int, check: Expectations) 
     backend = "inductor" if compiler or device.type == "cuda" else "aot_eager"
     with recorded_warnings():  # inductor's imports touch deprecated torch.jit names
         compiled = torch.compile(model, backend=backend)
-        outcome = attempt(lambda: compiled(x))
+        outcome = attempt(lambda: compiled(x))  # type: ignore[no-untyped-call]  # torch.compile's result is untyped
     if check.true("compiled ran", outcome.error is None):  # assert_close's float32 tolerances
         check.close("compiled(x) == model(x)", model(x), outcome.value, rtol=1.3e-6, atol=1e-5)
     note = compiler or "none found ($CXX or g++): inductor cannot build CPU kernels, so aot_eager was used"

@@ -39,7 +39,7 @@ def _check_printed(check: Expectations, name: str, printed: float, actual: float
 
 
 @step("the least-squares optimum of the cubic fit: b*, d* and the smallest SSE", compare=("b", "d", "SSE"))
-def least_squares_optimum(device: torch.device, seed: int, check: Expectations) -> dict[str, Any]:
+def least_squares_optimum(device: torch.device, check: Expectations) -> dict[str, Any]:
     x, y = (t.to(device) for t in sine_points(torch.float64))
     coeffs = torch.linalg.lstsq(_powers(x), y.unsqueeze(1)).solution.squeeze(1)  # (4,): a, b, c, d
     sse = ((_powers(x) @ coeffs - y) ** 2).sum().item()

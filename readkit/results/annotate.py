@@ -10,6 +10,7 @@ catalogue of the rules that ran (`rules`), so render never reads files or import
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from readkit.results import display
@@ -102,6 +103,37 @@ class FileResult:
 
     def __str__(self) -> str:
         return display.show(self, "text") or repr(self)
+
+
+@dataclass
+class Tally:
+    """Running totals over files as they arrive (a streamed run keeps these, not the files)."""
+
+    files: int = 0
+    failed: int = 0
+    annotations: int = 0
+    legacy: int = 0
+    roles: Counter[str] = field(default_factory=Counter)
+    evidence: Counter[str] = field(default_factory=Counter)
+    idioms: Counter[str] = field(default_factory=Counter)
+    suppressed: list[tuple[str, Suppressed]] = field(default_factory=list)  # (path, what was silenced)
+
+    def add(self, file: FileResult) -> None:
+        self.files += 1
+        self.failed += file.error is not None
+        self.annotations += len(file.annotations)
+        self.legacy += len(file.legacy)
+        self.roles.update(a.role for a in file.annotations)
+        self.evidence.update(a.evidence for a in file.annotations)
+        self.idioms.update(f.idiom for f in file.legacy)
+        self.suppressed.extend((file.path, item) for item in file.suppressed)
+
+    @classmethod
+    def of(cls, files: Iterable[FileResult]) -> Tally:
+        tally = cls()
+        for file in files:
+            tally.add(file)
+        return tally
 
 
 @dataclass(frozen=True)

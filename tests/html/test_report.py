@@ -136,3 +136,20 @@ def test_a_5000_line_file_stays_small_and_chunked(tmp_path: Path) -> None:
     assert len(html.encode()) < 2_500_000
     assert html.count('<div class="chunk"><div style="counter-reset:line ') == 26
     assert '<div style="counter-reset:line 5000">' in html
+
+
+def test_an_unchanged_file_page_is_not_rendered_again(tmp_path: Path, monkeypatch) -> None:
+    import readkit.render.html as report
+
+    first = FileResult(str(tmp_path / "a.py"), source="import torch\n")
+    second = FileResult(str(tmp_path / "b.py"), source="x = 1\n")
+    write_report(AnnotateResult((first, second)), tmp_path / "r")
+    before = (tmp_path / "r" / page_name(second.path)).read_text()
+    rendered = []
+    real = report.file_page
+    monkeypatch.setattr(report, "file_page", lambda result, *a, **k: rendered.append(result.path) or real(result, *a, **k))
+    changed = FileResult(second.path, source="x = 2\n")
+    write_report(AnnotateResult((first, changed)), tmp_path / "r")
+    assert rendered == [changed.path]  # a.py's page was kept as it was
+    assert (tmp_path / "r" / page_name(changed.path)).read_text() != before
+    assert (tmp_path / "r" / page_name(first.path)).read_text().startswith("<!doctype html>\n<!-- readkit page ")

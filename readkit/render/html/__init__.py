@@ -9,6 +9,7 @@ verdicts, workflow problems). `fragment_html(result)` is the Jupyter view of one
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -23,6 +24,7 @@ from readkit.render.html.filepage import file_page
 from readkit.render.html.fragment import fragment_html
 from readkit.render.html.indexpage import index_pages
 from readkit.render.html.runinfo import FileRun, index_run
+from readkit.version import __version__
 
 @runtime_checkable
 class ReportRun(Protocol):
@@ -74,8 +76,40 @@ def write_report(result: AnnotateResult, out_dir: str | Path, *,
 
 
 def _write_file_page(item: tuple[FileResult, FileRun | None, Path]) -> None:
+    """Write one page, unless the page there was made from the same result by the same renderer
+    (highlighting is the cost of a large report: an unchanged file is not highlighted again)."""
     result, file_run, path = item
-    path.write_text(file_page(result, file_run, root="../", index_href="../index.html"), encoding="utf-8")
+    stamp = f"<!-- readkit page {_page_digest(result, file_run)} -->"
+    if _stamped(path, stamp):
+        return
+    html = file_page(result, file_run, root="../", index_href="../index.html")
+    doctype, _, rest = html.partition("\n")
+    path.write_text(f"{doctype}\n{stamp}\n{rest}", encoding="utf-8")
+
+
+def _page_digest(result: FileResult, file_run: FileRun | None) -> str:
+    parts = (_renderer_fingerprint(), repr(result), result.source or "", repr(result.markdown),
+             repr(result.replaced_lines), repr(file_run))
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@functools.cache
+def _renderer_fingerprint() -> str:
+    """The code and assets that make a page: any change to them makes every page new."""
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256(__version__.encode())
+    for source in sorted([*here.rglob("*.py"), *here.rglob("*.css"), *here.rglob("*.js"),
+                          here.parent / "style.py", here.parent / "annotated_copy.py"]):
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
+
+
+def _stamped(path: Path, stamp: str) -> bool:
+    try:
+        with path.open("rb") as page:
+            return stamp.encode() in page.read(256)
+    except OSError:
+        return False
 
 
 def write_check_report(result: CheckResult, files: AnnotateResult, out_dir: str | Path) -> Path:

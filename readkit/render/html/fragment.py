@@ -39,7 +39,7 @@ _CSS = """
 def fragment_style() -> str:
     from pygments.formatters import HtmlFormatter
 
-    pygments_css = HtmlFormatter().get_style_defs(".rk-frag .rk-code")
+    pygments_css = HtmlFormatter().get_style_defs(".rk-frag .rk-code")  # type: ignore[no-untyped-call]  # untyped in types-Pygments
     return f"<style>{_CSS}{role_css('.rk-frag')}\n{pygments_css}</style>"
 
 

@@ -49,7 +49,7 @@ def _plain_classes() -> frozenset[str]:
     style = get_style_by_name(PYGMENTS_STYLE)
     keys = ("color", "bold", "italic", "underline", "bgcolor", "border")
     return frozenset(css for ttype, css in STANDARD_TYPES.items()
-                     if not any(style.style_for_token(ttype)[key] for key in keys))
+                     if not any(value for key, value in style.style_for_token(ttype).items() if key in keys))
 
 
 # Operators are left plain too: the default style only greys them, and they are
