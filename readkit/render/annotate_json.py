@@ -80,6 +80,7 @@ def merge(total: Tally, part: Tally) -> None:
     total.roles.update(part.roles)
     total.evidence.update(part.evidence)
     total.idioms.update(part.idioms)
+    total.suppressed.extend(part.suppressed)
 
 
 def file_json(file: FileResult, run: RunIndex | None = None) -> JsonObject:
