@@ -114,10 +114,17 @@ def _analyze_notebook(path: str, info: ModuleInfo, observations: dict[int, LineO
         notebook = load_notebook(path)
     except Exception as error:  # nbformat's errors are many; each becomes a clear per-file error
         return FileResult(path=path, error=FileError("unreadable", f"not a readable notebook: {error}"))
-    result = _analyze_text(notebook.source, path, info, observations)
+    analyzed = notebook.analyzable_source()
+    result = _analyze_text(analyzed, path, info, observations)
+    if result.error is None and notebook.broken:  # the other cells were analyzed; the first bad one is the error
+        bad = notebook.broken[0]
+        others = f" ({len(notebook.broken) - 1} more such cells)" if len(notebook.broken) > 1 else ""
+        message = f"cell {bad.cell} is not valid Python even in Jupyter ({bad.message}){others}; the other cells were analyzed"
+        result = replace(result, error=FileError("syntax", message, bad.first + bad.line - 1))
     where = {cell_line: number for number, cell_line in enumerate(notebook.cells, start=1)}
     replaced = tuple((where[(n.cell, n.line)], n.text) for n in notebook.notes if (n.cell, n.line) in where)
-    return replace(result, cells=tuple(notebook.cells), markdown=notebook.markdown, replaced_lines=replaced)
+    return replace(result, source=notebook.source, cells=tuple(notebook.cells), markdown=notebook.markdown,
+                   replaced_lines=replaced)
 
 
 # ---------------------------------------------------------------------- running many files

@@ -35,8 +35,6 @@ if TYPE_CHECKING:
 
 Observations = Mapping[int, LineObservation]
 FILES_PER_WORKER = 8  # below this a process's start-up (importing libcst and the rules) costs more than it saves
-NOTEBOOK_MESSAGE = ("notebooks are not migrated: export the notebook to a script "
-                    "(`jupyter nbconvert --to script NOTEBOOK`), migrate that, and paste the cells back")
 
 
 @dataclass(frozen=True)
@@ -143,7 +141,7 @@ def _texts(migrated: list[_Migrated]) -> dict[Path, tuple[str, str]]:
 
 def _migrate_file(path: Path, observations: Observations | None, portable: bool = False) -> _Migrated:
     if path.suffix == ".ipynb":
-        return _Migrated(FileMigration(str(path), error=FileError("unsupported", NOTEBOOK_MESSAGE)))
+        return _migrate_notebook(path, observations, portable)
     source = read_source(path)
     if isinstance(source, FileError):
         return _Migrated(FileMigration(str(path), error=source))
@@ -156,6 +154,22 @@ def _migrate_file(path: Path, observations: Observations | None, portable: bool 
     diff = _unified_diff(source.text, result.code, path)
     report = FileMigration(str(path), diff, tuple(changes), notes, suppressed=result.suppressed)
     return _Migrated(report, source, result.code if diff else None)
+
+
+def _migrate_notebook(path: Path, observations: Observations | None, portable: bool) -> _Migrated:
+    """Code cells rewritten in place (readkit.migrate.notebooks); the file is written as any other."""
+    from readkit.migrate.notebooks import migrate_notebook
+
+    try:
+        done = migrate_notebook(path, observations, portable)
+    except Exception as error:  # one file's failure must not lose the others
+        done = FileError("internal", f"{path}: readkit could not migrate this notebook ({type(error).__name__}: "
+                                     f"{error}); it was left unchanged — please report this")
+    if isinstance(done, FileError):
+        return _Migrated(FileMigration(str(path), error=done))
+    changes = sorted(done.changes, key=lambda c: c.line)
+    report = FileMigration(str(path), done.diff, tuple(changes), done.notes, cells=done.cells, suppressed=done.suppressed)
+    return _Migrated(report, SourceFile(path, done.text, "utf-8"), done.new_text)
 
 
 def _codemod(source: str, path: str, observations: Observations | None, portable: bool) -> MigratedSource:

@@ -46,6 +46,7 @@ class FileMigration:
     notes: tuple[Note, ...] = ()
     error: FileError | None = None
     written: str | None = None  # where the migrated file was written (--write or --out)
+    cells: tuple[tuple[int, int], ...] | None = None  # notebooks: program line -> (cell, line in cell)
     suppressed: tuple[Suppressed, ...] = ()  # findings left as written by `# readkit: ignore[...]` comments
 
     @property
