@@ -87,7 +87,8 @@ def to_markdown(repo_map: RepoMap) -> str:
 
 
 def summary(repo_map: RepoMap) -> str:
-    return f"{repo_map.files} files read" + (f", {len(repo_map.problems)} could not be" if repo_map.problems else "")
+    read = f"{repo_map.files} file{'s' if repo_map.files != 1 else ''} read"
+    return read + (f", {len(repo_map.problems)} could not be" if repo_map.problems else "")
 
 
 def sections(repo_map: RepoMap, style: Style) -> list[str]:

@@ -43,6 +43,7 @@ def test_front_page_links_each_item_to_its_line_and_draws_the_losses(tmp_path: P
     assert f'<a class="w" href="{page}#L3">train.py:3</a> <code>for x in data:</code> (module level)' in html
     assert f'<a class="w" href="{page}#L5">train.py:5</a> backward       loss.backward()' in html
     assert "probably: `data` is &lt;unknown&gt;" in html  # escaped, never markup
+    assert "<p class=\"summary\">2 files read · " in html
     assert '<span class="w">gone.py:9</span> Net: not built' in html  # a file with no page: no dead link
     assert loss_curve_svg((3.0, 2.0, 1.5)) in html and "loss at each backward, 3 steps" in html
     assert '<a href="files.html">all files, by role</a>' in html

@@ -46,6 +46,7 @@ def test_evaluation_and_checkpoint_are_in_the_last_cell():
 
 def test_text_says_cell_n_line_m_and_places_submodules_in_the_class_cell():
     text = to_text(fixture_map("notebook"))
+    assert "\n1 file read\n" in text
     assert "  sine_fit.ipynb (cell 6, line 3)  optimizer = torch.optim.Adam  [step optim.sgd_optimizer]\n" in text
     assert "      sine_fit.ipynb (cell 8, line 6)  backward       loss.backward()\n" in text
     assert "      builds fc1=nn.Linear (cell 5, line 4), fc2=nn.Linear (cell 5, line 5)\n" in text
