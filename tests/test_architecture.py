@@ -50,6 +50,7 @@ LAYERED = {
     "annotate/__init__.py": "", "reference/__init__.py": "", "check/__init__.py": "", "migrate/__init__.py": "",
     "map/__init__.py": "",
     "render/__init__.py": "", "cli/__init__.py": "", "pytest_plugin.py": "", "teaching.py": "", "docs.py": "",
+    "lsp/__init__.py": "", "kernel_cells.py": "",
 }
 
 

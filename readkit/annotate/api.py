@@ -55,6 +55,11 @@ def annotate_paths(paths: Iterable[str | os.PathLike[str]], *, jobs: int | None 
     return AnnotateResult(files=tuple(results), rules=rule_catalogue())
 
 
+def _observed(path: Path, observations: dict[str, dict[int, LineObservation]]) -> dict[int, LineObservation] | None:
+    """A file's observations, keyed by the path as found or as resolved (a run reports resolved paths)."""
+    return observations.get(str(path)) or observations.get(str(path.resolve()))
+
+
 def analyze_file(path: str, info: ModuleInfo, observations: dict[int, LineObservation] | None) -> FileResult:
     """One file, start to end: read, parse, analyze. Never raises for bad input."""
     if path.endswith(".ipynb"):
@@ -109,10 +114,17 @@ def _analyze_notebook(path: str, info: ModuleInfo, observations: dict[int, LineO
         notebook = load_notebook(path)
     except Exception as error:  # nbformat's errors are many; each becomes a clear per-file error
         return FileResult(path=path, error=FileError("unreadable", f"not a readable notebook: {error}"))
-    result = _analyze_text(notebook.source, path, info, observations)
+    analyzed = notebook.analyzable_source()
+    result = _analyze_text(analyzed, path, info, observations)
+    if result.error is None and notebook.broken:  # the other cells were analyzed; the first bad one is the error
+        bad = notebook.broken[0]
+        others = f" ({len(notebook.broken) - 1} more such cells)" if len(notebook.broken) > 1 else ""
+        message = f"cell {bad.cell} is not valid Python even in Jupyter ({bad.message}){others}; the other cells were analyzed"
+        result = replace(result, error=FileError("syntax", message, bad.first + bad.line - 1))
     where = {cell_line: number for number, cell_line in enumerate(notebook.cells, start=1)}
     replaced = tuple((where[(n.cell, n.line)], n.text) for n in notebook.notes if (n.cell, n.line) in where)
-    return replace(result, cells=tuple(notebook.cells), markdown=notebook.markdown, replaced_lines=replaced)
+    return replace(result, source=notebook.source, cells=tuple(notebook.cells), markdown=notebook.markdown,
+                   replaced_lines=replaced)
 
 
 # ---------------------------------------------------------------------- running many files
@@ -157,7 +169,7 @@ def iter_annotate(plan: Plan, *, jobs: int | None = None, roles: Sequence[str] =
     ready: dict[int, FileResult] = {}
     todo: list[tuple[int, FileTask, str | None]] = []
     for number, path in enumerate(plan.files):
-        seen = (observations or {}).get(str(path))
+        seen = _observed(path, observations or {})
         info = index.module_info(path)
         key = _cache_key(path, info, digests) if cache is not None and seen is None else None
         hit = cache.lookup(key, digests) if cache is not None and key is not None else None

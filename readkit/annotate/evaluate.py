@@ -20,6 +20,7 @@ from readkit.annotate.declare import Declarer
 from readkit.annotate.origins import (PLAIN, PLAIN_LITERALS, PLAIN_MODULE, agree, binds_none, element_of, int_index, is_tensor,
                                       tensor_operands, unpack)
 from readkit.annotate.params import ParameterOrigins
+from readkit.annotate.signs import UsageSigns
 from readkit.annotate.summaries import SummaryOrigins
 from readkit.annotate.scopes import Assigned, Binding, ClassInfo, ExternalClass, FunctionInfo, Imported, Param, Scope
 from readkit.annotate.values import Kind, Value
@@ -30,7 +31,7 @@ REPO_MODULE = "repo:"  # a REF to a module of the analyzed repository (not torch
 __all__ = ["Evaluator", "ExternalClass", "element_of", "tensor_operands", "unpack"]
 
 
-class Evaluator(SummaryOrigins, ParameterOrigins, ClassOrigins):
+class Evaluator(SummaryOrigins, ParameterOrigins, ClassOrigins, UsageSigns):
     def __init__(self, declarer: Declarer, external: object | None = None) -> None:
         self.declarer = declarer
         self.external = external  # repo.RepoIndex: resolves imports of the repo's own modules
@@ -143,8 +144,11 @@ class Evaluator(SummaryOrigins, ParameterOrigins, ClassOrigins):
     def value(self, expr: cst.BaseExpression, scope: Scope, flow: bool = True) -> Value | None:
         if isinstance(expr, cst.Name):
             found = self.lookup(expr.value, scope, flow)
-            # `model = torchvision.models.resnet18()`: unknown origin, but the name says module
-            return found if found is not None else heuristics.value_from_name(expr.value)
+            # `model = torchvision.models.resnet18()`: unknown origin, but the name says module;
+            # `output.backward()` further on: a tensor
+            if found is not None:
+                return found
+            return heuristics.value_from_name(expr.value) or self.backward_target(expr.value, scope)
         if isinstance(expr, cst.Attribute):
             return self.attribute(self.value(expr.value, scope, flow), expr.attr.value)
         if isinstance(expr, cst.Call):

@@ -111,7 +111,8 @@ def file_lines(file: FileResult, *, color: bool, run: RunIndex | None = None) ->
     yield paint(file.path, None, color=color, bold=True) + "\n"
     if file.error is not None:
         yield from error_lines(file.error, file.cells, color=color)
-        return
+        if not (file.annotations or file.legacy):  # a notebook's broken cell leaves the others analyzed
+            return
     by_line: dict[int, list[Annotation | LegacyFinding]] = defaultdict(list)
     items: list[Annotation | LegacyFinding] = [*file.annotations, *file.legacy]
     for item in sorted(items, key=_position):

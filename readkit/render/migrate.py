@@ -22,6 +22,7 @@ import math
 from dataclasses import asdict
 from typing import Any
 
+from readkit.notebook import describe_location
 from readkit.results.migrate import FileMigration, MigrationResult, RunOutcome, Verification, describe_run, display_path
 from readkit.render.style import ERROR_COLOR, dim, paint
 
@@ -49,7 +50,19 @@ def to_json(result: MigrationResult) -> str:
     """The result as JSON (the dataclasses' fields, plus exit_code); a NaN loss becomes "nan"."""
     data: dict[str, Any] = asdict(result)
     data["exit_code"] = result.exit_code
+    for file in data["files"]:
+        _locate_in_cells(file)
     return json.dumps(_finite(data), indent=2)
+
+
+def _locate_in_cells(file: dict[str, Any]) -> None:
+    """Notebooks: each change and note gets `cell` and `cell_line` (the mapping itself is not output)."""
+    cells = file.pop("cells", None)
+    if cells is None:
+        return
+    for entry in [*file["changes"], *file["notes"]]:
+        if 1 <= entry["line"] <= len(cells):
+            entry["cell"], entry["cell_line"] = cells[entry["line"] - 1]
 
 
 def _finite(value: Any) -> Any:
@@ -88,7 +101,8 @@ def _file_lines(migration: FileMigration, *, color: bool) -> str:
         lines.append(paint(f"{shown}: error: {migration.error.kind}: {migration.error.message}", ERROR_COLOR,
                            color=color))
     for note in migration.notes:
-        lines.append(f"{shown}:{note.line}: left unchanged [{note.idiom}]: {note.note}")
+        where = f" ({describe_location(migration.cells, note.line)})" if migration.cells is not None else f":{note.line}"
+        lines.append(f"{shown}{where}: left unchanged [{note.idiom}]: {note.note}")
     if migration.written:
         where = "in place" if migration.written == migration.path else f"to {display_path(migration.written)}"
         lines.append(dim(f"{shown}: written {where} ({_count(len(migration.changes), 'change')})", color=color))

@@ -24,6 +24,9 @@ class LineObservation:
     calls: int  # torch calls made directly by this line
     shapes: tuple[str, ...] = ()  # first few distinct "float32[64, 10] cpu" of tensors produced here
     symbols: tuple[str, ...] = ()  # qualified torch names called here, first few
+    # the exception the run stopped with when this is the line it stopped on ("IndexError: invalid
+    # index of a 0-dim tensor ..."), "" otherwise; set by check.facts, not by the instrumentation
+    raised: str = ""
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ class FileMigration:
     notes: tuple[Note, ...] = ()
     error: FileError | None = None
     written: str | None = None  # where the migrated file was written (--write or --out)
+    cells: tuple[tuple[int, int], ...] | None = None  # notebooks: program line -> (cell, line in cell)
 
     @property
     def changed(self) -> bool:
@@ -63,6 +64,9 @@ class RunOutcome:
     seconds: float
     output: str = ""  # tail of the script's stdout+stderr
     cuda: bool = False  # tensors were seen on a CUDA device (losses then drift run to run)
+    # a migrated run's failure in a migrated file: the text of the failing line in the migrated copy
+    # (the failure's line number is the user's own line that this one stands for)
+    failure_source: str = ""
 
     @property
     def ok(self) -> bool:
@@ -117,7 +121,8 @@ class MigrationResult:
 
 
 def describe_run(run: RunOutcome) -> str:
-    """`IndexError at main.py:55`, `ok (40 losses)`, `timeout after 600 s`."""
+    """`IndexError at main.py:55`, `ok (40 losses)`, `timeout after 600 s`; a migrated run's
+    failure in a migrated file: ``TypeError at main.py:48 (migrated: `x = f(a, dim=1)`)``."""
     if run.ok:
         return f"ok ({count_losses(len(run.losses))})"
     failure = run.failure
@@ -125,7 +130,8 @@ def describe_run(run: RunOutcome) -> str:
         return f"{run.status} (exit code {run.exit_code})"
     what = failure.message.split(":", 1)[0] if failure.kind == "exception" else failure.message
     where = f" at {display_path(failure.path)}:{failure.line}" if failure.path and failure.line else ""
-    return f"{what}{where}"
+    migrated = f" (migrated: `{run.failure_source}`)" if run.failure_source else ""
+    return f"{what}{where}{migrated}"
 
 
 def count_losses(count: int) -> str:

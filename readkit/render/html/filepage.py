@@ -162,8 +162,8 @@ def _code(doc: SourceDoc, pieces: dict[int, list[highlight.Piece]], tags: dict[i
     for number, text in enumerate(doc.lines, start=1):
         here = pieces.get(number, [])
         body = highlight.line_html(text, tokens[number - 1] if number <= len(tokens) else [], here)
-        if number in doc.ignored:  # show what the notebook says, not the `pass` analyzed in its place
-            body = f'<span class="ipy" title="IPython-only line: not analyzed">{escape(doc.ignored[number])}</span>'
+        if number in doc.ignored:  # show what the notebook says, not the get_ipython() call analyzed in its place
+            body = f'<span class="ipy" title="IPython syntax, shown as written (readkit analyzes what the kernel runs)">{escape(doc.ignored[number])}</span>'
         rows.append(f'<div class="l" id="L{number}"><code>{body}</code>{_tags_html(tags.get(number), here)}</div>')
     return f'<div class="code" id="code">\n{_blocks(doc, rows)}\n</div>'
 
