@@ -54,13 +54,12 @@ def default_path() -> Path:
 
 @functools.cache
 def code_fingerprint() -> str:
-    """sha256 of the code an annotation depends on: any change to readkit's annotator,
-    rules, results, role table or suppression comments reader is a new cache generation."""
+    """sha256 of readkit's own code: any change to it (the annotator, its rules, the results,
+    the role table, how notebooks and suppression comments are read...) is a new cache
+    generation. All of it, not a list of modules that could fall out of date."""
     package = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256(f"schema {SCHEMA}".encode())
-    sources = [*sorted((package / "annotate").rglob("*.py")), *sorted((package / "results").rglob("*.py")),
-               package / "roles.py", package / "notebook.py", package / "version.py", package / "suppressions.py"]
-    for source in sources:
+    for source in sorted(package.rglob("*.py")):
         digest.update(str(source.relative_to(package)).encode())
         digest.update(source.read_bytes())
     return digest.hexdigest()
