@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from readkit.results.annotate import FileError
+from readkit.results.annotate import FileError, Suppressed
 from readkit.results.check import TargetFailure
 
 
@@ -22,7 +22,7 @@ class Change:
     """One rewritten span."""
 
     line: int
-    idiom: str  # rule id from SPEC §2, e.g. "data-index-zero"
+    idiom: str  # legacy rule id (docs/rules/), e.g. "data-index-zero"
     before: str
     after: str
 
@@ -49,6 +49,7 @@ class FileMigration:
     write_note: str | None = None  # what the write could not keep ("its owner could not be kept (setuid bit dropped)")
     encoding: str = "utf-8"  # the file's encoding, in which its diff's lines are printed
     cells: tuple[tuple[int, int], ...] | None = None  # notebooks: program line -> (cell, line in cell)
+    suppressed: tuple[Suppressed, ...] = ()  # findings left as written by `# readkit: ignore[...]` comments
 
     @property
     def changed(self) -> bool:
@@ -104,6 +105,11 @@ class MigrationResult:
     writes: bool = False  # --write or --out was asked for: each file is reported written, unchanged or failed
     # temporary files of an earlier readkit run killed while writing (SIGKILL), removed by this one
     stale_temps_removed: tuple[str, ...] = ()
+
+    @property
+    def suppressed(self) -> tuple[tuple[str, Suppressed], ...]:
+        """(path, what was silenced) for every file."""
+        return tuple((f.path, item) for f in self.files for item in f.suppressed)
 
     @property
     def changed_files(self) -> tuple[FileMigration, ...]:

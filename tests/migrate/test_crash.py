@@ -11,11 +11,11 @@ from readkit.migrate import api, migrate_paths
 from tests.migrate.conftest import _item_codemod
 
 
-def crash_on_marked_files(source: str, path: str = "<string>", observations=None):
+def crash_on_marked_files(source: str, path: str = "<string>", observations=None, portable=False):
     if "crash" in Path(path).name:
         faulthandler.disable()  # pytest's would print the dying worker's stack
         os.kill(os.getpid(), signal.SIGSEGV)
-    return _item_codemod(source, path, observations)
+    return _item_codemod(source, path, observations, portable)
 
 
 def test_a_crashing_file_is_reported_and_every_other_file_migrated(tmp_path, monkeypatch):
