@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -26,6 +27,9 @@ from readkit.annotate.uses import Use
 from readkit.annotate.walk import Walker
 from readkit.annotate.values import Kind, family
 from readkit.check.model import LineObservation
+
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,7 @@ class _Context:
         self.line_of = line_of
         self.rule: type[LegacyRule] | None = None
         self.reports: list[_Report] = []
+        self._per_file: dict[Hashable, object] = {}
 
     def symbol(self, node: cst.CSTNode) -> str | None:
         if not isinstance(node, cst.BaseExpression):
@@ -100,6 +105,11 @@ class _Context:
         if not self.observations:
             return None
         return self.observations.get(self.line_of(node))
+
+    def per_file(self, key: Hashable, make: Callable[[], T]) -> T:
+        if key not in self._per_file:
+            self._per_file[key] = make()
+        return self._per_file[key]  # type: ignore[return-value]  # `key` was made by `make`
 
     def report(self, node: cst.CSTNode, *, message: str | None = None,
                replacement: cst.CSTNode | cst.RemovalSentinel | None = None, note: str | None = None) -> None:

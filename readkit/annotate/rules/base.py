@@ -21,11 +21,14 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from typing import ClassVar, Protocol
+from collections.abc import Callable, Hashable
+from typing import ClassVar, Protocol, TypeVar
 
 import libcst as cst
 
 from readkit.check.model import LineObservation
+
+T = TypeVar("T")
 
 
 class RuleContext(Protocol):
@@ -49,6 +52,11 @@ class RuleContext(Protocol):
 
     def observed(self, node: cst.CSTNode) -> LineObservation | None:
         """What `readkit check` saw on the node's line, when a run was given (`migrate --run`)."""
+        ...
+
+    def per_file(self, key: Hashable, make: Callable[[], T]) -> T:
+        """A fact derived once per file and shared by every rule (an index of a scope's names):
+        `make()` on the first call with `key`, the same object afterwards."""
         ...
 
     def report(
