@@ -7,9 +7,11 @@ parallel and cached. The parsed module is kept with node identity preserved
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
-from collections.abc import Callable, Hashable, Mapping
+import gc
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -152,13 +154,32 @@ def analyze_source(source: str, path: str, *, observations: Mapping[int, LineObs
     renamed `non_blocking=` on tokens first (the async-argument rule's one pre-parse fix) and
     reported on their lines; the rest of the file is then analyzed as usual."""
     parsable, async_lines = rewrite_async_keywords(source)
-    module = cst.parse_module(parsable)
-    analysis = analyze_module(module, path, observations=observations, module_info=module_info, source=parsable)
+    with _cyclic_gc_paused():
+        module = cst.parse_module(parsable)
+        analysis = analyze_module(module, path, observations=observations, module_info=module_info, source=parsable)
     if not async_lines:
         return analysis
     legacy = tuple(sorted(analysis.result.legacy + _async_findings(source, async_lines),
                           key=lambda f: (f.line, f.column, f.idiom)))
     return dataclasses.replace(analysis, result=dataclasses.replace(analysis.result, legacy=legacy))
+
+
+@contextlib.contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while one file is parsed and analyzed.
+
+    A file allocates about a million objects (its libcst tree, the walk's tables) that all live
+    until the end of the file; each automatic collection meanwhile traverses all of them and
+    frees nothing (20-25% of the CPU time on torch/nn). Reference counting still frees as usual;
+    the cycles a file leaves behind (scopes <-> classes, rules <-> context) are collected by the
+    first automatic collection after it, in one pass."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _async_findings(source: str, lines: tuple[int, ...]) -> tuple[LegacyFinding, ...]:

@@ -17,6 +17,7 @@ import libcst as cst
 from readkit.annotate import containers, heuristics, values
 from readkit.annotate.classes import ClassOrigins, ExternalClass
 from readkit.annotate.declare import Declarer
+from readkit.annotate.flows import FlowState
 from readkit.annotate.origins import (PLAIN, PLAIN_LITERALS, PLAIN_MODULE, agree, binds_none, element_of, int_index, is_tensor,
                                       tensor_operands, unpack)
 from readkit.annotate.params import ParameterOrigins
@@ -30,13 +31,13 @@ REPO_MODULE = "repo:"  # a REF to a module of the analyzed repository (not torch
 __all__ = ["Evaluator", "ExternalClass", "element_of", "tensor_operands", "unpack"]
 
 
-class Evaluator(SummaryOrigins, ParameterOrigins, ClassOrigins):
+class Evaluator(FlowState, SummaryOrigins, ParameterOrigins, ClassOrigins):
     def __init__(self, declarer: Declarer, external: object | None = None) -> None:
+        super().__init__()
         self.declarer = declarer
         self.external = external  # repo.RepoIndex: resolves imports of the repo's own modules
         self.classes: dict[str, ClassInfo | ExternalClass] = dict(declarer.classes)
         self.functions: dict[str, FunctionInfo] = {}
-        self.flows: dict[Scope, dict[str, Value | None]] = {}
         self.walking: list[Scope] = []
         self._summaries: dict[tuple[int, str], Value | None] = {}
         self._reentered: set[object] = set()
@@ -141,6 +142,14 @@ class Evaluator(SummaryOrigins, ParameterOrigins, ClassOrigins):
     # ------------------------------------------------------------------ expressions
 
     def value(self, expr: cst.BaseExpression, scope: Scope, flow: bool = True) -> Value | None:
+        key = (expr, scope, flow)
+        if self.memoized(key):
+            return self._memo[key]
+        found = self._value(expr, scope, flow)
+        self.remember(key, found)
+        return found
+
+    def _value(self, expr: cst.BaseExpression, scope: Scope, flow: bool) -> Value | None:
         if isinstance(expr, cst.Name):
             found = self.lookup(expr.value, scope, flow)
             # `model = torchvision.models.resnet18()`: unknown origin, but the name says module
@@ -168,13 +177,24 @@ class Evaluator(SummaryOrigins, ParameterOrigins, ClassOrigins):
         return None
 
     def operation(self, expr: cst.BaseExpression, scope: Scope, flow: bool) -> Value | None:
-        operands = tensor_operands(expr)
-        found = [self.value(o, scope, flow) for o in operands]
-        if any(is_tensor(v) for v in found):
-            return values.tensor("inferred")
-        if found and all(v is not None and v.qualname == values.PLAIN_OBJECT for v in found):
-            return PLAIN  # arithmetic on numbers or on the user's own objects
-        return None
+        """A chain nested on its left (`x + 1 + 1 + ...`, 5,000 terms in generated code) is
+        evaluated from its innermost operation outwards: the order of the recursion, without its depth."""
+        spine = [expr]
+        while True:
+            operands = tensor_operands(spine[-1])
+            inner = operands[0] if operands else None
+            if not isinstance(inner, _OPERATIONS) or self.memoized((inner, scope, flow)):
+                break
+            spine.append(inner)
+        below: Value | None = None
+        for depth, node in enumerate(reversed(spine)):
+            operands = tensor_operands(node)
+            rest = operands if depth == 0 else operands[1:]
+            found = ([] if depth == 0 else [below]) + [self.value(o, scope, flow) for o in rest]
+            below = _combined(found)
+            if node is not expr:
+                self.remember((node, scope, flow), below)
+        return below
 
     def attribute(self, base: Value | None, name: str) -> Value | None:
         if base is None:
@@ -290,3 +310,15 @@ class Evaluator(SummaryOrigins, ParameterOrigins, ClassOrigins):
         if receiver.kind is Kind.BATCH and name in heuristics.TENSOR_LIKE_METHODS:
             return values.tensor("heuristic")
         return self.call_value(self.attribute(receiver, name))
+
+
+_OPERATIONS = (cst.BinaryOperation, cst.Comparison, cst.UnaryOperation)
+
+
+def _combined(operands: list[Value | None]) -> Value | None:
+    """The value of an operation from its operands' values."""
+    if any(is_tensor(v) for v in operands):
+        return values.tensor("inferred")
+    if operands and all(v is not None and v.qualname == values.PLAIN_OBJECT for v in operands):
+        return PLAIN  # arithmetic on numbers or on the user's own objects
+    return None

@@ -60,17 +60,16 @@ class Walker(UseRecorder):
     def in_scope(self, scope: Scope, body: Callable[[], None]) -> None:
         outer = self.scope
         self.scope = scope
-        self.ev.flows[scope] = {}
+        self.ev.open_flow(scope)
         try:
             body()
         finally:
-            self.ev.flows.pop(scope, None)
+            self.ev.close_flow(scope)
             self.scope = outer
 
     def bind(self, target: cst.BaseExpression, value: Value | None) -> None:
-        flow = self.ev.flows.setdefault(self.scope, {})
         if isinstance(target, cst.Name):
-            flow[target.value] = value
+            self.ev.set_flow(self.scope, target.value, value)
         elif isinstance(target, (cst.Tuple, cst.List)):
             for index, element in enumerate(target.elements):
                 inner = None if isinstance(element, cst.StarredElement) else unpack(value, index)
