@@ -15,14 +15,15 @@ from dataclasses import replace
 import libcst as cst
 
 from readkit.annotate import containers, heuristics, values
-from readkit.annotate.classes import ClassOrigins, ExternalClass
+from readkit.annotate.classes import ClassOrigins
 from readkit.annotate.declare import Declarer
 from readkit.annotate.flows import FlowState
 from readkit.annotate.origins import (PLAIN, PLAIN_LITERALS, PLAIN_MODULE, agree, binds_none, element_of, int_index, is_tensor,
                                       tensor_operands, unpack)
 from readkit.annotate.params import ParameterOrigins
+from readkit.annotate.signs import UsageSigns
 from readkit.annotate.summaries import SummaryOrigins
-from readkit.annotate.scopes import Assigned, Binding, ClassInfo, FunctionInfo, Imported, Param, Scope
+from readkit.annotate.scopes import Assigned, Binding, ClassInfo, ExternalClass, FunctionInfo, Imported, Param, Scope
 from readkit.annotate.values import Kind, Value
 
 _BUILTINS = frozenset(dir(builtins))  # never looked up in a star import (it would import torch for `len`)
@@ -31,7 +32,7 @@ REPO_MODULE = "repo:"  # a REF to a module of the analyzed repository (not torch
 __all__ = ["Evaluator", "ExternalClass", "element_of", "tensor_operands", "unpack"]
 
 
-class Evaluator(FlowState, SummaryOrigins, ParameterOrigins, ClassOrigins):
+class Evaluator(FlowState, SummaryOrigins, ParameterOrigins, ClassOrigins, UsageSigns):
     def __init__(self, declarer: Declarer, external: object | None = None) -> None:
         super().__init__()
         self.declarer = declarer
@@ -152,8 +153,11 @@ class Evaluator(FlowState, SummaryOrigins, ParameterOrigins, ClassOrigins):
     def _value(self, expr: cst.BaseExpression, scope: Scope, flow: bool) -> Value | None:
         if isinstance(expr, cst.Name):
             found = self.lookup(expr.value, scope, flow)
-            # `model = torchvision.models.resnet18()`: unknown origin, but the name says module
-            return found if found is not None else heuristics.value_from_name(expr.value)
+            # `model = torchvision.models.resnet18()`: unknown origin, but the name says module;
+            # `output.backward()` further on: a tensor
+            if found is not None:
+                return found
+            return heuristics.value_from_name(expr.value) or self.backward_target(expr.value, scope)
         if isinstance(expr, cst.Attribute):
             return self.attribute(self.value(expr.value, scope, flow), expr.attr.value)
         if isinstance(expr, cst.Call):

@@ -26,6 +26,7 @@ class ParameterOrigins(EvaluatorState):
         def met_again(self, key: object) -> Value | None: ...
         def solve(self, key: object, candidates: Sequence[Callable[[], Value | None]],
                   combine: Callable[[list[Value | None]], Value | None]) -> Value | None: ...
+        def plain_in_forward(self, function: cst.FunctionDef | cst.Lambda, name: str, scope: Scope) -> bool: ...
 
     def param(self, param: Param) -> Value | None:
         function, node = param.function, param.node
@@ -38,6 +39,8 @@ class ParameterOrigins(EvaluatorState):
         if cls is not None and param.index == 0 and not function.is_static:
             return Value(Kind.OBJ, base or values.PLAIN_OBJECT, "inferred", user_class=cls.key)
         if base is not None and values.family(base) == "module" and function.name == "forward":
+            if self.plain_in_forward(function.node, node.name.value, function.scope):
+                return None  # `random.random() < teacher_forcing_ratio`: a Python number, not a tensor
             return forward_param(node)
         if base is not None and base.startswith("torch.autograd.Function") and function.is_static:
             if param.index == 0:

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 
 import libcst as cst
 
-from readkit.annotate.walk import _fields, _is_node
+from readkit.annotate.walker import _fields, _is_node
 
 Span = tuple[int, int, int, int]  # line, column, end line, end column: 1-based lines, 0-based columns
 

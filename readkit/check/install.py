@@ -87,7 +87,7 @@ def _observed_backward(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def apply(self: Any, *args: Any) -> Any:
         mode = instrument._ACTIVE["mode"]
-        current = torch.overrides._get_current_function_mode()  # type: ignore[no-untyped-call]
+        current = torch.overrides._get_current_function_mode()
         if mode is None or instrument.Guard.busy or current is mode:
             return original(self, *args)
         with mode:

@@ -181,7 +181,7 @@ def paused() -> Iterator[None]:
     trace = sys.gettrace()
     sys.settrace(None)
     mode = _ACTIVE["mode"]
-    popped = mode is not None and torch.overrides._get_current_function_mode() is mode  # type: ignore[no-untyped-call]
+    popped = mode is not None and torch.overrides._get_current_function_mode() is mode
     try:
         if popped:
             with torch.overrides._pop_mode_temporarily():

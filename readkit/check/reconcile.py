@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
-from readkit.check.model import AnnotationVerdict, CheckResult, MissedUse
+from readkit.results.check import AnnotationVerdict, CheckResult, MissedUse
 from readkit.check.target import Target
 
 
@@ -29,7 +29,10 @@ def reconcile_result(result: CheckResult, target: Target) -> CheckResult:
     files = _files_to_annotate(result, target)
     from readkit.annotate import annotate_paths
 
-    annotated = annotate_paths([Path(f) for f in files])
+    from readkit.check.facts import line_facts
+
+    facts = {str(path): lines for path, lines in line_facts(result).items()}  # what ran informs the annotator
+    annotated = annotate_paths([Path(f) for f in files], observations=facts)
     observed = _observed_roles(result)
     covered = _covered(result)
     verdicts: list[AnnotationVerdict] = []

@@ -1,11 +1,14 @@
 """`migrate_paths`: migrate files, optionally informed by a run, verified by running, written safely.
 
 The order of work: (1) run the --run script on an untouched scratch copy (its
-observations decide rank- and shape-dependent fixes); (2) migrate every file in
-memory, and when that run stopped early with findings still open, run the partly
-migrated code and migrate again with what it saw; (3) run the --verify script on
-the untouched and the migrated copy and compare; (4) only then write, and only
-when nothing regressed. The runs live in runs.py, the copies in scratch.py.
+observations decide rank- and shape-dependent fixes, and the line it stopped on is
+a fact too: `output.data[0]` that raised the 0-dim IndexError is fixed whatever
+`output` is called); without --run, the --verify script's run of the original
+serves as those facts; (2) migrate every file in memory, and when that run stopped
+early with findings still open, run the partly migrated code and migrate again with
+what it saw; (3) run the --verify script on the untouched and the migrated copy and
+compare; (4) only then write, and only when nothing regressed. The runs live in
+runs.py, the copies in scratch.py.
 """
 
 from __future__ import annotations
@@ -18,12 +21,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from readkit.annotate.model import FileError
-from readkit.check.model import LineObservation
+from readkit.results.annotate import FileError
+from readkit.results.check import LineObservation
 from readkit.migrate.runs import Observed, ScriptRuns
-from readkit.migrate.model import Change, FileMigration, MigrateUsageError, MigrationResult, Note, RunOutcome
+from readkit.migrate.errors import MigrateUsageError
+from readkit.results.migrate import Change, FileMigration, MigrationResult, Note, RunOutcome
 from readkit.migrate.source import SourceFile, read_source, write_atomically
-from readkit.migrate.verify import display_path
+from readkit.results.migrate import display_path
 from readkit.migrate.walk import project_root, python_files
 
 if TYPE_CHECKING:
@@ -31,8 +35,6 @@ if TYPE_CHECKING:
 
 Observations = Mapping[int, LineObservation]
 FILES_PER_WORKER = 8  # below this a process's start-up (importing libcst and the rules) costs more than it saves
-NOTEBOOK_MESSAGE = ("notebooks are not migrated: export the notebook to a script "
-                    "(`jupyter nbconvert --to script NOTEBOOK`), migrate that, and paste the cells back")
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,7 @@ def migrate_paths(paths: Sequence[str | Path], *, write: bool = False, out_dir: 
     check = Path(verify_script).resolve() if verify_script is not None else None
     root = project_root([*roots, *(s for s in (run, check) if s is not None)])
     with ScriptRuns(root, tuple(script_args), timeout) as runs:
-        migrated, rerun = _migrate_all(python_files(roots), runs, run)
+        migrated, rerun = _migrate_all(python_files(roots), runs, run or check, speculate=run is None)
         verification = runs.verify(check, _texts(migrated)) if check is not None else None
         observed_run = runs.original_outcome(run) if run is not None else None
     refused = verification is not None and verification.regression and (write or out_dir is not None)
@@ -70,14 +72,35 @@ def _check_targets(roots: list[Path], write: bool, out_dir: Path | None) -> None
         raise MigrateUsageError(f"--out {out_dir} is the project itself: use --write to change files in place")
 
 
-def _migrate_all(files: list[Path], runs: ScriptRuns, run: Path | None) -> tuple[list[_Migrated], RunOutcome | None]:
-    """Every file migrated, informed by the --run script's observations when there is one."""
-    observed = runs.observations(run) if run is not None else {}
-    migrated = _migrate_each(files, observed)
-    if run is None or not _needs_a_further_look(runs.original_outcome(run), migrated):
+def _migrate_all(files: list[Path], runs: ScriptRuns, run: Path | None,
+                 speculate: bool) -> tuple[list[_Migrated], RunOutcome | None]:
+    """Every file migrated, informed by the observations of `run` (the --run script, else the
+    --verify one) when there is one.
+
+    `speculate` (--verify alone): the migration without facts is made first and its run starts
+    beside the original's; when the facts change no text, that run is the verification's."""
+    if run is None:
+        return _migrate_each(files, {}), None
+    if speculate:
+        static = _migrate_each(files, {})
+        runs.start(run, _texts(static))
+        migrated = _with_facts(static, files, runs.observations(run))
+    else:
+        migrated = _migrate_each(files, runs.observations(run))
+    if not _needs_a_further_look(runs.original_outcome(run), migrated):
         return migrated, None
     later, rerun = runs.observations_after(run, _texts(migrated))
-    return _migrate_each(files, _merged(later, observed)), rerun
+    return _migrate_each(files, _merged(later, runs.observations(run))), rerun
+
+
+def _with_facts(static: list[_Migrated], files: list[Path], observed: Observed) -> list[_Migrated]:
+    """`static` migrated again where the run saw something: only the files it observed can change."""
+    seen = [i for i, path in enumerate(files) if path.resolve() in observed]
+    again = _migrate_each([files[i] for i in seen], observed)
+    done = list(static)
+    for index, item in zip(seen, again):
+        done[index] = item
+    return done
 
 
 def _migrate_each(files: list[Path], observed: Observed) -> list[_Migrated]:
@@ -116,7 +139,7 @@ def _texts(migrated: list[_Migrated]) -> dict[Path, tuple[str, str]]:
 
 def _migrate_file(path: Path, observations: Observations | None) -> _Migrated:
     if path.suffix == ".ipynb":
-        return _Migrated(FileMigration(str(path), error=FileError("unsupported", NOTEBOOK_MESSAGE)))
+        return _migrate_notebook(path, observations)
     source = read_source(path)
     if isinstance(source, FileError):
         return _Migrated(FileMigration(str(path), error=source))
@@ -128,6 +151,22 @@ def _migrate_file(path: Path, observations: Observations | None) -> _Migrated:
     notes = tuple(Note(*n) for n in result.notes)
     diff = _unified_diff(source.text, result.code, path)
     return _Migrated(FileMigration(str(path), diff, tuple(changes), notes), source, result.code if diff else None)
+
+
+def _migrate_notebook(path: Path, observations: Observations | None) -> _Migrated:
+    """Code cells rewritten in place (readkit.migrate.notebooks); the file is written as any other."""
+    from readkit.migrate.notebooks import migrate_notebook
+
+    try:
+        done = migrate_notebook(path, observations)
+    except Exception as error:  # one file's failure must not lose the others
+        done = FileError("internal", f"{path}: readkit could not migrate this notebook ({type(error).__name__}: "
+                                     f"{error}); it was left unchanged — please report this")
+    if isinstance(done, FileError):
+        return _Migrated(FileMigration(str(path), error=done))
+    changes = sorted((Change(*c) for c in done.changes), key=lambda c: c.line)
+    report = FileMigration(str(path), done.diff, tuple(changes), tuple(Note(*n) for n in done.notes), cells=done.cells)
+    return _Migrated(report, SourceFile(path, done.text, "utf-8"), done.new_text)
 
 
 def _codemod(source: str, path: str, observations: Observations | None) -> MigratedSource:

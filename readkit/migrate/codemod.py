@@ -22,7 +22,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from readkit.annotate.rules.async_argument import rewrite_async_keywords
 from readkit.annotate.rules._names import drop_unused_variable_import, ensure_names
 from readkit.annotate.rules.base import all_rules
-from readkit.check.model import LineObservation
+from readkit.results.check import LineObservation
 
 Change = tuple[int, str, str, str]  # (line, idiom, before, after)
 Note = tuple[int, str, str]  # (line, idiom, why it was left as it is)
@@ -47,9 +47,12 @@ def migrate_source(
     path: str = "<string>",
     *,
     observations: Mapping[int, LineObservation] | None = None,
+    cell_starts: frozenset[int] = frozenset(),
 ) -> MigratedSource:
     """Modern code for `source`, the changes made and the findings left alone (with why).
 
+    `cell_starts`: for a notebook's program, the lines where a cell begins; a fix's
+    `with` block never takes in statements of a later cell (each cell stays a cell).
     Raises libcst.ParserSyntaxError for code libcst cannot parse (Python 2)."""
     from readkit.annotate.engine import analyze_source
 
@@ -58,15 +61,17 @@ def migrate_source(
     module: cst.Module = analysis.module
     lines = _lines(module, [fix.node for fix in analysis.fixes]) if analysis.fixes else {}
     notes = tuple((lines[id(f.node)], f.idiom, f.note) for f in analysis.fixes if f.note)
-    code, changes = _apply(module, _usable_fixes(analysis.fixes), lines)
+    barriers = _cell_barriers(module, cell_starts) if cell_starts else frozenset()
+    code, changes = _apply(module, _usable_fixes(analysis.fixes), lines, barriers)
     return MigratedSource(path, code, _async_changes(async_lines) + changes, notes)
 
 
-def _apply(module: cst.Module, fixes: Sequence[Any], lines: dict[int, int]) -> tuple[str, tuple[Change, ...]]:
+def _apply(module: cst.Module, fixes: Sequence[Any], lines: dict[int, int],
+           barriers: frozenset[int] = frozenset()) -> tuple[str, tuple[Change, ...]]:
     """The module's code with `fixes` applied, and the changes made (line, idiom, before, after)."""
     if not fixes:
         return module.code, ()
-    applier = _ApplyFixes(_with_absorbed_blocks(module, fixes), module)
+    applier = _ApplyFixes(_with_absorbed_blocks(module, fixes, barriers), module, barriers)
     migrated = ensure_names(drop_unused_variable_import(module.visit(applier)), applier.applied)
     changes = tuple(
         (lines[id(fix.node)], fix.idiom, module.code_for_node(fix.node).strip(), _code(fix.replacement))
@@ -112,7 +117,14 @@ def _async_changes(lines: Sequence[int]) -> tuple[Change, ...]:
 # Blocks: a `with` replacing a statement takes the rest of its block along
 
 
-def _with_absorbed_blocks(module: cst.Module, fixes: Sequence[Any]) -> dict[int, cst.CSTNode | cst.RemovalSentinel]:
+def _cell_barriers(module: cst.Module, cell_starts: frozenset[int]) -> frozenset[int]:
+    """ids of the top-level statements that open a notebook cell."""
+    starts = _lines(module, list(module.body))
+    return frozenset(id(s) for s in module.body if starts.get(id(s)) in cell_starts)
+
+
+def _with_absorbed_blocks(module: cst.Module, fixes: Sequence[Any],
+                          barriers: frozenset[int] = frozenset()) -> dict[int, cst.CSTNode | cst.RemovalSentinel]:
     absorbing = {rule.id for rule in all_rules() if rule.absorbs_rest_of_block}
     replacements: dict[int, cst.CSTNode | cst.RemovalSentinel] = {id(f.node): f.replacement for f in fixes}
     wanted = {id(f.node) for f in fixes if f.idiom in absorbing and isinstance(f.replacement, cst.With)}
@@ -123,12 +135,18 @@ def _with_absorbed_blocks(module: cst.Module, fixes: Sequence[Any]) -> dict[int,
             if id(statement) in wanted:
                 wrapper = replacements[id(statement)]
                 assert isinstance(wrapper, cst.With)
-                rest = list(body[index + 1 :])
+                rest = _until_barrier(list(body[index + 1 :]), barriers)
                 inner = wrapper.body.with_changes(body=[*wrapper.body.body, *rest])
                 replacements[id(statement)] = wrapper.with_changes(body=inner)
                 replacements.update({id(s): ABSORBED for s in rest})
                 break
     return replacements
+
+
+def _until_barrier(rest: list[cst.BaseStatement], barriers: frozenset[int]) -> list[cst.BaseStatement]:
+    """The statements up to (not including) the first that opens a new notebook cell."""
+    stop = next((i for i, statement in enumerate(rest) if id(statement) in barriers), len(rest))
+    return rest[:stop]
 
 
 def _statements(module: cst.Module) -> list[cst.BaseStatement]:
@@ -157,8 +175,11 @@ def _visit_replacement(replacement: cst.CSTNode | cst.FlattenSentinel[Any], visi
 
 
 class _ApplyFixes(cst.CSTTransformer):
-    def __init__(self, replacements: dict[int, cst.CSTNode | cst.RemovalSentinel], module: cst.Module) -> None:
+    def __init__(self, replacements: dict[int, cst.CSTNode | cst.RemovalSentinel], module: cst.Module,
+                 barriers: frozenset[int] = frozenset()) -> None:
         super().__init__()
+        self.barriers = barriers  # ids of statements opening a notebook cell
+        self.barrier_results: set[int] = set()  # ids of what those statements became
         self.written = {id(node) for node in _statements(module)}
         self.replacements = replacements
         self.applied: list[cst.CSTNode] = []
@@ -168,6 +189,12 @@ class _ApplyFixes(cst.CSTTransformer):
         self._active: set[int] = set()
 
     def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> Any:
+        result = self._leave(original_node, updated_node)
+        if id(original_node) in self.barriers:
+            self.barrier_results.add(id(result))
+        return result
+
+    def _leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> Any:
         if isinstance(updated_node, cst.SimpleStatementLine) and _self_assignment(updated_node):
             if not (id(original_node) in self.written and _self_assignment(original_node)):
                 self.no_ops.add(id(updated_node))  # made by a fix, not written so by the user
@@ -195,7 +222,8 @@ class _ApplyFixes(cst.CSTTransformer):
         merged: list[cst.BaseStatement] = []
         for statement in _without_no_ops(node.body, self.no_ops):
             previous = merged[-1] if merged else None
-            if previous is not None and {id(previous), id(statement)} <= self.created_withs:
+            merges = previous is not None and {id(previous), id(statement)} <= self.created_withs
+            if merges and id(statement) not in self.barrier_results:
                 assert isinstance(previous, cst.With) and isinstance(statement, cst.With)
                 body = previous.body.with_changes(body=[*previous.body.body, *_with_comments(statement)])
                 merged[-1] = previous.with_changes(body=body)

@@ -2,7 +2,7 @@
 
 Files are found by the annotator's walker (readkit.annotate), so `migrate` sees
 exactly the files `annotate` reports: same skipped directories, same .gitignore
-handling. Only Python sources are migrated; notebooks are left to `annotate`.
+handling: Python sources and notebooks (.ipynb, whose code cells are migrated in place).
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ from pathlib import Path
 
 
 def python_files(paths: Sequence[Path]) -> list[Path]:
-    """The .py files under `paths` (files given explicitly are kept whatever their suffix)."""
+    """The .py and .ipynb files under `paths` (files given explicitly are kept whatever their suffix)."""
     from readkit.annotate.files import discover
 
     explicit = {p for p in paths if not p.is_dir()}
     unique: dict[Path, Path] = {}
     for path in discover(paths):
-        if path in explicit or path.suffix == ".py":
+        if path in explicit or path.suffix in (".py", ".ipynb"):
             unique.setdefault(path.resolve(), path)  # a file named twice (itself and its folder) is one file
     return list(unique.values())
 

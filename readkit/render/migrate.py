@@ -22,8 +22,8 @@ import math
 from dataclasses import asdict
 from typing import Any
 
-from readkit.migrate.model import FileMigration, MigrationResult, RunOutcome, Verification
-from readkit.migrate.verify import describe, display_path
+from readkit.notebook import describe_location
+from readkit.results.migrate import FileMigration, MigrationResult, RunOutcome, Verification, describe_run, display_path
 from readkit.render.style import ERROR_COLOR, dim, paint
 
 _VERDICT_COLORS = {"regression": "red", "still-fails": "yellow", "fixed": "green", "agrees": "green"}
@@ -37,9 +37,9 @@ def to_text(result: MigrationResult, *, color: bool = False) -> str:
         parts.extend(_diff(f.diff, color=color) for f in result.changed_files)
     parts.extend(_file_lines(f, color=color) for f in result.files)
     if result.observed_run is not None:
-        parts.append(f"observed run (--run): {describe(result.observed_run)}\n")
+        parts.append(f"observed run (--run): {describe_run(result.observed_run)}\n")
     if result.observed_rerun is not None:
-        parts.append(f"observed run of the partly migrated code: {describe(result.observed_rerun)}\n")
+        parts.append(f"observed run of the partly migrated code: {describe_run(result.observed_rerun)}\n")
     if result.verification is not None:
         parts.append(_verification(result.verification, color=color))
     parts.append(_summary(result, color=color))
@@ -50,7 +50,19 @@ def to_json(result: MigrationResult) -> str:
     """The result as JSON (the dataclasses' fields, plus exit_code); a NaN loss becomes "nan"."""
     data: dict[str, Any] = asdict(result)
     data["exit_code"] = result.exit_code
+    for file in data["files"]:
+        _locate_in_cells(file)
     return json.dumps(_finite(data), indent=2)
+
+
+def _locate_in_cells(file: dict[str, Any]) -> None:
+    """Notebooks: each change and note gets `cell` and `cell_line` (the mapping itself is not output)."""
+    cells = file.pop("cells", None)
+    if cells is None:
+        return
+    for entry in [*file["changes"], *file["notes"]]:
+        if 1 <= entry["line"] <= len(cells):
+            entry["cell"], entry["cell_line"] = cells[entry["line"] - 1]
 
 
 def _finite(value: Any) -> Any:
@@ -89,7 +101,8 @@ def _file_lines(migration: FileMigration, *, color: bool) -> str:
         lines.append(paint(f"{shown}: error: {migration.error.kind}: {migration.error.message}", ERROR_COLOR,
                            color=color))
     for note in migration.notes:
-        lines.append(f"{shown}:{note.line}: left unchanged [{note.idiom}]: {note.note}")
+        where = f" ({describe_location(migration.cells, note.line)})" if migration.cells is not None else f":{note.line}"
+        lines.append(f"{shown}{where}: left unchanged [{note.idiom}]: {note.note}")
     if migration.written:
         where = "in place" if migration.written == migration.path else f"to {display_path(migration.written)}"
         lines.append(dim(f"{shown}: written {where} ({_count(len(migration.changes), 'change')})", color=color))
@@ -98,8 +111,8 @@ def _file_lines(migration: FileMigration, *, color: bool) -> str:
 
 def _verification(check: Verification, *, color: bool) -> str:
     command = " ".join([check.script, *check.args])
-    lines = [f"verify: {command}", f"  original: {describe(check.original)}"]
-    lines.append(f"  migrated: {describe(check.migrated)}" if check.migrated else "  migrated: not rerun")
+    lines = [f"verify: {command}", f"  original: {describe_run(check.original)}"]
+    lines.append(f"  migrated: {describe_run(check.migrated)}" if check.migrated else "  migrated: not rerun")
     lines.append("  " + paint(f"{check.verdict}: {check.message}", _VERDICT_COLORS[check.verdict], color=color,
                               bold=True))
     failed = check.migrated if check.migrated is not None and not check.migrated.ok else None

@@ -54,16 +54,17 @@ def test_notebook_pages_show_cells_markdown_and_the_ignored_magics(project: Path
     result = annotate_paths([project / "lesson.ipynb"])
     write_report(result, tmp_path / "r")
     html = (tmp_path / "r" / page_name(result.files[0].path)).read_text(encoding="utf-8")
-    assert html.index("<h1>A lesson</h1><p>We build a <strong>linear</strong> layer.</p>") < html.index("cell 2")
+    assert html.index("<h1>A lesson</h1>\n<p>We build a <strong>linear</strong> layer.</p>") < html.index("cell 2")
     assert html.index("cell 2") < html.index("<p>Now the model:</p>") < html.index("cell 4")
-    assert '<span class="ipy" title="IPython-only line: not analyzed">%matplotlib inline</span>' in html
+    assert '<span class="ipy" title="IPython syntax, shown as written (readkit analyzes what the kernel runs)">%matplotlib inline</span>' in html
     assert '"cells":[[2,1],[2,2],[2,3],[4,1],[4,2]]' in html  # the details say `cell 4, line 1`
     assert 'class="a r-nn"' in html
 
 
 def test_check_report_annotates_the_files_the_run_names_once_each(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from readkit.check.model import AnnotationVerdict, CheckResult, LineObservation
+    from readkit.results.check import AnnotationVerdict, CheckResult, LineObservation
+    from readkit.check import annotate_run_files
     from readkit.render.html import write_check_report
 
     script = tmp_path / "train.py"
@@ -72,7 +73,7 @@ def test_check_report_annotates_the_files_the_run_names_once_each(
     run = CheckResult(target="train.py", status="ok", exit_code=0, seconds=0.1,  # relative, as typed
                       lines=(LineObservation(str(script), 5, ("nn", "optim"), 2, (), ("torch.optim.SGD.__init__",)),),
                       annotations=(AnnotationVerdict(str(script), 5, "optim", "resolved", "confirmed"),))
-    index = write_check_report(run, tmp_path / "r").read_text(encoding="utf-8")
+    index = write_check_report(run, annotate_run_files(run), tmp_path / "r").read_text(encoding="utf-8")
     assert len(list((tmp_path / "r" / "files").iterdir())) == 1
     assert "1/1 confirmed (100%)" in index and "Run of <code>train.py</code>: ok" in index
 

@@ -26,7 +26,8 @@ from typing import ClassVar, Protocol, TypeVar
 
 import libcst as cst
 
-from readkit.check.model import LineObservation
+from readkit.results.check import LineObservation
+from readkit.results.annotate import RuleInfo
 
 T = TypeVar("T")
 
@@ -97,6 +98,12 @@ def all_rules() -> tuple[type[LegacyRule], ...]:
             importlib.import_module(f"{package.__name__}.{info.name}")
     found = {cls.id: cls for cls in _subclasses(LegacyRule) if getattr(cls, "id", None)}
     return tuple(found[key] for key in sorted(found))
+
+
+def rule_catalogue() -> tuple[RuleInfo, ...]:
+    """Every legacy rule as documentation data (results carry it; render never imports rules)."""
+    return tuple(RuleInfo(rule.id, rule.message, rule.why, rule.modern, rule.MARKED[0] if rule.MARKED else None,
+                          rule.reference_step) for rule in all_rules())
 
 
 def _subclasses(cls: type[LegacyRule]) -> list[type[LegacyRule]]:

@@ -6,13 +6,11 @@ Lines are 1-based, as in the source the user gave.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
-from readkit.annotate.model import FileError
-from readkit.check.model import TargetFailure
-
-class MigrateUsageError(ValueError):
-    """Options that cannot work together (--write with --out, no common project for a script)."""
+from readkit.results.annotate import FileError
+from readkit.results.check import TargetFailure
 
 
 # Verdicts of a verification, worst first (render/migrate.py explains each).
@@ -48,6 +46,7 @@ class FileMigration:
     notes: tuple[Note, ...] = ()
     error: FileError | None = None
     written: str | None = None  # where the migrated file was written (--write or --out)
+    cells: tuple[tuple[int, int], ...] | None = None  # notebooks: program line -> (cell, line in cell)
 
     @property
     def changed(self) -> bool:
@@ -58,13 +57,16 @@ class FileMigration:
 class RunOutcome:
     """How one run of the verification script ended."""
 
-    status: str  # a readkit.check.model.STATUSES value
+    status: str  # a readkit.results.check.STATUSES value
     exit_code: int | None
     failure: TargetFailure | None
     losses: tuple[float, ...]
     seconds: float
     output: str = ""  # tail of the script's stdout+stderr
     cuda: bool = False  # tensors were seen on a CUDA device (losses then drift run to run)
+    # a migrated run's failure in a migrated file: the text of the failing line in the migrated copy
+    # (the failure's line number is the user's own line that this one stands for)
+    failure_source: str = ""
 
     @property
     def ok(self) -> bool:
@@ -112,3 +114,31 @@ class MigrationResult:
         if self.failed_files or (self.verification is not None and self.verification.regression):
             return 2
         return 1 if self.changed_files else 0
+
+
+# ----------------------------------------------------------------------------
+# One-line descriptions, shared by the verdict messages (readkit.migrate) and the renderer
+
+
+def describe_run(run: RunOutcome) -> str:
+    """`IndexError at main.py:55`, `ok (40 losses)`, `timeout after 600 s`; a migrated run's
+    failure in a migrated file: ``TypeError at main.py:48 (migrated: `x = f(a, dim=1)`)``."""
+    if run.ok:
+        return f"ok ({count_losses(len(run.losses))})"
+    failure = run.failure
+    if failure is None:
+        return f"{run.status} (exit code {run.exit_code})"
+    what = failure.message.split(":", 1)[0] if failure.kind == "exception" else failure.message
+    where = f" at {display_path(failure.path)}:{failure.line}" if failure.path and failure.line else ""
+    migrated = f" (migrated: `{run.failure_source}`)" if run.failure_source else ""
+    return f"{what}{where}{migrated}"
+
+
+def count_losses(count: int) -> str:
+    return "1 loss" if count == 1 else f"{count} losses"
+
+
+def display_path(path: str) -> str:
+    """A path relative to the working directory when it lies below it."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from readkit.results import display
+
 STATUSES = ("ok", "failed", "timeout", "killed")
 VERDICTS = ("confirmed", "refuted", "not-reached")
 
@@ -22,6 +24,9 @@ class LineObservation:
     calls: int  # torch calls made directly by this line
     shapes: tuple[str, ...] = ()  # first few distinct "float32[64, 10] cpu" of tensors produced here
     symbols: tuple[str, ...] = ()  # qualified torch names called here, first few
+    # the exception the run stopped with when this is the line it stopped on ("IndexError: invalid
+    # index of a 0-dim tensor ..."), "" otherwise; set by check.facts, not by the instrumentation
+    raised: str = ""
 
 
 @dataclass(frozen=True)
@@ -73,13 +78,15 @@ class CheckResult:
     output: str = ""  # captured stdout+stderr tail (with --quiet)
     extra: dict[str, object] = field(default_factory=dict)
 
-    # Views for notebooks and terminals: readkit.render formats, this only delegates.
-    def _repr_html_(self) -> str:
-        from readkit.render.html.check_fragment import check_fragment_html
+    def files_named(self) -> tuple[str, ...]:
+        """Every file of the target the run says something about, as the checker named them."""
+        named = [o.path for o in self.lines] + [v.path for v in self.annotations]
+        named += [p.path for p in self.problems] + [m.path for m in self.missed]
+        return tuple(dict.fromkeys(p for p in named if not p.startswith("<")))
 
-        return check_fragment_html(self)
+    # Views for notebooks and terminals: formatters registered by readkit.render (results/display.py).
+    def _repr_html_(self) -> str | None:
+        return display.show(self, "html")
 
     def __str__(self) -> str:
-        from readkit.render.check import to_text
-
-        return to_text(self, color=False)
+        return display.show(self, "text") or repr(self)
