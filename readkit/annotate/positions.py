@@ -254,12 +254,11 @@ def _children_of(node: cst.CSTNode, top: bool) -> list[cst.CSTNode]:
             continue
         if isinstance(node, cst.Try) and name == "handlers":
             continue
-        value = getattr(node, name, None)
-        kind = type(value)
-        if kind is list or kind is tuple:
-            children.extend(item for item in value if _is_node(type(item)))  # type: ignore[attr-defined]
-        elif _is_node(kind):
-            children.append(value)  # type: ignore[arg-type]
+        value: object = getattr(node, name, None)
+        if isinstance(value, (list, tuple)):
+            children.extend(item for item in value if _is_node(type(item)))
+        elif _is_node(type(value)):
+            children.append(value)  # type: ignore[arg-type]  # a CSTNode: _is_node said so
     if isinstance(node, cst.Try) and top:
         children.extend(handler.type for handler in node.handlers if handler.type is not None)
     return children

@@ -16,7 +16,7 @@ def _chain(terms: int) -> str:
     return "import torch\nx = torch.zeros(3)\ny = x" + " + 1" * terms + "\n"
 
 
-def _counting(monkeypatch: pytest.MonkeyPatch, owner: type, name: str) -> list[int]:
+def _counting(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> list[int]:
     calls = [0]
     original = getattr(owner, name)
 

@@ -231,20 +231,25 @@ def _fields(node_type: type) -> tuple[str, ...]:
     return tuple(n for n in names if not n.startswith(_TRIVIA) and n not in ("star", "encoding"))
 
 
-@functools.cache
+_NODE_TYPES: dict[type, bool] = {}
+
+
 def _is_node(kind: type) -> bool:
-    return issubclass(kind, cst.CSTNode)  # isinstance against libcst's ABC is slow; the type decides
+    """isinstance against libcst's abstract CSTNode is slow; a value's type decides it once."""
+    found = _NODE_TYPES.get(kind)
+    if found is None:
+        found = _NODE_TYPES[kind] = issubclass(kind, cst.CSTNode)
+    return found
 
 
 def _children_reversed(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The child nodes of `node` worth looking into, last first (for a stack)."""
     found: list[cst.CSTNode] = []
     for name in _fields(type(node)):
-        value = getattr(node, name, None)
-        kind = type(value)
-        if kind is list or kind is tuple:
-            found.extend(item for item in value if _is_node(type(item)))  # type: ignore[attr-defined]
-        elif _is_node(kind):
-            found.append(value)  # type: ignore[arg-type]
+        value: object = getattr(node, name, None)
+        if isinstance(value, (list, tuple)):
+            found.extend(item for item in value if _is_node(type(item)))
+        elif _is_node(type(value)):
+            found.append(value)  # type: ignore[arg-type]  # a CSTNode: _is_node said so
     found.reverse()
     return found
