@@ -64,9 +64,12 @@ def aug_assign(w: Walker, node: cst.AugAssign) -> None:
 
 
 def _store(w: Walker, target: cst.BaseExpression) -> None:
-    """`x[i] = v` on a tensor and `p.grad = None` are uses too."""
-    if isinstance(target, cst.Subscript):
-        w.on_subscript(target)
+    """`x[i] = v` on a tensor and `p.grad = None` are uses too (also inside `a, x[i] = ...`)."""
+    if isinstance(target, (cst.Tuple, cst.List)):
+        for element in target.elements:
+            _store(w, element.value)
+    elif isinstance(target, cst.Subscript):
+        w.on_subscript(target, store=True)
         w._called.add(target)
     elif isinstance(target, cst.Attribute):
         receiver = w.value(target.value)

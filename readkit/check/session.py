@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from readkit.check.checks import all_checks
+from readkit.results.check import CheckResult, LineObservation, Problem, TargetFailure
 from readkit.check.runner import OUTPUT_TAIL_BYTES, ChildRun, run_child
+from readkit.check.silenced import split_silenced
 from readkit.check.sandbox import SandboxError, no_network_prefix
 from readkit.check.target import Target, TargetError, resolve
 from readkit.results.check import CheckResult, LineObservation, Problem, TargetFailure
@@ -78,10 +80,11 @@ def build_result(target: Target, child: ChildRun) -> CheckResult:
     status, failure = _status(child, observed)
     if unreadable is not None:
         status, failure = "failed", TargetFailure("results", f"the run's results could not be read: {unreadable}")
+    problems, suppressed = split_silenced(problems)
     return CheckResult(target=target.display, status=status, exit_code=child.returncode, seconds=round(child.seconds, 3),
                        problems=problems, lines=lines, failure=failure,
                        losses=tuple(float(v) for v in observed.get("losses", [])), output=child.output,
-                       extra=_extra(target, child, observed, unreadable))
+                       extra=_extra(target, child, observed, unreadable), suppressed=suppressed)
 
 
 def _extra(target: Target, child: ChildRun, observed: dict[str, Any], unreadable: str | None) -> dict[str, Any]:

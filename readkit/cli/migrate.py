@@ -34,13 +34,16 @@ class _ScriptArgsCommand(click.Command):
               metavar="SCRIPT",
               help="Run SCRIPT before and after migration (scratch copies, same seed and args) and compare "
                    "outcomes and losses; a regression is reported and nothing is written.")
+@click.option("--portable", is_flag=True,
+              help="Also make CUDA-only code run without a GPU: an unguarded `.cuda()` becomes `.to(device)`, "
+                   "`torch.cuda.set_device(...)`/`synchronize()` run under `if torch.cuda.is_available():`.")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=600.0, show_default=True, metavar="SECONDS",
               help="Seconds before each run of the script is killed.")
 @click.option("--format", "fmt", type=FORMATS_TEXT_JSON, default="text", show_default=True, help="Output format.")
 @click.option("--color/--no-color", default=None, help="Colour the text output (default: when a terminal).")
 @click.pass_context
 def migrate(ctx: click.Context, paths: tuple[Path, ...], write: bool, out_dir: Path | None,
-            run_script: Path | None, verify_script: Path | None, timeout: float, fmt: str,
+            run_script: Path | None, verify_script: Path | None, portable: bool, timeout: float, fmt: str,
             color: bool | None) -> None:
     """Rewrite legacy PyTorch idioms in PATHS into code that runs on current torch.
 
@@ -61,7 +64,8 @@ def migrate(ctx: click.Context, paths: tuple[Path, ...], write: bool, out_dir: P
     _check_usage(paths, run_script, verify_script, script_args)
     try:
         result = api.migrate_paths(paths, write=write, out_dir=out_dir, run_script=run_script,
-                                   verify_script=verify_script, script_args=script_args, timeout=timeout)
+                                   verify_script=verify_script, script_args=script_args, timeout=timeout,
+                                   portable=portable)
     except (api.MigrateUsageError, TargetError) as error:
         raise InputError(str(error)) from None
     if fmt == "json":

@@ -25,7 +25,7 @@ from readkit.results.annotate import FileError
 from readkit.results.check import LineObservation
 from readkit.migrate.runs import Observed, ScriptRuns
 from readkit.migrate.errors import MigrateUsageError
-from readkit.results.migrate import Change, FileMigration, MigrationResult, Note, RunOutcome
+from readkit.results.migrate import FileMigration, MigrationResult, RunOutcome
 from readkit.migrate.source import SourceFile, read_source, write_atomically
 from readkit.results.migrate import display_path
 from readkit.migrate.walk import project_root, python_files
@@ -48,7 +48,7 @@ class _Migrated:
 
 def migrate_paths(paths: Sequence[str | Path], *, write: bool = False, out_dir: str | Path | None = None,
                   run_script: str | Path | None = None, verify_script: str | Path | None = None,
-                  script_args: Sequence[str] = (), timeout: float = 600.0) -> MigrationResult:
+                  script_args: Sequence[str] = (), timeout: float = 600.0, portable: bool = False) -> MigrationResult:
     """Migrate the Python files under `paths`; see docs/migrate.md for every option."""
     roots = [Path(p) for p in paths]
     _check_targets(roots, write, Path(out_dir) if out_dir is not None else None)
@@ -56,7 +56,8 @@ def migrate_paths(paths: Sequence[str | Path], *, write: bool = False, out_dir: 
     check = Path(verify_script).resolve() if verify_script is not None else None
     root = project_root([*roots, *(s for s in (run, check) if s is not None)])
     with ScriptRuns(root, tuple(script_args), timeout) as runs:
-        migrated, rerun = _migrate_all(python_files(roots), runs, run or check, speculate=run is None)
+        migrated, rerun = _migrate_all(python_files(roots), runs, run or check, speculate=run is None,
+                                       portable=portable)
         verification = runs.verify(check, _texts(migrated)) if check is not None else None
         observed_run = runs.original_outcome(run) if run is not None else None
     refused = verification is not None and verification.regression and (write or out_dir is not None)
@@ -73,39 +74,40 @@ def _check_targets(roots: list[Path], write: bool, out_dir: Path | None) -> None
 
 
 def _migrate_all(files: list[Path], runs: ScriptRuns, run: Path | None,
-                 speculate: bool) -> tuple[list[_Migrated], RunOutcome | None]:
+                 speculate: bool, portable: bool) -> tuple[list[_Migrated], RunOutcome | None]:
     """Every file migrated, informed by the observations of `run` (the --run script, else the
     --verify one) when there is one.
 
     `speculate` (--verify alone): the migration without facts is made first and its run starts
     beside the original's; when the facts change no text, that run is the verification's."""
     if run is None:
-        return _migrate_each(files, {}), None
+        return _migrate_each(files, {}, portable), None
     if speculate:
-        static = _migrate_each(files, {})
+        static = _migrate_each(files, {}, portable)
         runs.start(run, _texts(static))
-        migrated = _with_facts(static, files, runs.observations(run))
+        migrated = _with_facts(static, files, runs.observations(run), portable)
     else:
-        migrated = _migrate_each(files, runs.observations(run))
+        migrated = _migrate_each(files, runs.observations(run), portable)
     if not _needs_a_further_look(runs.original_outcome(run), migrated):
         return migrated, None
     later, rerun = runs.observations_after(run, _texts(migrated))
-    return _migrate_each(files, _merged(later, runs.observations(run))), rerun
+    return _migrate_each(files, _merged(later, runs.observations(run)), portable), rerun
 
 
-def _with_facts(static: list[_Migrated], files: list[Path], observed: Observed) -> list[_Migrated]:
+def _with_facts(static: list[_Migrated], files: list[Path], observed: Observed,
+                portable: bool) -> list[_Migrated]:
     """`static` migrated again where the run saw something: only the files it observed can change."""
     seen = [i for i, path in enumerate(files) if path.resolve() in observed]
-    again = _migrate_each([files[i] for i in seen], observed)
+    again = _migrate_each([files[i] for i in seen], observed, portable)
     done = list(static)
     for index, item in zip(seen, again):
         done[index] = item
     return done
 
 
-def _migrate_each(files: list[Path], observed: Observed) -> list[_Migrated]:
+def _migrate_each(files: list[Path], observed: Observed, portable: bool) -> list[_Migrated]:
     """Each file on its own (pure: file in, result out), in parallel processes for a large tree."""
-    tasks = [(path, observed.get(path.resolve())) for path in files]
+    tasks = [(path, observed.get(path.resolve()), portable) for path in files]
     workers = min(os.cpu_count() or 1, len(tasks) // FILES_PER_WORKER)
     if workers < 2:
         return [_migrate_file(*task) for task in tasks]
@@ -137,43 +139,44 @@ def _texts(migrated: list[_Migrated]) -> dict[Path, tuple[str, str]]:
 # ---- migrating one file ---------------------------------------------------------------
 
 
-def _migrate_file(path: Path, observations: Observations | None) -> _Migrated:
+def _migrate_file(path: Path, observations: Observations | None, portable: bool = False) -> _Migrated:
     if path.suffix == ".ipynb":
-        return _migrate_notebook(path, observations)
+        return _migrate_notebook(path, observations, portable)
     source = read_source(path)
     if isinstance(source, FileError):
         return _Migrated(FileMigration(str(path), error=source))
     try:
-        result = _codemod(source.text, str(path), observations)
+        result = _codemod(source.text, str(path), observations, portable)
     except Exception as error:  # one file's failure must not lose the others
         return _Migrated(FileMigration(str(path), error=_failure(error, source, path)))
-    changes = sorted((Change(*c) for c in result.changes), key=lambda c: c.line)
-    notes = tuple(Note(*n) for n in result.notes)
+    changes = sorted(result.changes, key=lambda c: c.line)
+    notes = result.notes
     diff = _unified_diff(source.text, result.code, path)
-    return _Migrated(FileMigration(str(path), diff, tuple(changes), notes), source, result.code if diff else None)
+    report = FileMigration(str(path), diff, tuple(changes), notes, suppressed=result.suppressed)
+    return _Migrated(report, source, result.code if diff else None)
 
 
-def _migrate_notebook(path: Path, observations: Observations | None) -> _Migrated:
+def _migrate_notebook(path: Path, observations: Observations | None, portable: bool) -> _Migrated:
     """Code cells rewritten in place (readkit.migrate.notebooks); the file is written as any other."""
     from readkit.migrate.notebooks import migrate_notebook
 
     try:
-        done = migrate_notebook(path, observations)
+        done = migrate_notebook(path, observations, portable)
     except Exception as error:  # one file's failure must not lose the others
         done = FileError("internal", f"{path}: readkit could not migrate this notebook ({type(error).__name__}: "
                                      f"{error}); it was left unchanged — please report this")
     if isinstance(done, FileError):
         return _Migrated(FileMigration(str(path), error=done))
-    changes = sorted((Change(*c) for c in done.changes), key=lambda c: c.line)
-    report = FileMigration(str(path), done.diff, tuple(changes), tuple(Note(*n) for n in done.notes), cells=done.cells)
+    changes = sorted(done.changes, key=lambda c: c.line)
+    report = FileMigration(str(path), done.diff, tuple(changes), done.notes, cells=done.cells, suppressed=done.suppressed)
     return _Migrated(report, SourceFile(path, done.text, "utf-8"), done.new_text)
 
 
-def _codemod(source: str, path: str, observations: Observations | None) -> MigratedSource:
+def _codemod(source: str, path: str, observations: Observations | None, portable: bool) -> MigratedSource:
     """The legacy rules' fixes applied (imported late: libcst and the rules load only when needed)."""
     from readkit.migrate.codemod import migrate_source
 
-    return migrate_source(source, path, observations=observations)
+    return migrate_source(source, path, observations=observations, portable=portable)
 
 
 def _failure(error: Exception, source: SourceFile, path: Path) -> FileError:

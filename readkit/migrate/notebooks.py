@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from readkit.results.annotate import FileError
+from readkit.results.annotate import FileError, Suppressed
 from readkit.results.check import LineObservation
-from readkit.results.migrate import display_path
+from readkit.results.migrate import Change, Note, display_path
 from readkit.notebook import NotebookError, NotebookProgram, program_from_cells, read_notebook_node
 
 
@@ -35,12 +35,14 @@ class MigratedNotebook:
     text: str  # the notebook file as read
     new_text: str | None  # the migrated notebook file, None when nothing changed
     diff: str  # per changed cell
-    changes: tuple[tuple[int, str, str, str], ...]  # (program line, idiom, before, after)
-    notes: tuple[tuple[int, str, str], ...]  # (program line, idiom, why left)
+    changes: tuple[Change, ...]  # on program lines
+    notes: tuple[Note, ...]  # on program lines
     cells: tuple[tuple[int, int], ...]  # program line -> (cell, line in cell)
+    suppressed: tuple[Suppressed, ...] = ()  # on program lines
 
 
-def migrate_notebook(path: Path, observations: Mapping[int, LineObservation] | None) -> MigratedNotebook | FileError:
+def migrate_notebook(path: Path, observations: Mapping[int, LineObservation] | None,
+                     portable: bool = False) -> MigratedNotebook | FileError:
     """The notebook at `path` migrated in memory, or why it cannot be (never raises for bad input)."""
     loaded = _load(path)
     if isinstance(loaded, FileError):
@@ -49,8 +51,9 @@ def migrate_notebook(path: Path, observations: Mapping[int, LineObservation] | N
     from readkit.migrate.codemod import migrate_source
 
     starts = frozenset(first for _, first, _ in program.spans)
-    result = migrate_source(program.analyzable_source(), str(path), observations=observations, cell_starts=starts)
-    base = MigratedNotebook(text, None, "", result.changes, result.notes, program.cells)
+    result = migrate_source(program.analyzable_source(), str(path), observations=observations, portable=portable,
+                            cell_starts=starts)
+    base = MigratedNotebook(text, None, "", result.changes, result.notes, program.cells, result.suppressed)
     if not result.changes:
         return base
     originals = {n: _cell_text(document["cells"][n - 1]) for n in program.code_cells}
@@ -60,7 +63,7 @@ def migrate_notebook(path: Path, observations: Mapping[int, LineObservation] | N
     if problem is not None:
         return FileError("internal", f"{path}: {problem}; the notebook was left unchanged — please report this")
     diff = cell_diff(path, originals, sources)
-    return MigratedNotebook(text, new_text, diff, result.changes, result.notes, program.cells)
+    return MigratedNotebook(text, new_text, diff, result.changes, result.notes, program.cells, result.suppressed)
 
 
 def _load(path: Path) -> tuple[str, dict[str, Any], NotebookProgram] | FileError:

@@ -224,6 +224,9 @@ def summary_lines(summary: dict[str, Any], *, color: bool, run: RunIndex | None 
     yield f"  roles     {roles or 'none'}\n"
     yield f"  evidence  {_counts(summary['evidence']) or 'none'}\n"
     yield f"  legacy    {_counts(summary['idioms']) or 'none'}\n"
+    if summary["suppressed"]:
+        counts = dict(sorted(Counter(item["id"] for item in summary["suppressed"]).items()))
+        yield f"  suppressed {len(summary['suppressed'])} by `# readkit: ignore` ({_counts(counts)})\n"
     yield from _see_it_run(summary["roles"])
     if run is not None:
         check = run.check

@@ -41,6 +41,7 @@ def to_json(result: CheckResult) -> str:
         "confirmation": confirmation(result),
         "notes": _notes(result),
         "output_left_out": _output_left_out(result),
+        "suppressed": [_located(asdict(p), cells) for p in result.suppressed],
     }
     return json.dumps(document, indent=2)
 
@@ -112,13 +113,22 @@ def _status_line(result: CheckResult, cells: dict[str, Any], color: bool) -> str
 
 
 def _problem_lines(result: CheckResult, cells: dict[str, Any], color: bool) -> list[str]:
+    silenced = _silenced_line(result, cells)
     if not result.problems:
-        return ["no workflow problem found"]
+        return ["no workflow problem found", *silenced]
     lines = [paint(f"{len(result.problems)} workflow problem(s):", "red", color=color, bold=True)]
     for problem in result.problems:
         lines.append(f"  {_where(problem.path, problem.line, cells)}  {paint(problem.check, 'red', color=color)}")
         lines.append(f"      {problem.message}")
-    return lines
+    return lines + silenced
+
+
+def _silenced_line(result: CheckResult, cells: dict[str, Any]) -> list[str]:
+    """`suppressed 1 by # readkit: ignore: gradients-accumulate (train.py:12)`."""
+    if not result.suppressed:
+        return []
+    where = ", ".join(f"{p.check} ({_where(p.path, p.line, cells)})" for p in result.suppressed)
+    return [f"suppressed {len(result.suppressed)} by `# readkit: ignore`: {where}"]
 
 
 def _per_line_view(result: CheckResult, cells: dict[str, Any], color: bool) -> list[str]:

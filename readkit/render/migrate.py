@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from dataclasses import asdict
 from typing import Any
 
@@ -134,6 +135,9 @@ def _summary(result: MigrationResult, *, color: bool) -> str:
     errors = len(result.failed_files)
     counts = [f"{_count(len(changed), 'file')} to change ({_count(changes, 'change')})" if changed
               else "nothing to change", _count(notes, "note"), _count(errors, "error")]
+    if result.suppressed:
+        ids = Counter(item.id for _, item in result.suppressed)
+        counts.append(f"{len(result.suppressed)} suppressed (" + ", ".join(f"{k} {n}" for k, n in sorted(ids.items())) + ")")
     text = ", ".join(counts) + "; " + _written_state(result)
     return paint(text, ERROR_COLOR if result.exit_code == 2 else None, color=color, bold=True) + "\n"
 

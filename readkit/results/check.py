@@ -77,6 +77,7 @@ class CheckResult:
     losses: tuple[float, ...] = ()  # scalar losses seen at backward(), in order (the migrator compares these)
     output: str = ""  # captured stdout+stderr tail (with --quiet)
     extra: dict[str, object] = field(default_factory=dict)
+    suppressed: tuple[Problem, ...] = ()  # problems silenced by `# readkit: ignore[check-id]` on their line
 
     def files_named(self) -> tuple[str, ...]:
         """Every file of the target the run says something about, as the checker named them."""

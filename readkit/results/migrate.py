@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from readkit.results.annotate import FileError
+from readkit.results.annotate import FileError, Suppressed
 from readkit.results.check import TargetFailure
 
 
@@ -22,7 +22,7 @@ class Change:
     """One rewritten span."""
 
     line: int
-    idiom: str  # rule id from SPEC §2, e.g. "data-index-zero"
+    idiom: str  # legacy rule id (docs/rules/), e.g. "data-index-zero"
     before: str
     after: str
 
@@ -47,6 +47,7 @@ class FileMigration:
     error: FileError | None = None
     written: str | None = None  # where the migrated file was written (--write or --out)
     cells: tuple[tuple[int, int], ...] | None = None  # notebooks: program line -> (cell, line in cell)
+    suppressed: tuple[Suppressed, ...] = ()  # findings left as written by `# readkit: ignore[...]` comments
 
     @property
     def changed(self) -> bool:
@@ -99,6 +100,11 @@ class MigrationResult:
     observed_run: RunOutcome | None = None  # the --run script's run, whose observations informed the fixes
     # the --run script run again on the partly migrated code, when the original stopped early
     observed_rerun: RunOutcome | None = None
+
+    @property
+    def suppressed(self) -> tuple[tuple[str, Suppressed], ...]:
+        """(path, what was silenced) for every file."""
+        return tuple((f.path, item) for f in self.files for item in f.suppressed)
 
     @property
     def changed_files(self) -> tuple[FileMigration, ...]:

@@ -154,7 +154,9 @@ FORGE = """
     (frame(b'{"losses": [1.0'), "not valid JSON"),
     (MAGIC + (1 << 62).to_bytes(8, "big"), "over the limit"),
     (b"\0" * (8 << 20), "not a results frame"),  # /dev/zero, 8 MiB of it
-])
+], ids=["wrong-lines", "wrong-failure", "bad-fact", "bad-json", "huge-length", "zeros"])
+# explicit ids: pytest < 9 puts the whole payload in the id, and so in PYTEST_CURRENT_TEST,
+# which every child inherits (an 8 MiB environment variable: exec fails with E2BIG)
 def test_a_target_forging_its_results_is_reported_as_unreadable(tmp_path, payload, reason):
     script = write_target(tmp_path, FORGE.replace("PAYLOAD", repr(payload)))
     result = check_target(script, quiet=True, reconcile=False, timeout=60)

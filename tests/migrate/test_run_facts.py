@@ -18,7 +18,7 @@ import pytest
 
 from readkit.results.check import CheckResult, LineObservation, TargetFailure
 from readkit.migrate import api, lines, migrate_paths, scratch
-from readkit.results.migrate import RunOutcome, describe_run
+from readkit.results.migrate import Change, RunOutcome, describe_run
 
 from .conftest import FIXTURES, StubResult
 
@@ -51,12 +51,12 @@ def test_verify_alone_migrates_with_the_facts_of_its_own_run(name: str, tmp_path
 CODE = "import torch\nout = f()\nprint(out[0])\n"
 
 
-def _fact_codemod(source: str, path: str = "<string>", observations=None) -> StubResult:
+def _fact_codemod(source: str, path: str = "<string>", observations=None, portable=False) -> StubResult:
     """Fixes `out[0]` only when a run saw it raise; always drops `import torch` (a static change)."""
     raised = any(o.raised for o in (observations or {}).values())
     code = source.replace("import torch\n", "")
     code = code.replace("out[0]", "out.item()") if raised else code
-    return StubResult(code, [(1, "stub", "import torch", "")])
+    return StubResult(code, [Change(1, "stub", "import torch", "")])
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ import libcst as cst
 
 from readkit.annotate.rules._bindings import NameUses
 from readkit.annotate.rules._context import ancestors
+from readkit.annotate.rules._observed import observed_ranks
 from readkit.annotate.rules.base import RuleContext
-from readkit.annotate.rules.implicit_softmax_dim import observed_ranks
 
 ZERO_DIM_ERRORS = ("invalid index of a 0-dim tensor", "array is 0-dimensional")
 

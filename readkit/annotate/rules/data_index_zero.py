@@ -9,8 +9,8 @@ import libcst as cst
 from readkit.annotate.rules._bindings import NameUses, name_uses
 from readkit.annotate.rules._context import is_torch_value
 from readkit.annotate.rules._helpers import keyword, method_call, positional
-from readkit.annotate.rules.base import LegacyRule, RuleContext
 from readkit.annotate.rules._zero_dim import is_index_zero, zero_dim_fact
+from readkit.annotate.rules.base import LegacyRule, RuleContext
 
 # Calls whose result is a 0-dim tensor when called without a dim: reductions and losses.
 REDUCTIONS = frozenset("sum mean norm prod std var dot vdot max min median logsumexp".split())
@@ -28,69 +28,238 @@ class DataIndexZero(LegacyRule):
     why = "torch 2.13 raises IndexError: invalid index of a 0-dim tensor. Use `tensor.item()`."
     reference_step = "optim.train_logistic_regression"
     MARKED = (
-        "import torch.nn.functional as F\nloss = F.nll_loss(output, target)\nprint(loss.data[0])\n",
-        "import torch.nn as nn\ncriterion = nn.CrossEntropyLoss()\ntotal += criterion(out, y).data[0]\n",
-        "def log(loss):\n    return 'loss %.3f' % loss.data[0]\n",
-        "import torch\ncorrect += pred.eq(target).sum().data[0]\n",
-        "errD = errD_real + errD_fake\nprint(errD.data[0], lossG.data[0])\n",
-        "import torch.nn.functional as F\nloss = F.mse_loss(a, b)\nprint(loss.data.cpu().numpy()[0])\n",
-        "import torch\ncorrect = pred.eq(target).long().cpu().sum()\nacc = correct.data[0] / n\n",
-        "import torch\naccuracy = torch.mean((pred == y).float())\nprint(accuracy.data[0])\n",
-        "import torch.nn as nn\ncrit = nn.CrossEntropyLoss()\n"
-        "def evaluate(batches):\n    total_loss = 0\n    for x, y in batches:\n        total_loss += len(x) * crit(x, y).data\n"
-        "    return total_loss[0] / len(batches)\n",
-        # whatever the value is called: a loss called through .forward, a loss called, a value backward runs on
-        "def train(model, loss, x, y):\n    output = loss.forward(model(x), y)\n    return output.data[0]\n",
-        "def train(model, criterion, x, y):\n    output = criterion(model(x), y)\n    return output.data[0]\n",
-        "import torch\ndef fit(f, x):\n    value = f(x)\n    value.backward()\n    return value.data[0]\n",
+        """
+        import torch.nn.functional as F
+        loss = F.nll_loss(output, target)
+        print(loss.data[0])
+        """,
+        """
+        import torch.nn as nn
+        criterion = nn.CrossEntropyLoss()
+        total += criterion(out, y).data[0]
+        """,
+        """
+        def log(loss):
+            return 'loss %.3f' % loss.data[0]
+        """,
+        """
+        import torch
+        correct += pred.eq(target).sum().data[0]
+        """,
+        """
+        errD = errD_real + errD_fake
+        print(errD.data[0], lossG.data[0])
+        """,
+        """
+        import torch.nn.functional as F
+        loss = F.mse_loss(a, b)
+        print(loss.data.cpu().numpy()[0])
+        """,
+        """
+        import torch
+        correct = pred.eq(target).long().cpu().sum()
+        acc = correct.data[0] / n
+        """,
+        """
+        import torch
+        accuracy = torch.mean((pred == y).float())
+        print(accuracy.data[0])
+        """,
+        """
+        import torch.nn as nn
+        crit = nn.CrossEntropyLoss()
+        def evaluate(batches):
+            total_loss = 0
+            for x, y in batches:
+                total_loss += len(x) * crit(x, y).data
+            return total_loss[0] / len(batches)
+        """,  # whatever the value is called: a loss called through .forward, a loss called, a value backward runs on
+        """
+        def train(model, loss, x, y):
+            output = loss.forward(model(x), y)
+            return output.data[0]
+        """,
+        """
+        def train(model, criterion, x, y):
+            output = criterion(model(x), y)
+            return output.data[0]
+        """,
+        """
+        import torch
+        def fit(f, x):
+            value = f(x)
+            value.backward()
+            return value.data[0]
+        """,
     )
     UNMARKED = (
-        "import torch\nw = torch.randn(3, 4)\nw.data[0].zero_()\n",
-        "losses = [1.0, 2.0]\nprint(losses.data[0])\n",
-        "row = batch.data[0]\n",
-        "x = x.data[0][1]\n",
-        "import torch\nprint(loss.item())\n",
-        "import torch.nn.functional as F\nprint(F.mse_loss(a, b, reduction='none').data[0])\n",
-        "import torch\nloss_history = torch.tensor(history)\nfirst = loss_history.data[0]\n",
-        "class_loss_weights.data[0] = 2.0\n",
-        "row = batch.data.numpy()[0]\n",
-        "import torch\nper_class = torch.sum(hits, 0)\nprint(per_class.data[0])\n",
-        "import torch\ntotal = 0\ntotal += x.data\nfirst = total[0]\n",  # x: any tensor, total may be a row
-        "history = []\nhistory += loss.data\nprint(history[0])\n",
-        "total_loss = 0\ntotal_loss += loss.data\nprint(total_loss[0], total_loss.size())\n",  # used as a tensor
-        "def predict(model, x):\n    output = model.forward(x)\n    return output.data[0]\n",  # a module output: a batch
-        "import torch\ndef fit(f, x, g):\n    value = f(x)\n    value.backward(g)\n    return value.data[0]\n",
-        "import torch.nn as nn\nlayer = nn.Linear(3, 2)\nfirst = layer.forward(x).data[0]\n",
+        """
+        import torch
+        w = torch.randn(3, 4)
+        w.data[0].zero_()
+        """,
+        """
+        losses = [1.0, 2.0]
+        print(losses.data[0])
+        """,
+        """
+        row = batch.data[0]
+        """,
+        """
+        x = x.data[0][1]
+        """,
+        """
+        import torch
+        print(loss.item())
+        """,
+        """
+        import torch.nn.functional as F
+        print(F.mse_loss(a, b, reduction='none').data[0])
+        """,
+        """
+        import torch
+        loss_history = torch.tensor(history)
+        first = loss_history.data[0]
+        """,
+        """
+        class_loss_weights.data[0] = 2.0
+        """,
+        """
+        row = batch.data.numpy()[0]
+        """,
+        """
+        import torch
+        per_class = torch.sum(hits, 0)
+        print(per_class.data[0])
+        """,
+        """
+        import torch
+        total = 0
+        total += x.data
+        first = total[0]
+        """,  # x: any tensor, total may be a row
+        """
+        history = []
+        history += loss.data
+        print(history[0])
+        """,
+        """
+        total_loss = 0
+        total_loss += loss.data
+        print(total_loss[0], total_loss.size())
+        """,  # used as a tensor
+        """
+        def predict(model, x):
+            output = model.forward(x)
+            return output.data[0]
+        """,  # a module output: a batch
+        """
+        import torch
+        def fit(f, x, g):
+            value = f(x)
+            value.backward(g)
+            return value.data[0]
+        """,
+        """
+        import torch.nn as nn
+        layer = nn.Linear(3, 2)
+        first = layer.forward(x).data[0]
+        """,
     )
     FIXES = (
         (
-            "import torch.nn.functional as F\nloss = F.nll_loss(output, target)\nprint('loss', loss.data[0])  # log\n",
-            "import torch.nn.functional as F\nloss = F.nll_loss(output, target)\nprint('loss', loss.item())  # log\n",
+            """
+            import torch.nn.functional as F
+            loss = F.nll_loss(output, target)
+            print('loss', loss.data[0])  # log
+            """,
+            """
+            import torch.nn.functional as F
+            loss = F.nll_loss(output, target)
+            print('loss', loss.item())  # log
+            """,
         ),
         (
-            "import torch\ncorrect += pred.eq(target.data.view_as(pred)).cpu().sum().data[0]\n",
-            "import torch\ncorrect += pred.eq(target.data.view_as(pred)).cpu().sum().item()\n",
+            """
+            import torch
+            correct += pred.eq(target.data.view_as(pred)).cpu().sum().data[0]
+            """,
+            """
+            import torch
+            correct += pred.eq(target.data.view_as(pred)).cpu().sum().item()
+            """,
         ),
-        ("train_loss += loss.data[0] * len(x)\n", "train_loss += loss.item() * len(x)\n"),
         (
-            "import torch\ncorrect = pred.eq(target.data.view_as(pred)).cpu().sum()\nprint(correct.data[0])\n",
-            "import torch\ncorrect = pred.eq(target.data.view_as(pred)).cpu().sum()\nprint(correct.item())\n",
+            """
+            train_loss += loss.data[0] * len(x)
+            """,
+            """
+            train_loss += loss.item() * len(x)
+            """,
+        ),
+        (
+            """
+            import torch
+            correct = pred.eq(target.data.view_as(pred)).cpu().sum()
+            print(correct.data[0])
+            """,
+            """
+            import torch
+            correct = pred.eq(target.data.view_as(pred)).cpu().sum()
+            print(correct.item())
+            """,
         ),
         (  # a 0-dim numpy array has no [0] either
-            "import torch.nn.functional as F\nloss = F.mse_loss(a, b)\nprint(loss.data.cpu().numpy()[0], loss.cpu().data.numpy()[0])\n",
-            "import torch.nn.functional as F\nloss = F.mse_loss(a, b)\nprint(loss.item(), loss.item())\n",
+            """
+            import torch.nn.functional as F
+            loss = F.mse_loss(a, b)
+            print(loss.data.cpu().numpy()[0], loss.cpu().data.numpy()[0])
+            """,
+            """
+            import torch.nn.functional as F
+            loss = F.mse_loss(a, b)
+            print(loss.item(), loss.item())
+            """,
         ),
         (  # the word-language-model accumulator: sum floats, read the sum
-            "def train(batches):\n    total_loss = 0\n    for i, (x, y) in enumerate(batches):\n        loss = crit(model(x), y)\n"
-            "        total_loss += loss.data\n        if i % 10 == 0:\n            print(total_loss[0] / 10)\n            total_loss = 0\n",
-            "def train(batches):\n    total_loss = 0\n    for i, (x, y) in enumerate(batches):\n        loss = crit(model(x), y)\n"
-            "        total_loss += loss.item()\n        if i % 10 == 0:\n            print(total_loss / 10)\n            total_loss = 0\n",
+            """
+            def train(batches):
+                total_loss = 0
+                for i, (x, y) in enumerate(batches):
+                    loss = crit(model(x), y)
+                    total_loss += loss.data
+                    if i % 10 == 0:
+                        print(total_loss[0] / 10)
+                        total_loss = 0
+            """,
+            """
+            def train(batches):
+                total_loss = 0
+                for i, (x, y) in enumerate(batches):
+                    loss = crit(model(x), y)
+                    total_loss += loss.item()
+                    if i % 10 == 0:
+                        print(total_loss / 10)
+                        total_loss = 0
+            """,
         ),
         (  # the 2017 tutorial's training step: the loss module is a parameter, called through .forward
-            "def train(model, loss, optimizer, x, y):\n    optimizer.zero_grad()\n    output = loss.forward(model.forward(x), y)\n"
-            "    output.backward()\n    optimizer.step()\n    return output.data[0]\n",
-            "def train(model, loss, optimizer, x, y):\n    optimizer.zero_grad()\n    output = loss.forward(model.forward(x), y)\n"
-            "    output.backward()\n    optimizer.step()\n    return output.item()\n",
+            """
+            def train(model, loss, optimizer, x, y):
+                optimizer.zero_grad()
+                output = loss.forward(model.forward(x), y)
+                output.backward()
+                optimizer.step()
+                return output.data[0]
+            """,
+            """
+            def train(model, loss, optimizer, x, y):
+                optimizer.zero_grad()
+                output = loss.forward(model.forward(x), y)
+                output.backward()
+                optimizer.step()
+                return output.item()
+            """,
         ),
     )
 
