@@ -18,7 +18,8 @@ from readkit.annotate import containers, heuristics, values
 from readkit.annotate.classes import ClassOrigins
 from readkit.annotate.declare import Declarer
 from readkit.annotate.flows import FlowState
-from readkit.annotate.origins import (PLAIN, PLAIN_LITERALS, PLAIN_MODULE, agree, binds_none, element_of, int_index, is_tensor,
+from readkit.annotate.operations import OperationOrigins
+from readkit.annotate.origins import (PLAIN, PLAIN_LITERALS, PLAIN_MODULE, agree, binds_none, element_of, int_index,
                                       tensor_operands, unpack)
 from readkit.annotate.params import ParameterOrigins
 from readkit.annotate.signs import UsageSigns
@@ -32,7 +33,7 @@ REPO_MODULE = "repo:"  # a REF to a module of the analyzed repository (not torch
 __all__ = ["Evaluator", "ExternalClass", "element_of", "tensor_operands", "unpack"]
 
 
-class Evaluator(FlowState, SummaryOrigins, ParameterOrigins, ClassOrigins, UsageSigns):
+class Evaluator(FlowState, OperationOrigins, SummaryOrigins, ParameterOrigins, ClassOrigins, UsageSigns):
     def __init__(self, declarer: Declarer, external: object | None = None) -> None:
         super().__init__()
         self.declarer = declarer
@@ -180,26 +181,6 @@ class Evaluator(FlowState, SummaryOrigins, ParameterOrigins, ClassOrigins, Usage
             return PLAIN
         return None
 
-    def operation(self, expr: cst.BaseExpression, scope: Scope, flow: bool) -> Value | None:
-        """A chain nested on its left (`x + 1 + 1 + ...`, 5,000 terms in generated code) is
-        evaluated from its innermost operation outwards: the order of the recursion, without its depth."""
-        spine = [expr]
-        while True:
-            operands = tensor_operands(spine[-1])
-            inner = operands[0] if operands else None
-            if not isinstance(inner, _OPERATIONS) or self.memoized((inner, scope, flow)):
-                break
-            spine.append(inner)
-        below: Value | None = None
-        for depth, node in enumerate(reversed(spine)):
-            operands = tensor_operands(node)
-            rest = operands if depth == 0 else operands[1:]
-            found = ([] if depth == 0 else [below]) + [self.value(o, scope, flow) for o in rest]
-            below = _combined(found)
-            if node is not expr:
-                self.remember((node, scope, flow), below)
-        return below
-
     def attribute(self, base: Value | None, name: str) -> Value | None:
         if base is None:
             return None
@@ -315,14 +296,3 @@ class Evaluator(FlowState, SummaryOrigins, ParameterOrigins, ClassOrigins, Usage
             return values.tensor("heuristic")
         return self.call_value(self.attribute(receiver, name))
 
-
-_OPERATIONS = (cst.BinaryOperation, cst.Comparison, cst.UnaryOperation)
-
-
-def _combined(operands: list[Value | None]) -> Value | None:
-    """The value of an operation from its operands' values."""
-    if any(is_tensor(v) for v in operands):
-        return values.tensor("inferred")
-    if operands and all(v is not None and v.qualname == values.PLAIN_OBJECT for v in operands):
-        return PLAIN  # arithmetic on numbers or on the user's own objects
-    return None
