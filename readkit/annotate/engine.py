@@ -147,7 +147,7 @@ class _Locator:
 
 
 def _from_range(found: object) -> Span:
-    start, end = found.start, found.end  # type: ignore[attr-defined]
+    start, end = found.start, found.end  # type: ignore[attr-defined]  # a libcst CodeRange, typed object where it is looked up
     return (start.line, start.column, end.line, end.column)
 
 

@@ -73,7 +73,7 @@ class Evaluator(FlowState, OperationOrigins, SummaryOrigins, ParameterOrigins, C
             if found is None and binding.module:
                 return self.imported_module(binding.dotted)
             if found is None and self.external is not None and \
-                    self.external.module_exists(binding.dotted, self.declarer.path):  # type: ignore[attr-defined]
+                    self.external.module_exists(binding.dotted, self.declarer.path):  # type: ignore[attr-defined]  # external is a RepoIndex, typed object so the evaluator does not import repo.py
                 return Value(Kind.REF, f"{REPO_MODULE}{binding.dotted}", "inferred")  # from . import models
             return found
         if isinstance(binding, Assigned):
@@ -90,7 +90,7 @@ class Evaluator(FlowState, OperationOrigins, SummaryOrigins, ParameterOrigins, C
         if dotted == "torch" or dotted.startswith("torch."):
             return Value(Kind.REF, dotted, "resolved")
         if self.external is not None:
-            found = self.external.lookup(dotted, self.declarer.path)  # type: ignore[attr-defined]
+            found = self.external.lookup(dotted, self.declarer.path)  # type: ignore[attr-defined]  # external is a RepoIndex, typed object so the evaluator does not import repo.py
             if isinstance(found, ExternalClass):
                 self.classes[found.key] = found
                 return self.class_value(found.key)
@@ -99,7 +99,7 @@ class Evaluator(FlowState, OperationOrigins, SummaryOrigins, ParameterOrigins, C
     def imported_module(self, dotted: str) -> Value:
         """`import model` of the repo's own module: its classes resolve through it (`model.RNNModel`);
         `import math`: a module of another library is known not to be torch (`math.exp(x)`)."""
-        if self.external is not None and self.external.module_exists(dotted, self.declarer.path):  # type: ignore[attr-defined]
+        if self.external is not None and self.external.module_exists(dotted, self.declarer.path):  # type: ignore[attr-defined]  # external is a RepoIndex, typed object so the evaluator does not import repo.py
             return Value(Kind.REF, f"{REPO_MODULE}{dotted}", "inferred")
         if dotted.split(".")[0] in heuristics.NON_TORCH_LIBRARIES:
             return PLAIN_MODULE  # numpy, math, PIL ...: everything reached through them is not torch

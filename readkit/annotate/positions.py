@@ -106,17 +106,17 @@ def _pop(queue: list[ast.stmt]) -> ast.stmt:
 def _bodies(node: cst.CSTNode, statement: ast.stmt) -> Iterator[tuple[Sequence[cst.CSTNode], Sequence[ast.stmt]]]:
     body = getattr(node, "body", None)
     if isinstance(body, cst.BaseSuite):
-        yield _small_or_lines(body), statement.body  # type: ignore[attr-defined]
+        yield _small_or_lines(body), statement.body  # type: ignore[attr-defined]  # the statement kinds matched above all have this field
     orelse = getattr(node, "orelse", None)
     if isinstance(orelse, cst.If):
-        yield [orelse], statement.orelse  # type: ignore[attr-defined]
+        yield [orelse], statement.orelse  # type: ignore[attr-defined]  # the statement kinds matched above all have this field
     elif isinstance(orelse, cst.Else):
-        yield _small_or_lines(orelse.body), statement.orelse  # type: ignore[attr-defined]
+        yield _small_or_lines(orelse.body), statement.orelse  # type: ignore[attr-defined]  # the statement kinds matched above all have this field
     for handler, ast_handler in zip(getattr(node, "handlers", ()), getattr(statement, "handlers", ())):
         yield _small_or_lines(handler.body), ast_handler.body
     final = getattr(node, "finalbody", None)
     if isinstance(final, cst.Finally):
-        yield _small_or_lines(final.body), statement.finalbody  # type: ignore[attr-defined]
+        yield _small_or_lines(final.body), statement.finalbody  # type: ignore[attr-defined]  # the statement kinds matched above all have this field
     for case, ast_case in zip(getattr(node, "cases", ()), getattr(statement, "cases", ())):
         yield _small_or_lines(case.body), ast_case.body
 

@@ -159,7 +159,7 @@ def comprehension(w: Walker, node: cst.CSTNode) -> None:
 
     def body() -> None:
         w.ev.open_flow(scope, outer_flow)  # the comprehension sees what its scope has assigned so far
-        w.child(node, node.for_in)  # type: ignore[attr-defined]
+        w.child(node, node.for_in)  # type: ignore[attr-defined]  # every comprehension node libcst makes has for_in
         for name in ("elt", "key", "value"):
             w.child(node, getattr(node, name, None))
 

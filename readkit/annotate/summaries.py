@@ -43,7 +43,7 @@ class SummaryOrigins:
             return self._summaries[key]
         if key in self._busy:
             return self.met_again(key)
-        result = self.solve(key, [lambda b=b: self.binding_value(b, scope)  # type: ignore[misc]
+        result = self.solve(key, [lambda b=b: self.binding_value(b, scope)  # type: ignore[misc]  # mypy cannot type a lambda's default arguments (they bind the loop variable)
                                   for b in scope.bindings[name] if not binds_none(b)], agree)
         self._summaries[key] = result
         return result

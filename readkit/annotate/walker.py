@@ -42,13 +42,13 @@ class Walker(UseRecorder):
     def child(self, parent: cst.CSTNode, value: object) -> None:
         kind = type(value)
         if kind is list or kind is tuple:
-            for item in value:  # type: ignore[attr-defined]
+            for item in value:  # type: ignore[attr-defined]  # value's type was checked above: a list or tuple
                 if _is_node(type(item)):
                     self.parents[item] = parent
                     self.walk(item)
         elif _is_node(kind):
-            self.parents[value] = parent  # type: ignore[index]
-            self.walk(value)  # type: ignore[arg-type]
+            self.parents[value] = parent  # type: ignore[index]  # value's type was checked above: a CSTNode
+            self.walk(value)  # type: ignore[arg-type]  # value's type was checked above: a CSTNode
 
     def in_scope(self, scope: Scope, body: Callable[[], None]) -> None:
         outer = self.scope
