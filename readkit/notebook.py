@@ -112,7 +112,7 @@ def read_notebook_node(path: str | Path) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # missing cell ids and the like: nbformat fixes them in memory
         try:
-            return nbformat.reads(text, as_version=4)  # type: ignore[no-untyped-call]
+            return nbformat.reads(text, as_version=4)  # type: ignore[no-untyped-call]  # nbformat is untyped
         except Exception as error:  # nbformat raises several unrelated types for bad structure
             raise NotebookError(f"{path}: not a notebook ({type(error).__name__}: {error})") from None
 

@@ -63,7 +63,7 @@ class ParameterOrigins(EvaluatorState):
         self._busy.discard(key)
         if not sites:
             return None
-        agreed = self.solve(key, [lambda c=call, s=scope: self._argument(c, s, param, 1 if method else 0)  # type: ignore[misc]
+        agreed = self.solve(key, [lambda c=call, s=scope: self._argument(c, s, param, 1 if method else 0)  # type: ignore[misc]  # mypy cannot type a lambda's default arguments (they bind the loop variables)
                                   for call, scope in sites], agree_or_tensor)
         return agreed.weaker("inferred") if agreed is not None and agreed.kind is not Kind.FUNC else None
 

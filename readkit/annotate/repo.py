@@ -65,7 +65,7 @@ class RepoIndex:
         return {"roots": self.roots}
 
     def __setstate__(self, state: dict[str, object]) -> None:
-        self.roots = state["roots"]  # type: ignore[assignment]
+        self.roots = state["roots"]  # type: ignore[assignment]  # pickled state is a dict of objects; roots was saved as a tuple of Paths
         self._summaries = {}
         self._local_names = None
         self._listing_facts = frozenset()

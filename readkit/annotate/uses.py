@@ -262,7 +262,7 @@ def dunder(node: cst.CSTNode) -> str:
     operator = getattr(node, "operator", None)
     if isinstance(node, cst.Comparison):
         operator = node.comparisons[0].operator
-    name: str = _OPERATORS.get(type(operator), "op")  # type: ignore[call-overload]
+    name: str = _OPERATORS.get(type(operator), "op")  # type: ignore[call-overload]  # the table is keyed by libcst operator classes
     return f"__{name}__"
 
 

@@ -177,7 +177,7 @@ def _problem(new_text: str, migrated: str, path: Path) -> str | None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            nbformat.validate(nbformat.reads(new_text, as_version=4))  # type: ignore[no-untyped-call]
+            nbformat.validate(nbformat.reads(new_text, as_version=4))  # type: ignore[no-untyped-call]  # nbformat is untyped
         except Exception as error:  # nbformat's validation errors are of several types
             return f"the migrated notebook would not be valid ({type(error).__name__}: {error})"
     document = json.loads(new_text)

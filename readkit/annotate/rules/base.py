@@ -25,12 +25,15 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import textwrap
-from typing import Any, ClassVar, Protocol
+from collections.abc import Callable, Hashable
+from typing import Any, ClassVar, Protocol, TypeVar
 
 import libcst as cst
 
 from readkit.results.check import LineObservation
 from readkit.results.annotate import RuleInfo
+
+T = TypeVar("T")
 
 
 # A fix for a node's span: a node of the same kind; for a statement, several statements
@@ -59,6 +62,11 @@ class RuleContext(Protocol):
 
     def observed(self, node: cst.CSTNode) -> LineObservation | None:
         """What `readkit check` saw on the node's line, when a run was given (`migrate --run`)."""
+        ...
+
+    def per_file(self, key: Hashable, make: Callable[[], T]) -> T:
+        """A fact derived once per file and shared by every rule (an index of a scope's names):
+        `make()` on the first call with `key`, the same object afterwards."""
         ...
 
     def report(

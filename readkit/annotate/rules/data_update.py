@@ -115,7 +115,7 @@ def _without_data(statement: cst.SimpleStatementLine) -> cst.SimpleStatementLine
             return _alpha_first_overload(updated)
         return updated
 
-    return rewrite(statement, leave)  # type: ignore[return-value]
+    return rewrite(statement, leave)  # type: ignore[return-value]  # rewrite gives back the kind of node it was given
 
 
 def _as_copy(statement: cst.SimpleStatementLine) -> cst.SimpleStatementLine:

@@ -230,7 +230,7 @@ def _static_class(node: cst.ClassDef, methods: list[cst.FunctionDef]) -> cst.Cla
             return _static_method(updated)
         return updated
 
-    return rewrite(node, leave)  # type: ignore[return-value]
+    return rewrite(node, leave)  # type: ignore[return-value]  # rewrite gives back the kind of node it was given
 
 
 def _static_method(method: cst.FunctionDef) -> cst.FunctionDef:
@@ -244,6 +244,6 @@ def _static_method(method: cst.FunctionDef) -> cst.FunctionDef:
             return updated.with_changes(attr=cst.Name("saved_tensors"))
         return updated
 
-    renamed: cst.FunctionDef = rewrite(method, leave)  # type: ignore[assignment]
+    renamed: cst.FunctionDef = rewrite(method, leave)  # type: ignore[assignment]  # rewrite gives back the kind of node it was given
     decorator = cst.Decorator(decorator=cst.Name("staticmethod"))
     return renamed.with_changes(decorators=[decorator, *renamed.decorators])

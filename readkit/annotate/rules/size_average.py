@@ -132,7 +132,7 @@ class SizeAverage(LegacyRule):
             kept = [a for a in node.args if a.keyword is None or a.keyword.value not in LEGACY]
             ctx.report(node, replacement=with_args(node, kept))  # both None: torch keeps reduction=
             return
-        reduction = legacy_reduction(values["size_average"], values["reduce"])  # type: ignore[arg-type]
+        reduction = legacy_reduction(values["size_average"], values["reduce"])  # type: ignore[arg-type]  # both are present here: the None cases returned above
         ctx.report(node, replacement=with_args(node, _with_reduction(node, reduction)))
 
 

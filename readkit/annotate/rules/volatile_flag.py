@@ -261,4 +261,4 @@ def _without_volatile(statement: cst.SimpleStatementLine, ctx: RuleContext) -> c
                 return free_value(parts[0], ctx.parent(original))
         return updated
 
-    return rewrite(statement, leave)  # type: ignore[return-value]
+    return rewrite(statement, leave)  # type: ignore[return-value]  # rewrite gives back the kind of node it was given
