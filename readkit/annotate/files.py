@@ -10,6 +10,7 @@ import io
 import os
 import re
 import subprocess
+import sys
 import tokenize
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -191,34 +192,38 @@ def parse_error(source: str, error: cst.ParserSyntaxError) -> FileError:
 
 def quick_syntax_check(source: str) -> FileError | None:
     """For files skipped as torch-free: still report what does not parse (with the C parser, fast)."""
-    return _cpython_rejects(source)[0]
+    return _cpython_rejects(source, _PARSE_RECURSION)[0]
 
 
-# Deeper expressions than this (a chain of 1,000 `[0]` or `+ x`) are not given to libcst: its
-# parser takes seconds per thousand levels and crashes the process near 2,500 (CPython's parser
-# accepts about 3,000 at the default recursion limit).
-MAX_DEPTH = 1000
+# What libcst is not given. A chain of postfix operations (`x[0][0]...`, `a.b.b...`, `f()()...`)
+# makes its parser take seconds per thousand links and crash the process near 2,500 (CPython
+# accepts about 3,000); operator chains (`x + 1 + ...`) it parses up to CPython's own limit.
+MAX_CHAIN = 1000
+MAX_DEPTH = 3100  # any nesting; just above what CPython accepts (~3,000 at its default recursion limit)
+_PARSE_RECURSION = 1500  # CPython's ast construction allows 3x this: room for a 3,000-term chain
 
 
 def check_analyzable(source: str) -> FileError | None:
     """Why libcst must not see `source`, or None. What CPython's own parser rejects (more than 200
     nested brackets: "too many nested parentheses") is a syntax error at CPython's line:column;
-    what is nested deeper than MAX_DEPTH is too deep to analyze. (0.3-era `async=` keywords are
-    renamed first, as the engine does: they are a finding, not a syntax error.)"""
+    a postfix chain longer than MAX_CHAIN, or nesting deeper than MAX_DEPTH, is too deep to
+    analyze. (0.3-era `async=` keywords are renamed first, as the engine does: they are a
+    finding, not a syntax error.)"""
     from readkit.annotate.rules.async_argument import rewrite_async_keywords
 
-    rejected, tree = _cpython_rejects(rewrite_async_keywords(source)[0])
+    rejected, tree = _cpython_rejects(rewrite_async_keywords(source)[0], _PARSE_RECURSION)
     if rejected is not None or tree is None:
         return rejected
     deep = _too_deep(tree)
     if deep is None:
         return None
-    line, column = _node_position(source, deep)
-    return FileError("too-deep", f"too deeply nested to analyze (more than {MAX_DEPTH} levels of nested "
-                               "expressions; readkit's limit)", line, column)
+    line, column = _node_position(source, deep[0])
+    return FileError("too-deep", f"too deeply nested to analyze ({deep[1]}; readkit's limit)", line, column)
 
 
-def _cpython_rejects(source: str) -> tuple[FileError | None, ast.Module | None]:
+def _cpython_rejects(source: str, recursion: int = 0) -> tuple[FileError | None, ast.Module | None]:
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old, recursion))
     try:
         return None, ast.parse(source)
     except SyntaxError as error:
@@ -226,18 +231,32 @@ def _cpython_rejects(source: str) -> tuple[FileError | None, ast.Module | None]:
     except (ValueError, RecursionError, MemoryError) as error:
         reason = "too deeply nested for Python's parser" if not isinstance(error, ValueError) else "cannot parse"
         return FileError("syntax", f"{reason} ({type(error).__name__}: {error})".replace(": )", ")")), None
+    finally:
+        sys.setrecursionlimit(old)
 
 
-def _too_deep(tree: ast.AST) -> ast.AST | None:
-    """The first node found nested deeper than MAX_DEPTH (iteratively: no recursion limit)."""
-    stack: list[tuple[ast.AST, int, ast.AST]] = [(tree, 0, tree)]
+def _too_deep(tree: ast.AST) -> tuple[ast.AST, str] | None:
+    """The first node found past MAX_CHAIN links of a postfix chain or MAX_DEPTH levels, and
+    which (iteratively: no recursion limit)."""
+    stack: list[tuple[ast.AST, int, int, ast.AST]] = [(tree, 0, 0, tree)]
     while stack:
-        node, depth, located = stack.pop()
+        node, depth, chain, located = stack.pop()
         located = node if hasattr(node, "lineno") else located
+        if chain > MAX_CHAIN:
+            return located, f"a chain of more than {MAX_CHAIN} subscripts, attributes or calls"
         if depth > MAX_DEPTH:
-            return located
-        stack.extend((child, depth + 1, located) for child in ast.iter_child_nodes(node))
+            return located, f"more than {MAX_DEPTH} levels of nested expressions"
+        link = _chained(node)
+        stack.extend((child, depth + 1, chain + 1 if child is link else 0, located)
+                     for child in ast.iter_child_nodes(node))
     return None
+
+
+def _chained(node: ast.AST) -> ast.AST | None:
+    """The operand a postfix operation continues (`x` of `x[0]`, `x.a`, `x()`)."""
+    if isinstance(node, (ast.Subscript, ast.Attribute)):
+        return node.value
+    return node.func if isinstance(node, ast.Call) else None
 
 
 def _node_position(source: str, node: ast.AST) -> tuple[int, int]:

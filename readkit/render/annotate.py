@@ -37,7 +37,7 @@ ERROR_HINTS = {
     "syntax": "readkit reads files that parse as Python 3; check that this is not a template or a fragment",
     "unreadable": "check that the file exists and is readable",
     "unsupported": "readkit cannot read this kind of file yet",
-    "too-deep": "generated code? readkit analyzes expressions nested up to 1,000 levels deep",
+    "too-deep": "generated code? readkit analyzes chains of up to 1,000 subscripts, attributes or calls",
     "crashed": "the parser (libcst) or the analysis died on this file (or ran out of memory); every other "
                "file was analyzed: please report this one",
 }

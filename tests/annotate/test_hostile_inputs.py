@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from readkit.annotate import annotate_paths, api
-from readkit.annotate.files import MAX_DEPTH, find_sources
+from readkit.annotate.files import MAX_CHAIN, find_sources
 from readkit.cli import cli
 from readkit.migrate import migrate_paths
 from tests.unprivileged import open_dir, run_readkit  # noqa: F401  (open_dir is a fixture)
@@ -50,9 +50,12 @@ def test_200_brackets_are_still_analyzed(tmp_path):
 
 def test_a_chain_deeper_than_readkits_limit_is_reported_not_parsed(tmp_path):
     # Python accepts ~3,000 chained subscripts; libcst takes seconds per thousand and crashes near 2,500
-    (tmp_path / "chain.py").write_text("import torch\n\nx = torch.ones(1)" + "[0]" * (MAX_DEPTH + 50) + "\n")
+    (tmp_path / "chain.py").write_text("import torch\n\nx = torch.ones(1)" + "[0]" * (MAX_CHAIN + 50) + "\n")
+    start = time.perf_counter()
     error = annotate_paths([tmp_path / "chain.py"], jobs=1).files[0].error
+    assert time.perf_counter() - start < 5
     assert error is not None and error.kind == "too-deep" and error.line == 3 and error.column == 5
+    assert "a chain of more than 1000 subscripts" in error.message
 
 
 def test_migrate_reports_deep_nesting_like_annotate(tmp_path):
