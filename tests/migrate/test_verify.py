@@ -149,7 +149,8 @@ def test_verify_passes_a_right_migration_and_writes(tmp_path, stub_codemod):
 
 @pytest.mark.slow
 def test_verify_catches_a_migration_that_breaks_a_running_script(tmp_path, crashing_codemod):
-    (tmp_path / "main.py").write_text(SCRIPT.replace("loss.data[0]", "float(loss)"))
+    # the stub's one change is in the comment (a file without changes is never touched, nor rerun)
+    (tmp_path / "main.py").write_text(SCRIPT.replace("print(step, loss.data[0])", "print(step, float(loss))  # loss.data[0]"))
     result = migrate_paths([tmp_path], out_dir=tmp_path / "out", verify_script=tmp_path / "main.py", timeout=120)
     assert result.verification.verdict == "regression"
     assert "AttributeError" in result.verification.message
