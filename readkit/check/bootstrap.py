@@ -53,9 +53,9 @@ def _finisher(recorder: Any, instruments: Any) -> Any:
         done[0] = True
         instruments.stop()
         try:
-            instruments.observer.workflow.finish()
-        except Exception:
-            recorder.notes.append("workflow summary at exit failed")
+            instruments.finish(completed=code == 0)
+        except Exception as error:
+            recorder.instrumentation_error("workflow summary at exit", error)
         recorder.exit_code = code
         recorder.flush()
 

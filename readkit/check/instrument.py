@@ -2,17 +2,19 @@
 
 - a TorchFunctionMode: every torch function, Tensor method and Tensor
   attribute access (`x.view`, `torch.randn`, `.grad`) made directly by a user
-  line is that line's use; `backward`, `cross_entropy` and in-place zeroing of
-  gradients feed the workflow;
+  line is that line's use; `backward`, and the calls the checks' watchers ask
+  for, feed the training state (readkit.check.training);
 - global module forward pre/post hooks: which modules run, in which mode,
   called from which line;
 - global optimizer step pre/post hooks: the workflow around `step`;
 - light wrapping where torch has no hook: `Optimizer.__init__`,
-  `Optimizer.zero_grad`, `Module.zero_grad`, `torch.jit.trace`, `torch.compile`.
+  `Optimizer.zero_grad`, `Module.zero_grad`, and torch's program transformations
+  (readkit.check.transforms), which run with all of this hidden.
 
 Every instrumentation point guards itself (`Guard.busy`) so that readkit's own
-torch calls are never observed, and swallows its own errors: a bug here must
-never change what the target computes or make it fail.
+torch calls are never observed, and catches its own errors: a bug here must
+never change what the target computes or make it fail. The errors are kept,
+counted, and reported with the result (`instrumentation_errors`).
 """
 
 from __future__ import annotations
@@ -21,40 +23,36 @@ import contextlib
 import functools
 import sys
 from types import FrameType
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Protocol
 
 import torch
 from torch.overrides import TorchFunctionMode
 
-from readkit.check.frames import TORCH, FrameClassifier
+from readkit.check.facts import Line
+from readkit.check.frames import FrameClassifier
 from readkit.check.names import cached_role, qualname_of_callable
 from readkit.check.recorder import Recorder
-from readkit.check.workflow import Line, Workflow, is_mode_sensitive
+from readkit.check.training import Training
 
-_BACKWARD = {"torch.Tensor.backward", "torch.autograd.backward"}
-_LOSSES_OF_SCORES = {"torch.nn.functional.cross_entropy": "cross_entropy", "torch.nn.functional.nll_loss": "nll_loss"}
-_UPDATES = {"torch.Tensor.sub_", "torch.Tensor.add_", "torch.Tensor.__isub__", "torch.Tensor.__iadd__",
-            "torch.Tensor.addcmul_", "torch.Tensor.addcdiv_"}
-_ZEROING = {"torch.Tensor.zero_", "torch.Tensor.fill_", "torch.Tensor.mul_"}
+_BACKWARD = frozenset({"torch.Tensor.backward", "torch.autograd.backward"})
 
 
 class Guard:
     busy = False
-    errors = 0
 
 
 def guarded(method: Callable[..., None]) -> Callable[..., None]:
     """Run an observation with readkit's own torch calls hidden; never raise into the target."""
 
     @functools.wraps(method)
-    def run(*args: Any, **kwargs: Any) -> None:
+    def run(self: Observer, *args: Any, **kwargs: Any) -> None:
         if Guard.busy:
             return
         Guard.busy = True
         try:
-            method(*args, **kwargs)
-        except Exception:  # an observation failed: the target must not notice
-            Guard.errors += 1
+            method(self, *args, **kwargs)
+        except Exception as error:  # an observation failed: the target must not notice; the report will
+            self.recorder.instrumentation_error(f"instrument.{method.__name__}", error)
         finally:
             Guard.busy = False
 
@@ -62,10 +60,10 @@ def guarded(method: Callable[..., None]) -> Callable[..., None]:
 
 
 class Observer:
-    def __init__(self, classifier: FrameClassifier, recorder: Recorder, workflow: Workflow) -> None:
+    def __init__(self, classifier: FrameClassifier, recorder: Recorder, training: Training) -> None:
         self.classifier = classifier
         self.recorder = recorder
-        self.workflow = workflow
+        self.training = training
         self.tracing_calls = True  # the tracer records Python-level torch calls itself
         self._names: dict[Any, tuple[str, str | None]] = {}
         self.module_stack: list[tuple[torch.nn.Module, Line | None]] = []
@@ -106,18 +104,15 @@ class Observer:
         if user is not None:
             if self.recorder.use(user.f_code, user.f_lineno, qualname, role):
                 out.append((user.f_code, user.f_lineno))
-        if qualname in _BACKWARD and args:
-            self.workflow.backward(args[0], self.line_of(frame))
-        elif qualname in _LOSSES_OF_SCORES and args:
-            self.workflow.loss_input(_LOSSES_OF_SCORES[qualname], args[0], self.line_of(frame))
-        elif qualname in _UPDATES and args and isinstance(args[0], torch.Tensor) and not torch.is_grad_enabled():
-            self.workflow.manual_update(args[0], self.line_of(frame))
-        elif qualname == "torch._foreach_zero_" and args and isinstance(args[0], (list, tuple)):
-            for tensor in args[0]:
-                self.workflow.grad_zeroed(tensor)
-        elif qualname in _ZEROING and args and isinstance(args[0], torch.Tensor):
-            if qualname != "torch.Tensor.mul_" or (len(args) > 1 and args[1] == 0):
-                self.workflow.grad_zeroed(args[0])
+        if not args:
+            return
+        if qualname in _BACKWARD:
+            self.training.backward(args[0], self.line_of(frame))
+            return
+        handlers = self.training.call_handlers.get(qualname)
+        if handlers is not None:
+            for handle in handlers:
+                handle(qualname, args, frame)
 
     @guarded
     def after_call(self, where: tuple[Any, int], result: Any) -> None:
@@ -134,13 +129,12 @@ class Observer:
 
     @guarded
     def forward_pre(self, module: torch.nn.Module) -> None:
-        top = self.module_stack[0] if self.module_stack else None
-        line = self.line_of(sys._getframe())
-        if top is None:
-            self.workflow.top_module_called(module, line)
-        if is_mode_sensitive(module):
-            self.workflow.mode_sensitive_forward(module, top[0] if top else module, top[1] if top else line)
-        self.module_stack.append((module, line))
+        if self.module_stack:
+            top, line = self.module_stack[0]
+        else:
+            top, line = module, self.line_of(sys._getframe())
+        self.module_stack.append((module, line if module is top else None))
+        self.training.forward(module, top, line)
 
     @guarded
     def forward_post(self) -> None:
@@ -151,46 +145,85 @@ class Observer:
 
     @guarded
     def optimizer_created(self, optimizer: Any) -> None:
-        self.workflow.optimizer_created(optimizer, self.line_of(sys._getframe()))
+        self.training.optimizer_created(optimizer, self.line_of(sys._getframe()))
 
     @guarded
     def step(self, optimizer: Any, args: tuple[Any, ...], kwargs: dict[str, Any], after: bool) -> None:
-        rest = args[1:] if args and args[0] is optimizer else args  # torch passes (self, *args)
-        closure = (bool(rest) and rest[0] is not None) or kwargs.get("closure") is not None
         line = self.line_of(sys._getframe())
         if after:
-            self.workflow.after_step(optimizer, line, closure)
+            self.training.after_step(optimizer, line)
         else:
-            self.workflow.before_step(optimizer, line, closure)
+            rest = args[1:] if args and args[0] is optimizer else args  # torch passes (self, *args)
+            closure = (bool(rest) and rest[0] is not None) or kwargs.get("closure") is not None
+            self.training.before_step(optimizer, line, closure)
 
     @guarded
     def zero_grad(self, owner: Any) -> None:
         if isinstance(owner, torch.nn.Module):
-            self.workflow.cleared(list(owner.parameters()))
+            self.training.cleared(list(owner.parameters()))
         else:
-            self.workflow.cleared([p for group in owner.param_groups for p in group["params"]])
+            self.training.cleared([p for group in owner.param_groups for p in group["params"]])
+
+    # -- program transformations (readkit.check.transforms) -------------------------------
+
+    @guarded
+    def traced(self, api: str, eager: Any, traced: Any, args: tuple[Any, ...], line: Line | None) -> None:
+        self.training.traced(api, eager, traced, args, line)
+
+    @guarded
+    def compiled_call(self, eager: Any, compiled: Any, args: tuple[Any, ...], line: Line | None) -> None:
+        self.training.compiled_call(eager, compiled, args, line)
+
+    def user_line(self) -> Line | None:
+        """The target's line that called the readkit wrapper this is called from."""
+        return self.line_of(sys._getframe(1))
 
 
-_ACTIVE: dict[str, Any] = {"mode": None, "tracer": None}
+# ----------------------------------------------------------------------------
+# Hiding: while torch traces, scripts, exports, compiles or symbolically traces, and while
+# readkit runs its own comparisons, everything readkit installed is taken out (readkit.check.install
+# registers how), so that torch sees the program exactly as `python script.py` would.
+
+
+class Hideable(Protocol):
+    def hide(self) -> None: ...
+
+    def show(self) -> None: ...
+
+
+_INSTALLED: list[Hideable] = []
+_DEPTH = [0]
+
+
+def register(installed: Hideable) -> None:
+    _INSTALLED.append(installed)
+
+
+def unregister(installed: Hideable) -> None:
+    if installed in _INSTALLED:
+        _INSTALLED.remove(installed)
 
 
 @contextlib.contextmanager
-def paused() -> Iterator[None]:
-    """Observation fully off: for compiled code (dynamo must not trace readkit) and readkit's own runs."""
+def hidden() -> Iterator[None]:
+    """Observation fully off, and every hook, wrapper and mode readkit installed taken out (re-entrant)."""
+    _DEPTH[0] += 1
+    outermost = _DEPTH[0] == 1
     was_busy, Guard.busy = Guard.busy, True
     trace = sys.gettrace()
-    sys.settrace(None)
-    mode = _ACTIVE["mode"]
-    popped = mode is not None and torch.overrides._get_current_function_mode() is mode  # type: ignore[no-untyped-call]
+    if outermost:
+        sys.settrace(None)
+        for installed in reversed(_INSTALLED):
+            installed.hide()
     try:
-        if popped:
-            with torch.overrides._pop_mode_temporarily():
-                yield
-        else:
-            yield
+        yield
     finally:
-        sys.settrace(trace)
+        if outermost:
+            for installed in _INSTALLED:
+                installed.show()
+            sys.settrace(trace)
         Guard.busy = was_busy
+        _DEPTH[0] -= 1
 
 
 class ObserveMode(TorchFunctionMode):
@@ -210,7 +243,3 @@ class ObserveMode(TorchFunctionMode):
         if where:
             self.observer.after_call(where[0], result)
         return result
-
-
-def is_torch_frame(classifier: FrameClassifier, frame: FrameType) -> bool:
-    return classifier.kind(frame.f_code) == TORCH

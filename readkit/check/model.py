@@ -72,6 +72,7 @@ class CheckResult:
     losses: tuple[float, ...] = ()  # scalar losses seen at backward(), in order (the migrator compares these)
     output: str = ""  # captured stdout+stderr tail (with --quiet)
     extra: dict[str, object] = field(default_factory=dict)
+    instrumentation_errors: tuple[str, ...] = ()  # readkit's own observation failures ("where: Type: message")
 
     # Views for notebooks and terminals: readkit.render formats, this only delegates.
     def _repr_html_(self) -> str:

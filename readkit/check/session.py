@@ -6,8 +6,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from readkit.check.checks import all_checks
-from readkit.check.model import CheckResult, LineObservation, Problem, TargetFailure
+from readkit.check.checks import judge
+from readkit.check.model import CheckResult, LineObservation, TargetFailure
 from readkit.check.runner import ChildRun, run_child
 from readkit.check.sandbox import SandboxError, no_network_prefix
 from readkit.check.target import Target, TargetError, resolve
@@ -69,22 +69,17 @@ def build_result(target: Target, child: ChildRun) -> CheckResult:
         extra["cells"] = {target.name: [list(c) for c in target.cells]}
     if not observed:
         extra["notes"] = ["the child wrote no observations (it ended before instrumentation started)"]
+    problems, unreadable = judge(observed.get("facts", {}))
+    errors = tuple(str(e) for e in observed.get("instrumentation_errors", [])) + tuple(unreadable)
     return CheckResult(target=target.display, status=status, exit_code=child.returncode, seconds=round(child.seconds, 3),
-                       problems=_problems(observed.get("facts", {})), lines=lines, failure=failure,
-                       losses=tuple(float(v) for v in observed.get("losses", [])), output=child.output, extra=extra)
+                       problems=problems, lines=lines, failure=failure,
+                       losses=tuple(float(v) for v in observed.get("losses", [])), output=child.output, extra=extra,
+                       instrumentation_errors=errors)
 
 
 def _line(entry: dict[str, Any]) -> LineObservation:
     return LineObservation(path=entry["path"], line=int(entry["line"]), roles=tuple(sorted(entry["roles"])),
                            calls=int(entry["calls"]), shapes=tuple(entry["shapes"]), symbols=tuple(entry["symbols"]))
-
-
-def _problems(facts: dict[str, list[dict[str, Any]]]) -> tuple[Problem, ...]:
-    problems = []
-    for check in all_checks():
-        for found in check.find(facts):
-            problems.append(Problem(check.id, found.path, found.line, check.message(found)))
-    return tuple(sorted(problems, key=lambda p: (p.path, p.line, p.check)))
 
 
 def _status(child: ChildRun, observed: dict[str, Any]) -> tuple[str, TargetFailure | None]:

@@ -2,7 +2,7 @@
 
 JSON shape (docs/check.md): target, status, exit_code, seconds, problems, lines,
 annotations, missed; plus the documented extras failure, losses, confirmation,
-notes and, for notebooks, cell/cell_line on each located entry.
+notes, instrumentation_errors and, for notebooks, cell/cell_line on each located entry.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ def to_json(result: CheckResult) -> str:
         "losses": list(result.losses),
         "confirmation": confirmation(result),
         "notes": _notes(result),
+        "instrumentation_errors": list(result.instrumentation_errors),
     }
     return json.dumps(document, indent=2)
 
@@ -160,6 +161,11 @@ def _summary(result: CheckResult, color: bool) -> list[str]:
         lines.append(f"{len(result.missed)} use(s) ran where no annotation of that role sits (marked +)")
     for note in _notes(result):
         lines.append(dim(f"note: {note}", color=color))
+    if result.instrumentation_errors:
+        lines.append(paint(f"readkit's own instrumentation failed {len(result.instrumentation_errors)} way(s) "
+                           "(the target was not affected; what those points observe may be missing):",
+                           "yellow", color=color))
+        lines += [f"  {error}" for error in result.instrumentation_errors]
     return lines
 
 
