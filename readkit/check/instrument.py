@@ -66,7 +66,7 @@ class Observer:
         self.training = training
         self.tracing_calls = True  # the tracer records Python-level torch calls itself
         self._names: dict[Any, tuple[str, str | None]] = {}
-        self.module_stack: list[tuple[torch.nn.Module, Line | None]] = []
+        self.module_stack: list[tuple[torch.nn.Module, Line | None]] = []  # (top module, its line) per call
 
     def line_of(self, frame: FrameType | None) -> Line | None:
         user = self.classifier.innermost_user_frame(frame)
@@ -132,9 +132,25 @@ class Observer:
         if self.module_stack:
             top, line = self.module_stack[0]
         else:
-            top, line = module, self.line_of(sys._getframe())
-        self.module_stack.append((module, line if module is top else None))
+            top, line = self._outermost(module)
+        self.module_stack.append((top, line))
         self.training.forward(module, top, line)
+
+    def _outermost(self, module: torch.nn.Module) -> tuple[torch.nn.Module, Line | None]:
+        """The module the target called, and the line that called it. Usually `module` itself; but a
+        model whose forward (or another method) the target called directly (`model.forward(x)`, the
+        0.3-era idiom) passes no hook: the model is then the `self` of the user frame running."""
+        frame = self.classifier.innermost_user_frame(sys._getframe(2))
+        owner = _self_of(frame)
+        if not isinstance(owner, torch.nn.Module) or owner is module:
+            return module, self._line(frame)
+        while frame is not None and _self_of(frame) is owner:
+            frame = self.classifier.innermost_user_frame(frame.f_back)
+        return owner, self._line(frame)
+
+    @staticmethod
+    def _line(frame: FrameType | None) -> Line | None:
+        return (frame.f_code.co_filename, frame.f_lineno) if frame is not None else None
 
     @guarded
     def forward_post(self) -> None:
@@ -177,6 +193,13 @@ class Observer:
     def user_line(self) -> Line | None:
         """The target's line that called the readkit wrapper this is called from."""
         return self.line_of(sys._getframe(1))
+
+
+def _self_of(frame: FrameType | None) -> Any:
+    """The `self` of a method's frame (None for functions and module-level code)."""
+    if frame is None or not frame.f_code.co_argcount or frame.f_code.co_varnames[0] != "self":
+        return None
+    return frame.f_locals.get("self")
 
 
 # ----------------------------------------------------------------------------

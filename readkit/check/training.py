@@ -41,6 +41,7 @@ class OptimizerState:
     line: Line | None  # where it was built
     steps: int = 0
     watched: bool = False  # this step is sampled and has no closure: watchers see it
+    updating: bool = False  # some step found gradients to follow: its parameters are being trained
     last_step_event: int = -1
     backward_at_last_step: int = -1
     snapshot: dict[int, tuple[int, int]] = field(default_factory=dict)  # id(param) -> (id(grad), version) after a step
@@ -58,7 +59,7 @@ class Training:
         self.events = 0
         self.backwards = 0
         self.last_backward_event = -1
-        self.steps_taken = 0  # optimizer steps and manual updates, all together
+        self.steps_taken = 0  # optimizer steps that had gradients to follow, and manual updates
         self.completed = False  # set at exit: the target ended with status 0
         self.optimizers: weakref.WeakKeyDictionary[Any, OptimizerState] = weakref.WeakKeyDictionary()
         self.last_clear: dict[int, int] = {}  # id(param) -> event number of its last clearing
@@ -103,10 +104,10 @@ class Training:
         return iter(list(self.optimizers.items()))
 
     def trained(self, module: torch.nn.Module) -> bool:
-        """Some parameter of `module` was updated: by an optimizer that stepped, or by hand."""
+        """Some parameter of `module` was updated: by an optimizer that stepped with gradients, or by hand."""
         stepped = set(self.manually_updated)
         for optimizer, state in self.optimizer_states():
-            if state.steps:
+            if state.updating:
                 stepped.update(id(p) for p in self.params_of(optimizer))
         return any(id(p) in stepped for p in module.parameters())
 
@@ -142,6 +143,8 @@ class Training:
     def before_step(self, optimizer: Any, line: Line | None, closure: bool) -> None:
         state = self.state_of(optimizer)
         state.steps += 1
+        if not state.updating:
+            state.updating = any(p.grad is not None for p in self.params_of(optimizer))
         state.watched = sampled(state.steps) and not closure
         if not state.watched:
             state.snapshot.clear()
@@ -152,7 +155,7 @@ class Training:
         state = self.state_of(optimizer)
         state.last_step_event = self.tick()
         state.backward_at_last_step = self.backwards
-        self.steps_taken += 1
+        self.steps_taken += state.updating
         state.snapshot.clear()
         if not state.watched:
             return
@@ -178,11 +181,11 @@ class Training:
         self._emit("on_backward", loss, value, line)
 
     def forward(self, module: torch.nn.Module, top: torch.nn.Module, top_line: Line | None) -> None:
-        if module is top:
-            key = id(module)
-            self.top_modules[key] = module
-            if top_line is not None:
-                self.module_lines.setdefault(key, top_line)
+        key = id(top)
+        if key not in self.top_modules:
+            self.top_modules[key] = top
+        if top_line is not None:
+            self.module_lines.setdefault(key, top_line)
         self._emit("on_forward", module, top, top_line)
 
     def traced(self, api: str, eager: Any, traced: Any, args: tuple[Any, ...], line: Line | None) -> None:

@@ -45,11 +45,19 @@ def test_compiled_differs_fires_on_a_replaying_backend():
     assert fired(result) == ["compiled-differs-from-eager"]
 
 
-@pytest.mark.slow
 def test_inference_in_train_mode_is_reported_at_the_model_call():
-    result = check_target(FIXTURES / "backward-in-eval-mode__bad_inference.py", quiet=True, reconcile=False)
-    assert fired(result) == ["backward-in-eval-mode"]
+    result = check_target(FIXTURES / "evaluation-in-train-mode__bad.py", quiet=True, reconcile=False)
+    assert fired(result) == ["evaluation-in-train-mode"]
     assert result.problems[0].line == 15  # predictions = model(x).argmax(dim=1)
+    assert "under torch.no_grad()" in result.problems[0].message and "Dropout" in result.problems[0].message
+
+
+def test_a_legacy_predict_without_eval_or_no_grad_is_an_evaluation_in_train_mode():
+    result = check_target(FIXTURES / "evaluation-in-train-mode__bad_legacy.py", quiet=True, reconcile=False)
+    assert result.status == "ok", result.output
+    assert fired(result) == ["evaluation-in-train-mode"]
+    assert result.problems[0].line == 28  # scores = model.forward(Variable(x))
+    assert "no backward() followed" in result.problems[0].message
 
 
 def test_correct_training_code_in_many_shapes_is_not_a_problem():
