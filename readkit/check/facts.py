@@ -17,7 +17,6 @@ import dataclasses
 import types
 import typing
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, ClassVar, TypeVar
 
 Line = tuple[str, int]  # (path, line) of the target's own code
@@ -65,10 +64,15 @@ def decode(kinds: dict[str, type[Fact]], kind: str, data: dict[str, Any]) -> Fac
     return cls(**values)
 
 
-@lru_cache(maxsize=None)
+_HINTS: dict[type[Fact], dict[str, Any]] = {}
+
+
 def _hints(cls: type[Fact]) -> dict[str, Any]:
-    names = {f.name for f in dataclasses.fields(cls)}
-    return {name: hint for name, hint in typing.get_type_hints(cls).items() if name in names}
+    """The declared type of each field (resolved once per class)."""
+    if cls not in _HINTS:
+        names = {f.name for f in dataclasses.fields(cls)}
+        _HINTS[cls] = {name: hint for name, hint in typing.get_type_hints(cls).items() if name in names}
+    return _HINTS[cls]
 
 
 def _coerce(hint: Any, value: Any) -> Any:

@@ -15,7 +15,6 @@ from typing import Any, Callable
 
 import torch
 import torch.optim.optimizer as optimizer_module
-from torch.nn.modules import module as module_module
 from torch.utils.hooks import RemovableHandle
 
 from readkit.check import instrument
@@ -131,7 +130,8 @@ class Instruments:
 
     def finish(self, completed: bool) -> None:
         """The target ended: the checks' last look (after `stop`: nothing of theirs is observed)."""
-        self.observer.training.finish(completed)
+        with torch._C.DisableTorchFunction():
+            self.observer.training.finish(completed)
 
 
 def _after(original: Callable[..., Any], then: Callable[[Any], None]) -> Callable[..., Any]:
@@ -197,11 +197,28 @@ def install(recorder: Recorder, user_roots: tuple[str, ...]) -> Instruments:
     return Instruments(observer, tracer, installed)
 
 
+def _observed_call(original: Callable[..., Any], observer: Observer) -> Callable[..., Any]:
+    """Module._call_impl, seen: which module runs, from which line. Not a global forward hook: those
+    live in tables the program (and dynamo) can read, and send every call down torch's slow path."""
+    stack = observer.module_stack
+
+    @functools.wraps(original)
+    def _call_impl(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if instrument.Guard.busy:
+            return original(self, *args, **kwargs)
+        depth = len(stack)
+        observer.forward_pre(self)
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            del stack[depth:]
+
+    return _call_impl
+
+
 def _install_hooks(observer: Observer, installed: Installed) -> None:
+    installed.patch(torch.nn.Module, "_call_impl", _observed_call(torch.nn.Module._call_impl, observer))
     installed.hooks += [
-        module_module.register_module_forward_pre_hook(lambda module, args: observer.forward_pre(module)),
-        module_module.register_module_forward_hook(
-            lambda module, args, output: observer.forward_post(), always_call=True),
         optimizer_module.register_optimizer_step_pre_hook(
             lambda opt, args, kwargs: observer.step(opt, args, kwargs, False)),
         optimizer_module.register_optimizer_step_post_hook(

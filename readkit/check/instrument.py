@@ -4,8 +4,9 @@
   attribute access (`x.view`, `torch.randn`, `.grad`) made directly by a user
   line is that line's use; `backward`, and the calls the checks' watchers ask
   for, feed the training state (readkit.check.training);
-- global module forward pre/post hooks: which modules run, in which mode,
-  called from which line;
+- `Module._call_impl`, wrapped: which modules run, in which mode, called from
+  which line (not global forward hooks: torch and dynamo read those tables, and
+  they send every module call down torch's slow path);
 - global optimizer step pre/post hooks: the workflow around `step`;
 - light wrapping where torch has no hook: `Optimizer.__init__`,
   `Optimizer.zero_grad`, `Module.zero_grad`, and torch's program transformations
@@ -35,6 +36,7 @@ from readkit.check.recorder import Recorder
 from readkit.check.training import Training
 
 _BACKWARD = frozenset({"torch.Tensor.backward", "torch.autograd.backward"})
+_GRADIENTS = "torch.autograd.grad"  # a backward pass too, but its outputs are not the training loss
 
 
 class Guard:
@@ -42,7 +44,28 @@ class Guard:
 
 
 def guarded(method: Callable[..., None]) -> Callable[..., None]:
-    """Run an observation with readkit's own torch calls hidden; never raise into the target."""
+    """Run an observation with readkit's own torch calls hidden (from readkit's mode, and from any mode
+    or tensor subclass of the target's: `DisableTorchFunction`); never raise into the target."""
+
+    @functools.wraps(method)
+    def run(self: Observer, *args: Any, **kwargs: Any) -> None:
+        if Guard.busy:
+            return
+        Guard.busy = True
+        try:
+            with torch._C.DisableTorchFunction():
+                method(self, *args, **kwargs)
+        except Exception as error:  # an observation failed: the target must not notice; the report will
+            self.recorder.instrumentation_error(f"instrument.{method.__name__}", error)
+        finally:
+            Guard.busy = False
+
+    return run
+
+
+def announcing(method: Callable[..., None]) -> Callable[..., None]:
+    """`guarded` for events whose watchers run the target's own code again (traced vs eager): torch
+    functions stay enabled for it, as the target has them; readkit hides itself (`hidden`)."""
 
     @functools.wraps(method)
     def run(self: Observer, *args: Any, **kwargs: Any) -> None:
@@ -51,7 +74,7 @@ def guarded(method: Callable[..., None]) -> Callable[..., None]:
         Guard.busy = True
         try:
             method(self, *args, **kwargs)
-        except Exception as error:  # an observation failed: the target must not notice; the report will
+        except Exception as error:
             self.recorder.instrumentation_error(f"instrument.{method.__name__}", error)
         finally:
             Guard.busy = False
@@ -106,8 +129,8 @@ class Observer:
                 out.append((user.f_code, user.f_lineno))
         if not args:
             return
-        if qualname in _BACKWARD:
-            self.training.backward(args[0], self.line_of(frame))
+        if qualname in _BACKWARD or qualname == _GRADIENTS:
+            self.training.backward(args[0], self.line_of(frame), loss=qualname != _GRADIENTS)
             return
         handlers = self.training.call_handlers.get(qualname)
         if handlers is not None:
@@ -152,11 +175,6 @@ class Observer:
     def _line(frame: FrameType | None) -> Line | None:
         return (frame.f_code.co_filename, frame.f_lineno) if frame is not None else None
 
-    @guarded
-    def forward_post(self) -> None:
-        if self.module_stack:
-            self.module_stack.pop()
-
     # -- optimizers -------------------------------------------------------------------
 
     @guarded
@@ -182,11 +200,11 @@ class Observer:
 
     # -- program transformations (readkit.check.transforms) -------------------------------
 
-    @guarded
+    @announcing
     def traced(self, api: str, eager: Any, traced: Any, args: tuple[Any, ...], line: Line | None) -> None:
         self.training.traced(api, eager, traced, args, line)
 
-    @guarded
+    @announcing
     def compiled_call(self, eager: Any, compiled: Any, args: tuple[Any, ...], line: Line | None) -> None:
         self.training.compiled_call(eager, compiled, args, line)
 

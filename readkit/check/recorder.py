@@ -52,8 +52,9 @@ def describe_tensor(value: Any) -> str | None:
         value = value[0]
     if not isinstance(value, torch.Tensor):
         return None
-    dtype = str(value.dtype).removeprefix("torch.")
-    return f"{dtype}[{', '.join(str(d) for d in value.shape)}] {value.device}"
+    with torch._C.DisableTorchFunction():  # readkit's reads: no mode or tensor subclass of the target's sees them
+        dtype = str(value.dtype).removeprefix("torch.")
+        return f"{dtype}[{', '.join(str(d) for d in value.shape)}] {value.device}"
 
 
 class Recorder:

@@ -68,7 +68,7 @@ class Training:
         self.top_modules: weakref.WeakValueDictionary[int, torch.nn.Module] = weakref.WeakValueDictionary()
         self.module_lines: dict[int, Line] = {}  # id(top module) -> the first line that called it
         self._reported: set[tuple[str, Line]] = set()
-        self._handlers = _handlers(watchers, self)
+        self._handlers = _handlers(watchers)
         self.call_handlers = self._call_handlers(watchers)
 
     # -- facts ----------------------------------------------------------------------
@@ -172,13 +172,15 @@ class Training:
         for p in params:
             self.last_clear[id(p)] = event
 
-    def backward(self, loss: Any, line: Line | None) -> None:
+    def backward(self, outputs: Any, line: Line | None, loss: bool = True) -> None:
+        """A backward pass: `backward()` on a loss, or (`loss=False`) `torch.autograd.grad(outputs, ...)`,
+        whose outputs are not the training loss (a gradient penalty's, a hand-made step's)."""
         self.backwards += 1
         self.last_backward_event = self.tick()
-        value = _scalar(loss)
+        value = _scalar(outputs) if loss else None
         if value is not None:
             self.recorder.loss(value)
-        self._emit("on_backward", loss, value, line)
+        self._emit("on_backward", outputs if loss else None, value, line)
 
     def forward(self, module: torch.nn.Module, top: torch.nn.Module, top_line: Line | None) -> None:
         key = id(top)
@@ -236,7 +238,7 @@ class Training:
         self.grad_owner[param.grad.data_ptr()] = id(param)
 
 
-def _handlers(watchers: dict[str, Watcher], run: Training) -> dict[str, list[tuple[str, Callable[..., None]]]]:
+def _handlers(watchers: dict[str, Watcher]) -> dict[str, list[tuple[str, Callable[..., None]]]]:
     """For each event, the watchers that override it, as bound methods (called with the run first)."""
     return {event: [(name, getattr(watcher, event)) for name, watcher in watchers.items()
                     if overridden(watcher, event)] for event in EVENTS}

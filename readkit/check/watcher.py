@@ -41,7 +41,8 @@ class Watcher:
         called from the target's code directly) and `top_line` the target's line that called it."""
 
     def on_backward(self, run: Training, loss: Any, value: float | None, line: Line | None) -> None:
-        """`backward()` on `loss` (its scalar value when it has one); counts are already updated."""
+        """A backward pass: `backward()` on `loss` (its scalar value when it has one), or
+        `torch.autograd.grad` (loss and value None); counts are already updated."""
 
     def before_step(self, run: Training, optimizer: Any, state: OptimizerState, line: Line | None) -> None:
         """A sampled `optimizer.step()` without a closure, before it runs."""
