@@ -22,6 +22,7 @@ from readkit.check.checks import watchers
 from readkit.check.frames import FrameClassifier
 from readkit.check.instrument import ObserveMode, Observer
 from readkit.check.recorder import Recorder
+from readkit.check.torchnames import describe_names
 from readkit.check.tracer import Tracer
 from readkit.check.training import Training
 from readkit.check.transforms import install_transforms
@@ -132,6 +133,8 @@ class Instruments:
         """The target ended: the checks' last look (after `stop`: nothing of theirs is observed)."""
         with torch._C.DisableTorchFunction():
             self.observer.training.finish(completed)
+            recorder = self.observer.recorder
+            recorder.torch_names = describe_names(recorder.covered_files())
 
 
 def _after(original: Callable[..., Any], then: Callable[[Any], None]) -> Callable[..., Any]:
@@ -216,6 +219,21 @@ def _observed_call(original: Callable[..., Any], observer: Observer) -> Callable
     return _call_impl
 
 
+def _install_constructors(observer: Observer, installed: Installed) -> None:
+    """Tensor makers written in C that neither the mode nor the line tracer sees: `torch.from_numpy(a)`
+    (wrapped), and `Variable(x)` (its Python metaclass gets a `__call__`: isinstance stays as it was).
+    The legacy typed constructors (`torch.FloatTensor(2, 3)`) are C types whose metatype cannot be
+    patched: not observed."""
+    installed.patch(torch, "from_numpy", _announced(torch.from_numpy, "torch.from_numpy", observer))
+    from torch.autograd.variable import VariableMeta
+
+    def variable_call(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        observer.api_use("torch.autograd.Variable")
+        return type.__call__(cls, *args, **kwargs)
+
+    installed.patch(VariableMeta, "__call__", variable_call)
+
+
 def _install_hooks(observer: Observer, installed: Installed) -> None:
     installed.patch(torch.nn.Module, "_call_impl", _observed_call(torch.nn.Module._call_impl, observer))
     installed.hooks += [
@@ -244,5 +262,6 @@ def _install_wrappers(observer: Observer, installed: Installed) -> None:
     installed.patch(module, "zero_grad", _after(module.zero_grad, observer.zero_grad))
     for name in _MODULE_GENERATORS:
         installed.patch(module, name, _announced(getattr(module, name), f"torch.nn.Module.{name}", observer))
+    _install_constructors(observer, installed)
     backward_node = torch.autograd.function.BackwardCFunction
     installed.patch(backward_node, "apply", _observed_backward(backward_node.apply, installed))

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 STATUSES = ("ok", "failed", "timeout", "killed")
-VERDICTS = ("confirmed", "refuted", "not-reached")
+WORKFLOW_STATUSES = ("checked", "not-checked")
+VERDICTS = ("confirmed", "refuted", "unobservable", "not-reached")
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,8 @@ class CheckResult:
     output: str = ""  # captured stdout+stderr tail (with --quiet)
     extra: dict[str, object] = field(default_factory=dict)
     instrumentation_errors: tuple[str, ...] = ()  # readkit's own observation failures ("where: Type: message")
+    workflow: str = "checked"  # one of WORKFLOW_STATUSES: did the checks have a training to look at
+    workflow_reason: str | None = None  # why not, when "not-checked"
 
     # Views for notebooks and terminals: readkit.render formats, this only delegates.
     def _repr_html_(self) -> str:

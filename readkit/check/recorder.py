@@ -69,6 +69,8 @@ class Recorder:
         self.failure: dict[str, Any] | None = None
         self.exit_code: int | None = None
         self.notes: list[str] = []
+        self.training = {"backwards": 0, "steps": 0}  # backward passes, optimizer steps and manual updates
+        self.torch_names: dict[str, Any] = {}  # readkit.check.torchnames, written at exit
         self.errors: dict[str, int] = {}  # "where: Type: message" -> how many times
         self._events = 0
         self._lock = threading.Lock()
@@ -164,6 +166,9 @@ class Recorder:
 
         threading.Thread(target=loop, name="readkit-flush", daemon=True).start()
 
+    def covered_files(self) -> list[str]:
+        return sorted({code.co_filename for code in list(self.covered)})
+
     def snapshot(self) -> dict[str, Any]:
         lines: dict[tuple[str, int], dict[str, Any]] = {}
         for (code, line), stat in list(self.lines.items()):
@@ -180,6 +185,7 @@ class Recorder:
                 "facts": {kind: [encode(f) for f in facts] for kind, facts in list(self.facts.items())},
                 "fact_counts": self.fact_counts, "losses": self.losses,
                 "failure": self.failure, "exit_code": self.exit_code, "notes": self.notes,
+                "torch_names": self.torch_names, "training": dict(self.training),
                 "instrumentation_errors": [f"{key} (x{count})" if count > 1 else key
                                            for key, count in list(self.errors.items())]}
 

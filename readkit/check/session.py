@@ -6,7 +6,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from readkit.check.checks import judge
+from readkit.check.checks import judge, workflow_status
 from readkit.check.model import CheckResult, LineObservation, TargetFailure
 from readkit.check.runner import ChildRun, run_child
 from readkit.check.sandbox import SandboxError, no_network_prefix
@@ -64,15 +64,18 @@ def build_result(target: Target, child: ChildRun) -> CheckResult:
                          key=lambda o: (o.path, o.line)))
     status, failure = _status(child, observed)
     extra: dict[str, Any] = {"covered": {p: n for p, n in observed.get("covered", {}).items() if p.startswith(project)},
-                             "notes": observed.get("notes", []), "fact_counts": observed.get("fact_counts", {})}
+                             "notes": observed.get("notes", []), "fact_counts": observed.get("fact_counts", {}),
+                             "torch_names": observed.get("torch_names", {})}  # for reconciliation, which drops it
     if target.cells is not None:
         extra["cells"] = {target.name: [list(c) for c in target.cells]}
     if not observed:
         extra["notes"] = ["the child wrote no observations (it ended before instrumentation started)"]
     problems, unreadable = judge(observed.get("facts", {}))
     errors = tuple(str(e) for e in observed.get("instrumentation_errors", [])) + tuple(unreadable)
+    not_checked = workflow_status(observed.get("training"), problems, failure.message if failure else None)
     return CheckResult(target=target.display, status=status, exit_code=child.returncode, seconds=round(child.seconds, 3),
                        problems=problems, lines=lines, failure=failure,
+                       workflow="not-checked" if not_checked else "checked", workflow_reason=not_checked,
                        losses=tuple(float(v) for v in observed.get("losses", [])), output=child.output, extra=extra,
                        instrumentation_errors=errors)
 

@@ -156,6 +156,7 @@ class Training:
         state.last_step_event = self.tick()
         state.backward_at_last_step = self.backwards
         self.steps_taken += state.updating
+        self.recorder.training["steps"] += 1
         state.snapshot.clear()
         if not state.watched:
             return
@@ -176,6 +177,7 @@ class Training:
         """A backward pass: `backward()` on a loss, or (`loss=False`) `torch.autograd.grad(outputs, ...)`,
         whose outputs are not the training loss (a gradient penalty's, a hand-made step's)."""
         self.backwards += 1
+        self.recorder.training["backwards"] = self.backwards
         self.last_backward_event = self.tick()
         value = _scalar(outputs) if loss else None
         if value is not None:
@@ -232,6 +234,7 @@ class Training:
                 or not param.requires_grad or param.grad is None:
             return
         self.steps_taken += 1
+        self.recorder.training["steps"] += 1
         self.manually_updated.add(id(param))
         line = self.line_of(frame)
         self._emit("on_manual_step", param, line)

@@ -19,7 +19,7 @@ from readkit.check.model import CheckResult
 from readkit.notebook import describe_location
 from readkit.render.style import dim, paint, role_tag
 
-MARKS = {"confirmed": "✓", "refuted": "✗", "not-reached": "·"}
+MARKS = {"confirmed": "✓", "refuted": "✗", "unobservable": "○", "not-reached": "·"}
 STATUS_COLORS = {"ok": "green", "failed": "red", "timeout": "red", "killed": "red"}
 
 
@@ -41,6 +41,7 @@ def to_json(result: CheckResult) -> str:
         "confirmation": confirmation(result),
         "notes": _notes(result),
         "instrumentation_errors": list(result.instrumentation_errors),
+        "workflow": {"status": result.workflow, "reason": result.workflow_reason},
     }
     return json.dumps(document, indent=2)
 
@@ -60,7 +61,8 @@ def _located(entry: dict[str, Any], cells: dict[str, tuple[tuple[int, int], ...]
 
 
 def confirmation(result: CheckResult) -> dict[str, dict[str, Any]]:
-    """Per role: confirmed / refuted / not-reached counts and the rate among lines that ran."""
+    """Per role: confirmed / refuted / unobservable / not-reached counts and the rate of confirmation
+    among the observable annotations that ran (confirmed + refuted)."""
     counts: defaultdict[str, Counter[str]] = defaultdict(Counter)
     for annotation in result.annotations:
         counts[annotation.role][annotation.verdict] += 1
@@ -68,7 +70,7 @@ def confirmation(result: CheckResult) -> dict[str, dict[str, Any]]:
     for role, verdicts in sorted(counts.items()):
         ran = verdicts["confirmed"] + verdicts["refuted"]
         rates[role] = {"confirmed": verdicts["confirmed"], "refuted": verdicts["refuted"],
-                       "not-reached": verdicts["not-reached"],
+                       "unobservable": verdicts["unobservable"], "not-reached": verdicts["not-reached"],
                        "rate": round(verdicts["confirmed"] / ran, 4) if ran else None}
     return rates
 
@@ -106,6 +108,8 @@ def _status_line(result: CheckResult, cells: dict[str, Any], color: bool) -> str
 
 
 def _problem_lines(result: CheckResult, cells: dict[str, Any], color: bool) -> list[str]:
+    if result.workflow == "not-checked":
+        return [paint(f"workflow not checked: {result.workflow_reason}", "yellow", color=color)]
     if not result.problems:
         return ["no workflow problem found"]
     lines = [paint(f"{len(result.problems)} workflow problem(s):", "red", color=color, bold=True)]
@@ -152,11 +156,12 @@ def _pad(text: str, width: int) -> str:
 
 def _summary(result: CheckResult, color: bool) -> list[str]:
     lines = [dim("marks: ✓ confirmed by the run, ✗ refuted (the line ran, that role did not), "
-                 "· not reached, + ran here but not annotated", color=color)]
+                 "○ unobservable (the line ran; no hook can see this kind of use), · not reached, "
+                 "+ ran here but not annotated", color=color)]
     rates = confirmation(result)
     if rates:
         parts = [f"{role} {r['confirmed']}/{r['confirmed'] + r['refuted']}" for role, r in rates.items()]
-        lines.append("confirmed on lines that ran: " + ", ".join(parts))
+        lines.append("confirmed on lines that ran (observable uses): " + ", ".join(parts))
     if result.missed:
         lines.append(f"{len(result.missed)} use(s) ran where no annotation of that role sits (marked +)")
     for note in _notes(result):

@@ -64,9 +64,11 @@ def test_correct_training_code_in_many_shapes_is_not_a_problem():
     result = check_target(FIXTURES / "projects" / "correct_patterns.py", quiet=True, timeout=120)
     assert result.status == "ok", result.output
     assert fired(result) == []
-    ran = [a for a in result.annotations if a.verdict != "not-reached"]
-    confirmed = [a for a in ran if a.verdict == "confirmed"]
-    assert len(ran) > 50 and len(confirmed) / len(ran) >= 0.97, [a for a in ran if a.verdict == "refuted"]
+    observable = [a for a in result.annotations if a.verdict in ("confirmed", "refuted")]
+    confirmed = [a for a in observable if a.verdict == "confirmed"]
+    assert len(observable) > 50 and len(confirmed) / len(observable) >= 0.97, \
+        [a for a in observable if a.verdict == "refuted"]
+    assert any(a.verdict == "unobservable" for a in result.annotations)  # nn.Module bases, dtypes
     by_line = {line.line: line for line in result.lines}
     assert "data" in by_line[18].roles  # for xb, yb in loader
     assert "float32[16, 1] cpu" in by_line[20].shapes  # model(xb) on a batch of 16
@@ -80,6 +82,19 @@ def test_a_crash_reports_the_exception_its_line_and_what_ran_before():
     assert len(result.losses) == 1  # the one backward before the crash
     assert {line.line for line in result.lines} >= {9, 10, 11, 12}
     assert "IndexError" in result.output  # the traceback, as python would print it
+    assert result.workflow == "checked"  # a backward ran before the crash
+
+
+def test_a_target_failing_before_any_training_step_says_the_workflow_was_not_checked(tmp_path):
+    from readkit.render.check import to_json, to_text
+
+    script = tmp_path / "broken.py"
+    script.write_text("import torch\nmodel = torch.nn.Linear(2, 1)\nmodel(torch.ones(3))\n")
+    result = check_target(script, quiet=True, reconcile=False)
+    assert result.status == "failed" and result.workflow == "not-checked"
+    assert "failed before any training step" in result.workflow_reason and "RuntimeError" in result.workflow_reason
+    assert "no workflow problem found" not in to_text(result) and "workflow not checked" in to_text(result)
+    assert json.loads(to_json(result))["workflow"] == {"status": "not-checked", "reason": result.workflow_reason}
 
 
 def test_exit_code_and_a_hang_are_reported_with_what_was_observed():
@@ -122,7 +137,8 @@ def test_cli_json_exit_code_and_shape():
     assert document["status"] == "ok" and [p["check"] for p in document["problems"]] == ["non-finite-loss"]
     lines = {entry["line"]: entry for entry in document["lines"]}
     assert lines[11]["roles"] == ["tensor"] and "float32[] cpu" in lines[11]["shapes"]  # loss = torch.log(...).mean()
-    assert all(a["verdict"] in ("confirmed", "refuted", "not-reached") for a in document["annotations"])
+    assert all(a["verdict"] in ("confirmed", "refuted", "unobservable", "not-reached")
+               for a in document["annotations"])
 
 
 @pytest.mark.slow
@@ -139,9 +155,9 @@ def test_gan_and_classic_scripts_are_confirmed():
                          ("small_cnn.py", ("--steps", "3"))):
         result = check_target(FIXTURES / "projects" / script, args=args, quiet=True, timeout=300)
         assert result.status == "ok" and fired(result) == [], (script, result.output)
-        ran = [a for a in result.annotations if a.verdict != "not-reached"]
-        refuted = [a for a in ran if a.verdict == "refuted"]
-        assert len(refuted) <= 0.03 * len(ran), (script, refuted)
+        observable = [a for a in result.annotations if a.verdict in ("confirmed", "refuted")]
+        refuted = [a for a in observable if a.verdict == "refuted"]
+        assert len(refuted) <= 0.03 * len(observable), (script, refuted)
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="network namespaces are Linux-only")

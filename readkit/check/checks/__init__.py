@@ -87,6 +87,17 @@ def judge(raw: object) -> tuple[tuple[Problem, ...], list[str]]:
     return tuple(sorted(problems, key=lambda p: (p.path, p.line, p.check))), unreadable
 
 
+def workflow_status(training: object, problems: tuple[Problem, ...], failure: str | None) -> str | None:
+    """None when the workflow was checked; else why not, in words. Checked: a backward pass or an
+    optimizer step ran (the checks had a training to look at), or some check found a problem."""
+    counts = training if isinstance(training, dict) else {}
+    if problems or counts.get("backwards") or counts.get("steps"):
+        return None
+    if failure is not None:
+        return f"the target failed before any training step ({failure})"
+    return "no training step ran (no backward(), no optimizer step)"
+
+
 def grouped(facts: Sequence[F], describe: Callable[[F], str]) -> list[Found]:
     """One Found per line, the descriptions of that line's facts joined (several variants of one trace)."""
     lines: dict[Line, list[str]] = {}
