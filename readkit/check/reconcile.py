@@ -22,6 +22,7 @@ import torch.
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections import defaultdict
 from pathlib import Path
 from typing import Any, Iterable
@@ -29,6 +30,18 @@ from typing import Any, Iterable
 from readkit.check.model import AnnotationVerdict, CheckResult, MissedUse
 from readkit.check.target import Target
 from readkit.check.torchnames import CLASS, DATA, DESCRIPTOR, MISSING, MODULE, TENSOR_CLASS, NameKinds
+
+
+def warm_up() -> threading.Thread:
+    """Import the annotator (libcst and readkit's analysis) in the background while the child runs:
+    the reconciliation that follows the run then starts at once."""
+
+    def load() -> None:
+        import readkit.annotate  # noqa: F401
+
+    thread = threading.Thread(target=load, name="readkit-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def reconcile_result(result: CheckResult, target: Target) -> CheckResult:
