@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__version__ = "0.1.0"
+from readkit.version import __version__
 
 __all__ = [
     "__version__",
@@ -27,6 +27,11 @@ _LAZY = {
     "check_target": "readkit.check",
     "migrate_paths": "readkit.migrate",
 }
+
+
+# Results show themselves in notebooks through formatters that presentation registers
+# (results are the bottom layer and cannot import render): see readkit/results/display.py.
+import readkit.render.display  # noqa: E402,F401  (registers formatters; imports no torch or libcst)
 
 
 def __getattr__(name: str) -> Any:

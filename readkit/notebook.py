@@ -12,8 +12,7 @@ VS Code shows as "Cell N". Execution counts (`In [7]`) are not used: they are
 missing in unexecuted notebooks and stale in edited ones.
 
 What this module leaves out: analysing the program (readkit.annotate), running
-it (readkit.check), and the text of annotation comments
-(readkit.render.annotated_copy); `write_annotated_notebook` only places them.
+it (readkit.check), and writing annotated notebooks (readkit.render.annotated_notebook).
 """
 
 from __future__ import annotations
@@ -23,10 +22,7 @@ import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
-
-if TYPE_CHECKING:
-    from readkit.annotate.model import FileResult
+from typing import Any, NamedTuple
 
 
 class NotebookError(ValueError):
@@ -97,7 +93,7 @@ def read_notebook_node(path: str | Path) -> Any:
 def load_notebook(path: str | Path) -> NotebookProgram:
     """Read a notebook and join its code cells into one program (see the module docstring)."""
     node = read_notebook_node(path)
-    return program_from_cells(str(path), [(c.cell_type, _cell_text(c)) for c in node.cells])
+    return program_from_cells(str(path), [(c.cell_type, cell_text(c)) for c in node.cells])
 
 
 def program_from_cells(path: str, cells: list[tuple[str, str]]) -> NotebookProgram:
@@ -120,7 +116,7 @@ def program_from_cells(path: str, cells: list[tuple[str, str]]) -> NotebookProgr
     return NotebookProgram(path, source, tuple(where), tuple(notes), tuple(markdown), tuple(code_cells))
 
 
-def _cell_text(cell: Any) -> str:
+def cell_text(cell: Any) -> str:
     source = cell.get("source", "")
     return "".join(source) if isinstance(source, list) else str(source)
 
@@ -223,45 +219,3 @@ class _ScanState:
         while j < len(line) and line[j] != line[i]:
             j += 2 if line[j] == "\\" else 1
         return j + 1
-
-
-# ----------------------------------------------------------------------------
-# Writing an annotated notebook
-
-
-def write_annotated_notebook(path: str | Path, file_result: FileResult, out_path: str | Path) -> None:
-    """Write `path` to `out_path` with readkit's end-of-line comments in its code cells.
-
-    Outputs, metadata and markdown stay untouched; running it on its own output
-    changes nothing (the comment writer recognises and replaces its own comments).
-    """
-    import nbformat
-
-    node = read_notebook_node(path)
-    program = program_from_cells(str(path), [(c.cell_type, _cell_text(c)) for c in node.cells])
-    commented = _commented_program_lines(program, file_result)
-    for number, cell_lines in _lines_per_cell(program, commented).items():
-        cell = node.cells[number - 1]
-        original = _cell_text(cell)
-        cell.source = "\n".join(cell_lines) + ("\n" if original.endswith("\n") else "")
-    Path(out_path).parent.mkdir(parents=True, exist_ok=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        nbformat.write(node, str(out_path))  # type: ignore[no-untyped-call]
-
-
-def _commented_program_lines(program: NotebookProgram, file_result: FileResult) -> list[str]:
-    """The program's lines with comments added; IPython-only lines restored to their original text."""
-    from readkit.render import annotated_copy
-
-    comments = annotated_copy.line_comments(file_result)
-    commented = annotated_copy.annotate_text(program.source, comments).splitlines()
-    restored = {(note.cell, note.line): note.text for note in program.notes}
-    return [restored.get(program.cells[i], text) for i, text in enumerate(commented[: len(program.cells)])]
-
-
-def _lines_per_cell(program: NotebookProgram, lines: list[str]) -> dict[int, list[str]]:
-    per_cell: dict[int, list[str]] = {number: [] for number in program.code_cells}
-    for (cell, _), text in zip(program.cells, lines):
-        per_cell[cell].append(text)
-    return {number: texts for number, texts in per_cell.items() if texts}

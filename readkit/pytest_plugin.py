@@ -36,8 +36,8 @@ from readkit.teaching import (
 )
 
 if TYPE_CHECKING:
-    from readkit.check.model import CheckResult
-    from readkit.reference.result import StepResult
+    from readkit.results.check import CheckResult
+    from readkit.results.reference import StepResult
 
 __all__ = ["assert_line_role", "assert_no_workflow_problems", "assert_ran", "assert_workflow_problem"]
 

@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from readkit.check.model import CheckResult, LineObservation
-    from readkit.reference.result import StepResult
+    from readkit.results.check import CheckResult, LineObservation
+    from readkit.results.reference import StepResult
 
 Dim = int | str | None
 

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from readkit.annotate import docs
+from readkit import docs
 from readkit.annotate.rules.base import all_rules
 from readkit.cli import cli
 from readkit.roles import CORE_ROLE_NAMES, ROLES
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 RULES = all_rules()
-REGENERATE = "run `python -m readkit.annotate.docs --write docs` and commit the result"
+REGENERATE = "run `python -m readkit.docs --write docs` and commit the result"
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[r.id for r in RULES])

@@ -10,19 +10,21 @@ import contextlib
 import os
 import sys
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import replace
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import libcst as cst
 
 from readkit import roles
-from readkit.annotate import files
+from readkit.annotate import files, pool
+from readkit.annotate.cache import AnnotateCache, entry_key, memoized_digests
 from readkit.annotate.engine import ModuleInfo, analyze_source
-from readkit.annotate.model import AnnotateResult, FileError, FileResult
+from readkit.results.annotate import AnnotateResult, FileError, FileResult
+from readkit.annotate.pool import FileTask, Outcome
 from readkit.annotate.repo import RepoIndex
-from readkit.check.model import LineObservation
+from readkit.annotate.rules.base import rule_catalogue
+from readkit.results.check import LineObservation
 
 
 class UnknownFilterError(ValueError):
@@ -39,19 +41,18 @@ ANNOTATION_RULES: dict[str, str] = {
 
 def annotate_source(code: str, path: str = "<string>") -> FileResult:
     """Annotate one piece of source code (a syntax error becomes the result's `error`)."""
-    return replace(_analyze_text(code, path, None, None), source=code)
+    return _analyze_text(code, path, None, None)
 
 
 def annotate_paths(paths: Iterable[str | os.PathLike[str]], *, jobs: int | None = None,
                    roles: Sequence[str] = (), rules: Sequence[str] = (),
-                   observations: dict[str, dict[int, LineObservation]] | None = None) -> AnnotateResult:
-    """Annotate every Python file and notebook under `paths`."""
-    _check_filters(roles, rules)
-    found = files.discover([Path(p) for p in paths])
-    index = RepoIndex.for_paths([Path(p) for p in paths])
-    tasks = [(str(p), index.module_info(p), (observations or {}).get(str(p))) for p in found]
-    results = _run(tasks, index, jobs)
-    return AnnotateResult(files=tuple(_filtered(r, roles, rules) for r in results))
+                   observations: dict[str, dict[int, LineObservation]] | None = None,
+                   cache: AnnotateCache | None = None, scheduler: str | None = None) -> AnnotateResult:
+    """Annotate every Python file and notebook under `paths` (all results in memory: for a
+    whole framework, stream them with `plan_paths` + `iter_annotate`)."""
+    results = iter_annotate(plan_paths(paths), jobs=jobs, roles=roles, rules=rules, observations=observations,
+                            cache=cache, scheduler=scheduler)
+    return AnnotateResult(files=tuple(results), rules=rule_catalogue())
 
 
 def analyze_file(path: str, info: ModuleInfo, observations: dict[int, LineObservation] | None) -> FileResult:
@@ -64,12 +65,18 @@ def analyze_file(path: str, info: ModuleInfo, observations: dict[int, LineObserv
         return FileResult(path=path, error=error.error)
     repo = info.repo if isinstance(info.repo, RepoIndex) else None
     if not files.mentions_torch(source) and not (repo is not None and repo.may_use_repo(source, Path(path))):
-        return FileResult(path=path, error=files.quick_syntax_check(source))
+        return FileResult(path=path, error=files.quick_syntax_check(source), source=source)
     return _analyze_text(source, path, info, observations)
 
 
 def _analyze_text(source: str, path: str, info: ModuleInfo | None,
                   observations: dict[int, LineObservation] | None) -> FileResult:
+    """The file's result, carrying its source (render shows code without reading files)."""
+    return replace(_analyze(source, path, info, observations), source=source)
+
+
+def _analyze(source: str, path: str, info: ModuleInfo | None,
+             observations: dict[int, LineObservation] | None) -> FileResult:
     try:
         with warnings.catch_warnings(), _deep_recursion():
             warnings.simplefilter("ignore")
@@ -103,33 +110,101 @@ def _analyze_notebook(path: str, info: ModuleInfo, observations: dict[int, LineO
     except Exception as error:  # nbformat's errors are many; each becomes a clear per-file error
         return FileResult(path=path, error=FileError("unreadable", f"not a readable notebook: {error}"))
     result = _analyze_text(notebook.source, path, info, observations)
-    return replace(result, cells=tuple(notebook.cells))
+    where = {cell_line: number for number, cell_line in enumerate(notebook.cells, start=1)}
+    replaced = tuple((where[(n.cell, n.line)], n.text) for n in notebook.notes if (n.cell, n.line) in where)
+    return replace(result, cells=tuple(notebook.cells), markdown=notebook.markdown, replaced_lines=replaced)
 
 
 # ---------------------------------------------------------------------- running many files
 
-_INDEX: RepoIndex | None = None
+
+@dataclass(frozen=True)
+class Plan:
+    """The files a run will analyze, each with the root (a PATH given) it was found under."""
+
+    roots: tuple[Path, ...]
+    files: tuple[Path, ...]
+    root_of: tuple[int, ...]  # files[i] was found under roots[root_of[i]]
 
 
-def _init_worker(index: RepoIndex) -> None:
-    global _INDEX
-    _INDEX = index
+def plan_paths(paths: Iterable[str | os.PathLike[str]]) -> Plan:
+    """Every Python file and notebook under `paths`, once each (the first root that holds it wins)."""
+    roots = tuple(Path(p) for p in paths)
+    seen: set[Path] = set()
+    found: list[Path] = []
+    root_of: list[int] = []
+    for number, root in enumerate(roots):
+        for path in files.discover([root]):
+            key = path.resolve()
+            if key not in seen:
+                seen.add(key)
+                found.append(path)
+                root_of.append(number)
+    return Plan(roots, tuple(found), tuple(root_of))
 
 
-def _work(task: tuple[str, ModuleInfo, dict[int, LineObservation] | None]) -> FileResult:
-    path, info, observations = task
-    return analyze_file(path, replace(info, repo=_INDEX), observations)
+def iter_annotate(plan: Plan, *, jobs: int | None = None, roles: Sequence[str] = (), rules: Sequence[str] = (),
+                  observations: dict[str, dict[int, LineObservation]] | None = None,
+                  cache: AnnotateCache | None = None, scheduler: str | None = None) -> Iterator[FileResult]:
+    """The result of every file of `plan`, in plan order, as the analyses complete.
+
+    `cache`: reuse results whose file and facts are unchanged, store new ones. `scheduler`:
+    the address of a Dask cluster to run the analyses on (`readkit[dask]`), else a local pool.
+    """
+    _check_filters(roles, rules)
+    index = RepoIndex.for_paths(list(plan.roots))
+    digests = memoized_digests()
+    ready: dict[int, FileResult] = {}
+    todo: list[tuple[int, FileTask, str | None]] = []
+    for number, path in enumerate(plan.files):
+        seen = (observations or {}).get(str(path))
+        info = index.module_info(path)
+        key = _cache_key(path, info, digests) if cache is not None and seen is None else None
+        hit = cache.lookup(key, digests) if cache is not None and key is not None else None
+        if hit is not None:
+            ready[number] = replace(hit, path=str(path))
+        else:
+            todo.append((number, FileTask(str(path), info.name, info.is_package,
+                                          tuple(str(r) for r in index.roots), seen), key))
+    outcomes = _outcomes([task for _, task, _ in todo], jobs, scheduler)
+    yield from _in_order(ready, todo, outcomes, cache, roles, rules, len(plan.files))
 
 
-def _run(tasks: list[tuple[str, ModuleInfo, dict[int, LineObservation] | None]], index: RepoIndex,
-         jobs: int | None) -> list[FileResult]:
+def _cache_key(path: Path, info: ModuleInfo, digests: Callable[[Path], str | None]) -> str | None:
+    content = digests(path.resolve())
+    return entry_key(path, info.name, info.is_package, content) if content is not None else None
+
+
+def _outcomes(tasks: list[FileTask], jobs: int | None, scheduler: str | None) -> Iterator[tuple[int, Outcome]]:
+    if scheduler is not None:
+        return pool.run_dask(tasks, analyze_file, scheduler)
     workers = min(jobs or os.cpu_count() or 1, max(len(tasks), 1))
     if workers <= 1 or len(tasks) < 4:
-        return [analyze_file(p, replace(i, repo=index), o) for p, i, o in tasks]
-    chunk = max(1, min(16, len(tasks) // (workers * 4)))
-    light = [(p, replace(i, repo=None), o) for p, i, o in tasks]
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(index,)) as pool:
-        return list(pool.map(_work, light, chunksize=chunk))
+        return pool.run_serial(tasks, analyze_file)
+    return pool.run_local(tasks, analyze_file, workers)
+
+
+def _in_order(ready: dict[int, FileResult], todo: list[tuple[int, FileTask, str | None]],
+              outcomes: Iterator[tuple[int, Outcome]], cache: AnnotateCache | None,
+              roles: Sequence[str], rules: Sequence[str], total: int) -> Iterator[FileResult]:
+    """Yield results in plan order while later ones are still being analyzed."""
+    following = 0
+    for task_number, (result, facts) in outcomes:
+        number, _, key = todo[task_number]
+        if cache is not None and key is not None and _cacheable(result):
+            cache.store(key, result, facts)
+        ready[number] = result
+        while following in ready:
+            yield _filtered(ready.pop(following), roles, rules)
+            following += 1
+    while following < total:
+        yield _filtered(ready.pop(following), roles, rules)
+        following += 1
+
+
+def _cacheable(result: FileResult) -> bool:
+    """What the file's bytes decide is kept; a crash, or a file that could not be read, is not."""
+    return result.error is None or result.error.kind not in ("internal", "unreadable")
 
 
 # ---------------------------------------------------------------------- filters

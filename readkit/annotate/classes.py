@@ -3,27 +3,14 @@ repo), what a class defines itself, `self.x` attributes, `super()`, functions' r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import libcst as cst
 
 from readkit.annotate import values
 from readkit.annotate.origins import agree, binds_none, is_none
-from readkit.annotate.scopes import ClassInfo, FunctionInfo, Scope
+from readkit.annotate.scopes import ClassInfo, ExternalClass, FunctionInfo, Scope
 from readkit.annotate.evaluator_state import EvaluatorState
 from readkit.annotate.values import Kind, Value
 
-
-
-@dataclass(frozen=True)
-class ExternalClass:
-    """A class defined in another file of the analyzed repository (see repo.py)."""
-
-    key: str
-    torch_base: str | None
-    methods: frozenset[str]
-    returns_tuple: bool = False
-    attrs: tuple[tuple[str, str], ...] = ()  # self.X = torch.producer(...) in its methods: (X, producer)
 
 
 class ClassOrigins(EvaluatorState):

@@ -18,14 +18,15 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from readkit.annotate import messages
 from readkit.annotate.declare import Declarer
 from readkit.annotate.evaluate import Evaluator
-from readkit.annotate.model import Annotation, FileResult, LegacyFinding
+from readkit.results.annotate import Annotation, FileResult, LegacyFinding
 from readkit.annotate.positions import AstPositions, Mismatch, Span
 from readkit.annotate.rules.async_argument import AsyncArgument, rewrite_async_keywords
 from readkit.annotate.rules.base import LegacyRule, all_rules
 from readkit.annotate.uses import Use
-from readkit.annotate.walk import Walker
+from readkit.annotate.walk import TreeWalker
+from readkit.annotate.walker import Walker
 from readkit.annotate.values import Kind, family
-from readkit.check.model import LineObservation
+from readkit.results.check import LineObservation
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,8 @@ def _async_findings(source: str, lines: tuple[int, ...]) -> tuple[LegacyFinding,
     for line in lines:
         column = text[line - 1].find("async") + 1
         found.append(LegacyFinding(line, column, line, column + len("async"), AsyncArgument.id,
-                                   AsyncArgument.message, "non_blocking"))
+                                   AsyncArgument.message, "non_blocking", AsyncArgument.modern,
+                                   AsyncArgument.reference_step))
     return tuple(found)
 
 
@@ -168,7 +170,7 @@ def analyze_module(module: cst.Module, path: str, *, observations: Mapping[int, 
     module_scope = declarer.declare(module)
     evaluator = Evaluator(declarer, info.repo)
     visitors: dict[type, list[Callable[[cst.CSTNode], None]]] = {}
-    walker = Walker(evaluator, declarer.scopes, visitors)
+    walker = TreeWalker(evaluator, declarer.scopes, visitors)
     locator = _Locator(module, source, walker.parents)
     context = _Context(module, walker, observations, locator.line_of)
     _register_rules(visitors, context)
@@ -241,5 +243,6 @@ def _findings(reports: list[_Report], positions: Mapping[cst.CSTNode, Span],
         line, column, end_line, end_column = positions[report.node]
         replacement = report.replacement
         code = module.code_for_node(replacement) if isinstance(replacement, cst.CSTNode) else None
-        found.append(LegacyFinding(line, column + 1, end_line, end_column + 1, report.rule.id, report.message, code))
+        found.append(LegacyFinding(line, column + 1, end_line, end_column + 1, report.rule.id, report.message, code,
+                                   report.rule.modern, report.rule.reference_step))
     return tuple(sorted(found, key=lambda f: (f.line, f.column, f.idiom)))

@@ -15,13 +15,13 @@ from dataclasses import replace
 import libcst as cst
 
 from readkit.annotate import containers, heuristics, values
-from readkit.annotate.classes import ClassOrigins, ExternalClass
+from readkit.annotate.classes import ClassOrigins
 from readkit.annotate.declare import Declarer
 from readkit.annotate.origins import (PLAIN, PLAIN_LITERALS, PLAIN_MODULE, agree, binds_none, element_of, int_index, is_tensor,
                                       tensor_operands, unpack)
 from readkit.annotate.params import ParameterOrigins
 from readkit.annotate.summaries import SummaryOrigins
-from readkit.annotate.scopes import Assigned, Binding, ClassInfo, FunctionInfo, Imported, Param, Scope
+from readkit.annotate.scopes import Assigned, Binding, ClassInfo, ExternalClass, FunctionInfo, Imported, Param, Scope
 from readkit.annotate.values import Kind, Value
 
 _BUILTINS = frozenset(dir(builtins))  # never looked up in a star import (it would import torch for `len`)

@@ -7,11 +7,10 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from readkit.annotate.scopes import Assigned, ClassInfo, FunctionInfo, Scope
+from readkit.annotate.scopes import Assigned, ClassInfo, ExternalClass, FunctionInfo, Scope
 from readkit.annotate.values import Value
 
 if TYPE_CHECKING:
-    from readkit.annotate.classes import ExternalClass
     from readkit.annotate.declare import Declarer
 
 

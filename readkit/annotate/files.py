@@ -14,7 +14,7 @@ from pathlib import Path
 
 import libcst as cst
 
-from readkit.annotate.model import FileError
+from readkit.results.annotate import FileError
 
 SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", ".venv", "venv", "env", "site-packages", "build", "dist",
                           "__pycache__", "node_modules", ".tox", ".nox", ".mypy_cache", ".pytest_cache",

@@ -240,7 +240,7 @@ def _source_order(node: cst.CSTNode, top: bool = False) -> Iterator[cst.CSTNode]
 
 
 def _children_in_order(value: object) -> Iterator[cst.CSTNode]:
-    from readkit.annotate.walk import _is_node
+    from readkit.annotate.walker import _is_node
 
     kind = type(value)
     if kind is list or kind is tuple:
@@ -252,7 +252,7 @@ def _children_in_order(value: object) -> Iterator[cst.CSTNode]:
 
 
 def _field_names(node_type: type) -> tuple[str, ...]:
-    from readkit.annotate.walk import _fields
+    from readkit.annotate.walker import _fields
 
     return _fields(node_type)
 

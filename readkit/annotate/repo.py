@@ -4,17 +4,33 @@ the torch-derived classes other files import (`class Deep(Net)` where `Net` live
 
 Classes of other files are summarized on demand with Python's `ast` (fast, C), memoized
 per process: only modules that are actually imported are read, and each once.
+
+Every answer remembers the facts of the file system it rests on (`Fact`: a file's content
+hash, whether a path exists, what a root directory lists). `record()` collects the facts
+one file's analysis used, so the cache (cache.py) knows exactly when that analysis is stale:
+when any of those facts changed, and only then.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
+import hashlib
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from readkit.annotate.engine import ModuleInfo
-from readkit.annotate.evaluate import ExternalClass
+from readkit.annotate.scopes import ExternalClass
+
+T = TypeVar("T")
+K = TypeVar("K")
+
+# A fact of the file system an answer rests on: ("file", path, sha256 or None when unreadable),
+# ("exists", path, "file" / "dir" / ""), ("listing", directory, sha256 of the module names in it).
+Fact = tuple[str, str, str | None]
 
 _IMPORT_LINE = re.compile(r"^[ \t]*(?:from[ \t]+(\.+|[A-Za-z_]\w*)|import[ \t]+([A-Za-z_]\w*))", re.M)
 
@@ -24,6 +40,7 @@ class _Summary:
     imports: dict[str, str]  # local name -> absolute dotted name
     classes: dict[str, ast.ClassDef]
     module: str
+    digest: str  # sha256 of the file's bytes
 
 
 @dataclass
@@ -31,8 +48,11 @@ class RepoIndex:
     roots: tuple[Path, ...] = ()
     _summaries: dict[Path, _Summary | None] = field(default_factory=dict, repr=False)
     _local_names: frozenset[str] | None = field(default=None, repr=False)
-    _lookups: dict[tuple[str, str, int], ExternalClass | None] = field(default_factory=dict, repr=False)
-    _files: dict[tuple[str, str], list[Path]] = field(default_factory=dict, repr=False)
+    _listing_facts: frozenset[Fact] = field(default=frozenset(), repr=False)
+    _lookups: dict[tuple[str, str, int], tuple[ExternalClass | None, frozenset[Fact]]] = field(
+        default_factory=dict, repr=False)
+    _files: dict[tuple[str, str], tuple[list[Path], frozenset[Fact]]] = field(default_factory=dict, repr=False)
+    _frames: list[set[Fact]] = field(default_factory=list, repr=False)  # facts being collected, innermost last
 
     @classmethod
     def for_paths(cls, paths: list[Path]) -> RepoIndex:
@@ -46,8 +66,47 @@ class RepoIndex:
         self.roots = state["roots"]  # type: ignore[assignment]
         self._summaries = {}
         self._local_names = None
+        self._listing_facts = frozenset()
         self._lookups = {}
         self._files = {}
+        self._frames = []
+
+    # ------------------------------------------------------------------ facts used
+
+    @contextlib.contextmanager
+    def record(self) -> Iterator[set[Fact]]:
+        """Collect the facts every answer given inside the block rests on."""
+        facts: set[Fact] = set()
+        self._frames.append(facts)
+        try:
+            yield facts
+        finally:
+            self._frames.pop()  # frames nest: the innermost is this one
+
+    def _note(self, facts: frozenset[Fact] | set[Fact]) -> None:
+        for frame in self._frames:
+            frame.update(facts)
+
+    def _exists(self, path: Path) -> str:
+        kind = "file" if path.is_file() else "dir" if path.is_dir() else ""
+        self._note({("exists", str(path), kind)})
+        return kind
+
+    def _memo(self, table: dict[K, tuple[T, frozenset[Fact]]], key: K, compute: Callable[[], T],
+              placeholder: T) -> T:
+        """table[key], computed once; the facts it rests on are noted on every use."""
+        if key not in table:
+            table[key] = (placeholder, frozenset())  # a cycle (imports that import each other) sees this
+            facts: set[Fact] = set()
+            self._frames.append(facts)
+            try:
+                value = compute()
+            finally:
+                self._frames.pop()
+            table[key] = (value, frozenset(facts))
+        value, used = table[key]
+        self._note(used)
+        return value
 
     # ------------------------------------------------------------------ module names
 
@@ -56,7 +115,7 @@ class RepoIndex:
         resolved = path.resolve()
         parts = [] if resolved.name == "__init__.py" else [resolved.stem]
         directory = resolved.parent
-        while (directory / "__init__.py").exists() and directory != directory.parent:
+        while self._exists(directory / "__init__.py") and directory != directory.parent:
             parts.insert(0, directory.name)
             directory = directory.parent
         return ModuleInfo(".".join(parts), resolved.name == "__init__.py", self)
@@ -69,18 +128,17 @@ class RepoIndex:
             first = match.group(1) or match.group(2)
             if first.startswith(".") or first in names:
                 return True
-            if path is not None and ((path.parent / f"{first}.py").exists() or (path.parent / first).is_dir()):
+            if path is not None and (self._exists(path.parent / f"{first}.py") or
+                                     self._exists(path.parent / first) == "dir"):
                 return True
         return False
 
     def _names(self) -> frozenset[str]:
         if self._local_names is None:
-            found = set()
-            for root in self.roots:
-                for entry in root.iterdir():
-                    if entry.suffix == ".py" or (entry / "__init__.py").exists():
-                        found.add(entry.stem)
-            self._local_names = frozenset(found)
+            listings = {root: sorted(_module_names(root)) for root in self.roots}
+            self._local_names = frozenset(name for names in listings.values() for name in names)
+            self._listing_facts = frozenset(("listing", str(root), _digest(names)) for root, names in listings.items())
+        self._note(self._listing_facts)
         return self._local_names
 
     # ------------------------------------------------------------------ classes of other files
@@ -89,10 +147,7 @@ class RepoIndex:
         """The repo class a dotted import name refers to, when it derives from torch (memoized)."""
         path = Path(from_path)  # relative imports differ between a package's __init__ and its modules
         key = (dotted, f"{path.parent}:{path.name == '__init__.py'}", depth)
-        if key not in self._lookups:
-            self._lookups[key] = None  # an import cycle resolves to nothing
-            self._lookups[key] = self._lookup(dotted, from_path, depth)
-        return self._lookups[key]
+        return self._memo(self._lookups, key, lambda: self._lookup(dotted, from_path, depth), None)
 
     def _lookup(self, dotted: str, from_path: str, depth: int) -> ExternalClass | None:
         module, _, name = dotted.rpartition(".")
@@ -114,9 +169,7 @@ class RepoIndex:
 
     def _candidates(self, module: str, from_path: Path) -> list[Path]:
         key = (module, f"{from_path.parent}:{from_path.name == '__init__.py'}")
-        if key not in self._files:
-            self._files[key] = self._find(module, from_path)
-        return self._files[key]
+        return self._memo(self._files, key, lambda: self._find(module, from_path), [])
 
     def _find(self, module: str, from_path: Path) -> list[Path]:
         relative = Path(*module.split("."))
@@ -130,14 +183,17 @@ class RepoIndex:
         found = []
         for base in dict.fromkeys(bases):
             for candidate in (base / relative.with_suffix(".py"), base / relative / "__init__.py"):
-                if candidate.is_file():
+                if self._exists(candidate) == "file":
                     found.append(candidate)
         return found
 
     def _summary(self, file: Path) -> _Summary | None:
         if file not in self._summaries:
             self._summaries[file] = _summarize(file, self.module_info(file))
-        return self._summaries[file]
+        summary = self._summaries[file]
+        self._note({("file", str(file), summary.digest if summary is not None else None)})
+        self.module_info(file)  # notes the facts its module name rests on
+        return summary
 
     def _external(self, summary: _Summary, node: ast.ClassDef, file: Path, depth: int) -> ExternalClass | None:
         methods = frozenset(n.name for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
@@ -161,8 +217,9 @@ class RepoIndex:
 
 def _summarize(file: Path, info: ModuleInfo) -> _Summary | None:
     try:
-        tree = ast.parse(file.read_bytes())
-    except (OSError, SyntaxError, ValueError):
+        data = file.read_bytes()
+        tree = ast.parse(data)
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     imports: dict[str, str] = {}
     classes: dict[str, ast.ClassDef] = {}
@@ -178,7 +235,7 @@ def _summarize(file: Path, info: ModuleInfo) -> _Summary | None:
                 imports[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
         elif isinstance(node, ast.ClassDef):
             classes[node.name] = node
-    return _Summary(imports, classes, info.name)
+    return _Summary(imports, classes, info.name, hashlib.sha256(data).hexdigest())
 
 
 def _dotted(node: ast.expr, imports: dict[str, str]) -> str | None:
@@ -207,4 +264,40 @@ def _forward_returns_tuple(node: ast.ClassDef) -> bool:
     for item in node.body:
         if isinstance(item, ast.FunctionDef) and item.name == "forward":
             return any(isinstance(r, ast.Return) and isinstance(r.value, ast.Tuple) for r in ast.walk(item))
+    return False
+
+
+# ---------------------------------------------------------------------- facts, checked again
+
+
+def _module_names(root: Path) -> set[str]:
+    """The importable names a directory holds: `x.py` files and packages."""
+    try:
+        return {e.stem for e in root.iterdir() if e.suffix == ".py" or (e / "__init__.py").exists()}
+    except OSError:
+        return set()
+
+
+def _digest(items: list[str]) -> str:
+    return hashlib.sha256("\0".join(items).encode()).hexdigest()
+
+
+def file_digest(path: Path) -> str | None:
+    """sha256 of a file's bytes, None when it cannot be read."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def fact_holds(fact: Fact, digests: Callable[[Path], str | None] = file_digest) -> bool:
+    """Whether a recorded fact is still true of the file system (`digests`: a memoized file_digest)."""
+    kind, where, value = fact
+    path = Path(where)
+    if kind == "file":
+        return digests(path) == value
+    if kind == "exists":
+        return ("file" if path.is_file() else "dir" if path.is_dir() else "") == value
+    if kind == "listing":
+        return _digest(sorted(_module_names(path))) == value
     return False

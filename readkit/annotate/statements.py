@@ -17,7 +17,7 @@ from readkit.annotate.uses import dunder
 from readkit.annotate.values import Kind, Value
 
 if TYPE_CHECKING:
-    from readkit.annotate.walk import Walker
+    from readkit.annotate.walker import Walker
 
 def for_statement(w: Walker, node: cst.For) -> None:
     w.child(node, node.iter)

@@ -11,13 +11,17 @@ This runs the code it is given: treat it like running it yourself.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-from readkit.check.model import CheckResult
+from readkit.results.check import CheckResult
 from readkit.check.target import TargetError
 
-__all__ = ["check_target", "CheckResult", "TargetError"]
+if TYPE_CHECKING:
+    from readkit.results.annotate import AnnotateResult
+
+__all__ = ["check_target", "annotate_run_files", "CheckResult", "TargetError"]
 
 
 def check_target(target: str | Path | None, *, module: str | None = None, args: Sequence[str] = (),
@@ -39,3 +43,16 @@ def check_target(target: str | Path | None, *, module: str | None = None, args: 
     return run_session(target, module=module, args=tuple(args), cwd=cwd, timeout=timeout,
                        max_memory_mb=max_memory_mb, quiet=quiet, no_network=no_network,
                        reconcile=reconcile, output_to_stderr=output_to_stderr)
+
+
+def annotate_run_files(result: CheckResult) -> AnnotateResult:
+    """Annotate the files a run reports on (the target first), one result per file however the
+    run spelled its path: what the HTML report of a check shows."""
+    from readkit.annotate import annotate_paths
+    from readkit.results.annotate import AnnotateResult
+
+    by_file: dict[str, str] = {}
+    for path in (result.target, *result.files_named()):
+        by_file.setdefault(path if path.startswith("<") else os.path.realpath(path), path)
+    paths = [Path(p) for p in by_file.values() if Path(p).is_file()]
+    return annotate_paths(paths) if paths else AnnotateResult()

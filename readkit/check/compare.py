@@ -124,7 +124,7 @@ def _compare_one(eager: Callable[..., Any], other: Callable[..., Any], args: tup
 
 def _cuda_devices() -> list[int]:
     """CUDA generators to fork too (dropout on a GPU draws from them), without initialising CUDA."""
-    if torch.cuda.is_available() and torch.cuda.is_initialized():  # type: ignore[no-untyped-call]
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
         return list(range(torch.cuda.device_count()))
     return []
 

@@ -172,7 +172,7 @@ def _observed_backward(original: Callable[..., Any], installed: Installed) -> Ca
     @functools.wraps(original)
     def apply(self: Any, *args: Any) -> Any:
         mode = installed.mode
-        current = torch.overrides._get_current_function_mode()  # type: ignore[no-untyped-call]
+        current = torch.overrides._get_current_function_mode()
         if mode is None or instrument.Guard.busy or current is mode:
             return original(self, *args)
         with mode:

@@ -27,7 +27,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Iterable
 
-from readkit.check.model import AnnotationVerdict, CheckResult, MissedUse
+from readkit.results.check import AnnotationVerdict, CheckResult, MissedUse
 from readkit.check.target import Target
 from readkit.check.torchnames import CLASS, DATA, DESCRIPTOR, MISSING, MODULE, TENSOR_CLASS, NameKinds
 

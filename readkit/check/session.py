@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from readkit.check.checks import judge, workflow_status
-from readkit.check.model import CheckResult, LineObservation, TargetFailure
+from readkit.results.check import CheckResult, LineObservation, TargetFailure
 from readkit.check.runner import ChildRun, run_child
 from readkit.check.sandbox import SandboxError, no_network_prefix
 from readkit.check.target import Target, TargetError, resolve

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import click
 
-from readkit import __version__
+from readkit.version import __version__
 from readkit.cli.annotate import annotate, explain
 from readkit.cli.check import check
+from readkit.cli.map import map_command
 from readkit.cli.migrate import migrate
 from readkit.cli.reference import run_reference
 
@@ -28,6 +29,7 @@ cli.add_command(annotate)
 cli.add_command(explain)
 cli.add_command(check)
 cli.add_command(migrate)
+cli.add_command(map_command)
 
 
 def main() -> None:

@@ -50,7 +50,7 @@ def check(target: str | None, args: tuple[str, ...], module: str | None, cwd: Pa
     if html_dir is not None:
         from readkit.render import html
 
-        html.write_check_report(result, html_dir)
+        html.write_check_report(result, api.annotate_run_files(result), html_dir)
     if fmt == "json":
         click.echo(render.to_json(result))
     else:

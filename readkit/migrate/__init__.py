@@ -8,7 +8,7 @@ of readkit/annotate/rules/. Results are the frozen dataclasses of model.py.
 from __future__ import annotations
 
 from readkit.migrate.api import migrate_paths
-from readkit.migrate.model import (Change, FileMigration, MigrateUsageError, MigrationResult, Note, RunOutcome,
-                                   Verification)
+from readkit.migrate.errors import MigrateUsageError
+from readkit.results.migrate import Change, FileMigration, MigrationResult, Note, RunOutcome, Verification
 
 __all__ = ["migrate_paths", "MigrateUsageError", "MigrationResult", "FileMigration", "Change", "Note", "RunOutcome", "Verification"]

@@ -18,12 +18,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from readkit.annotate.model import FileError
-from readkit.check.model import LineObservation
+from readkit.results.annotate import FileError
+from readkit.results.check import LineObservation
 from readkit.migrate.runs import Observed, ScriptRuns
-from readkit.migrate.model import Change, FileMigration, MigrateUsageError, MigrationResult, Note, RunOutcome
+from readkit.migrate.errors import MigrateUsageError
+from readkit.results.migrate import Change, FileMigration, MigrationResult, Note, RunOutcome
 from readkit.migrate.source import SourceFile, read_source, write_atomically
-from readkit.migrate.verify import display_path
+from readkit.results.migrate import display_path
 from readkit.migrate.walk import project_root, python_files
 
 if TYPE_CHECKING:

@@ -22,7 +22,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from readkit.annotate.rules.async_argument import rewrite_async_keywords
 from readkit.annotate.rules._names import drop_unused_variable_import, ensure_names
 from readkit.annotate.rules.base import all_rules
-from readkit.check.model import LineObservation
+from readkit.results.check import LineObservation
 
 Change = tuple[int, str, str, str]  # (line, idiom, before, after)
 Note = tuple[int, str, str]  # (line, idiom, why it was left as it is)

@@ -19,9 +19,9 @@ from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 
-from readkit.check.model import CheckResult, LineObservation
+from readkit.results.check import CheckResult, LineObservation
 from readkit.migrate import scratch, verify
-from readkit.migrate.model import RunOutcome, Verification
+from readkit.results.migrate import RunOutcome, Verification, display_path
 
 Texts = Mapping[Path, tuple[str, str]]  # resolved original path -> (migrated text, encoding)
 Observed = dict[Path, dict[int, LineObservation]]  # resolved original path -> line -> what ran there
@@ -70,7 +70,7 @@ class ScriptRuns:
 
     def verify(self, script: Path, texts: Texts) -> Verification:
         """Run the script on a migrated copy and compare with the original run."""
-        shown = verify.display_path(str(script))
+        shown = display_path(str(script))
         if not texts:
             return verify.compare(shown, self.args, self.original_outcome(script), None)
         with ThreadPoolExecutor(max_workers=1 if _has_gpu() else 2) as pool:

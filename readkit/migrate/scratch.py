@@ -19,8 +19,9 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from readkit.check.model import CheckResult, TargetFailure
-from readkit.migrate.model import MigrateUsageError, RunOutcome
+from readkit.results.check import CheckResult, TargetFailure
+from readkit.migrate.errors import MigrateUsageError
+from readkit.results.migrate import RunOutcome
 
 SEED = 0
 # Left out of scratch copies: version control, caches, and environments (recognised by their

@@ -15,7 +15,7 @@ import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
-from readkit.annotate.model import FileError
+from readkit.results.annotate import FileError
 
 @dataclass(frozen=True)
 class SourceFile:

@@ -7,9 +7,8 @@ their outcomes and losses and names the verdict.
 from __future__ import annotations
 
 import math
-import os
 
-from readkit.migrate.model import RunOutcome, Verification
+from readkit.results.migrate import RunOutcome, Verification, count_losses, describe_run
 
 RTOL = 1e-4  # losses on CPU agree to float32 round-off; a real change of numbers is far larger
 ATOL = 1e-6
@@ -37,29 +36,25 @@ def _judge(original: RunOutcome, migrated: RunOutcome, first_bad: int | None, co
         a, b = original.losses[first_bad], migrated.losses[first_bad]
         return "regression", f"loss {first_bad + 1} differs: {a!r} before, {b!r} after (rtol {rtol:g})"
     if _ran(original) and not _ran(migrated):
-        return "regression", f"the original runs; the migrated script fails: {describe(migrated)}"
+        return "regression", f"the original runs; the migrated script fails: {describe_run(migrated)}"
     if original.ok and not migrated.ok:
-        return "regression", f"the original finishes; the migrated script does not: {describe(migrated)}"
+        return "regression", f"the original finishes; the migrated script does not: {describe_run(migrated)}"
     if original.ok and len(original.losses) != len(migrated.losses):
-        return "regression", f"{_losses(len(original.losses))} before, {len(migrated.losses)} after"
+        return "regression", f"{count_losses(len(original.losses))} before, {len(migrated.losses)} after"
     if _ran(original):
         until = " (until the timeout)" if "timeout" in (original.status, migrated.status) else ""
-        return "agrees", f"both run{until}; {_losses(compared)} agree within rtol {rtol:g}"
+        return "agrees", f"both run{until}; {count_losses(compared)} agree within rtol {rtol:g}"
     if _ran(migrated):
-        agreed = f"; the original's {_losses(compared)} {'agrees' if compared == 1 else 'agree'}" if compared else ""
-        return "fixed", f"was: {describe(original)}; now runs{agreed}"
+        agreed = f"; the original's {count_losses(compared)} {'agrees' if compared == 1 else 'agree'}" if compared else ""
+        return "fixed", f"was: {describe_run(original)}; now runs{agreed}"
     if len(migrated.losses) < len(original.losses):
-        return "regression", (f"fails earlier than the original ({_losses(len(migrated.losses))}, "
-                              f"was {len(original.losses)}): {describe(migrated)}")
-    return "still-fails", f"was: {describe(original)}; now: {describe(migrated)}"
+        return "regression", (f"fails earlier than the original ({count_losses(len(migrated.losses))}, "
+                              f"was {len(original.losses)}): {describe_run(migrated)}")
+    return "still-fails", f"was: {describe_run(original)}; now: {describe_run(migrated)}"
 
 
 def _ran(run: RunOutcome) -> bool:
     return run.status in ("ok", "timeout")
-
-
-def _losses(count: int) -> str:
-    return "1 loss" if count == 1 else f"{count} losses"
 
 
 def _compare_losses(before: tuple[float, ...], after: tuple[float, ...],
@@ -74,21 +69,3 @@ def _compare_losses(before: tuple[float, ...], after: tuple[float, ...],
         if not math.isclose(a, b, rel_tol=rtol, abs_tol=ATOL):
             return index, worst, index
     return min(len(before), len(after)), worst, None
-
-
-def describe(run: RunOutcome) -> str:
-    """`IndexError at main.py:55`, `ok (40 losses)`, `timeout after 600 s`."""
-    if run.ok:
-        return f"ok ({_losses(len(run.losses))})"
-    failure = run.failure
-    if failure is None:
-        return f"{run.status} (exit code {run.exit_code})"
-    what = failure.message.split(":", 1)[0] if failure.kind == "exception" else failure.message
-    where = f" at {display_path(failure.path)}:{failure.line}" if failure.path and failure.line else ""
-    return f"{what}{where}"
-
-
-def display_path(path: str) -> str:
-    """A path relative to the working directory when it lies below it."""
-    relative = os.path.relpath(path)
-    return path if relative.startswith("..") else relative

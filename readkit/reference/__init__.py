@@ -5,16 +5,15 @@
     run = run_reference(sections=["nn"])
 
 Sections, in tutorial order: tensors, autograd, nn, optim, jit, classic,
-polynomial. Each step takes `device` and `seed` and never prints.
+polynomial. Each step takes `device` and `seed` (as keywords, with defaults) and never prints.
 """
 
 from __future__ import annotations
 
-from readkit.reference.result import Check, ReferenceRun, StepResult
+from readkit.results.reference import Expectation, Progress, ReferenceRun, StepResult
 from readkit.reference.workflow import (
     SECTIONS,
     Plan,
-    Progress,
     ReferenceUsageError,
     all_steps,
     execute,
@@ -23,9 +22,14 @@ from readkit.reference.workflow import (
     run_reference,
 )
 
+# `Check` is the name this class had before workflow checks took the word; kept so teaching
+# material that imports it still works. New code says Expectation.
+Check = Expectation
+
 __all__ = [
     "SECTIONS",
     "Check",
+    "Expectation",
     "Plan",
     "Progress",
     "ReferenceRun",

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from readkit.reference.capture import attempt
-from readkit.reference.result import Checks, step
+from readkit.reference.harness import Expectations, step
 from readkit.reference.tensors import make_d
 
 
@@ -26,12 +26,12 @@ def _sum_graph(device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 @step("y = x + 1; z = x + y; s = z.sum(); s.backward() gives x.grad == 2", compare=("s", "x.grad"))
-def backward_of_sum(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
+def backward_of_sum(device: torch.device, check: Expectations) -> dict[str, Any]:
     x, s = _sum_graph(device)
     s.backward()
-    old = attempt(lambda: s.creator)  # renamed grad_fn long ago
+    old = attempt(lambda: s.creator)  # type: ignore[attr-defined]  # renamed grad_fn long ago: the step shows it
     check.equal("s", 174.0, s.item())
-    check.true("x.grad == 2 everywhere", bool((x.grad == 2).all()))
+    check.true("x.grad == 2 everywhere", x.grad is not None and bool((x.grad == 2).all()))
     check.equal("s.grad_fn", "SumBackward0", type(s.grad_fn).__name__)
     check.raises("s.creator", AttributeError, old)
     return {"s": s.item(), "x.grad": x.grad, "s.grad_fn": type(s.grad_fn).__name__, "s.creator": old.report()}
@@ -43,25 +43,24 @@ def _product_sum(device: torch.device) -> torch.Tensor:
 
 
 @step("a second backward needs retain_graph=True; gradients then accumulate to 4")
-def second_backward_needs_retain_graph(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
-    s = _product_sum(device)
-    s.backward()
-    again = attempt(s.backward)  # the saved tensors were freed by the first backward
+def second_backward_needs_retain_graph(device: torch.device, check: Expectations) -> dict[str, Any]:
+    x, s = _sum_graph(device)
+    s.backward(retain_graph=True)  # keep the graph for another pass
+    s.backward(retain_graph=True)
+    # x.grad: 2 + 2 = 4 everywhere: gradients accumulate until zeroed
+    product = _product_sum(device)
+    product.backward()
+    again = attempt(product.backward)  # the saved tensors were freed by the first backward
     _, s_add = _sum_graph(device)
     s_add.backward()
-    # Measured on torch 2.13: add and sum save nothing, so this graph survives a second pass.
-    add_again = attempt(s_add.backward)
-    x, s = _sum_graph(device)
-    s.backward(retain_graph=True)
-    s.backward(retain_graph=True)
-    old = attempt(lambda: _sum_graph(device)[1].backward(retain_variables=True))
+    add_again = attempt(s_add.backward)  # measured on torch 2.13: add and sum save nothing, so this works
+    old = attempt(lambda: _sum_graph(device)[1].backward(retain_variables=True))  # type: ignore[call-arg]  # the 0.3 keyword shown
+    check.true("x.grad == 4 after two backwards", x.grad is not None and bool((x.grad == 4).all()))
     check.raises("second backward without retain_graph", RuntimeError, again)
     check.equal("second backward of the add/sum graph (nothing saved)", None, add_again.error_name)
-    check.true("x.grad == 4 after two backwards", bool((x.grad == 4).all()))
     check.raises("backward(retain_variables=True)", TypeError, old)
-    return {"second backward of (x * (x + 1)).sum()": again.report(),
-            "second backward of (x + x + 1).sum()": add_again.report(),
-            "x.grad": x.grad, "retain_variables=True": old.report()}
+    return {"x.grad": x.grad, "second backward of (x * (x + 1)).sum()": again.report(),
+            "second backward of (x + x + 1).sum()": add_again.report(), "retain_variables=True": old.report()}
 
 
 def _volatile_output(device: torch.device) -> torch.Tensor:
@@ -72,7 +71,7 @@ def _volatile_output(device: torch.device) -> torch.Tensor:
 
 
 @step("no_grad and inference_mode stop tracking; Variable(volatile=True) no longer does")
-def no_grad_and_inference_mode(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
+def no_grad_and_inference_mode(device: torch.device, check: Expectations) -> dict[str, Any]:
     w = torch.ones(3, device=device, requires_grad=True)
     with torch.no_grad():
         under_no_grad = w * 2
@@ -90,11 +89,11 @@ def no_grad_and_inference_mode(device: torch.device, seed: int, check: Checks) -
 def _wrap_in_variable(t: torch.Tensor, **kwargs: Any) -> torch.Tensor:
     from torch.autograd import Variable  # legacy: imported only here, where it is shown
 
-    return Variable(t, **kwargs)  # type: ignore[no-any-return]
+    return Variable(t, **kwargs)
 
 
 @step("Variable(t) is a no-op wrapper today: it returns a plain Tensor")
-def legacy_variable(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
+def legacy_variable(device: torch.device, check: Expectations) -> dict[str, Any]:
     t = torch.ones(3, device=device)
     plain = attempt(lambda: _wrap_in_variable(t))
     tracked = attempt(lambda: _wrap_in_variable(t, requires_grad=True))
@@ -105,7 +104,7 @@ def legacy_variable(device: torch.device, seed: int, check: Checks) -> dict[str,
 
 
 @step("Q = 3a^3 - b^2: backward with ones gives dQ/da = 9a^2, dQ/db = -2b", compare=("a.grad", "b.grad"))
-def gradient_of_polynomial(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
+def gradient_of_polynomial(device: torch.device, check: Expectations) -> dict[str, Any]:
     a = torch.tensor([2.0, 3.0], device=device, requires_grad=True)
     b = torch.tensor([6.0, 4.0], device=device, requires_grad=True)
     q = 3 * a**3 - b**2  # (2,)
@@ -134,17 +133,17 @@ def _legacy_relu_call(x: torch.Tensor) -> torch.Tensor:
         def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
             return x.clamp(min=0)
 
-    return OldReLU()(x)  # type: ignore[no-any-return]
+    return OldReLU()(x)  # type: ignore[no-untyped-call]  # the 0.3 form: torch types only the static one
 
 
 @step("a custom autograd.Function (ReLU) passes gradcheck and matches clamp's gradients",
       compare=("x.grad",))
-def custom_relu_function(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
+def custom_relu_function(device: torch.device, seed: int, check: Expectations) -> dict[str, Any]:
     g = torch.Generator().manual_seed(seed)
     x64 = torch.randn(4, 3, generator=g, dtype=torch.float64).to(device).requires_grad_()
     passed = torch.autograd.gradcheck(MyReLU.apply, (x64,), raise_exception=False)
     x = torch.randn(4, 3, generator=g).to(device).requires_grad_()
-    ours = torch.autograd.grad(MyReLU.apply(x).sum(), x)[0]
+    ours = torch.autograd.grad(MyReLU.apply(x).sum(), x)[0]  # type: ignore[no-untyped-call]  # Function.apply is untyped
     reference = torch.autograd.grad(x.clamp(min=0).sum(), x)[0]
     old = attempt(lambda: _legacy_relu_call(x))
     check.true("gradcheck (float64)", passed)

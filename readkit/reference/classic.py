@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from readkit.reference.autograd import MyReLU
-from readkit.reference.result import Checks, generator, seeded_module, step
+from readkit.reference.harness import Expectations, generator, seeded_module, step
 
 N, D_IN, H, D_OUT = 64, 1000, 100, 10  # batch, input, hidden, output sizes
 STEPS = 500
@@ -41,7 +41,7 @@ def _ratios(losses: list[float]) -> dict[str, Any]:
 
 
 @step("numpy by hand: forward, backward and update written out, lr 1e-6", takes_seconds=True)
-def numpy_two_layer_net(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
+def numpy_two_layer_net(seed: int, check: Expectations) -> dict[str, Any]:
     # The same draws as the torch versions, in float64 like the original; numpy has no device.
     x, y, w1, w2 = (t.double().numpy() for t in make_data(seed))
     losses = []
@@ -82,7 +82,7 @@ def grads_by_autograd(x: torch.Tensor, y: torch.Tensor, w1: torch.Tensor, w2: to
 
 @step("torch tensors by hand: the same gradients autograd computes, then 500 updates", takes_seconds=True,
       compare=("initial loss",))
-def tensor_two_layer_net_by_hand(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
+def tensor_two_layer_net_by_hand(device: torch.device, seed: int, check: Expectations) -> dict[str, Any]:
     x, y, w1, w2 = (t.to(device) for t in make_data(seed))
     _, hand_w1, hand_w2 = grads_by_hand(x, y, w1, w2)
     auto_w1, auto_w2 = grads_by_autograd(x, y, w1, w2)
@@ -110,6 +110,7 @@ def fit_with_autograd(device: torch.device, seed: int, relu: Callable[[torch.Ten
         loss = (relu(x.mm(w1)).mm(w2) - y).pow(2).sum()
         losses.append(loss.item())
         loss.backward()
+        assert w1.grad is not None and w2.grad is not None  # set by backward()
         with torch.no_grad():  # was: w1.data -= lr * w1.grad.data
             w1 -= 1e-6 * w1.grad
             w2 -= 1e-6 * w2.grad
@@ -118,7 +119,7 @@ def fit_with_autograd(device: torch.device, seed: int, relu: Callable[[torch.Ten
     return losses
 
 
-def _check_autograd_fit(check: Checks, losses: list[float]) -> dict[str, Any]:
+def _check_autograd_fit(check: Expectations, losses: list[float]) -> dict[str, Any]:
     check.at_most("loss at step 20 / initial", 0.1, losses[20] / losses[0])
     check.at_most("final/initial", 1e-9, losses[-1] / losses[0])
     return {**_ratios(losses), "loss at step 20": losses[20]}
@@ -126,13 +127,13 @@ def _check_autograd_fit(check: Checks, losses: list[float]) -> dict[str, Any]:
 
 @step("autograd computes the gradients; updates under torch.no_grad(), lr 1e-6", takes_seconds=True,
       compare=("initial loss",))
-def autograd_two_layer_net(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
+def autograd_two_layer_net(device: torch.device, seed: int, check: Expectations) -> dict[str, Any]:
     return _check_autograd_fit(check, fit_with_autograd(device, seed, lambda h: h.clamp(min=0)))
 
 
 @step("the same fit with ReLU as a custom autograd.Function (MyReLU.apply)", takes_seconds=True,
       compare=("initial loss",))
-def custom_function_two_layer_net(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
+def custom_function_two_layer_net(device: torch.device, seed: int, check: Expectations) -> dict[str, Any]:
     return _check_autograd_fit(check, fit_with_autograd(device, seed, MyReLU.apply))
 
 
@@ -163,7 +164,7 @@ def fit_module(model: nn.Module, opt: torch.optim.Optimizer, x: torch.Tensor, y:
     return losses
 
 
-def _fit_and_check(check: Checks, build: Callable[[], nn.Module], make_opt: Callable[..., torch.optim.Optimizer],
+def _fit_and_check(check: Expectations, build: Callable[[], nn.Module], make_opt: Callable[..., torch.optim.Optimizer],
                    device: torch.device, seed: int) -> dict[str, Any]:
     model = seeded_module(build, seed, device)
     x, y = (t.to(device) for t in make_data(seed)[:2])
@@ -179,19 +180,19 @@ def _sequential() -> nn.Module:
 
 @step("nn.Sequential + MSELoss(reduction='sum') + optim.SGD, lr 1e-4", takes_seconds=True,
       compare=("initial loss",))
-def nn_sequential_sgd(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
+def nn_sequential_sgd(device: torch.device, seed: int, check: Expectations) -> dict[str, Any]:
     return _fit_and_check(check, _sequential, lambda p: torch.optim.SGD(p, lr=1e-4), device, seed)
 
 
 @step("the same network trained with optim.Adam, lr 1e-4", takes_seconds=True,
       compare=("initial loss",))
-def nn_adam(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
+def nn_adam(device: torch.device, seed: int, check: Expectations) -> dict[str, Any]:
     return _fit_and_check(check, _sequential, lambda p: torch.optim.Adam(p, lr=1e-4), device, seed)
 
 
 @step("a custom nn.Module subclass: layers in __init__, the computation in forward", takes_seconds=True,
       compare=("initial loss",))
-def custom_module_net(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
+def custom_module_net(device: torch.device, seed: int, check: Expectations) -> dict[str, Any]:
     return _fit_and_check(check, lambda: TwoLayerNet(D_IN, H, D_OUT), lambda p: torch.optim.SGD(p, lr=1e-4),
                           device, seed)
 
@@ -225,7 +226,7 @@ def _middle_grad_after_one_pass(device: torch.device, seed: int, depth: int) -> 
 
 @step("a dynamic net reuses its middle layer 0-3 times; SGD lr 1e-4, momentum 0.9", takes_seconds=True,
       compare=("initial loss",))
-def dynamic_net(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
+def dynamic_net(device: torch.device, seed: int, check: Expectations) -> dict[str, Any]:
     model = seeded_module(lambda: DynamicNet(D_IN, H, D_OUT), seed, device)
     x, y = (t.to(device) for t in make_data(seed)[:2])
     depths = torch.randint(0, 4, (STEPS,), generator=generator(seed + 1)).tolist()  # drawn once, on CPU

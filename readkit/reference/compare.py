@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from readkit.reference.result import Check, StepResult
+from readkit.results.reference import Expectation, StepResult
 
 TOLERANCE = 1e-5
 
@@ -24,19 +24,19 @@ def norm_relative_error(reference: Any, other: Any) -> float:
     ref = torch.as_tensor(reference, dtype=torch.float64)
     oth = torch.as_tensor(other, dtype=torch.float64)
     scale = torch.linalg.vector_norm(ref).item() or 1.0  # an all-zero reference: absolute error
-    return torch.linalg.vector_norm(oth - ref).item() / scale
+    return float(torch.linalg.vector_norm(oth - ref).item()) / scale
 
 
-def _prefixed(device: str, checks: tuple[Check, ...]) -> list[Check]:
+def _prefixed(device: str, checks: tuple[Expectation, ...]) -> list[Expectation]:
     return [replace(c, name=f"{device}: {c.name}") for c in checks]
 
 
-def _agreement(key: str, cpu: StepResult, cuda: StepResult) -> Check:
+def _agreement(key: str, cpu: StepResult, cuda: StepResult) -> Expectation:
     try:
         error = norm_relative_error(cpu.values[key], cuda.values[key])
     except (KeyError, ValueError, TypeError, RuntimeError) as problem:  # missing or ragged values
-        return Check(f"cpu vs cuda: {key}", f"<= {TOLERANCE:g}", f"not comparable: {problem}", False)
-    return Check(f"cpu vs cuda: {key} (norm-relative error)", f"<= {TOLERANCE:g}", error, error <= TOLERANCE)
+        return Expectation(f"cpu vs cuda: {key}", f"<= {TOLERANCE:g}", f"not comparable: {problem}", False)
+    return Expectation(f"cpu vs cuda: {key} (norm-relative error)", f"<= {TOLERANCE:g}", error, error <= TOLERANCE)
 
 
 def compare_devices(run: Callable[..., StepResult], keys: tuple[str, ...], seed: int) -> StepResult:

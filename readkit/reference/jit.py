@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from readkit.reference.capture import attempt, recorded_warnings, warning_names
-from readkit.reference.result import Checks, generator, seeded_module, step
+from readkit.reference.harness import Expectations, generator, seeded_module, step
 
 
 def branchy(x: torch.Tensor) -> torch.Tensor:
@@ -57,7 +57,7 @@ def _small_net() -> nn.Module:
 
 @step("torch.jit.trace matches eager on the traced shape (and raises a DeprecationWarning today)",
       compare=("traced",))
-def trace_matches_eager(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
+def trace_matches_eager(device: torch.device, seed: int, check: Expectations) -> dict[str, Any]:
     model = seeded_module(_small_net, seed, device)
     x = torch.randn(3, 4, generator=generator(seed)).to(device)  # (B, 4)
     with recorded_warnings() as caught:
@@ -68,7 +68,7 @@ def trace_matches_eager(device: torch.device, seed: int, check: Checks) -> dict[
 
 
 @step("a trace freezes a data-dependent branch: the negative input takes the traced (positive) path")
-def trace_freezes_branch(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
+def trace_freezes_branch(device: torch.device, check: Expectations) -> dict[str, Any]:
     with recorded_warnings() as caught:
         traced = torch.jit.trace(branchy, torch.ones(1, device=device))
     negative = torch.tensor([-1.0], device=device)
@@ -80,7 +80,7 @@ def trace_freezes_branch(device: torch.device, seed: int, check: Checks) -> dict
 
 @step("a trace freezes a loop silently: traced at length 3, it ignores the rest of a length-5 input",
       compare=("traced(x5)", "eager(x5)"))
-def trace_freezes_loop(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
+def trace_freezes_loop(device: torch.device, seed: int, check: Expectations) -> dict[str, Any]:
     g = generator(seed)
     short, long = torch.randn(3, 4, generator=g).to(device), torch.randn(5, 4, generator=g).to(device)
     with recorded_warnings() as caught:
@@ -99,7 +99,7 @@ def _save_and_load(module: torch.jit.ScriptModule) -> Any:
 
 
 @step("torch.jit.script keeps the loop: equal to eager at lengths 1, 3, 7, and after save/load")
-def script_keeps_control_flow(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
+def script_keeps_control_flow(device: torch.device, seed: int, check: Expectations) -> dict[str, Any]:
     g = generator(seed)
     inputs = {n: torch.randn(n, 4, generator=g).to(device) for n in (1, 3, 7)}
     eager = SplitLoop()
@@ -154,7 +154,7 @@ def _cond_on_both_branches(device: torch.device) -> list[torch.Tensor]:
 
 @step("torch.export: the program equals eager; other batch sizes need a dynamic Dim; torch.cond keeps a branch",
       compare=("exported",), takes_seconds=True)
-def export_program(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
+def export_program(device: torch.device, seed: int, check: Expectations) -> dict[str, Any]:
     g = generator(seed)
     model = seeded_module(_small_net, seed, device)
     x, other = torch.randn(3, 4, generator=g).to(device), torch.randn(5, 4, generator=g).to(device)
@@ -181,7 +181,7 @@ def find_cxx_compiler() -> str | None:
 
 @step("torch.compile matches eager (cold start 6-30 s on CPU)", slow=True, takes_seconds=True,
       compare=("compiled",))
-def compile_matches_eager(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
+def compile_matches_eager(device: torch.device, seed: int, check: Expectations) -> dict[str, Any]:
     model = seeded_module(_small_net, seed, device)
     x = torch.randn(3, 4, generator=generator(seed)).to(device)  # (B, 4)
     compiler = find_cxx_compiler()
@@ -190,7 +190,7 @@ def compile_matches_eager(device: torch.device, seed: int, check: Checks) -> dic
     backend = "inductor" if compiler or device.type == "cuda" else "aot_eager"
     with recorded_warnings():  # inductor's imports touch deprecated torch.jit names
         compiled = torch.compile(model, backend=backend)
-        outcome = attempt(lambda: compiled(x))
+        outcome = attempt(lambda: compiled(x))  # type: ignore[no-untyped-call]  # torch.compile's result is untyped
     if check.true("compiled ran", outcome.error is None):  # assert_close's float32 tolerances
         check.close("compiled(x) == model(x)", model(x), outcome.value, rtol=1.3e-6, atol=1e-5)
     note = compiler or "none found ($CXX or g++): inductor cannot build CPU kernels, so aot_eager was used"

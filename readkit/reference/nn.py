@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from readkit.reference.capture import attempt
-from readkit.reference.result import Checks, generator, seeded_module, step
+from readkit.reference.harness import Expectations, generator, seeded_module, step
 
 
 class LogRegClassifier(nn.Module):
@@ -31,7 +31,7 @@ class LogRegClassifier(nn.Module):
 
 @step("nn.Linear(5, 3) holds a (3, 5) weight and a (3,) bias and computes x @ W.T + b",
       compare=("output",))
-def linear_layer(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
+def linear_layer(device: torch.device, seed: int, check: Expectations) -> dict[str, Any]:
     layer = seeded_module(lambda: nn.Linear(5, 3), seed, device)
     x = torch.randn(4, 5, generator=generator(seed)).to(device)  # (B, in)
     out = layer(x)  # (B, out)
@@ -54,7 +54,7 @@ def _implicit_softmax_dim(x: torch.Tensor) -> tuple[int, list[str]]:
 
 @step("relu clips at 0; softmax(dim=1) rows sum to 1; softmax without dim warns and guesses",
       compare=("softmax",))
-def relu_and_softmax(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
+def relu_and_softmax(device: torch.device, seed: int, check: Expectations) -> dict[str, Any]:
     g = generator(seed)
     x = torch.randn(2, 3, generator=g).to(device)  # (2, 3)
     relu, soft = F.relu(x), F.softmax(x, dim=1)
@@ -68,7 +68,7 @@ def relu_and_softmax(device: torch.device, seed: int, check: Checks) -> dict[str
 
 @step("MSELoss: mean by default; reduction='sum' replaces size_average=False, 'mean' replaces 'elementwise_mean'",
       compare=("mean", "sum"))
-def mse_loss(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
+def mse_loss(device: torch.device, seed: int, check: Expectations) -> dict[str, Any]:
     g = generator(seed)
     a, b = torch.randn(4, 3, generator=g).to(device), torch.randn(4, 3, generator=g).to(device)
     mean, total = nn.MSELoss()(a, b), nn.MSELoss(reduction="sum")(a, b)
@@ -86,7 +86,7 @@ def mse_loss(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
 
 @step("a LogRegClassifier outputs (B, out) log-probabilities whose exp rows sum to 1",
       compare=("log_probs",))
-def logistic_regression_classifier(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
+def logistic_regression_classifier(device: torch.device, seed: int, check: Expectations) -> dict[str, Any]:
     model = seeded_module(lambda: LogRegClassifier(5, 3), seed, device)
     x = torch.randn(10, 5, generator=generator(seed)).to(device)  # (B, in)
     log_probs = model(x)  # (B, out)

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 from readkit.reference.capture import attempt
 from readkit.reference.nn import LogRegClassifier
-from readkit.reference.result import Checks, generator, seeded_module, step
+from readkit.reference.harness import Expectations, generator, seeded_module, step
 
 SAMPLES, FEATURES, CLASSES = 200, 5, 3
 BATCH, EPOCHS, LR = 10, 10, 1e-2
@@ -25,7 +25,7 @@ SEED_COUNT = 20  # SPEC: the bounds hold over seeds 0-19 (the default seed is 0)
 
 # takes_seconds: the first optimizer in a process imports torch._dynamo (1-3 s).
 @step("optim.SGD(params, lr=1e-2) updates the parameters; zero_grad() resets .grad to None", takes_seconds=True)
-def sgd_optimizer(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
+def sgd_optimizer(device: torch.device, seed: int, check: Expectations) -> dict[str, Any]:
     model = seeded_module(lambda: LogRegClassifier(FEATURES, CLASSES), seed, device)
     opt = torch.optim.SGD(model.parameters(), lr=LR)
     before = model.linear.weight.detach().clone()
@@ -100,7 +100,7 @@ def _decreases(losses: list[float]) -> bool:
 
 @step("logistic regression with SGD: over 20 seeds the loss falls every epoch; loss.item() not loss.data[0]",
       takes_seconds=True)
-def train_logistic_regression(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
+def train_logistic_regression(device: torch.device, seed: int, check: Expectations) -> dict[str, Any]:
     runs = [train_logistic_regression_once(s, device) for s in range(seed, seed + SEED_COUNT)]
     again = train_logistic_regression_once(seed, device)
     old = attempt(lambda: F.nll_loss(torch.zeros(1, CLASSES), torch.zeros(1, dtype=torch.long)).data[0])

@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from readkit.reference.result import Checks, generator, step
+from readkit.reference.harness import Expectations, generator, step
 
 POINTS, STEPS, LR = 2000, 2000, 1e-6
 # SPEC §4, measured on torch 2.13 (float64 least squares): the optimum to 6 significant digits.
@@ -34,12 +34,12 @@ def _half_unit(printed: float, digits: int = 6) -> float:
     return 0.5 * 10.0 ** (math.floor(math.log10(abs(printed))) - digits + 1)
 
 
-def _check_printed(check: Checks, name: str, printed: float, actual: float) -> None:
+def _check_printed(check: Expectations, name: str, printed: float, actual: float) -> None:
     check.close(name, printed, actual, rtol=0.0, atol=_half_unit(printed))
 
 
 @step("the least-squares optimum of the cubic fit: b*, d* and the smallest SSE", compare=("b", "d", "SSE"))
-def least_squares_optimum(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
+def least_squares_optimum(device: torch.device, check: Expectations) -> dict[str, Any]:
     x, y = (t.to(device) for t in sine_points(torch.float64))
     coeffs = torch.linalg.lstsq(_powers(x), y.unsqueeze(1)).solution.squeeze(1)  # (4,): a, b, c, d
     sse = ((_powers(x) @ coeffs - y) ** 2).sum().item()
@@ -51,7 +51,7 @@ def least_squares_optimum(device: torch.device, seed: int, check: Checks) -> dic
 
 
 @step("gradient descent with autograd, 2000 steps at lr 1e-6, gets close to the optimum", takes_seconds=True)
-def autograd_polynomial_fit(device: torch.device, seed: int, check: Checks) -> dict[str, Any]:
+def autograd_polynomial_fit(device: torch.device, seed: int, check: Expectations) -> dict[str, Any]:
     x, y = (t.to(device) for t in sine_points())
     a, b, c, d = (w.to(device).requires_grad_() for w in torch.randn(4, generator=generator(seed)))
     for _ in range(STEPS):

@@ -14,11 +14,12 @@ from typing import Any
 import torch
 
 from readkit.reference.compare import compare_devices
-from readkit.reference.result import ReferenceRun, StepInfo, StepResult
+from readkit.reference.harness import Step
+from readkit.results.reference import Progress, ReferenceRun, StepResult
 
 SECTIONS = ("tensors", "autograd", "nn", "optim", "jit", "classic", "polynomial")  # tutorial order
 
-StepFunction = Callable[..., StepResult]
+StepFunction = Step
 
 
 class ReferenceUsageError(ValueError):
@@ -28,7 +29,7 @@ class ReferenceUsageError(ValueError):
 def section_steps(section: str) -> tuple[StepFunction, ...]:
     module = importlib.import_module(f"readkit.reference.{section}")
     return tuple(fn for fn in vars(module).values()
-                 if isinstance(getattr(fn, "info", None), StepInfo) and fn.info.section == section)
+                 if isinstance(fn, Step) and fn.info.section == section)
 
 
 def all_steps() -> tuple[StepFunction, ...]:
@@ -36,14 +37,14 @@ def all_steps() -> tuple[StepFunction, ...]:
 
 
 def step_id(fn: StepFunction) -> str:
-    info: StepInfo = fn.info  # type: ignore[attr-defined]
+    info = fn.info
     return f"{info.section}.{info.name}"
 
 
 def get_step(name: str) -> StepFunction:
     """A step by `section.step` or by its bare name."""
     for fn in all_steps():
-        if name in (step_id(fn), fn.info.name):  # type: ignore[attr-defined]
+        if name in (step_id(fn), fn.info.name):
             return fn
     raise ReferenceUsageError(f"unknown step {name!r}; known steps: {', '.join(map(step_id, all_steps()))}")
 
@@ -89,7 +90,7 @@ def _select(sections: Iterable[str], steps: Iterable[str], include_slow: bool) -
     wanted_sections = sections if (sections or steps) else SECTIONS
 
     def chosen(fn: StepFunction) -> bool:
-        info: StepInfo = fn.info  # type: ignore[attr-defined]
+        info = fn.info
         return step_id(fn) in named or (info.section in wanted_sections and (include_slow or not info.slow))
 
     return tuple(fn for fn in all_steps() if chosen(fn))
@@ -106,28 +107,19 @@ def plan_run(device: str = "auto", sections: Iterable[str] = (), steps: Iterable
 # Running
 
 
-@dataclass(frozen=True)
-class Progress:
-    step_id: str
-    index: int  # 1-based
-    total: int
-    takes_seconds: bool  # worth telling the user about
-    result: StepResult | None = None  # None before the step runs
-
-
 ProgressCallback = Callable[[Progress], Any]
 
 
 def _run_one(fn: StepFunction, plan: Plan) -> StepResult:
     if plan.compare_devices:
-        return compare_devices(fn, fn.info.compare, plan.seed)  # type: ignore[attr-defined]
+        return compare_devices(fn, fn.info.compare, plan.seed)
     return fn(device=plan.device, seed=plan.seed)
 
 
 def execute(plan: Plan, progress: ProgressCallback | None = None) -> ReferenceRun:
     results = []
     for index, fn in enumerate(plan.steps, start=1):
-        slow = fn.info.takes_seconds or fn.info.slow  # type: ignore[attr-defined]
+        slow = fn.info.takes_seconds or fn.info.slow
         if progress:
             progress(Progress(step_id(fn), index, len(plan.steps), slow))
         results.append(_run_one(fn, plan))

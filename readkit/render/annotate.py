@@ -16,21 +16,18 @@ Colour only when asked (`color=True`); otherwise plain text with no ANSI codes.
 
 from __future__ import annotations
 
-import io
-import tokenize
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
-from pathlib import Path
-from typing import TextIO
+from typing import Any, Protocol, TextIO
 
-from readkit.annotate.model import AnnotateResult, Annotation, FileError, FileResult, LegacyFinding
+from readkit.results.annotate import AnnotateResult, Annotation, FileError, FileResult, LegacyFinding, RuleInfo, Tally
 from readkit.render import annotate_json, sarif
 from readkit.render.annotated_copy import LINE_END, modern_text
 from readkit.render.annotated_files import OutOverwritesSourceError, write_annotated_copies
 from readkit.render.run_index import RunIndex
 from readkit.render.style import ERROR_COLOR, LEGACY_COLOR, dim, paint, role_tag
 
-__all__ = ["OutOverwritesSourceError", "emit", "file_lines", "to_text", "write_annotated_copies"]
+__all__ = ["OutOverwritesSourceError", "emit", "emit_files", "file_lines", "to_text", "write_annotated_copies"]
 
 MAX_SOURCE_WIDTH = 100  # longer source lines are cut with "..." in the terminal view
 ERROR_HINTS = {
@@ -45,38 +42,68 @@ ERROR_HINTS = {
 
 def emit(result: AnnotateResult, *, fmt: str, color: bool, stream: TextIO, run: RunIndex | None = None) -> None:
     """Write `result` to `stream` as `fmt` ("text", "json" or "sarif")."""
-    if fmt == "json":
-        chunks: Iterable[str] = annotate_json.iter_json(result, run)
-    elif fmt == "sarif":
-        chunks = [sarif.to_sarif(result)]
+    emit_files(result.files, fmt=fmt, color=color, stream=stream, run=run, rules=result.rules)
+
+
+class Writable(Protocol):
+    def write(self, text: str, /) -> int: ...
+
+    def flush(self) -> None: ...
+
+
+def emit_files(files: Iterable[FileResult], *, fmt: str, color: bool, stream: Writable, run: RunIndex | None = None,
+               rules: tuple[RuleInfo, ...] = (), roots: tuple[str, ...] = (),
+               root_of: Iterable[int] | None = None) -> Tally:
+    """Write files to `stream` as they arrive, then the summary (one per root when there are several:
+    `root_of` gives each file's root); return the totals. Only SARIF waits for all files."""
+    writer = TextWriter(color, run, roots) if fmt == "text" else annotate_json.JsonWriter(run, roots)
+    if fmt == "sarif":
+        everything = AnnotateResult(tuple(files), rules)
+        chunks: Iterable[str] = [sarif.to_sarif(everything)]
+        writer.tallies[0] = Tally.of(everything.files)
     else:
-        chunks = iter_text(result, color=color, run=run)
+        chunks = writer.document(files, root_of)
     for chunk in chunks:
         stream.write(chunk)
-    stream.flush()
+        stream.flush()
+    return writer.total()
 
 
-def to_text(result: AnnotateResult | FileResult, *, color: bool = False, run: RunIndex | None = None,
-            source: str | None = None) -> str:
-    """The terminal view as one string (notebook reprs, tests). `source`: a FileResult's code when
-    it is not a file on disk (`annotate_source(code)` gives path "<string>")."""
+def to_text(result: AnnotateResult | FileResult, *, color: bool = False, run: RunIndex | None = None) -> str:
+    """The terminal view as one string (notebook reprs, tests)."""
     if isinstance(result, FileResult):
-        return "".join(file_lines(result, color=color, run=run, source=source))
+        return "".join(file_lines(result, color=color, run=run))
     return "".join(iter_text(result, color=color, run=run))
 
 
 def iter_text(result: AnnotateResult, *, color: bool, run: RunIndex | None = None) -> Iterator[str]:
-    for file in result.files:
-        yield from file_lines(file, color=color, run=run)
-    yield from summary_lines(result, color=color, run=run)
+    return TextWriter(color, run).document(result.files)
+
+
+class TextWriter(annotate_json.JsonWriter):
+    """The terminal view, file by file as results arrive; the totals it keeps are the JSON writer's."""
+
+    def __init__(self, color: bool, run: RunIndex | None = None, roots: tuple[str, ...] = ()) -> None:
+        super().__init__(run, roots)
+        self.color = color
+
+    def document(self, files: Iterable[FileResult], root_of: Iterable[int] | None = None) -> Iterator[str]:
+        for file, root in annotate_json.with_roots(files, root_of):
+            self.tallies[root].add(file)
+            if self.run is not None:
+                self.verdicts.update(annotate_json.file_verdicts(file, self.run))
+            yield from file_lines(file, color=self.color, run=self.run)
+        if len(self.roots) > 1:
+            for name, tally in zip(self.roots, self.tallies):
+                yield from root_summary_line(name, annotate_json.summary_json(tally), color=self.color)
+        yield from summary_lines(self.summary(), color=self.color, run=self.run)
 
 
 # ----------------------------------------------------------------------------
 # One file
 
 
-def file_lines(file: FileResult, *, color: bool, run: RunIndex | None = None,
-               source: str | None = None) -> Iterator[str]:
+def file_lines(file: FileResult, *, color: bool, run: RunIndex | None = None) -> Iterator[str]:
     """The view of one file, line by line (nothing for a file with nothing to show)."""
     missed = run.missed_in(file.path) if run is not None else ()
     if not (file.annotations or file.legacy or file.error or missed):
@@ -89,7 +116,7 @@ def file_lines(file: FileResult, *, color: bool, run: RunIndex | None = None,
     items: list[Annotation | LegacyFinding] = [*file.annotations, *file.legacy]
     for item in sorted(items, key=_position):
         by_line[item.line].append(item)
-    lines = LINE_END.split(source) if source is not None else _source_lines(file)
+    lines = LINE_END.split(file.source) if file.source is not None else []
     width = max((len(_where(file.cells, line)) for line in by_line), default=1)
     for line, line_items in by_line.items():
         yield _source_row(_where(file.cells, line).rjust(width), lines, line, color)
@@ -167,20 +194,6 @@ def _says_already(message: str, hint: str) -> bool:
     return len(quoted) > 2 and quoted[1] in message
 
 
-def _source_lines(file: FileResult) -> list[str]:
-    """The analyzed program's lines (a notebook's joined code cells), or [] when unreadable."""
-    try:
-        if file.path.endswith(".ipynb"):
-            from readkit.notebook import load_notebook
-
-            return LINE_END.split(load_notebook(file.path).source)
-        data = Path(file.path).read_bytes()
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        return LINE_END.split(data.decode(encoding, errors="replace"))
-    except (OSError, SyntaxError, LookupError, ValueError, ImportError):
-        return []
-
-
 # ----------------------------------------------------------------------------
 # The total
 
@@ -195,8 +208,14 @@ def _see_it_run(found: dict[str, int]) -> Iterator[str]:
             yield f"  see {name:<9} readkit run-reference --step {step}\n"
 
 
-def summary_lines(result: AnnotateResult, *, color: bool, run: RunIndex | None = None) -> Iterator[str]:
-    summary = annotate_json.summary_json(result, run)
+def root_summary_line(root: str, summary: dict[str, Any], *, color: bool) -> Iterator[str]:
+    roles = ", ".join(f"{name} {n}" for name, n in summary["roles"].items())
+    failed = f", {summary['failed']} failed" if summary["failed"] else ""
+    yield (paint(root, None, color=color, bold=True) + f": {summary['files']} files{failed}; "
+           f"{summary['annotations']} uses ({roles or 'none'}); {summary['legacy']} legacy\n")
+
+
+def summary_lines(summary: dict[str, Any], *, color: bool, run: RunIndex | None = None) -> Iterator[str]:
     failed = paint(f"{summary['failed']} failed", ERROR_COLOR, color=color) if summary["failed"] else "0 failed"
     yield paint("Summary", None, color=color, bold=True)
     yield f": {summary['files']} files, {summary['analyzed']} analyzed, {failed}\n"

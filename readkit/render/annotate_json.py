@@ -1,19 +1,20 @@
 """`readkit annotate --format json`: the stable JSON shape documented in docs/annotate-json.md.
 
-Written file by file (one file object per line) so thousands of files never
-become one giant string in memory.
+Written file by file as results arrive (one file object per line): a run over
+thousands of files keeps running totals, never the files. With several roots
+(`readkit annotate a/ b/`), `"roots"` gives each root's summary.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from readkit import __version__
-from readkit.annotate.model import AnnotateResult, Annotation, FileError, FileResult, LegacyFinding
-from readkit.check.model import LineObservation
+from readkit.version import __version__
+from readkit.results.annotate import AnnotateResult, Annotation, FileError, FileResult, LegacyFinding, Tally
+from readkit.results.check import LineObservation
 from readkit.render.run_index import RunIndex
 from readkit.roles import role_names
 
@@ -27,13 +28,58 @@ def to_json(result: AnnotateResult, run: RunIndex | None = None) -> str:
 
 def iter_json(result: AnnotateResult, run: RunIndex | None = None) -> Iterator[str]:
     """The JSON document in chunks: header, one chunk per file, summary."""
-    yield '{"readkit_version": ' + json.dumps(__version__)
-    if run is not None:
-        yield ', "run": ' + json.dumps(run_json(run))
-    yield ', "files": ['
-    for index, file in enumerate(result.files):
-        yield ("\n  " if index == 0 else ",\n  ") + json.dumps(file_json(file, run))
-    yield '\n], "summary": ' + json.dumps(summary_json(result, run)) + "}\n"
+    return JsonWriter(run).document(result.files)
+
+
+class JsonWriter:
+    """The document written as files arrive: only running totals are kept, never the files."""
+
+    def __init__(self, run: RunIndex | None = None, roots: tuple[str, ...] = ()) -> None:
+        self.run, self.roots = run, roots
+        self.tallies = [Tally() for _ in roots] or [Tally()]
+        self.verdicts: Counter[str] = Counter()
+
+    def document(self, files: Iterable[FileResult], root_of: Iterable[int] | None = None) -> Iterator[str]:
+        yield '{"readkit_version": ' + json.dumps(__version__)
+        if self.run is not None:
+            yield ', "run": ' + json.dumps(run_json(self.run))
+        yield ', "files": ['
+        for index, (file, root) in enumerate(with_roots(files, root_of)):
+            self.tallies[root].add(file)
+            if self.run is not None:
+                self.verdicts.update(file_verdicts(file, self.run))
+            yield ("\n  " if index == 0 else ",\n  ") + json.dumps(file_json(file, self.run))
+        yield '\n], "summary": ' + json.dumps(self.summary())
+        if len(self.roots) > 1:
+            yield ', "roots": ' + json.dumps([{"path": root, "summary": summary_json(tally)}
+                                              for root, tally in zip(self.roots, self.tallies)])
+        yield "}\n"
+
+    def total(self) -> Tally:
+        total = Tally()
+        for tally in self.tallies:
+            merge(total, tally)
+        return total
+
+    def summary(self) -> JsonObject:
+        return summary_json(self.total(), self.verdicts if self.run is not None else None)
+
+
+def with_roots(files: Iterable[FileResult], root_of: Iterable[int] | None) -> Iterator[tuple[FileResult, int]]:
+    """Each file with the index of its root (0 when no roots were given)."""
+    roots = iter(root_of if root_of is not None else ())
+    for file in files:
+        yield file, next(roots, 0)
+
+
+def merge(total: Tally, part: Tally) -> None:
+    total.files += part.files
+    total.failed += part.failed
+    total.annotations += part.annotations
+    total.legacy += part.legacy
+    total.roles.update(part.roles)
+    total.evidence.update(part.evidence)
+    total.idioms.update(part.idioms)
 
 
 def file_json(file: FileResult, run: RunIndex | None = None) -> JsonObject:
@@ -90,21 +136,19 @@ def _with_cell(item: JsonObject, file: FileResult, line: int) -> JsonObject:
     return item
 
 
-def summary_json(result: AnnotateResult, run: RunIndex | None = None) -> JsonObject:
-    failed = len(result.failed_files)
-    evidence: Counter[str] = Counter(a.evidence for f in result.files for a in f.annotations)
+def summary_json(tally: Tally, verdicts: Counter[str] | None = None) -> JsonObject:
     out: JsonObject = {
-        "files": len(result.files),
-        "analyzed": len(result.files) - failed,
-        "failed": failed,
-        "annotations": sum(len(f.annotations) for f in result.files),
-        "legacy": sum(len(f.legacy) for f in result.files),
-        "roles": ordered_roles(result.role_counts()),
-        "evidence": dict(sorted(evidence.items())),
-        "idioms": dict(sorted(result.idiom_counts().items())),
+        "files": tally.files,
+        "analyzed": tally.files - tally.failed,
+        "failed": tally.failed,
+        "annotations": tally.annotations,
+        "legacy": tally.legacy,
+        "roles": ordered_roles(tally.roles),
+        "evidence": dict(sorted(tally.evidence.items())),
+        "idioms": dict(sorted(tally.idioms.items())),
     }
-    if run is not None:
-        out["verdicts"] = dict(sorted(verdict_counts(result, run).items()))
+    if verdicts is not None:
+        out["verdicts"] = dict(sorted(verdicts.items()))
     return out
 
 
@@ -114,9 +158,5 @@ def ordered_roles(counts: Counter[str]) -> dict[str, int]:
     return {name: counts[name] for name in known + sorted(set(counts) - set(known))}
 
 
-def verdict_counts(result: AnnotateResult, run: RunIndex) -> Counter[str]:
-    counts: Counter[str] = Counter()
-    for file in result.files:
-        for a in file.annotations:
-            counts[run.verdict(file.path, a.line, a.role) or "not-judged"] += 1
-    return counts
+def file_verdicts(file: FileResult, run: RunIndex) -> Counter[str]:
+    return Counter(run.verdict(file.path, a.line, a.role) or "not-judged" for a in file.annotations)

@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from readkit.annotate.model import Annotation, FileResult, LegacyFinding
+from readkit.results.annotate import Annotation, FileResult, LegacyFinding
 from readkit.render.run_index import RunIndex
 from readkit.roles import ROLES
 
@@ -79,20 +79,8 @@ def modern_text(finding: LegacyFinding) -> str | None:
     """The modern form on one line: the finding's own fix when short, else its rule's modern form."""
     modern = _one_line(_without_comments(finding.replacement)) if finding.replacement else None
     if modern is None or len(modern) > _MAX_REPLACEMENT:
-        modern = modern_form(finding.idiom)
+        modern = _one_line(finding.modern) if finding.modern else None
     return modern
-
-
-@lru_cache(maxsize=1)
-def _modern_forms() -> dict[str, str]:
-    from readkit.annotate.rules.base import all_rules
-
-    return {rule.id: rule.modern for rule in all_rules()}
-
-
-def modern_form(idiom: str) -> str | None:
-    text = _modern_forms().get(idiom)
-    return _one_line(text) if text else None
 
 
 def _without_comments(code: str) -> str:

@@ -3,7 +3,7 @@
 Each file goes under DIR with the layout relative to the paths given on the
 command line, in its own declared encoding; readkit.render.annotated_copy
 decides the comments and where they go. Notebooks are handed to
-readkit.notebook.write_annotated_notebook.
+readkit.render.annotated_notebook.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import tokenize
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from readkit.annotate.model import AnnotateResult, FileResult
+from readkit.results.annotate import AnnotateResult, FileResult
 from readkit.render.annotated_copy import ARROW, annotate_text, line_comments
 from readkit.render.run_index import RunIndex
 
@@ -90,7 +90,7 @@ def _mentions_readkit(src: Path) -> bool:
 
 
 def _write_notebook(file: FileResult, src: Path, dest: Path) -> None:
-    from readkit.notebook import write_annotated_notebook
+    from readkit.render.annotated_notebook import write_annotated_notebook
 
     write_annotated_notebook(src, file, dest)
 

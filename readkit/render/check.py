@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from readkit.check.model import CheckResult
+from readkit.results.check import CheckResult
 from readkit.notebook import describe_location
 from readkit.render.style import dim, paint, role_tag
 

@@ -22,8 +22,7 @@ import math
 from dataclasses import asdict
 from typing import Any
 
-from readkit.migrate.model import FileMigration, MigrationResult, RunOutcome, Verification
-from readkit.migrate.verify import describe, display_path
+from readkit.results.migrate import FileMigration, MigrationResult, RunOutcome, Verification, describe_run, display_path
 from readkit.render.style import ERROR_COLOR, dim, paint
 
 _VERDICT_COLORS = {"regression": "red", "still-fails": "yellow", "fixed": "green", "agrees": "green"}
@@ -37,9 +36,9 @@ def to_text(result: MigrationResult, *, color: bool = False) -> str:
         parts.extend(_diff(f.diff, color=color) for f in result.changed_files)
     parts.extend(_file_lines(f, color=color) for f in result.files)
     if result.observed_run is not None:
-        parts.append(f"observed run (--run): {describe(result.observed_run)}\n")
+        parts.append(f"observed run (--run): {describe_run(result.observed_run)}\n")
     if result.observed_rerun is not None:
-        parts.append(f"observed run of the partly migrated code: {describe(result.observed_rerun)}\n")
+        parts.append(f"observed run of the partly migrated code: {describe_run(result.observed_rerun)}\n")
     if result.verification is not None:
         parts.append(_verification(result.verification, color=color))
     parts.append(_summary(result, color=color))
@@ -98,8 +97,8 @@ def _file_lines(migration: FileMigration, *, color: bool) -> str:
 
 def _verification(check: Verification, *, color: bool) -> str:
     command = " ".join([check.script, *check.args])
-    lines = [f"verify: {command}", f"  original: {describe(check.original)}"]
-    lines.append(f"  migrated: {describe(check.migrated)}" if check.migrated else "  migrated: not rerun")
+    lines = [f"verify: {command}", f"  original: {describe_run(check.original)}"]
+    lines.append(f"  migrated: {describe_run(check.migrated)}" if check.migrated else "  migrated: not rerun")
     lines.append("  " + paint(f"{check.verdict}: {check.message}", _VERDICT_COLORS[check.verdict], color=color,
                               bold=True))
     failed = check.migrated if check.migrated is not None and not check.migrated.ok else None

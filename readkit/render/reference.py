@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
 import click
 
-if TYPE_CHECKING:  # render must not import torch for --help; results arrive already built
-    from readkit.reference import Progress, ReferenceRun, StepResult
+from readkit.results.reference import Progress, ReferenceRun, StepResult
 
 VALUE_WIDTH = 110  # long tensors are cut here in text; JSON keeps them whole
 

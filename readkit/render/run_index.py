@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from readkit.check.model import CheckResult, LineObservation, MissedUse
+from readkit.results.check import CheckResult, LineObservation, MissedUse
 
 
 @lru_cache(maxsize=4096)

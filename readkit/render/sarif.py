@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from readkit import __version__
-from readkit.annotate.model import AnnotateResult, FileError, FileResult, LegacyFinding
+from readkit.version import __version__
+from readkit.results.annotate import AnnotateResult, FileError, FileResult, LegacyFinding
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -31,7 +31,7 @@ def to_sarif(result: AnnotateResult) -> str:
 
 
 def sarif_log(result: AnnotateResult) -> JsonObject:
-    rules = rule_descriptors({f.idiom for file in result.files for f in file.legacy})
+    rules = rule_descriptors(result, {f.idiom for file in result.files for f in file.legacy})
     index = {rule["id"]: i for i, rule in enumerate(rules)}
     results = [_result(file, f, index) for file in result.files for f in file.legacy]
     run: JsonObject = {
@@ -44,11 +44,10 @@ def sarif_log(result: AnnotateResult) -> JsonObject:
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 
 
-def rule_descriptors(used: set[str]) -> list[JsonObject]:
-    """Every known rule (so the log documents them all), plus any idiom found that no rule names."""
-    from readkit.annotate.rules.base import all_rules
-
-    rules = [_descriptor(r.id, r.message, r.why, r.modern, r.MARKED[:1]) for r in all_rules()]
+def rule_descriptors(result: AnnotateResult, used: set[str]) -> list[JsonObject]:
+    """Every rule that ran (so the log documents them all), plus any idiom found that no rule names."""
+    rules = [_descriptor(r.id, r.message, r.why, r.modern, (r.example,) if r.example else ())
+             for r in result.rules]
     known = {rule["id"] for rule in rules}
     rules += [_descriptor(idiom, idiom, "", "", ()) for idiom in sorted(used - known)]
     return rules

@@ -21,7 +21,7 @@ def test_annotation_fields_positions_and_messages() -> None:
     assert first.role == "autograd" and first.rule == "import-resolution" and first.symbol == "torch.autograd.Variable"
     assert all(a.message and "\n" not in a.message for a in result.annotations)
     # the step that demonstrates a role is named once (summary, `explain`, HTML), not on every row
-    from readkit.annotate.docs import explain
+    from readkit.docs import explain
 
     assert "run-reference --step autograd.backward_of_sum" in explain("autograd")
     assert "run-reference" not in next(a for a in result.annotations if a.role == "autograd").message

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from readkit.annotate import annotate_paths
-from readkit.annotate.model import AnnotateResult
+from readkit.results.annotate import AnnotateResult
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "annotate"
 PROJECTS = sorted(p.name for p in FIXTURES.iterdir() if p.is_dir())

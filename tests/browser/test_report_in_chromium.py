@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from readkit.annotate.model import AnnotateResult, FileResult
-from readkit.check.model import CheckResult
+from readkit.results.annotate import AnnotateResult, FileResult
+from readkit.results.check import CheckResult
 from readkit.render.html import page_name, write_report
 
 pytestmark = pytest.mark.browser

@@ -7,7 +7,7 @@ from torch.overrides import TorchFunctionMode, _get_current_function_mode_stack
 
 from readkit.check.checks.non_finite_loss import NonFiniteLoss
 from readkit.check.install import Installed
-from readkit.check.model import CheckResult
+from readkit.results.check import CheckResult
 from readkit.check.recorder import Recorder
 from readkit.check.training import Training
 from readkit.check.watcher import Watcher

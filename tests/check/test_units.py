@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 from readkit.check import compare, reconcile
 from readkit.check.frames import TORCH, TRANSPARENT, USER, FrameClassifier
-from readkit.check.model import AnnotationVerdict, CheckResult, LineObservation, Problem, TargetFailure
+from readkit.results.check import AnnotationVerdict, CheckResult, LineObservation, Problem, TargetFailure
 from readkit.check.names import cached_role, qualname_of_callable
 from readkit.check.runner import OUTPUT_TAIL_BYTES, _Tail
 from readkit.render import check as render

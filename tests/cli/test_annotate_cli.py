@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 import readkit.annotate as annotate_api
-from readkit.annotate.model import AnnotateResult, Annotation, FileError, FileResult, LegacyFinding
-from readkit.check.model import AnnotationVerdict, CheckResult, LineObservation
+from readkit.results.annotate import AnnotateResult, Annotation, FileError, FileResult, LegacyFinding
+from readkit.results.check import AnnotationVerdict, CheckResult, LineObservation
 from readkit.cli import cli
 
 SOURCE = "import torch\nx = torch.ones(2)\nprint(x.data[0])\n"
@@ -48,16 +48,16 @@ def script(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def fake(monkeypatch, script):
-    """Make annotate_paths return `calls[-1]`'s result; records the arguments it was called with."""
+    """Make iter_annotate yield `result`'s files; records the arguments it was called with."""
     state = {"result": fake_result(script), "calls": []}
 
-    def annotate_paths(paths, *, jobs=None, roles=(), rules=(), **_):
-        state["calls"].append({"paths": paths, "jobs": jobs, "roles": roles, "rules": rules})
+    def iter_annotate(plan, *, jobs=None, roles=(), rules=(), **_):
+        state["calls"].append({"paths": plan.roots, "jobs": jobs, "roles": roles, "rules": rules})
         if "no-such-role" in roles:
             raise FakeFilterError("unknown role 'no-such-role'; known: tensor, autograd")
-        return state["result"]
+        yield from state["result"].files
 
-    monkeypatch.setattr(annotate_api, "annotate_paths", annotate_paths, raising=False)
+    monkeypatch.setattr(annotate_api, "iter_annotate", iter_annotate, raising=False)
     monkeypatch.setattr(annotate_api, "UnknownFilterError", FakeFilterError, raising=False)
     return state
 

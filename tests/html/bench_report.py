@@ -19,7 +19,7 @@ from pygments.lexers import PythonLexer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from readkit.annotate.model import AnnotateResult, Annotation, FileResult  # noqa: E402
+from readkit.results.annotate import AnnotateResult, Annotation, FileResult  # noqa: E402
 from readkit.render.html import page_name, write_report  # noqa: E402
 
 LINE = "    x{i} = torch.zeros({i}).view(-1) + model(x)  # step {i}\n"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from readkit.annotate.model import AnnotateResult, Annotation, FileError, FileResult, LegacyFinding
-from readkit.check.model import AnnotationVerdict, CheckResult, LineObservation, Problem
+from readkit.results.annotate import AnnotateResult, Annotation, FileError, FileResult, LegacyFinding
+from readkit.results.check import AnnotationVerdict, CheckResult, LineObservation, Problem
 
 TRAIN = '''\
 import torch
@@ -43,6 +43,7 @@ def train_script(tmp_path: Path) -> Path:
 def train_result(train_script: Path) -> FileResult:
     return FileResult(
         path=str(train_script),
+        source=TRAIN,
         annotations=(
             ann(5, 9, 24, "nn", "resolved", "torch.nn.Linear", "a fully connected layer"),
             ann(6, 7, 51, "optim", "resolved", "torch.optim.SGD", "stochastic gradient descent"),

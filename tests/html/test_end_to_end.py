@@ -63,7 +63,8 @@ def test_notebook_pages_show_cells_markdown_and_the_ignored_magics(project: Path
 
 def test_check_report_annotates_the_files_the_run_names_once_each(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from readkit.check.model import AnnotationVerdict, CheckResult, LineObservation
+    from readkit.results.check import AnnotationVerdict, CheckResult, LineObservation
+    from readkit.check import annotate_run_files
     from readkit.render.html import write_check_report
 
     script = tmp_path / "train.py"
@@ -72,7 +73,7 @@ def test_check_report_annotates_the_files_the_run_names_once_each(
     run = CheckResult(target="train.py", status="ok", exit_code=0, seconds=0.1,  # relative, as typed
                       lines=(LineObservation(str(script), 5, ("nn", "optim"), 2, (), ("torch.optim.SGD.__init__",)),),
                       annotations=(AnnotationVerdict(str(script), 5, "optim", "resolved", "confirmed"),))
-    index = write_check_report(run, tmp_path / "r").read_text(encoding="utf-8")
+    index = write_check_report(run, annotate_run_files(run), tmp_path / "r").read_text(encoding="utf-8")
     assert len(list((tmp_path / "r" / "files").iterdir())) == 1
     assert "1/1 confirmed (100%)" in index and "Run of <code>train.py</code>: ok" in index
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from readkit.annotate.model import AnnotateResult, FileResult
-from readkit.check.model import CheckResult
+from readkit.results.annotate import AnnotateResult, FileResult
+from readkit.results.check import CheckResult
 from tests.html.sample import ann
 
 

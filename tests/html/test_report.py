@@ -6,8 +6,8 @@ import json
 import re
 from pathlib import Path
 
-from readkit.annotate.model import AnnotateResult, FileResult
-from readkit.check.model import CheckResult
+from readkit.results.annotate import AnnotateResult, FileError, FileResult
+from readkit.results.check import CheckResult
 from readkit.render.html import page_name, write_report
 from readkit.render.html.indexpage import FILES_PER_PAGE
 
@@ -119,20 +119,37 @@ def test_large_repositories_get_paginated_indexes(tmp_path: Path) -> None:
 
 
 def test_unreadable_source_is_said_on_the_page(tmp_path: Path) -> None:
-    gone = FileResult(str(tmp_path / "gone.py"))
+    gone = FileResult(str(tmp_path / "gone.py"), error=FileError("unreadable", "Permission denied"))
     write_report(AnnotateResult((gone,)), tmp_path / "r")
-    assert "cannot read" in file_html(tmp_path / "r", gone)
+    assert "cannot show" in file_html(tmp_path / "r", gone) and "Permission denied" in file_html(tmp_path / "r", gone)
 
 
 def test_a_5000_line_file_stays_small_and_chunked(tmp_path: Path) -> None:
     from tests.html.sample import ann
 
     path = tmp_path / "big.py"
-    path.write_text("import torch\n" + "".join(f"x{i} = torch.zeros({i}).view(-1)\n" for i in range(5000)))
+    code = "import torch\n" + "".join(f"x{i} = torch.zeros({i}).view(-1)\n" for i in range(5000))
     anns = tuple(ann(i + 2, 6 + len(str(i)), 20 + 2 * len(str(i)), "tensor", "resolved", "torch.zeros", "zeros")
                  for i in range(5000))
-    write_report(AnnotateResult((FileResult(str(path), anns),)), tmp_path / "r")
+    write_report(AnnotateResult((FileResult(str(path), anns, source=code),)), tmp_path / "r")
     html = (tmp_path / "r" / page_name(str(path))).read_text()
     assert len(html.encode()) < 2_500_000
     assert html.count('<div class="chunk"><div style="counter-reset:line ') == 26
     assert '<div style="counter-reset:line 5000">' in html
+
+
+def test_an_unchanged_file_page_is_not_rendered_again(tmp_path: Path, monkeypatch) -> None:
+    import readkit.render.html as report
+
+    first = FileResult(str(tmp_path / "a.py"), source="import torch\n")
+    second = FileResult(str(tmp_path / "b.py"), source="x = 1\n")
+    write_report(AnnotateResult((first, second)), tmp_path / "r")
+    before = (tmp_path / "r" / page_name(second.path)).read_text()
+    rendered = []
+    real = report.file_page
+    monkeypatch.setattr(report, "file_page", lambda result, *a, **k: rendered.append(result.path) or real(result, *a, **k))
+    changed = FileResult(second.path, source="x = 2\n")
+    write_report(AnnotateResult((first, changed)), tmp_path / "r")
+    assert rendered == [changed.path]  # a.py's page was kept as it was
+    assert (tmp_path / "r" / page_name(changed.path)).read_text() != before
+    assert (tmp_path / "r" / page_name(first.path)).read_text().startswith("<!doctype html>\n<!-- readkit page ")

@@ -9,7 +9,7 @@ import warnings
 import pytest
 import torch
 
-from readkit.check.model import LineObservation
+from readkit.results.check import LineObservation
 from readkit.migrate.codemod import migrate_source
 
 OLD_SCRIPT = textwrap.dedent(

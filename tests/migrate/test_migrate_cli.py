@@ -81,7 +81,7 @@ def test_arguments_after_double_dash_go_to_the_script_not_paths(tmp_path, monkey
 
     def fake_migrate_paths(paths, **options):
         seen.update(options, paths=paths)
-        from readkit.migrate.model import MigrationResult
+        from readkit.results.migrate import MigrationResult
         return MigrationResult()
 
     monkeypatch.setattr(readkit.migrate, "migrate_paths", fake_migrate_paths)

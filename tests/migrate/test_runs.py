@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from readkit.check.model import CheckResult, LineObservation, TargetFailure
+from readkit.results.check import CheckResult, LineObservation, TargetFailure
 from readkit.migrate import migrate_paths, scratch
 
 LEGACY = "import torch\nloss = f()\nprint(loss.data[0])\n"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from readkit.annotate.model import FileError
+from readkit.results.annotate import FileError
 from readkit.migrate import source as src
 from readkit.migrate.source import read_source, write_atomically
 

@@ -3,10 +3,11 @@
 
 import pytest
 
-from readkit.check.model import TargetFailure
+from readkit.results.check import TargetFailure
 from readkit.migrate import migrate_paths
-from readkit.migrate.model import RunOutcome
-from readkit.migrate.verify import compare, describe
+from readkit.results.migrate import RunOutcome
+from readkit.migrate.verify import compare
+from readkit.results.migrate import describe_run as describe
 
 
 INDEX_ERROR = TargetFailure("exception", "IndexError: invalid index of a 0-dim tensor", "/p/main.py", 55)
@@ -69,7 +70,7 @@ def test_describe_names_the_exception_and_line(monkeypatch, tmp_path):
 
 
 def test_a_syntax_error_is_located_in_the_users_file(tmp_path):
-    from readkit.check.model import CheckResult
+    from readkit.results.check import CheckResult
     from readkit.migrate.scratch import outcome
 
     (tmp_path / "pkg").mkdir()
@@ -81,7 +82,7 @@ def test_a_syntax_error_is_located_in_the_users_file(tmp_path):
 
 
 def test_the_traceback_reads_as_python_prints_it(tmp_path):
-    from readkit.check.model import CheckResult
+    from readkit.results.check import CheckResult
     from readkit.migrate.scratch import outcome
 
     copy, root = tmp_path / "scratch" / "proj", tmp_path / "proj"
@@ -156,7 +157,7 @@ def test_verify_catches_a_migration_that_breaks_a_running_script(tmp_path, crash
 
 
 def test_observations_move_back_to_the_original_lines(tmp_path):
-    from readkit.check.model import LineObservation
+    from readkit.results.check import LineObservation
     from readkit.migrate.runs import _to_original_lines
 
     original = tmp_path / "m.py"

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import nbformat
 
-from readkit.annotate.model import Annotation, FileResult, LegacyFinding
-from readkit.notebook import load_notebook, write_annotated_notebook
+from readkit.results.annotate import Annotation, FileResult, LegacyFinding
+from readkit.notebook import load_notebook
+from readkit.render.annotated_notebook import write_annotated_notebook
 
 
 def lesson(path: Path) -> Path:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from readkit.check.model import CheckResult, LineObservation, Problem, TargetFailure
+from readkit.results.check import CheckResult, LineObservation, Problem, TargetFailure
 from readkit.pytest_plugin import function_script
 from readkit.teaching import (
     assert_line_role,

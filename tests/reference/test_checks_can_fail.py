@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from readkit.cli import cli
 from readkit.reference import autograd, execute, plan_run, tensors
 from readkit.reference.capture import attempt
-from readkit.reference.result import Checks, jsonable, step
+from readkit.reference.harness import Expectations, jsonable, step
 from readkit.render.reference import to_text
 
 
@@ -35,7 +35,7 @@ def test_wrong_bound_fails():
 
 
 def test_each_check_kind_can_fail():
-    check = Checks()
+    check = Expectations()
     assert not check.equal("e", 1, 2)
     assert not check.close("c", [1.0], [1.1])
     assert not check.close("shape", [1.0], [1.0, 1.0])
@@ -92,3 +92,30 @@ def test_cli_json_reports_the_failure(monkeypatch):
 def test_values_are_json_safe(value, safe):
     assert jsonable(value) == safe
     json.dumps(jsonable(value))
+
+
+def test_a_step_is_given_only_the_parameters_it_declares() -> None:
+    @step("takes only check")
+    def only_check(check):  # no device, no seed: the lesson does not use them
+        check.equal("one", 1, 1)
+        return {}
+
+    assert only_check(device="cpu", seed=5).passed
+    with pytest.raises(TypeError, match="steps take only"):
+        step("a learning rate is not a step parameter")(lambda device, lr: {})
+
+
+def test_no_reference_step_declares_a_parameter_it_does_not_use() -> None:
+    import ast
+    from pathlib import Path
+
+    import readkit.reference as reference
+
+    unused = []
+    for module in Path(reference.__file__).parent.glob("*.py"):
+        for node in ast.parse(module.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.FunctionDef) and any(
+                    isinstance(d, ast.Call) and getattr(d.func, "id", "") == "step" for d in node.decorator_list):
+                used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+                unused += [f"{node.name}({a.arg})" for a in node.args.args if a.arg not in used]
+    assert unused == []

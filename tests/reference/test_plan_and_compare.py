@@ -10,7 +10,7 @@ import torch
 
 from readkit.reference import ReferenceUsageError, jit, nn, plan_run, run_reference
 from readkit.reference.compare import compare_devices, norm_relative_error
-from readkit.reference.result import Check, StepResult
+from readkit.results.reference import Expectation, StepResult
 
 
 def test_default_plan_leaves_out_slow_steps_only():
@@ -53,7 +53,7 @@ def test_norm_relative_error():
 def _fake_step(cuda_value: float):
     def run(device: str, seed: int) -> StepResult:
         value = 1.0 if device == "cpu" else cuda_value
-        return StepResult("demo", "fake", {"y": [value, 2.0]}, (Check("ok", True, True, True),), 0.5)
+        return StepResult("demo", "fake", {"y": [value, 2.0]}, (Expectation("ok", True, True, True),), 0.5)
     return run
 
 

@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from readkit.annotate.model import AnnotateResult, Annotation, FileResult
+from readkit.results.annotate import AnnotateResult, Annotation, FileResult
 from readkit.render.annotate import emit
 from readkit.render.annotated_files import write_annotated_copies
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from render_helpers import ann
 
-from readkit.annotate.model import AnnotateResult, Annotation, FileError, FileResult, LegacyFinding
-from readkit.check.model import AnnotationVerdict, CheckResult, LineObservation, MissedUse
+from readkit.results.annotate import AnnotateResult, Annotation, FileError, FileResult, LegacyFinding
+from readkit.results.check import AnnotationVerdict, CheckResult, LineObservation, MissedUse
 
 TRAIN = textwrap.dedent(
     """\
@@ -28,6 +28,7 @@ def train_file(tmp_path: Path) -> FileResult:
     path.write_text(TRAIN)
     return FileResult(
         str(path),
+        source=TRAIN,
         annotations=(
             ann(2, "optim", "resolved", "torch.optim.SGD", "create an optimizer", column=7),
             ann(4, "autograd", "heuristic", "torch.Tensor.data", "read the tensor behind autograd", column=7),

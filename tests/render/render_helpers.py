@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from readkit.annotate.model import Annotation
+from readkit.results.annotate import Annotation
 
 
 def ann(line: int, role: str, evidence: str, symbol: str | None, message: str, column: int = 1) -> Annotation:

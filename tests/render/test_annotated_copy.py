@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from readkit.annotate.model import AnnotateResult, FileError, FileResult, LegacyFinding
+from readkit.results.annotate import AnnotateResult, FileError, FileResult, LegacyFinding
 from readkit.render.annotated_copy import annotate_text, legacy_comment, line_comments
 from readkit.render.annotated_files import OutOverwritesSourceError, annotate_bytes, write_annotated_copies
 from readkit.render.run_index import RunIndex
@@ -41,11 +41,8 @@ def test_run_adds_verdicts_and_what_ran(train_file, check_of):
     assert comments[5].endswith("{confirmed}; [ran 1x]")
 
 
-def test_legacy_without_replacement_names_the_rules_modern_form(monkeypatch):
-    import readkit.render.annotated_copy as copy
-
-    monkeypatch.setattr(copy, "_modern_forms", lambda: {"variable-wrapper": "t  (no wrapper)"})
-    finding = LegacyFinding(1, 1, 1, 5, "variable-wrapper", "m", None)
+def test_legacy_without_replacement_names_the_rules_modern_form():
+    finding = LegacyFinding(1, 1, 1, 5, "variable-wrapper", "m", None, modern="t  (no wrapper)")
     assert legacy_comment(finding) == "[legacy variable-wrapper → t (no wrapper)]"
     assert legacy_comment(LegacyFinding(1, 1, 1, 5, "unknown-idiom", "m", None)) == "[legacy unknown-idiom]"
 

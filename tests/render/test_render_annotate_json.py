@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from readkit import __version__
-from readkit.annotate.model import AnnotateResult, FileResult, LegacyFinding
+from readkit.results.annotate import AnnotateResult, FileResult, LegacyFinding
 from readkit.render.annotate_json import to_json
 from readkit.render.run_index import RunIndex
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 from dataclasses import replace
 
-from readkit.annotate.model import AnnotateResult, FileError, FileResult
-from readkit.check.model import TargetFailure
+from readkit.results.annotate import AnnotateResult, FileError, FileResult
+from readkit.results.check import TargetFailure
 from readkit.render.annotate import emit, to_text
 from readkit.render.run_index import RunIndex
 
@@ -84,9 +84,9 @@ def test_run_adds_verdicts_and_what_ran(train_file, check_of):
 
 
 def test_long_source_lines_are_cut(tmp_path):
-    path = tmp_path / "long.py"
-    path.write_text("x = torch.zeros(" + "1, " * 60 + "1)\n")
-    file = FileResult(str(path), annotations=(ann(1, "tensor", "resolved", "torch.zeros", "zeros"),))
+    code = "x = torch.zeros(" + "1, " * 60 + "1)\n"
+    file = FileResult(str(tmp_path / "long.py"), annotations=(ann(1, "tensor", "resolved", "torch.zeros", "zeros"),),
+                      source=code)
     row = to_text(file).splitlines()[1]
     assert row.endswith("...") and len(row.strip()) == len("1  ") + 100
 
@@ -106,10 +106,13 @@ def test_a_failed_run_says_why_and_where(train_file, check_of):
     assert f"            exception: IndexError: invalid index of a 0-dim tensor at {train_file.path}:4\n" in text
 
 
-def test_source_given_as_text_for_results_not_on_disk():
-    file = FileResult("<string>", annotations=(ann(1, "tensor", "resolved", "torch.ones", "ones"),))
-    assert to_text(file, source="x = torch.ones(2)\n").splitlines()[1] == "    1  x = torch.ones(2)"
-    assert to_text(file).splitlines()[1] == "    1"
+def test_the_source_shown_is_the_one_the_result_carries(tmp_path):
+    on_disk = tmp_path / "train.py"
+    on_disk.write_text("y = torch.zeros(3)\n")  # render never reads it
+    file = FileResult(str(on_disk), annotations=(ann(1, "tensor", "resolved", "torch.ones", "ones"),),
+                      source="x = torch.ones(2)\n")
+    assert to_text(file).splitlines()[1] == "    1  x = torch.ones(2)"
+    assert to_text(replace(file, source=None)).splitlines()[1] == "    1"
 
 
 def test_no_hint_when_the_message_already_gives_that_advice():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from readkit.annotate.model import AnnotateResult, FileResult, LegacyFinding
+from readkit.results.annotate import AnnotateResult, FileResult, LegacyFinding
 from readkit.render.sarif import SARIF_SCHEMA, artifact_uri, to_sarif
 
 
@@ -41,12 +41,16 @@ def test_every_rule_descriptor_has_descriptions_and_help(result):
         assert rule["help"]["markdown"]
 
 
-def test_rules_come_from_the_rule_data():
+def test_rules_come_from_the_rule_data_the_result_carries():
+    from readkit.annotate import annotate_paths
     from readkit.annotate.rules.base import all_rules
 
-    rules = {r["id"]: r for r in sarif(AnnotateResult())["runs"][0]["tool"]["driver"]["rules"]}
+    carried = annotate_paths([])  # no files, yet every rule that would run is documented
+    rules = {r["id"]: r for r in sarif(carried)["runs"][0]["tool"]["driver"]["rules"]}
+    assert set(rules) == {rule.id for rule in all_rules()}
     for rule in all_rules():
         assert rules[rule.id]["shortDescription"]["text"] == rule.message
+    assert sarif(AnnotateResult())["runs"][0]["tool"]["driver"]["rules"] == []  # render invents no rules
 
 
 def test_unparseable_files_are_error_notifications(result):

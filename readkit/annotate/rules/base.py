@@ -25,7 +25,8 @@ from typing import ClassVar, Protocol
 
 import libcst as cst
 
-from readkit.check.model import LineObservation
+from readkit.results.check import LineObservation
+from readkit.results.annotate import RuleInfo
 
 
 class RuleContext(Protocol):
@@ -89,6 +90,12 @@ def all_rules() -> tuple[type[LegacyRule], ...]:
             importlib.import_module(f"{package.__name__}.{info.name}")
     found = {cls.id: cls for cls in _subclasses(LegacyRule) if getattr(cls, "id", None)}
     return tuple(found[key] for key in sorted(found))
+
+
+def rule_catalogue() -> tuple[RuleInfo, ...]:
+    """Every legacy rule as documentation data (results carry it; render never imports rules)."""
+    return tuple(RuleInfo(rule.id, rule.message, rule.why, rule.modern, rule.MARKED[0] if rule.MARKED else None,
+                          rule.reference_step) for rule in all_rules())
 
 
 def _subclasses(cls: type[LegacyRule]) -> list[type[LegacyRule]]:

@@ -25,7 +25,7 @@ from functools import lru_cache
 from typing import Callable, Sequence
 
 from readkit.check.facts import F, Fact, Facts, Line
-from readkit.check.model import Problem
+from readkit.results.check import Problem
 from readkit.check.watcher import Watcher
 
 

@@ -2,13 +2,14 @@
 
 `write_report(result, out_dir)` writes `index.html` (paginated: index-2.html, ...),
 one page per file under `files/`, and `static/report.css|js`. `write_check_report`
-does the same for a `readkit check` run, re-annotating the files the run touched
-and adding what ran (shapes, call counts, verdicts, workflow problems).
-`fragment_html(result, source)` is the Jupyter view of one file (readkit.teaching).
+does the same for a `readkit check` run: given the files the run touched, annotated by
+the caller (readkit.check.annotate_run_files), it adds what ran (shapes, call counts,
+verdicts, workflow problems). `fragment_html(result)` is the Jupyter view of one file.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -16,13 +17,14 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from readkit.annotate.model import AnnotateResult, FileResult
-from readkit.check.model import CheckResult
+from readkit.results.annotate import AnnotateResult, FileResult
+from readkit.results.check import CheckResult
 from readkit.render.html.assets import write_static
 from readkit.render.html.filepage import file_page
 from readkit.render.html.fragment import fragment_html
 from readkit.render.html.indexpage import index_pages
-from readkit.render.html.runinfo import FileRun, RunIndex, index_run, path_key
+from readkit.render.html.runinfo import FileRun, index_run
+from readkit.version import __version__
 
 @runtime_checkable
 class ReportRun(Protocol):
@@ -74,23 +76,43 @@ def write_report(result: AnnotateResult, out_dir: str | Path, *,
 
 
 def _write_file_page(item: tuple[FileResult, FileRun | None, Path]) -> None:
+    """Write one page, unless the page there was made from the same result by the same renderer
+    (highlighting is the cost of a large report: an unchanged file is not highlighted again)."""
     result, file_run, path = item
-    path.write_text(file_page(result, file_run, root="../", index_href="../index.html"), encoding="utf-8")
+    stamp = f"<!-- readkit page {_page_digest(result, file_run)} -->"
+    if _stamped(path, stamp):
+        return
+    html = file_page(result, file_run, root="../", index_href="../index.html")
+    doctype, _, rest = html.partition("\n")
+    path.write_text(f"{doctype}\n{stamp}\n{rest}", encoding="utf-8")
 
 
-def write_check_report(result: CheckResult, out_dir: str | Path) -> Path:
-    """Write the report of a `readkit check` run: the target's files, annotated, with what ran."""
-    return write_report(annotate_run_files(index_run(result)), out_dir, run=result)
+def _page_digest(result: FileResult, file_run: FileRun | None) -> str:
+    parts = (_renderer_fingerprint(), repr(result), result.source or "", repr(result.markdown),
+             repr(result.replaced_lines), repr(file_run))
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def annotate_run_files(run: RunIndex) -> AnnotateResult:
-    """Annotate the files the run reports on (the target first), as the checker named them."""
-    from readkit.annotate import annotate_paths
+@functools.cache
+def _renderer_fingerprint() -> str:
+    """The code and assets that make a page: any change to them makes every page new."""
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256(__version__.encode())
+    for source in sorted([*here.rglob("*.py"), *here.rglob("*.css"), *here.rglob("*.js"),
+                          here.parent / "style.py", here.parent / "annotated_copy.py"]):
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
 
-    by_file: dict[str, str] = {}
-    for path in (run.result.target, *run.paths()):
-        by_file.setdefault(path_key(path), path)  # one page per file, however the run spelled it
-    paths = [p for p in by_file.values() if Path(p).is_file()]
-    if not paths:
-        return AnnotateResult()
-    return annotate_paths([Path(p) for p in paths])
+
+def _stamped(path: Path, stamp: str) -> bool:
+    try:
+        with path.open("rb") as page:
+            return stamp.encode() in page.read(256)
+    except OSError:
+        return False
+
+
+def write_check_report(result: CheckResult, files: AnnotateResult, out_dir: str | Path) -> Path:
+    """Write the report of a `readkit check` run: the target's `files` (annotated by the caller,
+    readkit.check.annotate_run_files), with what ran."""
+    return write_report(files, out_dir, run=result)

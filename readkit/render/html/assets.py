@@ -52,7 +52,7 @@ def role_css(scope: str = "") -> str:
 
 def stylesheet() -> str:
     base = resources.files(__package__).joinpath("static/report.css").read_text(encoding="utf-8")
-    pygments_css = HtmlFormatter(style=PYGMENTS_STYLE).get_style_defs(".code")
+    pygments_css = HtmlFormatter(style=PYGMENTS_STYLE).get_style_defs(".code")  # type: ignore[no-untyped-call]  # untyped in types-Pygments
     return f"{base}\n/* roles (readkit.roles) */\n{role_css()}\n/* syntax (Pygments) */\n{pygments_css}\n"
 
 

@@ -6,7 +6,7 @@ from collections import Counter
 from html import escape
 from pathlib import Path
 
-from readkit.check.model import CheckResult, LineObservation
+from readkit.results.check import CheckResult, LineObservation
 from readkit.render.html.fragment import fragment_style
 
 MAX_LINES = 40

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
 from html import escape
 
-from readkit.annotate.model import Annotation, FileResult
+from readkit.results.annotate import Annotation, FileResult
 from readkit.notebook import describe_location
 from readkit.render.html import highlight
 from readkit.render.html.runinfo import FileRun, confirmation_rate
@@ -29,9 +28,8 @@ class LineTags:
     html: list[str] = field(default_factory=list)  # legacy / problem / run tags
 
 
-def file_page(result: FileResult, run: FileRun | None, *, root: str, index_href: str,
-              source: str | None = None) -> str:
-    doc = load_source(result, source)
+def file_page(result: FileResult, run: FileRun | None, *, root: str, index_href: str) -> str:
+    doc = load_source(result)
     strings = StringTable()
     data = _page_data(result, run, doc, strings)
     pieces, tags = _spans_and_tags(result, run, doc, data)
@@ -47,15 +45,13 @@ def file_page(result: FileResult, run: FileRun | None, *, root: str, index_href:
 
 def _page_data(result: FileResult, run: FileRun | None, doc: SourceDoc, s: StringTable) -> dict[str, object]:
     verdicts = run.verdicts if run is not None else {}
-    rule_info = legacy_rule_info()
     annotations = [
         [a.line, s(a.role), s(a.evidence), s(a.symbol), s(a.message), s(a.rule),
          s(_reference_step(a)), s(verdicts.get((a.line, a.role)))]
         for a in result.annotations
     ]
     legacy = [
-        [f.line, s(f.idiom), s(f.message), s(f.replacement), s(rule_info.get(f.idiom, (None, None))[0]),
-         s(rule_info.get(f.idiom, (None, None))[1])]
+        [f.line, s(f.idiom), s(f.message), s(f.replacement), s(f.modern), s(f.reference_step)]
         for f in result.legacy
     ]
     problems = [[p.line, s(p.check), s(p.message)] for p in (run.problems if run else ())]
@@ -70,18 +66,6 @@ def _page_data(result: FileResult, run: FileRun | None, doc: SourceDoc, s: Strin
 def _reference_step(annotation: Annotation) -> str | None:
     role = ROLES.get(annotation.role)
     return role.reference_step if role is not None else None
-
-
-@lru_cache(maxsize=1)
-def legacy_rule_info() -> dict[str, tuple[str | None, str | None]]:
-    """idiom id -> (modern form, reference step), from the legacy rules when they load."""
-    try:
-        from readkit.annotate.rules.base import all_rules
-
-        rules = all_rules()
-    except Exception:  # the rules are optional decoration here; the finding itself carries its message
-        return {}
-    return {rule.id: (getattr(rule, "modern", None), getattr(rule, "reference_step", None)) for rule in rules}
 
 
 # ----------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from html import escape
 
-from readkit.annotate.model import AnnotateResult, Annotation, FileResult
+from readkit.results.annotate import AnnotateResult, Annotation, FileResult
 from readkit.notebook import describe_location
 from readkit.render.html import highlight
 from readkit.render.html.assets import role_css
@@ -39,16 +39,13 @@ _CSS = """
 def fragment_style() -> str:
     from pygments.formatters import HtmlFormatter
 
-    pygments_css = HtmlFormatter().get_style_defs(".rk-frag .rk-code")
+    pygments_css = HtmlFormatter().get_style_defs(".rk-frag .rk-code")  # type: ignore[no-untyped-call]  # untyped in types-Pygments
     return f"<style>{_CSS}{role_css('.rk-frag')}\n{pygments_css}</style>"
 
 
-def fragment_html(result: FileResult, source: str | None = None) -> str:
-    """One file: highlighted source with coloured spans, text tags and tooltips, then legacy findings.
-
-    The source is `source`, else a `source` the result carries, else the file at its path.
-    """
-    doc = load_source(result, source if source is not None else getattr(result, "source", None))
+def fragment_html(result: FileResult) -> str:
+    """One file: highlighted source with coloured spans, text tags and tooltips, then legacy findings."""
+    doc = load_source(result)
     titles = {i: annotation_title(a) for i, a in enumerate(result.annotations)}
     pieces = highlight.pieces_by_line([(i, a, "") for i, a in enumerate(result.annotations)], list(doc.lines), titles)
     tokens = highlight.token_lines(doc.text)

@@ -5,7 +5,7 @@ wrapping the tokens it covers, properly nested (spans from a syntax tree nest
 or are disjoint; an improper overlap is clipped to its parent). A span that runs
 over several lines is cut into one piece per line, all naming the same annotation.
 
-Columns follow readkit.annotate.model: 1-based start, end exclusive.
+Columns follow readkit.results.annotate: 1-based start, end exclusive.
 What this module leaves out: what an annotation says (pages.py) and the page layout.
 """
 
@@ -18,7 +18,7 @@ from pygments.lexers import PythonLexer
 from pygments.styles import get_style_by_name
 from pygments.token import STANDARD_TYPES, _TokenType
 
-from readkit.annotate.model import Annotation
+from readkit.results.annotate import Annotation
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def _plain_classes() -> frozenset[str]:
     style = get_style_by_name(PYGMENTS_STYLE)
     keys = ("color", "bold", "italic", "underline", "bgcolor", "border")
     return frozenset(css for ttype, css in STANDARD_TYPES.items()
-                     if not any(style.style_for_token(ttype)[key] for key in keys))
+                     if not any(value for key, value in style.style_for_token(ttype).items() if key in keys))
 
 
 # Operators are left plain too: the default style only greys them, and they are

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from html import escape
 
-from readkit.annotate.model import AnnotateResult, FileResult
-from readkit.check.model import CheckResult
+from readkit.results.annotate import AnnotateResult, FileResult
+from readkit.results.check import CheckResult
 from readkit.render.html.runinfo import RunIndex, confirmation_rate
 from readkit.render.html.shell import counts_text, legend, page
 from readkit.roles import CORE_ROLE_NAMES

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from readkit.check.model import CheckResult, LineObservation, MissedUse, Problem
+from readkit.results.check import CheckResult, LineObservation, MissedUse, Problem
 from readkit.render.run_index import same_file_key
 
 
@@ -43,9 +43,7 @@ class RunIndex:
 
     def paths(self) -> tuple[str, ...]:
         """Every file of the target the run says something about, as the checker named them."""
-        named = [o.path for o in self.result.lines] + [v.path for v in self.result.annotations]
-        named += [p.path for p in self.result.problems] + [m.path for m in self.result.missed]
-        return tuple(dict.fromkeys(p for p in named if not p.startswith("<")))
+        return self.result.files_named()
 
 
 def index_run(result: CheckResult) -> RunIndex:

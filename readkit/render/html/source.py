@@ -5,10 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from html import escape
-from pathlib import Path
 
-from readkit.annotate.model import FileResult
-from readkit.notebook import NotebookError, load_notebook
+from readkit.results.annotate import FileResult
 
 
 @dataclass(frozen=True)
@@ -24,29 +22,15 @@ class SourceDoc:
         return "\n".join(self.lines)
 
 
-def load_source(result: FileResult, source: str | None = None) -> SourceDoc:
-    """What the page shows for `result`; `source` when the caller has it (annotate_source)."""
-    if source is not None:
-        return SourceDoc(tuple(_split(source)), result.cells)
+def load_source(result: FileResult) -> SourceDoc:
+    """What the page shows for `result`: the source its result carries (render reads no files)."""
     if result.error is not None and result.error.kind == "binary":
         return SourceDoc((), problem="a binary file: nothing to show")
-    if result.cells is not None or result.path.endswith(".ipynb"):
-        return _load_notebook(result)
-    try:
-        raw = Path(result.path).read_bytes()
-    except OSError as error:
-        return SourceDoc((), problem=f"cannot read {result.path}: {error.strerror or error}")
-    return SourceDoc(tuple(_split(raw.decode("utf-8", errors="replace"))))
-
-
-def _load_notebook(result: FileResult) -> SourceDoc:
-    try:
-        program = load_notebook(result.path)
-    except NotebookError as error:
-        return SourceDoc((), problem=str(error))
-    where = {cell_line: number for number, cell_line in enumerate(program.cells, start=1)}
-    ignored = {where[(n.cell, n.line)]: n.text for n in program.notes if (n.cell, n.line) in where}
-    return SourceDoc(tuple(_split(program.source)), program.cells, program.markdown, ignored=ignored)
+    if result.source is None:
+        reason = result.error.message if result.error is not None else "no source was kept"
+        return SourceDoc((), problem=f"cannot show {result.path}: {reason}")
+    return SourceDoc(tuple(_split(result.source)), result.cells, result.markdown,
+                     ignored=dict(result.replaced_lines))
 
 
 def _split(text: str) -> list[str]:

@@ -1,21 +1,23 @@
-"""What a reference step returns, and the small runner every step goes through.
+"""The small harness every reference step goes through: expectations, seeding, the @step runner.
 
-A step is a short function `step_name(device, seed, check) -> values`: it computes,
-records its checks on `check` (expected vs actual), and returns the values a
-learner would have printed. The `@step` decorator turns it into the public
+A step is a short function `step_name(device, seed, check) -> values` (it declares
+only the parameters it uses): it computes, records its expectations on `check`
+(expected vs actual), and returns the values a learner would have printed. The `@step` decorator turns it into the public
 `step_name(device="cpu", seed=0, expected=None) -> StepResult`: it seeds, times,
 captures an unexpected error as a failed check, and makes values JSON-safe.
 
 `expected` overrides expected values by check name, so a caller (or a test) can
 prove the checks fail when the expectation is wrong.
 
-What this module leaves out: which steps exist and in what order (workflow.py),
-and how results are shown (readkit.render.reference).
+What this module leaves out: the result types (readkit.results.reference), which
+steps exist and in what order (workflow.py), and how results are shown
+(readkit.render.reference).
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -26,61 +28,7 @@ from typing import Any
 import torch
 
 from readkit.reference.capture import Outcome
-
-# ----------------------------------------------------------------------------
-# Results
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str  # what is checked, e.g. "s"
-    expected: Any  # JSON-safe; bounds read as strings like "<= 1e-09"
-    actual: Any  # JSON-safe
-    passed: bool
-
-
-@dataclass(frozen=True)
-class StepResult:
-    section: str  # "autograd"
-    name: str  # "backward_of_sum"
-    values: dict[str, Any]  # JSON-safe: what the step computed
-    checks: tuple[Check, ...]
-    seconds: float
-    summary: str = ""  # one line: what the step shows
-
-    @property
-    def id(self) -> str:
-        return f"{self.section}.{self.name}"
-
-    @property
-    def passed(self) -> bool:
-        return bool(self.checks) and all(c.passed for c in self.checks)
-
-    def _repr_markdown_(self) -> str:
-        from readkit.render.reference import step_markdown  # render owns formatting
-
-        return step_markdown(self)
-
-
-@dataclass(frozen=True)
-class ReferenceRun:
-    device: str
-    torch_version: str
-    steps: tuple[StepResult, ...]
-
-    @property
-    def passed(self) -> int:
-        return sum(1 for s in self.steps if s.passed)
-
-    @property
-    def failed(self) -> int:
-        return len(self.steps) - self.passed
-
-    def _repr_markdown_(self) -> str:
-        from readkit.render.reference import run_markdown
-
-        return run_markdown(self)
-
+from readkit.results.reference import Expectation, StepResult
 
 # ----------------------------------------------------------------------------
 # JSON-safe values
@@ -115,18 +63,18 @@ def _close(expected: Any, actual: Any, rtol: float, atol: float) -> bool:
     return exp.shape == act.shape and torch.allclose(act, exp, rtol=rtol, atol=atol)
 
 
-class Checks:
+class Expectations:
     """Collects a step's checks. `overrides` replace expected values by check name."""
 
     def __init__(self, overrides: Mapping[str, Any] | None = None) -> None:
         self.overrides = dict(overrides or {})
-        self.items: list[Check] = []
+        self.items: list[Expectation] = []
 
     def _expect(self, name: str, expected: Any) -> Any:
         return self.overrides.get(name, expected)
 
     def _add(self, name: str, expected: Any, actual: Any, passed: bool) -> bool:
-        self.items.append(Check(name, jsonable(expected), jsonable(actual), bool(passed)))
+        self.items.append(Expectation(name, jsonable(expected), jsonable(actual), bool(passed)))
         return bool(passed)
 
     def equal(self, name: str, expected: Any, actual: Any) -> bool:
@@ -196,7 +144,9 @@ def seeded_module(build: Callable[[], torch.nn.Module], seed: int, device: torch
 # ----------------------------------------------------------------------------
 # The step decorator
 
-StepBody = Callable[[torch.device, int, Checks], dict[str, Any]]
+# A step body takes what it uses, by name, of: device (torch.device), seed (int), check (Expectations).
+StepBody = Callable[..., dict[str, Any]]
+STEP_PARAMETERS = ("device", "seed", "check")
 
 
 @dataclass(frozen=True)
@@ -209,19 +159,27 @@ class StepInfo:
     takes_seconds: bool = False  # worth a progress line
 
 
+class Step:
+    """A reference step as callers see it: `step(device="cpu", seed=0, expected=None) -> StepResult`,
+    with `info` saying what it is (section, name, summary, whether it is slow)."""
+
+    def __init__(self, body: StepBody, info: StepInfo) -> None:
+        self.body, self.info = body, info
+        functools.update_wrapper(self, body)
+
+    def __call__(self, device: str | torch.device = "cpu", seed: int = 0,
+                 expected: Mapping[str, Any] | None = None) -> StepResult:
+        return _run_body(self.body, self.info, torch.device(device), seed, Expectations(expected))
+
+
 def step(summary: str, *, compare: tuple[str, ...] = (), slow: bool = False,
-         takes_seconds: bool = False) -> Callable[[StepBody], Callable[..., StepResult]]:
-    def wrap(body: StepBody) -> Callable[..., StepResult]:
+         takes_seconds: bool = False) -> Callable[[StepBody], Step]:
+    def wrap(body: StepBody) -> Step:
+        unknown = set(inspect.signature(body).parameters) - set(STEP_PARAMETERS)
+        if unknown:
+            raise TypeError(f"step {body.__name__} takes {sorted(unknown)}; steps take only {STEP_PARAMETERS}")
         section = body.__module__.rsplit(".", 1)[-1]
-        info = StepInfo(section, body.__name__, summary, compare, slow, takes_seconds)
-
-        @functools.wraps(body)
-        def run(device: str | torch.device = "cpu", seed: int = 0,
-                expected: Mapping[str, Any] | None = None) -> StepResult:
-            return _run_body(body, info, torch.device(device), seed, Checks(expected))
-
-        run.info = info  # type: ignore[attr-defined]
-        return run
+        return Step(body, StepInfo(section, body.__name__, summary, compare, slow, takes_seconds))
 
     return wrap
 
@@ -239,13 +197,14 @@ def one_cpu_thread() -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def _run_body(body: StepBody, info: StepInfo, device: torch.device, seed: int, checks: Checks) -> StepResult:
+def _run_body(body: StepBody, info: StepInfo, device: torch.device, seed: int, checks: Expectations) -> StepResult:
     start = time.perf_counter()
     try:
         with one_cpu_thread():
-            values = body(device, seed, checks)
+            given = {"device": device, "seed": seed, "check": checks}
+            values = body(**{name: given[name] for name in inspect.signature(body).parameters})
     except Exception as error:  # a broken step is a failed step, not a crashed run
         values = {}
-        checks.items.append(Check("ran without error", None, jsonable(error), False))
+        checks.items.append(Expectation("ran without error", None, jsonable(error), False))
     seconds = time.perf_counter() - start
     return StepResult(info.section, info.name, jsonable(values), tuple(checks.items), seconds, info.summary)

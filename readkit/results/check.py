@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from readkit.results import display
+
 STATUSES = ("ok", "failed", "timeout", "killed")
 WORKFLOW_STATUSES = ("checked", "not-checked")
 VERDICTS = ("confirmed", "refuted", "unobservable", "not-reached")
@@ -77,13 +79,15 @@ class CheckResult:
     workflow: str = "checked"  # one of WORKFLOW_STATUSES: did the checks have a training to look at
     workflow_reason: str | None = None  # why not, when "not-checked"
 
-    # Views for notebooks and terminals: readkit.render formats, this only delegates.
-    def _repr_html_(self) -> str:
-        from readkit.render.html.check_fragment import check_fragment_html
+    def files_named(self) -> tuple[str, ...]:
+        """Every file of the target the run says something about, as the checker named them."""
+        named = [o.path for o in self.lines] + [v.path for v in self.annotations]
+        named += [p.path for p in self.problems] + [m.path for m in self.missed]
+        return tuple(dict.fromkeys(p for p in named if not p.startswith("<")))
 
-        return check_fragment_html(self)
+    # Views for notebooks and terminals: formatters registered by readkit.render (results/display.py).
+    def _repr_html_(self) -> str | None:
+        return display.show(self, "html")
 
     def __str__(self) -> str:
-        from readkit.render.check import to_text
-
-        return to_text(self, color=False)
+        return display.show(self, "text") or repr(self)

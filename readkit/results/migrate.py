@@ -6,13 +6,11 @@ Lines are 1-based, as in the source the user gave.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
-from readkit.annotate.model import FileError
-from readkit.check.model import TargetFailure
-
-class MigrateUsageError(ValueError):
-    """Options that cannot work together (--write with --out, no common project for a script)."""
+from readkit.results.annotate import FileError
+from readkit.results.check import TargetFailure
 
 
 # Verdicts of a verification, worst first (render/migrate.py explains each).
@@ -58,7 +56,7 @@ class FileMigration:
 class RunOutcome:
     """How one run of the verification script ended."""
 
-    status: str  # a readkit.check.model.STATUSES value
+    status: str  # a readkit.results.check.STATUSES value
     exit_code: int | None
     failure: TargetFailure | None
     losses: tuple[float, ...]
@@ -112,3 +110,29 @@ class MigrationResult:
         if self.failed_files or (self.verification is not None and self.verification.regression):
             return 2
         return 1 if self.changed_files else 0
+
+
+# ----------------------------------------------------------------------------
+# One-line descriptions, shared by the verdict messages (readkit.migrate) and the renderer
+
+
+def describe_run(run: RunOutcome) -> str:
+    """`IndexError at main.py:55`, `ok (40 losses)`, `timeout after 600 s`."""
+    if run.ok:
+        return f"ok ({count_losses(len(run.losses))})"
+    failure = run.failure
+    if failure is None:
+        return f"{run.status} (exit code {run.exit_code})"
+    what = failure.message.split(":", 1)[0] if failure.kind == "exception" else failure.message
+    where = f" at {display_path(failure.path)}:{failure.line}" if failure.path and failure.line else ""
+    return f"{what}{where}"
+
+
+def count_losses(count: int) -> str:
+    return "1 loss" if count == 1 else f"{count} losses"
+
+
+def display_path(path: str) -> str:
+    """A path relative to the working directory when it lies below it."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative

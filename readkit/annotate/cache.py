@@ -1,0 +1,231 @@
+"""A content-addressed cache of per-file annotations, so a re-run costs a hash per file.
+
+Key: sha256 of (readkit's own annotator code, the file's resolved path, its module name,
+its bytes). A hit also needs every *fact* the analysis used to still hold: the content of
+each other file of the repository it looked into (a base class in `models.py`), which paths
+existed, what a root directory listed (repo.py records them). So editing `models.py`
+re-analyses exactly the files whose analysis read it.
+
+The store is one SQLite database in the user's cache directory (platformdirs), in WAL mode,
+so concurrent runs read and write safely; it is bounded in size (least recently used
+entries go first) and never trusted blindly: an entry that does not decode is a miss, and a
+database that cannot be opened turns the cache off for the run (`AnnotateCache.problem`
+says why) rather than failing it. Results are stored as zlib-compressed JSON, never pickle.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import json
+import os
+import sqlite3
+import time
+import zlib
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from readkit.annotate.repo import Fact, fact_holds, file_digest
+from readkit.results.annotate import Annotation, FileError, FileResult, LegacyFinding
+
+SCHEMA = 1
+DEFAULT_MAX_MB = 512
+_SCHEMA_SQL = """
+CREATE TABLE IF NOT EXISTS entries (
+    key TEXT PRIMARY KEY,
+    facts TEXT NOT NULL,
+    result BLOB NOT NULL,
+    size INTEGER NOT NULL,
+    used REAL NOT NULL
+)"""
+
+
+def default_path() -> Path:
+    """$READKIT_CACHE_DIR/annotate.sqlite3, else the user's cache directory (platformdirs)."""
+    override = os.environ.get("READKIT_CACHE_DIR")
+    if override:
+        return Path(override) / "annotate.sqlite3"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("readkit")) / "annotate.sqlite3"
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """sha256 of the code an annotation depends on: any change to readkit's annotator,
+    rules, results or role table is a new cache generation."""
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256(f"schema {SCHEMA}".encode())
+    sources = [*sorted((package / "annotate").rglob("*.py")), *sorted((package / "results").rglob("*.py")),
+               package / "roles.py", package / "notebook.py", package / "version.py"]
+    for source in sources:
+        digest.update(str(source.relative_to(package)).encode())
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
+
+
+def entry_key(path: Path, module: str, is_package: bool, content: str) -> str:
+    parts = (code_fingerprint(), str(path.resolve()), module, str(is_package), content)
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+class AnnotateCache:
+    """One run's view of the store: look up, check facts, store; `close()` writes and prunes."""
+
+    def __init__(self, path: Path | None = None, max_mb: float | None = None) -> None:
+        self.path = path or default_path()
+        self.max_bytes = int((max_mb if max_mb is not None else _env_max_mb()) * 1024 * 1024)
+        self.hits = self.misses = self.stale = 0
+        self.problem: str | None = None
+        self._pending: list[tuple[str, str, bytes, float]] = []
+        self._used: list[tuple[float, str]] = []
+        self._db = self._open()
+
+    # ------------------------------------------------------------------ reading
+
+    def lookup(self, key: str, digests: Callable[[Path], str | None]) -> FileResult | None:
+        """The cached result for `key` when every fact it rests on still holds, else None."""
+        row = self._query("SELECT facts, result FROM entries WHERE key = ?", (key,))
+        if row is None:
+            self.misses += 1
+            return None
+        try:
+            facts: list[Fact] = [(str(k), str(p), None if v is None else str(v)) for k, p, v in json.loads(row[0])]
+            result = decode(zlib.decompress(row[1]))
+        except (ValueError, TypeError, KeyError, zlib.error):
+            self.misses += 1
+            return None
+        if not all(fact_holds(f, digests) for f in facts):
+            self.stale += 1
+            return None
+        self.hits += 1
+        self._used.append((time.time(), key))
+        return result
+
+    # ------------------------------------------------------------------ writing
+
+    def store(self, key: str, result: FileResult, facts: Iterable[Fact]) -> None:
+        blob = zlib.compress(encode(result), 1)
+        self._pending.append((key, json.dumps(sorted(facts, key=_fact_order)), blob, time.time()))
+        if len(self._pending) >= 256:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._db is None or not (self._pending or self._used):
+            self._pending.clear()
+            self._used.clear()
+            return
+        try:
+            with self._db:
+                self._db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?)",
+                                     [(k, f, b, len(b) + len(f), t) for k, f, b, t in self._pending])
+                self._db.executemany("UPDATE entries SET used = ? WHERE key = ?", self._used)
+        except sqlite3.Error as error:
+            self._off(f"cannot write the cache at {self.path}: {error}")
+        self._pending.clear()
+        self._used.clear()
+
+    def close(self) -> None:
+        self.flush()
+        if self._db is not None:
+            self._prune()
+            self._db.close()
+            self._db = None
+
+    def _prune(self) -> None:
+        """Least recently used entries go until the store is under 80% of its bound."""
+        assert self._db is not None
+        try:
+            total = self._db.execute("SELECT COALESCE(SUM(size), 0) FROM entries").fetchone()[0]
+            if total <= self.max_bytes:
+                return
+            excess, freed, doomed = total - int(self.max_bytes * 0.8), 0, []
+            for key, size in self._db.execute("SELECT key, size FROM entries ORDER BY used"):
+                if freed >= excess:
+                    break
+                doomed.append((key,))
+                freed += size
+            with self._db:
+                self._db.executemany("DELETE FROM entries WHERE key = ?", doomed)
+        except sqlite3.Error as error:
+            self._off(f"cannot prune the cache at {self.path}: {error}")
+
+    # ------------------------------------------------------------------ the database
+
+    def _open(self) -> sqlite3.Connection | None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute(_SCHEMA_SQL)
+            db.isolation_level = "DEFERRED"
+            return db
+        except (OSError, sqlite3.Error) as error:
+            self.problem = f"cache off: cannot open {self.path}: {error}"
+            return None
+
+    def _query(self, sql: str, args: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        if self._db is None:
+            return None
+        try:
+            row: tuple[Any, ...] | None = self._db.execute(sql, args).fetchone()
+            return row
+        except sqlite3.Error as error:
+            self._off(f"cannot read the cache at {self.path}: {error}")
+            return None
+
+    def _off(self, why: str) -> None:
+        self.problem = f"cache off: {why}"
+        if self._db is not None:
+            self._db.close()
+        self._db = None
+
+
+def _env_max_mb() -> float:
+    try:
+        return float(os.environ.get("READKIT_CACHE_MAX_MB", DEFAULT_MAX_MB))
+    except ValueError:
+        return DEFAULT_MAX_MB
+
+
+def _fact_order(fact: Fact) -> tuple[str, str, str]:
+    return fact[0], fact[1], fact[2] or ""
+
+
+def memoized_digests() -> Callable[[Path], str | None]:
+    """file_digest, each path hashed once per run."""
+    return functools.lru_cache(maxsize=None)(file_digest)
+
+
+# ---------------------------------------------------------------------- the stored form
+
+
+def encode(result: FileResult) -> bytes:
+    data = {
+        "path": result.path,
+        "annotations": [dataclasses.astuple(a) for a in result.annotations],
+        "legacy": [dataclasses.astuple(f) for f in result.legacy],
+        "error": dataclasses.astuple(result.error) if result.error is not None else None,
+        "cells": result.cells,
+        "source": result.source,
+        "markdown": result.markdown,
+        "replaced_lines": result.replaced_lines,
+    }
+    return json.dumps(data, separators=(",", ":")).encode()
+
+
+def decode(blob: bytes) -> FileResult:
+    data = json.loads(blob)
+    return FileResult(
+        path=data["path"],
+        annotations=tuple(Annotation(*row) for row in data["annotations"]),
+        legacy=tuple(LegacyFinding(*row) for row in data["legacy"]),
+        error=FileError(*data["error"]) if data["error"] is not None else None,
+        cells=tuple((c, n) for c, n in data["cells"]) if data["cells"] is not None else None,
+        source=data["source"],
+        markdown=tuple((n, t) for n, t in data["markdown"]),
+        replaced_lines=tuple((n, t) for n, t in data["replaced_lines"]),
+    )

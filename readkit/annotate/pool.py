@@ -1,0 +1,123 @@
+"""Where per-file analyses run: a local process pool, or an existing Dask cluster.
+
+Each task is one file (`FileTask`, small and picklable); each outcome is the file's result
+and the facts of the repository its analysis used (repo.py), which the cache keeps. Both
+runners yield `(task index, outcome)` as analyses complete; api.py puts them back in order.
+
+A worker that dies (a segmentation fault in a parser, the OOM killer) costs one file, not
+the run: the local runner starts a new pool and retries the files that were in flight one
+at a time, and the one that kills its worker again is reported as crashed.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+
+from readkit.annotate.engine import ModuleInfo
+from readkit.annotate.repo import Fact, RepoIndex
+from readkit.results.annotate import FileError, FileResult
+from readkit.results.check import LineObservation
+
+Outcome = tuple[FileResult, tuple[Fact, ...]]
+Analyze = Callable[[str, ModuleInfo, "dict[int, LineObservation] | None"], FileResult]
+
+CRASHED = ("readkit's analysis of this file crashed its worker process (for example a segmentation "
+           "fault in the parser); every other file was analyzed; please report it")
+
+
+@dataclass(frozen=True)
+class FileTask:
+    path: str
+    module: str  # dotted module name in its repository
+    is_package: bool
+    roots: tuple[str, ...]  # the analyzed roots, which decide the repository index
+    observations: dict[int, LineObservation] | None = None
+
+
+# ---------------------------------------------------------------------- in the worker
+
+_INDEXES: dict[tuple[str, ...], RepoIndex] = {}  # one per set of roots, per worker process
+
+
+def run_task(analyze: Analyze, task: FileTask) -> Outcome:
+    """Analyze one file, collecting the repository facts the analysis used."""
+    index = _INDEXES.get(task.roots)
+    if index is None:
+        index = _INDEXES[task.roots] = RepoIndex(tuple(Path(r) for r in task.roots))
+    with index.record() as facts:
+        result = analyze(task.path, ModuleInfo(task.module, task.is_package, index), task.observations)
+    return result, tuple(sorted(facts, key=lambda f: (f[0], f[1], f[2] or "")))
+
+
+def failed(task: FileTask, message: str) -> Outcome:
+    return FileResult(task.path, error=FileError("internal", message)), ()
+
+
+# ---------------------------------------------------------------------- here
+
+
+def run_serial(tasks: Sequence[FileTask], analyze: Analyze) -> Iterator[tuple[int, Outcome]]:
+    for number, task in enumerate(tasks):
+        yield number, run_task(analyze, task)
+
+
+def run_local(tasks: Sequence[FileTask], analyze: Analyze, workers: int) -> Iterator[tuple[int, Outcome]]:
+    """In a process pool, at most a few tasks in flight per worker (results stream back)."""
+    queue = deque(enumerate(tasks))
+    suspects: list[tuple[int, FileTask]] = []
+    while queue:
+        yield from _pool_until_broken(queue, analyze, workers, suspects)
+        for number, task in suspects:  # each alone: the one that breaks its pool again is the culprit
+            yield number, _alone(task, analyze)
+        suspects.clear()
+
+
+def _pool_until_broken(queue: deque[tuple[int, FileTask]], analyze: Analyze, workers: int,
+                       suspects: list[tuple[int, FileTask]]) -> Iterator[tuple[int, Outcome]]:
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        flight: dict[Future[Outcome], tuple[int, FileTask]] = {}
+        while queue or flight:
+            while queue and len(flight) < workers * 4:
+                number, task = queue.popleft()
+                flight[pool.submit(run_task, analyze, task)] = (number, task)
+            done, _ = wait(flight, return_when=FIRST_COMPLETED)
+            for future in done:
+                number, task = flight.pop(future)
+                try:
+                    yield number, future.result()
+                except BrokenProcessPool:
+                    suspects.append((number, task))
+                except Exception as error:  # a bug in readkit must not cost the other files
+                    yield number, failed(task, f"readkit could not analyze this file ({type(error).__name__}: "
+                                               f"{error}); please report it")
+            if suspects:
+                suspects.extend(flight.values())
+                return
+
+
+def _alone(task: FileTask, analyze: Analyze) -> Outcome:
+    with ProcessPoolExecutor(max_workers=1) as pool:
+        try:
+            return pool.submit(run_task, analyze, task).result()
+        except BrokenProcessPool:
+            return failed(task, CRASHED)
+
+
+def run_dask(tasks: Sequence[FileTask], analyze: Analyze, address: str) -> Iterator[tuple[int, Outcome]]:
+    """On the Dask cluster at `address` (results come back to this process, as they complete)."""
+    from distributed import Client, as_completed
+
+    with Client(address, set_as_default=False) as client:  # type: ignore[no-untyped-call]  # untyped library
+        futures = {client.submit(run_task, analyze, task, pure=False): number for number, task in enumerate(tasks)}
+        for future in as_completed(futures, loop=client.loop):  # type: ignore[no-untyped-call]  # untyped library
+            number = futures[future]
+            try:
+                yield number, future.result()
+            except Exception as error:  # a lost worker or a bug: this file fails, the run goes on
+                yield number, failed(tasks[number], f"the analysis failed on the cluster "
+                                                    f"({type(error).__name__}: {error})")

@@ -1,0 +1,105 @@
+"""Re-run time with the annotation cache, and what an edit costs: cold, warm, one file edited.
+
+    python tests/benchmarks/bench_cache.py [--tree PATH] [--edit REL] [--jobs J] [--cluster]
+
+The tree (default: the installed torch's nn/ and optim/) is copied to a scratch folder,
+so the edit never touches the original. Each row runs `readkit annotate TREE --format json`
+as a user would (start-up included) against a cache in a fresh folder, and reports wall
+time, CPU time and the cache's counters (from the `READKIT_BENCH_COUNTERS` file the
+command writes when that variable is set): the cold run is the baseline, the others are
+ratios to it. After editing REL (default: torch/nn/modules/module.py, which most of nn
+reads for its base class), the re-run must re-analyse exactly the edited file and the files
+whose analysis read it: the counters prove it. With --cluster, the cold run is repeated on a
+two-worker dask LocalCluster started here (`--scheduler`) for the local-vs-cluster row.
+Not collected by pytest; results go in docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def torch_root() -> Path:
+    spec = importlib.util.find_spec("torch")
+    assert spec is not None and spec.origin is not None
+    return Path(spec.origin).parent
+
+
+def readkit(tree: Path, cache: Path, jobs: int | None, extra: list[str]) -> dict[str, object]:
+    counters = cache / "counters.json"
+    env = {**os.environ, "READKIT_CACHE_DIR": str(cache), "READKIT_BENCH_COUNTERS": str(counters)}
+    command = [sys.executable, "-m", "readkit", "annotate", str(tree), "--format", "json", "--quiet", *extra]
+    if jobs:
+        command += ["--jobs", str(jobs)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode not in (0, 1):
+        raise SystemExit(done.stderr)
+    files = json.loads(done.stdout)["summary"]["files"]
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    found = json.loads(counters.read_text()) if counters.exists() else {}
+    return {"wall": wall, "cpu": cpu, "files": files, **found, "output": done.stdout}
+
+
+def row(name: str, run: dict[str, object], base: dict[str, object]) -> str:
+    ratio = float(base["wall"]) / float(run["wall"])  # type: ignore[arg-type]
+    counts = f"hits {run.get('hits', '-')}, analyzed {run.get('analyzed', '-')}, stale {run.get('stale', '-')}"
+    return (f"| {name} | {run['files']} | {float(run['wall']):.2f} s | {float(run['cpu']):.2f} s | "  # type: ignore[arg-type]
+            f"{ratio:.1f}x | {counts} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tree", type=Path, help="the tree to annotate (default: torch's nn/ and optim/)")
+    parser.add_argument("--edit", default="nn/modules/module.py", help="file to edit, relative to the tree")
+    parser.add_argument("--jobs", type=int)
+    parser.add_argument("--cluster", action="store_true", help="also run cold on a 2-worker dask LocalCluster")
+    args = parser.parse_args()
+    scratch = Path(tempfile.mkdtemp(prefix="readkit-bench-cache-"))
+    try:
+        tree = scratch / "tree"
+        if args.tree:
+            shutil.copytree(args.tree, tree)
+        else:
+            for part in ("nn", "optim"):
+                shutil.copytree(torch_root() / part, tree / part, ignore=shutil.ignore_patterns("__pycache__"))
+        cache = scratch / "cache"
+        cold = readkit(tree, cache, args.jobs, [])
+        warm = readkit(tree, cache, args.jobs, [])
+        assert warm["output"] == cold["output"], "a cached run must answer exactly as the cold run"
+        edited = tree / args.edit
+        edited.write_text(edited.read_text() + "\n# edited by bench_cache.py\n")
+        after_edit = readkit(tree, cache, args.jobs, [])
+        print("| run | files | wall | CPU | speed-up vs cold | cache counters |")
+        print("|---|---|---|---|---|---|")
+        print(row("cold (empty cache)", cold, cold))
+        print(row("re-run, nothing changed", warm, cold))
+        print(row(f"re-run after editing {args.edit}", after_edit, cold))
+        if args.cluster:
+            print(row("cold on a 2-worker LocalCluster", cluster_run(tree, scratch), cold))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def cluster_run(tree: Path, scratch: Path) -> dict[str, object]:
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        return readkit(tree, scratch / "cluster-cache", None, ["--scheduler", cluster.scheduler_address])
+
+
+if __name__ == "__main__":
+    main()
