@@ -93,7 +93,7 @@ class Installed:
 
 def _pop_mode(mode: Any) -> list[Any] | None:
     """Take `mode` out of the function-mode stack, keeping the modes above it; None: it was not there."""
-    stack = torch.overrides._get_current_function_mode_stack()  # type: ignore[no-untyped-call]
+    stack = torch.overrides._get_current_function_mode_stack()
     if mode is None or not any(m is mode for m in stack):
         return None
     above: list[Any] = []

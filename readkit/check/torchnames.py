@@ -19,8 +19,9 @@ from typing import Any
 
 MODULE, CLASS, TENSOR_CLASS, DESCRIPTOR, CALLABLE, DATA = "module", "class", "tensor-class", "descriptor", \
     "callable", "data"
-MISSING = "missing"
+MISSING: str = "missing"
 MAX_DEPTH = 5
+_ABSENT = object()
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 
 
@@ -54,8 +55,8 @@ def describe_names(files: list[str]) -> dict[str, Any]:
         prefix, container, depth = pending.pop()
         walked.append(prefix)
         for word in sorted(words):
-            value = getattr(container, word, MISSING) if not word.startswith("__") else MISSING
-            if value is MISSING:
+            value = _attribute(container, word)
+            if value is _ABSENT:
                 continue
             name = f"{prefix}.{word}"
             if name in kinds:
@@ -64,6 +65,16 @@ def describe_names(files: list[str]) -> dict[str, Any]:
             if kinds[name] in (MODULE, CLASS, TENSOR_CLASS) and depth + 1 < MAX_DEPTH and _of_torch(value):
                 pending.append((name, value, depth + 1))
     return {"kinds": kinds, "walked": walked}
+
+
+def _attribute(container: Any, word: str) -> Any:
+    """An attribute already there: a module's own (never its lazy `__getattr__`, which would import
+    torch.onnx at exit because a comment says "onnx"); a class's, through its MRO."""
+    if word.startswith("__"):
+        return _ABSENT
+    if type(container).__name__ == "module":
+        return vars(container).get(word, _ABSENT)
+    return getattr(container, word, _ABSENT)
 
 
 def _of_torch(value: Any) -> bool:
@@ -96,9 +107,10 @@ class NameKinds:
 
         self.imported_torch = True
         value: Any = torch
+        absent = object()
         for part in symbol.split(".")[1:]:
-            value = getattr(value, part, MISSING)
-            if value is MISSING:
+            value = getattr(value, part, absent)
+            if value is absent:
                 self.kinds[symbol] = MISSING
                 return MISSING
         self.kinds[symbol] = kind_of(value)

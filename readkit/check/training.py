@@ -15,7 +15,6 @@ sampled steps only.
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any, Callable, Iterator
 
@@ -23,7 +22,7 @@ import torch
 
 from readkit.check.facts import Fact, Line
 from readkit.check.recorder import Recorder
-from readkit.check.watcher import EVENTS, Watcher, overridden
+from readkit.check.watcher import EVENTS, OptimizerState, Watcher, overridden
 
 FULL_STEPS = 50
 SAMPLE_EVERY = 25
@@ -33,18 +32,6 @@ _UPDATES = frozenset({"torch.Tensor.sub_", "torch.Tensor.add_", "torch.Tensor.__
 _ZEROING = frozenset({"torch.Tensor.zero_", "torch.Tensor.fill_", "torch.Tensor.mul_"})
 
 CallHandler = Callable[[str, tuple[Any, ...], "FrameType | None"], None]
-
-
-@dataclass
-class OptimizerState:
-    index: int  # creation order
-    line: Line | None  # where it was built
-    steps: int = 0
-    watched: bool = False  # this step is sampled and has no closure: watchers see it
-    updating: bool = False  # some step found gradients to follow: its parameters are being trained
-    last_step_event: int = -1
-    backward_at_last_step: int = -1
-    snapshot: dict[int, tuple[int, int]] = field(default_factory=dict)  # id(param) -> (id(grad), version) after a step
 
 
 def sampled(step: int) -> bool:

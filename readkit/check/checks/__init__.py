@@ -25,8 +25,8 @@ from functools import lru_cache
 from typing import Callable, Sequence
 
 from readkit.check.facts import F, Fact, Facts, Line
-from readkit.results.check import Problem
 from readkit.check.watcher import Watcher
+from readkit.results.check import Problem
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 from readkit.check.checks import Found, WorkflowCheck, where
 from readkit.check.facts import Fact, Facts, Line
-from readkit.check.watcher import Watcher
+from readkit.check.watcher import Run, Watcher
 
 if TYPE_CHECKING:
     import torch
-
-    from readkit.check.training import Training
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -29,7 +27,7 @@ class Watch(Watcher):
         self.evaluated = 0  # ... and in eval mode
         self.first_eval_line: Line | None = None
 
-    def on_forward(self, run: Training, module: torch.nn.Module, top: torch.nn.Module, top_line: Line | None) -> None:
+    def on_forward(self, run: Run, module: torch.nn.Module, top: torch.nn.Module, top_line: Line | None) -> None:
         if not run.grad_enabled() or not run.mode_sensitive(module):
             return
         if module.training:
@@ -39,7 +37,7 @@ class Watch(Watcher):
             if self.first_eval_line is None:
                 self.first_eval_line = top_line
 
-    def on_backward(self, run: Training, loss: Any, value: float | None, line: Line | None) -> None:
+    def on_backward(self, run: Run, loss: Any, value: float | None, line: Line | None) -> None:
         if self.evaluated and not self.train and line is not None:
             run.report(BackwardInEvalMode(path=line[0], line=line[1], module_line=self.first_eval_line))
         self.train = self.evaluated = 0

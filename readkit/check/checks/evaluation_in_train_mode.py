@@ -7,12 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 from readkit.check.checks import Found, WorkflowCheck
 from readkit.check.facts import Fact, Facts, Line
-from readkit.check.watcher import Watcher
+from readkit.check.watcher import Run, Watcher
 
 if TYPE_CHECKING:
     import torch
-
-    from readkit.check.training import Training
 
 NO_GRAD, NO_BACKWARD = "no_grad", "no-backward"
 
@@ -38,7 +36,7 @@ class Watch(Watcher):
     def __init__(self) -> None:
         self.pending: dict[tuple[str, int], _Pending] = {}  # (form, id(model)) -> the first such call
 
-    def on_forward(self, run: Training, module: torch.nn.Module, top: torch.nn.Module, top_line: Line | None) -> None:
+    def on_forward(self, run: Run, module: torch.nn.Module, top: torch.nn.Module, top_line: Line | None) -> None:
         grad = run.grad_enabled()
         if module is top and grad and (NO_GRAD, id(top)) in self.pending:
             self._report(run, NO_GRAD, self.pending.pop((NO_GRAD, id(top))))  # it trains again: that was inference
@@ -49,16 +47,16 @@ class Watch(Watcher):
         if name not in pending.layers:
             pending.layers.append(name)
 
-    def on_backward(self, run: Training, loss: Any, value: float | None, line: Line | None) -> None:
+    def on_backward(self, run: Run, loss: Any, value: float | None, line: Line | None) -> None:
         self.pending.clear()  # what ran since the last backward was training (GAN samples between steps too)
 
-    def on_finish(self, run: Training) -> None:
+    def on_finish(self, run: Run) -> None:
         for (form, _), pending in list(self.pending.items()):
             if form == NO_GRAD or run.completed:  # a run cut short may have stopped between forward and backward
                 self._report(run, form, pending)
         self.pending.clear()
 
-    def _report(self, run: Training, form: str, pending: _Pending) -> None:
+    def _report(self, run: Run, form: str, pending: _Pending) -> None:
         if run.trained(pending.model):
             run.report(EvaluatedInTrainMode(path=pending.line[0], line=pending.line[1], form=form,
                                             model=type(pending.model).__name__, layers=tuple(pending.layers)))

@@ -7,12 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 from readkit.check.checks import Found, WorkflowCheck, where
 from readkit.check.facts import Fact, Facts, Line
-from readkit.check.watcher import Watcher
+from readkit.check.watcher import OptimizerState, Run, Watcher
 
 if TYPE_CHECKING:
     import torch
-
-    from readkit.check.training import OptimizerState, Training
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -29,7 +27,7 @@ class Watch(Watcher):
     def __init__(self) -> None:
         self.manual: dict[int, tuple[int, int, int]] = {}  # id(leaf) -> (id(grad), version, event) at its update
 
-    def before_step(self, run: Training, optimizer: Any, state: OptimizerState, line: Line | None) -> None:
+    def before_step(self, run: Run, optimizer: Any, state: OptimizerState, line: Line | None) -> None:
         if not state.snapshot or line is None:
             return
         with_grad = [p for p in run.params_of(optimizer) if p.requires_grad and p.grad is not None]
@@ -38,7 +36,7 @@ class Watch(Watcher):
             run.report(Accumulated(path=line[0], line=line[1], params=accumulated, total=len(with_grad),
                                    optimizer_line=state.line))
 
-    def on_manual_step(self, run: Training, param: torch.Tensor, line: Line | None) -> None:
+    def on_manual_step(self, run: Run, param: torch.Tensor, line: Line | None) -> None:
         grad = param.grad
         assert grad is not None
         key = id(param)
@@ -49,7 +47,7 @@ class Watch(Watcher):
         self.manual[key] = (id(grad), grad._version, run.tick())
 
 
-def _added_to(run: Training, state: OptimizerState, param: torch.Tensor) -> bool:
+def _added_to(run: Run, state: OptimizerState, param: torch.Tensor) -> bool:
     """The same .grad tensor as after the previous step, changed in place, and not cleared since."""
     before = state.snapshot.get(id(param))
     grad = param.grad

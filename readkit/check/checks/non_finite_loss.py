@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from readkit.check.checks import Found, WorkflowCheck
 from readkit.check.facts import Fact, Facts, Line
-from readkit.check.watcher import Watcher
-
-if TYPE_CHECKING:
-    from readkit.check.training import Training
+from readkit.check.watcher import Run, Watcher
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -23,7 +20,7 @@ class NonFiniteLoss(Fact):
 
 
 class Watch(Watcher):
-    def on_backward(self, run: Training, loss: Any, value: float | None, line: Line | None) -> None:
+    def on_backward(self, run: Run, loss: Any, value: float | None, line: Line | None) -> None:
         if value is not None and line is not None and not math.isfinite(value):
             run.report(NonFiniteLoss(path=line[0], line=line[1], value=repr(value)))
 

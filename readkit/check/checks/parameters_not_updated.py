@@ -7,12 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 from readkit.check.checks import Found, WorkflowCheck, where
 from readkit.check.facts import Fact, Facts, Line
-from readkit.check.watcher import Watcher
+from readkit.check.watcher import OptimizerState, Run, Watcher
 
 if TYPE_CHECKING:
     import torch
-
-    from readkit.check.training import OptimizerState, Training
 
 VALUE_CHECK_STEPS = (1, 2, 3, 10, 50)  # steps whose parameter values are compared before/after
 MIN_SAMPLES = 2
@@ -43,12 +41,12 @@ class Watch(Watcher):
     def __init__(self) -> None:
         self.before: dict[int, list[tuple[torch.Tensor, torch.Tensor]]] = {}  # optimizer index -> (param, value)
 
-    def before_step(self, run: Training, optimizer: Any, state: OptimizerState, line: Line | None) -> None:
+    def before_step(self, run: Run, optimizer: Any, state: OptimizerState, line: Line | None) -> None:
         if state.steps in VALUE_CHECK_STEPS:
             self.before[state.index] = [(p, p.detach().clone()) for p in run.params_of(optimizer)
                                         if p.requires_grad and p.grad is not None and p.grad.ne(0).any()]
 
-    def after_step(self, run: Training, optimizer: Any, state: OptimizerState, line: Line | None) -> None:
+    def after_step(self, run: Run, optimizer: Any, state: OptimizerState, line: Line | None) -> None:
         before = self.before.pop(state.index, [])
         if not before or line is None:
             return
@@ -57,7 +55,7 @@ class Watch(Watcher):
         run.record(UnchangedAfterStep(path=line[0], line=line[1], optimizer=state.index, step=state.steps,
                                       checked=len(before), unchanged=unchanged, lrs=lrs, optimizer_line=state.line))
 
-    def on_finish(self, run: Training) -> None:
+    def on_finish(self, run: Run) -> None:
         for optimizer, state in run.optimizer_states():
             stepped = any(p.grad is not None for p in run.params_of(optimizer))
             if state.steps == 0 and run.backwards >= 2 and stepped and state.line is not None:

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from readkit.check.checks import Found, WorkflowCheck, where
 from readkit.check.facts import Fact, Facts, Line
-from readkit.check.watcher import Watcher
-
-if TYPE_CHECKING:
-    from readkit.check.training import OptimizerState, Training
+from readkit.check.watcher import OptimizerState, Run, Watcher
 
 CHECK_AT_STEPS = (1, 2, 3, 10, 50)  # and every 100th: a model re-created mid-run shows later
 
@@ -29,7 +26,7 @@ class Watch(Watcher):
     def __init__(self) -> None:
         self.stray: list[tuple[OutsideOptimizer, set[int]]] = []  # each fact with the ids of its parameters
 
-    def after_step(self, run: Training, optimizer: Any, state: OptimizerState, line: Line | None) -> None:
+    def after_step(self, run: Run, optimizer: Any, state: OptimizerState, line: Line | None) -> None:
         if state.steps not in CHECK_AT_STEPS and state.steps % 100 != 0:
             return
         owned = run.owned()
@@ -43,7 +40,7 @@ class Watch(Watcher):
                     run.report(fact)
                     self.stray.append((fact, stray))
 
-    def on_finish(self, run: Training) -> None:
+    def on_finish(self, run: Run) -> None:
         """A second optimizer built later (a GAN's) may own them after all."""
         owned = run.owned()
         for fact, ids in self.stray:

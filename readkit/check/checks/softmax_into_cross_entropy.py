@@ -7,12 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 from readkit.check.checks import Found, WorkflowCheck
 from readkit.check.facts import Fact, Facts
-from readkit.check.watcher import Watcher
+from readkit.check.watcher import Run, Watcher
 
 if TYPE_CHECKING:
     from types import FrameType
 
-    from readkit.check.training import Training
 
 _LOSSES = {"torch.nn.functional.cross_entropy": "cross_entropy", "torch.nn.functional.nll_loss": "nll_loss"}
 
@@ -28,7 +27,7 @@ class SoftmaxIntoLoss(Fact):
 class Watch(Watcher):
     calls = frozenset(_LOSSES)
 
-    def on_call(self, run: Training, qualname: str, args: tuple[Any, ...], frame: FrameType | None) -> None:
+    def on_call(self, run: Run, qualname: str, args: tuple[Any, ...], frame: FrameType | None) -> None:
         grad_fn = getattr(args[0], "grad_fn", None)
         if grad_fn is not None and type(grad_fn).__name__.startswith("SoftmaxBackward"):
             line = run.line_of(frame)

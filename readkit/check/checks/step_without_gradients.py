@@ -7,12 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 from readkit.check.checks import Found, WorkflowCheck
 from readkit.check.facts import Fact, Facts, Line
-from readkit.check.watcher import Watcher
+from readkit.check.watcher import OptimizerState, Run, Watcher
 
 if TYPE_CHECKING:
     import torch
-
-    from readkit.check.training import OptimizerState, Training
 
 _REASONS = {
     "none": "every parameter's .grad was None at this step",
@@ -31,7 +29,7 @@ class StepWithoutGradients(Fact):
 
 
 class Watch(Watcher):
-    def before_step(self, run: Training, optimizer: Any, state: OptimizerState, line: Line | None) -> None:
+    def before_step(self, run: Run, optimizer: Any, state: OptimizerState, line: Line | None) -> None:
         if line is None:
             return
         params = [p for p in run.params_of(optimizer) if p.requires_grad]
@@ -41,7 +39,7 @@ class Watch(Watcher):
             run.report(StepWithoutGradients(path=line[0], line=line[1], reason=reason, optimizer_line=state.line))
 
 
-def _reason(run: Training, state: OptimizerState, params: list[torch.Tensor],
+def _reason(run: Run, state: OptimizerState, params: list[torch.Tensor],
             with_grad: list[torch.Tensor]) -> str | None:
     if params and not with_grad:
         return "none"

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from readkit.check.checks import Found, WorkflowCheck, grouped
 from readkit.check.facts import Fact, Facts, Line
-from readkit.check.watcher import Watcher
-
-if TYPE_CHECKING:
-    from readkit.check.training import Training
+from readkit.check.watcher import Run, Watcher
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -24,7 +21,7 @@ class TracedDiffers(Fact):
 
 
 class Watch(Watcher):
-    def on_traced(self, run: Training, api: str, eager: Any, traced: Any, args: tuple[Any, ...],
+    def on_traced(self, run: Run, api: str, eager: Any, traced: Any, args: tuple[Any, ...],
                   line: Line | None) -> None:
         from readkit.check.compare import compare_paused
 
