@@ -213,3 +213,19 @@ def test_a_cuda_loop_reports_cuda_tensors_and_no_problem():
     by_line = {line.line: line for line in result.lines}
     assert any("cuda:0" in shape for shape in by_line[12].shapes)  # model(x) on the GPU
     assert len(result.losses) == 5
+
+
+def test_the_whole_command_imports_no_torch_in_readkits_own_process(tmp_path):
+    """Start-up and reconciliation cost what the user feels: the child describes torch's names, so
+    readkit's process never pays for importing torch (over a second of CPU)."""
+    import subprocess
+
+    script = tmp_path / "train.py"
+    script.write_text("import torch\nimport torch.nn as nn\nnet = nn.Linear(2, 1)\nprint(torch.float32)\n"
+                      "opt = torch.optim.SGD(net.parameters(), lr=0.1)\nopt.param_groups[0]['lr'] = 0.2\n")
+    probe = ("import sys; from readkit.check import check_target; "
+             f"r = check_target({str(script)!r}, quiet=True); "
+             "print(r.status, 'torch' in sys.modules, sorted({a.verdict for a in r.annotations}))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
+    assert done.stdout.split()[:2] == ["ok", "False"], done.stdout + done.stderr
+    assert "unobservable" in done.stdout  # nn.Linear's class reference, torch.float32, param_groups
