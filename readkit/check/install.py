@@ -197,6 +197,7 @@ def install(recorder: Recorder, user_roots: tuple[str, ...]) -> Instruments:
     instrument.register(installed)
     tracer = Tracer(classifier, recorder)
     tracer.start()
+    observer.tracer = mode.tracer = tracer
     return Instruments(observer, tracer, installed)
 
 

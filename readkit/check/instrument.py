@@ -30,7 +30,7 @@ import torch
 from torch.overrides import TorchFunctionMode
 
 from readkit.check.facts import Line
-from readkit.check.frames import FrameClassifier
+from readkit.check.frames import TORCH, FrameClassifier
 from readkit.check.names import cached_role, qualname_of_callable
 from readkit.check.recorder import Recorder
 from readkit.check.training import Training
@@ -87,7 +87,7 @@ class Observer:
         self.classifier = classifier
         self.recorder = recorder
         self.training = training
-        self.tracing_calls = True  # the tracer records Python-level torch calls itself
+        self.tracer: Any = None  # readkit.check.tracer.Tracer, once started
         self._names: dict[Any, tuple[str, str | None]] = {}
         self.module_stack: list[tuple[torch.nn.Module, Line | None]] = []  # (top module, its line) per call
 
@@ -106,6 +106,17 @@ class Observer:
             except TypeError:
                 pass
             return name
+
+    @property
+    def tracing_calls(self) -> bool:
+        """The line tracer is on, and records Python-level torch calls itself."""
+        return self.tracer is not None and bool(self.tracer.active)
+
+    def wanted_nested(self, func: Any) -> bool:
+        """A torch function the checks need even when torch's own code calls it (a loss inside a
+        loss module's forward, backward)."""
+        qualname = self.name(func)[0]
+        return qualname in _BACKWARD or qualname == _GRADIENTS or qualname in self.training.call_handlers
 
     def direct_frame(self, frame: FrameType | None) -> FrameType | None:
         """The user frame that called this torch function directly, dispatch frames allowed
@@ -135,6 +146,9 @@ class Observer:
         handlers = self.training.call_handlers.get(qualname)
         if handlers is not None:
             for handle in handlers:
+                handle(qualname, args, frame)
+        if user is not None:
+            for handle in self.training.direct_call_handlers.get(qualname, ()):
                 handle(qualname, args, frame)
 
     @guarded
@@ -267,20 +281,46 @@ def hidden() -> Iterator[None]:
         _DEPTH[0] -= 1
 
 
+class _NoTracer:
+    active = False
+
+
 class ObserveMode(TorchFunctionMode):
-    """Sees every torch call that reaches Python's torch-function layer, in any depth."""
+    """Sees every torch call that reaches Python's torch-function layer, in any depth.
+
+    A call made by torch's own code (an optimizer's update inside `step`, a layer's op inside its
+    forward) is nobody's line: it passes straight through unless a check needs it, which keeps the
+    cost of the forty-odd such calls a training step makes to a dict lookup each."""
 
     def __init__(self, observer: Observer) -> None:
         super().__init__()
         self.observer = observer
+        self.kinds = observer.classifier.cache
+        self.nested: dict[Any, bool] = {}  # torch function -> needed even when torch's code calls it
+        self.tracer: Any = _NoTracer  # readkit.check.tracer.Tracer, once started
 
     def __torch_function__(self, func: Any, types: Any, args: tuple[Any, ...] = (),
                            kwargs: dict[str, Any] | None = None) -> Any:
         if Guard.busy:
             return func(*args, **(kwargs or {}))
+        if self.kinds.get(id(sys._getframe(1).f_code)) == TORCH and self.tracer.active:
+            wanted = self.nested.get(func)
+            if wanted is None:
+                wanted = self._wanted_nested(func)
+            if not wanted:
+                return func(*args, **(kwargs or {}))
         where: list[Any] = []
         self.observer.before_call(func, args, sys._getframe(1), where)
         result = func(*args, **(kwargs or {}))
         if where:
             self.observer.after_call(where[0], result)
         return result
+
+    def _wanted_nested(self, func: Any) -> bool:
+        try:
+            return self.nested[func]
+        except KeyError:
+            wanted = self.nested[func] = self.observer.wanted_nested(func)
+            return wanted
+        except TypeError:  # unhashable: decide each time
+            return self.observer.wanted_nested(func)

@@ -56,7 +56,8 @@ class Training:
         self.module_lines: dict[int, Line] = {}  # id(top module) -> the first line that called it
         self._reported: set[tuple[str, Line]] = set()
         self._handlers = _handlers(watchers)
-        self.call_handlers = self._call_handlers(watchers)
+        self.call_handlers = self._call_handlers(watchers)  # at any depth
+        self.direct_call_handlers = self._direct_call_handlers()  # only when the target's line made the call
 
     # -- facts ----------------------------------------------------------------------
 
@@ -191,12 +192,18 @@ class Training:
 
     # -- torch calls: gradients zeroed by hand, manual updates, and the watchers' own ------------
 
-    def _call_handlers(self, watchers: dict[str, Watcher]) -> dict[str, list[CallHandler]]:
+    def _direct_call_handlers(self) -> dict[str, list[CallHandler]]:
+        """Gradients zeroed and parameters updated by the target's own lines (inside torch, an
+        optimizer's `step` and `zero_grad` are observed as such)."""
         table: dict[str, list[CallHandler]] = {}
         for qualname in _ZEROING | {"torch._foreach_zero_"}:
             table.setdefault(qualname, []).append(self._zeroed)
         for qualname in _UPDATES:
             table.setdefault(qualname, []).append(self._updated)
+        return table
+
+    def _call_handlers(self, watchers: dict[str, Watcher]) -> dict[str, list[CallHandler]]:
+        table: dict[str, list[CallHandler]] = {}
         for name, watcher in watchers.items():
             for qualname in watcher.calls:
                 table.setdefault(qualname, []).append(_call_handler(self, name, watcher))

@@ -68,7 +68,6 @@ def test_correct_training_code_in_many_shapes_is_not_a_problem():
     confirmed = [a for a in observable if a.verdict == "confirmed"]
     assert len(observable) > 50 and len(confirmed) / len(observable) >= 0.97, \
         [a for a in observable if a.verdict == "refuted"]
-    assert any(a.verdict == "unobservable" for a in result.annotations)  # nn.Module bases, dtypes
     by_line = {line.line: line for line in result.lines}
     assert "data" in by_line[18].roles  # for xb, yb in loader
     assert "float32[16, 1] cpu" in by_line[20].shapes  # model(xb) on a batch of 16
