@@ -154,12 +154,15 @@ def _print_user_traceback(error: BaseException) -> None:
     tb = error.__traceback__
     while tb is not None:
         filename = tb.tb_frame.f_code.co_filename
-        if not filename.startswith(readkit_dir) and "runpy" not in filename:
+        if not filename.startswith(readkit_dir) and "runpy" not in filename \
+                and tb.tb_frame.f_code.co_name != "_readkit_call":  # readkit.check.impersonate
             kept.append(tb)
         tb = tb.tb_next
     for entry, following in zip(kept, [*kept[1:], None]):
         entry.tb_next = following
-    traceback.print_exception(type(error), error, kept[0] if kept else None, file=sys.stderr)
+    # python's own display (sys.__excepthook__), which adds "Did you mean: ...?" as `python script.py` does
+    error.with_traceback(kept[0] if kept else None)  # the C display reads the exception's own traceback
+    sys.__excepthook__(type(error), error, kept[0] if kept else None)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ tables, the TorchFunctionMode leaves the mode stack.
 from __future__ import annotations
 
 import functools
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -20,6 +21,7 @@ from torch.utils.hooks import RemovableHandle
 from readkit.check import instrument
 from readkit.check.checks import watchers
 from readkit.check.frames import FrameClassifier
+from readkit.check.impersonate import Trampolines
 from readkit.check.instrument import ObserveMode, Observer
 from readkit.check.recorder import Recorder
 from readkit.check.torchnames import describe_names
@@ -154,12 +156,16 @@ _MODULE_GENERATORS = ("parameters", "named_parameters", "buffers", "named_buffer
                       "named_children", "modules", "named_modules")
 
 
-def _announced(original: Callable[..., Any], qualname: str, observer: Observer) -> Callable[..., Any]:
-    """`original`, with its call recorded on the calling user line."""
+def _announced(original: Callable[..., Any], qualname: str, observer: Observer,
+               trampolines: Trampolines | None = None) -> Callable[..., Any]:
+    """`original`, with its call recorded on the calling user line (and, for a C function that may
+    warn, called as from that line: readkit.check.impersonate)."""
 
     @functools.wraps(original)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         observer.api_use(qualname)
+        if trampolines is not None:
+            return trampolines.call_as(sys._getframe(1), original, args, kwargs)
         return original(*args, **kwargs)
 
     return wrapper
@@ -225,12 +231,13 @@ def _install_constructors(observer: Observer, installed: Installed) -> None:
     (wrapped), and `Variable(x)` (its Python metaclass gets a `__call__`: isinstance stays as it was).
     The legacy typed constructors (`torch.FloatTensor(2, 3)`) are C types whose metatype cannot be
     patched: not observed."""
-    installed.patch(torch, "from_numpy", _announced(torch.from_numpy, "torch.from_numpy", observer))
+    trampolines = Trampolines(observer.classifier.mark_transparent)
+    installed.patch(torch, "from_numpy", _announced(torch.from_numpy, "torch.from_numpy", observer, trampolines))
     from torch.autograd.variable import VariableMeta
 
     def variable_call(cls: Any, *args: Any, **kwargs: Any) -> Any:
         observer.api_use("torch.autograd.Variable")
-        return type.__call__(cls, *args, **kwargs)
+        return trampolines.call_as(sys._getframe(1), type.__call__, (cls, *args), kwargs)
 
     installed.patch(VariableMeta, "__call__", variable_call)
 

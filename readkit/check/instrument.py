@@ -31,11 +31,13 @@ from torch.overrides import TorchFunctionMode
 
 from readkit.check.facts import Line
 from readkit.check.frames import TORCH, FrameClassifier
+from readkit.check.impersonate import Trampolines, dispatching_caller
 from readkit.check.names import cached_role, qualname_of_callable
 from readkit.check.recorder import Recorder
 from readkit.check.training import Training
 
 _BACKWARD = frozenset({"torch.Tensor.backward", "torch.autograd.backward"})
+_OVERRIDES = "torch/overrides.py"
 _GRADIENTS = "torch.autograd.grad"  # a backward pass too, but its outputs are not the training loss
 
 
@@ -298,20 +300,23 @@ class ObserveMode(TorchFunctionMode):
         self.kinds = observer.classifier.cache
         self.nested: dict[Any, bool] = {}  # torch function -> needed even when torch's code calls it
         self.tracer: Any = _NoTracer  # readkit.check.tracer.Tracer, once started
+        self.trampolines = Trampolines(observer.classifier.mark_transparent)  # warnings land where they would
 
     def __torch_function__(self, func: Any, types: Any, args: tuple[Any, ...] = (),
                            kwargs: dict[str, Any] | None = None) -> Any:
         if Guard.busy:
             return func(*args, **(kwargs or {}))
-        if self.kinds.get(id(sys._getframe(1).f_code)) == TORCH and self.tracer.active:
+        frame = sys._getframe(1)
+        caller = dispatching_caller(frame, _OVERRIDES)
+        if self.kinds.get(id(frame.f_code)) == TORCH and self.tracer.active:
             wanted = self.nested.get(func)
             if wanted is None:
                 wanted = self._wanted_nested(func)
             if not wanted:
-                return func(*args, **(kwargs or {}))
+                return self.trampolines.call_as(caller, func, args, kwargs or {})
         where: list[Any] = []
-        self.observer.before_call(func, args, sys._getframe(1), where)
-        result = func(*args, **(kwargs or {}))
+        self.observer.before_call(func, args, frame, where)
+        result = self.trampolines.call_as(caller, func, args, kwargs or {})
         if where:
             self.observer.after_call(where[0], result)
         return result

@@ -153,7 +153,8 @@ class Training:
                 grad = p.grad
                 if grad is not None:
                     state.snapshot[id(p)] = (id(grad), grad._version)
-                    self.grad_owner[grad.data_ptr()] = id(p)
+                    if grad.layout == torch.strided:  # a sparse gradient has no storage to point at
+                        self.grad_owner[grad.data_ptr()] = id(p)
         self._emit("after_step", optimizer, state, line)
 
     def cleared(self, params: list[torch.Tensor]) -> None:
@@ -212,12 +213,14 @@ class Training:
     def _zeroed(self, qualname: str, args: tuple[Any, ...], frame: FrameType | None) -> None:
         if qualname == "torch._foreach_zero_":
             tensors = list(args[0]) if isinstance(args[0], (list, tuple)) else []
-        elif qualname == "torch.Tensor.mul_" and not (len(args) > 1 and args[1] == 0):
+        elif qualname == "torch.Tensor.mul_" and not (len(args) > 1 and isinstance(args[1], (int, float))
+                                                     and args[1] == 0):
             return
         else:
             tensors = [args[0]]
         for tensor in tensors:
-            owner = self.grad_owner.get(tensor.data_ptr()) if isinstance(tensor, torch.Tensor) else None
+            dense = isinstance(tensor, torch.Tensor) and tensor.layout == torch.strided
+            owner = self.grad_owner.get(tensor.data_ptr()) if dense else None
             if owner is not None:
                 self.last_clear[owner] = self.tick()
 
@@ -232,7 +235,8 @@ class Training:
         self.manually_updated.add(id(param))
         line = self.line_of(frame)
         self._emit("on_manual_step", param, line)
-        self.grad_owner[param.grad.data_ptr()] = id(param)
+        if param.grad.layout == torch.strided:
+            self.grad_owner[param.grad.data_ptr()] = id(param)
 
 
 def _handlers(watchers: dict[str, Watcher]) -> dict[str, list[tuple[str, Callable[..., None]]]]:

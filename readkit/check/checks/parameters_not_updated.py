@@ -44,7 +44,7 @@ class Watch(Watcher):
     def before_step(self, run: Run, optimizer: Any, state: OptimizerState, line: Line | None) -> None:
         if state.steps in VALUE_CHECK_STEPS:
             self.before[state.index] = [(p, p.detach().clone()) for p in run.params_of(optimizer)
-                                        if p.requires_grad and p.grad is not None and p.grad.ne(0).any()]
+                                        if p.requires_grad and p.grad is not None and _nonzero(p.grad)]
 
     def after_step(self, run: Run, optimizer: Any, state: OptimizerState, line: Line | None) -> None:
         before = self.before.pop(state.index, [])
@@ -60,6 +60,11 @@ class Watch(Watcher):
             stepped = any(p.grad is not None for p in run.params_of(optimizer))
             if state.steps == 0 and run.backwards >= 2 and stepped and state.line is not None:
                 run.report(NeverStepped(path=state.line[0], line=state.line[1], backwards=run.backwards))
+
+
+def _nonzero(grad: torch.Tensor) -> bool:
+    values = grad.coalesce().values() if grad.is_sparse else grad  # embeddings with sparse=True
+    return bool(values.ne(0).any())
 
 
 def find(facts: Facts) -> list[Found]:

@@ -45,15 +45,19 @@ def _reason(run: Run, state: OptimizerState, params: list[torch.Tensor],
         return "none"
     grads = [p.grad for p in with_grad if p.grad is not None]
     if grads and all(run.last_clear.get(id(p), -1) > run.last_backward_event for p in with_grad) \
-            and all(not g.any() for g in grads):  # zeroed, not assigned (autograd.grad)
+            and all(not _any(g) for g in grads):  # zeroed, not assigned (autograd.grad)
         return "cleared"
     if state.last_step_event < 0 or run.backwards > state.backward_at_last_step:
         return None
     untouched = all(state.snapshot.get(id(p)) == (id(p.grad), p.grad._version) for p in with_grad
                     if p.grad is not None)
-    if untouched or all(not g.any() for g in grads):
+    if untouched or all(not _any(g) for g in grads):
         return "no-backward"
     return None
+
+
+def _any(grad: torch.Tensor) -> bool:
+    return bool((grad.coalesce().values() if grad.is_sparse else grad).any())
 
 
 def find(facts: Facts) -> list[Found]:
