@@ -188,6 +188,10 @@ def rule_page(rule: type[LegacyRule], *, generated: bool = False) -> str:
         "## Example\n\n" + _code(rule.MARKED),
         f"## Use instead\n\n{_sentence(rule.modern)}" + ("\n\n" + _code([a for _, a in rule.FIXES]) if rule.FIXES else ""),
     ]
+    if rule.portability:
+        parts.append("A portability note, not a legacy idiom: the code runs on current torch where CUDA is. "
+                     "`readkit migrate` leaves it as written (with a note) and applies the fix above only with "
+                     "`--portable`.")
     if rule.UNMARKED:
         parts.append("## Not flagged (look-alikes)\n\n" + _code(rule.UNMARKED))
     parts.append(run_step(rule.reference_step, "this idiom"))

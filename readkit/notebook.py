@@ -2,14 +2,20 @@
 
 `load_notebook(path)` joins a notebook's code cells into ONE Python program
 (names defined in an earlier cell resolve in a later one, as they do in a
-kernel), replaces IPython-only lines (magics, shell escapes, help queries) by
-lines that keep the numbering aligned, and maps every program line back to the
-cell a reader sees.
+kernel). Each cell is read as the kernel reads it (readkit.kernel_cells:
+IPython's own input transformer, so indented cells, magics, shell escapes and
+help queries mean what they mean in Jupyter), line for line, and every program
+line maps back to the cell a reader sees.
 
 Cell numbers: the 1-based position of the cell among ALL cells of the notebook
 (markdown cells count too), which is what a reader counts top to bottom and what
 VS Code shows as "Cell N". Execution counts (`In [7]`) are not used: they are
 missing in unexecuted notebooks and stale in edited ones.
+
+A cell that is not valid Python even to the kernel (a stray indentation, Python
+2) is kept in `source` (the kernel would fail on it, and `readkit check` does
+too, at that cell) and listed in `broken`; `analyzable_source()` leaves such
+cells blank so that one bad cell does not hide the others from the analysis.
 
 What this module leaves out: analysing the program (readkit.annotate), running
 it (readkit.check), and writing annotated notebooks (readkit.render.annotated_notebook).
@@ -18,7 +24,6 @@ it (readkit.check), and writing annotated notebooks (readkit.render.annotated_no
 from __future__ import annotations
 
 import json
-import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,25 +35,47 @@ class NotebookError(ValueError):
 
 
 class Note(NamedTuple):
-    """An IPython-only line that was left out of the program."""
+    """A line IPython rewrites (a magic, a shell escape, a help query): not Python as written."""
 
     cell: int  # cell number (1-based among all cells)
     line: int  # line in that cell (1-based)
     text: str  # the original line
 
 
+class BrokenCell(NamedTuple):
+    """A code cell that is not valid Python even as the kernel reads it."""
+
+    cell: int  # cell number
+    line: int  # the line of the error, in the cell
+    message: str  # e.g. "IndentationError: unexpected indent"
+    first: int  # the cell's first program line
+    last: int  # its last program line
+
+
 @dataclass(frozen=True)
 class NotebookProgram:
     path: str
-    source: str  # the code cells joined as one program, IPython-only lines neutralised
+    source: str  # the code cells joined as one program, each as the kernel reads it
     cells: tuple[tuple[int, int], ...]  # program line i (1-based) -> cells[i - 1] = (cell, line in cell)
     notes: tuple[Note, ...] = ()
     markdown: tuple[tuple[int, str], ...] = ()  # (cell number, markdown text), in notebook order
     code_cells: tuple[int, ...] = ()  # the numbers of the code cells, in order
+    originals: tuple[str, ...] = ()  # program line i -> originals[i - 1], the line as the cell shows it
+    broken: tuple[BrokenCell, ...] = ()
+    spans: tuple[tuple[int, int, int], ...] = ()  # (cell, first program line, last) per non-empty code cell
 
     def location(self, line: int) -> tuple[int, int] | None:
         """(cell, line in cell) of a program line, None when out of range."""
         return cell_location(self.cells, line)
+
+    def analyzable_source(self) -> str:
+        """`source` with the broken cells blank, unless every cell is broken (then the error is the news)."""
+        if not self.broken or len(self.broken) == len(self.spans):
+            return self.source
+        lines = self.source.split("\n")
+        for cell in self.broken:
+            lines[cell.first - 1 : cell.last] = [""] * (cell.last - cell.first + 1)
+        return "\n".join(lines)
 
 
 def cell_location(cells: tuple[tuple[int, int], ...], line: int) -> tuple[int, int] | None:
@@ -85,7 +112,7 @@ def read_notebook_node(path: str | Path) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # missing cell ids and the like: nbformat fixes them in memory
         try:
-            return nbformat.reads(text, as_version=4)  # type: ignore[no-untyped-call]
+            return nbformat.reads(text, as_version=4)  # type: ignore[no-untyped-call]  # nbformat is untyped
         except Exception as error:  # nbformat raises several unrelated types for bad structure
             raise NotebookError(f"{path}: not a notebook ({type(error).__name__}: {error})") from None
 
@@ -98,124 +125,38 @@ def load_notebook(path: str | Path) -> NotebookProgram:
 
 def program_from_cells(path: str, cells: list[tuple[str, str]]) -> NotebookProgram:
     """Join (cell_type, source) pairs into a NotebookProgram; cells are numbered from 1."""
+    from readkit.kernel_cells import read_cell
+
     lines: list[str] = []
     where: list[tuple[int, int]] = []
+    originals: list[str] = []
     notes: list[Note] = []
+    broken: list[BrokenCell] = []
+    spans: list[tuple[int, int, int]] = []
     markdown: list[tuple[int, str]] = []
     code_cells: list[int] = []
     for number, (kind, text) in enumerate(cells, start=1):
         if kind == "markdown":
             markdown.append((number, text))
-        elif kind == "code":
-            code_cells.append(number)
-            cleaned, ignored = neutralise_ipython(text)
-            lines.extend(cleaned)
-            where.extend((number, i) for i in range(1, len(cleaned) + 1))
-            notes.extend(Note(number, i, original) for i, original in ignored)
+        if kind != "code":
+            continue
+        code_cells.append(number)
+        cell = read_cell(text)
+        first = len(lines) + 1
+        lines.extend(cell.lines)
+        where.extend((number, i) for i in range(1, len(cell.lines) + 1))
+        shown = text.splitlines()
+        originals.extend(shown[i] if i < len(shown) else "" for i in range(len(cell.lines)))
+        notes.extend(Note(number, line, original) for line, original in cell.ipython)
+        if cell.lines:
+            spans.append((number, first, len(lines)))
+        if cell.error is not None:
+            broken.append(BrokenCell(number, cell.error[0], cell.error[1], first, len(lines)))
     source = "\n".join(lines) + ("\n" if lines else "")
-    return NotebookProgram(path, source, tuple(where), tuple(notes), tuple(markdown), tuple(code_cells))
+    return NotebookProgram(path, source, tuple(where), tuple(notes), tuple(markdown), tuple(code_cells),
+                           tuple(originals), tuple(broken), tuple(spans))
 
 
 def cell_text(cell: Any) -> str:
     source = cell.get("source", "")
     return "".join(source) if isinstance(source, list) else str(source)
-
-
-# ----------------------------------------------------------------------------
-# IPython-only syntax
-
-# Cell magics whose body is Python (the magic line goes, the body stays).
-PYTHON_BODY_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug", "profile", "memit"})
-
-_ASSIGNED_MAGIC = re.compile(r"^(\s*)([A-Za-z_]\w*)\s*=\s*[%!]")
-_HELP_QUERY = re.compile(r"^\s*(\?{1,2}\s*[\w.]+|[\w.\[\]()]+\s*\?{1,2})\s*$")
-_IPYTHON_CALL = re.compile(r"^\s*get_ipython\(\)\s*\.")
-
-
-def neutralise_ipython(text: str) -> tuple[list[str], list[tuple[int, str]]]:
-    """The cell's lines with IPython-only lines replaced, and (line, original) for each replaced.
-
-    A replaced line becomes `pass` at its own indentation (so a block it was the
-    only statement of stays valid), or `name = None` for `name = !cmd` so later
-    uses of the name still resolve. Lines inside strings or brackets are never touched.
-    """
-    lines = text.splitlines()
-    if lines and lines[0].startswith("%%"):
-        return _neutralise_cell_magic(lines)
-    out: list[str] = []
-    ignored: list[tuple[int, str]] = []
-    state = _ScanState()
-    for number, line in enumerate(lines, start=1):
-        replacement = _replace_line(line) if state.at_statement_start() else None
-        if replacement is not None:
-            ignored.append((number, line))
-            line = replacement
-        state.feed(line)
-        out.append(line)
-    return out, ignored
-
-
-def _neutralise_cell_magic(lines: list[str]) -> tuple[list[str], list[tuple[int, str]]]:
-    name = lines[0][2:].split(maxsplit=1)[0] if lines[0][2:].strip() else ""
-    if name in PYTHON_BODY_CELL_MAGICS:
-        body, ignored = neutralise_ipython("\n".join(lines[1:]))
-        body += [""] * (len(lines) - 1 - len(body))  # splitlines drops trailing blank lines
-        return [""] + body, [(1, lines[0])] + [(n + 1, t) for n, t in ignored]
-    # %%bash, %%writefile, %%html ...: the whole cell is not Python
-    return [""] * len(lines), [(1, lines[0])]
-
-
-def _replace_line(line: str) -> str | None:
-    stripped = line.lstrip()
-    indent = line[: len(line) - len(stripped)]
-    if stripped.startswith(("%", "!")) or _HELP_QUERY.match(line) or _IPYTHON_CALL.match(line):
-        return indent + "pass"
-    assigned = _ASSIGNED_MAGIC.match(line)
-    if assigned:
-        return f"{assigned.group(1)}{assigned.group(2)} = None"
-    return None
-
-
-class _ScanState:
-    """Just enough of Python's lexer to know whether a line starts a new statement."""
-
-    def __init__(self) -> None:
-        self.depth = 0  # open brackets
-        self.quote: str | None = None  # the open triple quote, if any
-        self.continued = False  # previous line ended with a backslash
-
-    def at_statement_start(self) -> bool:
-        return self.depth == 0 and self.quote is None and not self.continued
-
-    def feed(self, line: str) -> None:
-        i = 0
-        while i < len(line):
-            i = self._step(line, i)
-        self.continued = self.quote is None and line.endswith("\\")
-
-    def _step(self, line: str, i: int) -> int:
-        if self.quote is not None:
-            end = line.find(self.quote, i)
-            if end < 0:
-                return len(line)
-            self.quote = None
-            return end + 3
-        char = line[i]
-        if char == "#":
-            return len(line)
-        if char in "\"'":
-            return self._skip_string(line, i)
-        if char in "([{":
-            self.depth += 1
-        elif char in ")]}":
-            self.depth = max(0, self.depth - 1)
-        return i + 1
-
-    def _skip_string(self, line: str, i: int) -> int:
-        if line.startswith(line[i] * 3, i):
-            self.quote = line[i] * 3
-            return i + 3
-        j = i + 1
-        while j < len(line) and line[j] != line[i]:
-            j += 2 if line[j] == "\\" else 1
-        return j + 1

@@ -7,8 +7,9 @@ name* (``torch.optim.SGD``, ``torch.Tensor.backward``): the longest prefix in
 ``TENSOR_MEMBER_ROLES`` and the module/optimizer member tables on top.
 
 What this module leaves out: how a name in source code becomes a qualified
-name (that is ``readkit.annotate.resolve``) and how a runtime event becomes one
-(that is ``readkit.check.instrument``).
+name (``readkit.annotate.declare`` records a file's bindings, ``readkit.annotate.evaluate``
+follows them; docs/annotate.md, "Resolution") and how a runtime event becomes one
+(``readkit.check.instrument``).
 """
 
 from __future__ import annotations

@@ -46,10 +46,11 @@ def _contracts_for(tmp_path: Path) -> None:
 
 
 LAYERED = {
-    "__init__.py": "", "results/__init__.py": "", "roles.py": "", "version.py": "", "notebook.py": "",
+    "__init__.py": "", "results/__init__.py": "", "roles.py": "", "version.py": "", "suppressions.py": "", "notebook.py": "",
     "annotate/__init__.py": "", "reference/__init__.py": "", "check/__init__.py": "", "migrate/__init__.py": "",
     "map/__init__.py": "",
     "render/__init__.py": "", "cli/__init__.py": "", "pytest_plugin.py": "", "teaching.py": "", "docs.py": "",
+    "lsp/__init__.py": "", "kernel_cells.py": "",
 }
 
 

@@ -10,8 +10,8 @@ import contextlib
 import os
 import sys
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import libcst as cst
@@ -55,6 +55,11 @@ def annotate_paths(paths: Iterable[str | os.PathLike[str]], *, jobs: int | None 
     return AnnotateResult(files=tuple(results), rules=rule_catalogue())
 
 
+def _observed(path: Path, observations: dict[str, dict[int, LineObservation]]) -> dict[int, LineObservation] | None:
+    """A file's observations, keyed by the path as found or as resolved (a run reports resolved paths)."""
+    return observations.get(str(path)) or observations.get(str(path.resolve()))
+
+
 def analyze_file(path: str, info: ModuleInfo, observations: dict[int, LineObservation] | None) -> FileResult:
     """One file, start to end: read, parse, analyze. Never raises for bad input."""
     if path.endswith(".ipynb"):
@@ -77,12 +82,15 @@ def _analyze_text(source: str, path: str, info: ModuleInfo | None,
 
 def _analyze(source: str, path: str, info: ModuleInfo | None,
              observations: dict[int, LineObservation] | None) -> FileResult:
+    rejected = files.check_analyzable(source)  # libcst crashes on some of what CPython rejects
+    if rejected is not None:
+        return FileResult(path=path, error=rejected)
     try:
         with warnings.catch_warnings(), _deep_recursion():
             warnings.simplefilter("ignore")
             return analyze_source(source, path, observations=observations, module_info=info).result
     except cst.ParserSyntaxError as error:  # CPython's parser places the error more precisely
-        return FileResult(path=path, error=files.quick_syntax_check(source) or files.parse_error(source, error))
+        return FileResult(path=path, error=files.parse_error(source, error))
     except RecursionError:
         return FileResult(path=path, error=FileError("syntax", "too deeply nested to analyze"))
     except Exception as error:  # a bug in readkit must not cost the other files their results
@@ -109,10 +117,17 @@ def _analyze_notebook(path: str, info: ModuleInfo, observations: dict[int, LineO
         notebook = load_notebook(path)
     except Exception as error:  # nbformat's errors are many; each becomes a clear per-file error
         return FileResult(path=path, error=FileError("unreadable", f"not a readable notebook: {error}"))
-    result = _analyze_text(notebook.source, path, info, observations)
+    analyzed = notebook.analyzable_source()
+    result = _analyze_text(analyzed, path, info, observations)
+    if result.error is None and notebook.broken:  # the other cells were analyzed; the first bad one is the error
+        bad = notebook.broken[0]
+        others = f" ({len(notebook.broken) - 1} more such cells)" if len(notebook.broken) > 1 else ""
+        message = f"cell {bad.cell} is not valid Python even in Jupyter ({bad.message}){others}; the other cells were analyzed"
+        result = replace(result, error=FileError("syntax", message, bad.first + bad.line - 1))
     where = {cell_line: number for number, cell_line in enumerate(notebook.cells, start=1)}
     replaced = tuple((where[(n.cell, n.line)], n.text) for n in notebook.notes if (n.cell, n.line) in where)
-    return replace(result, cells=tuple(notebook.cells), markdown=notebook.markdown, replaced_lines=replaced)
+    return replace(result, source=notebook.source, cells=tuple(notebook.cells), markdown=notebook.markdown,
+                   replaced_lines=replaced)
 
 
 # ---------------------------------------------------------------------- running many files
@@ -125,22 +140,27 @@ class Plan:
     roots: tuple[Path, ...]
     files: tuple[Path, ...]
     root_of: tuple[int, ...]  # files[i] was found under roots[root_of[i]]
+    # files[i] that could not be walked or looked at (an unreadable folder, a symlink loop): never analyzed
+    problems: Mapping[int, FileError] = field(default_factory=dict)
 
 
 def plan_paths(paths: Iterable[str | os.PathLike[str]]) -> Plan:
     """Every Python file and notebook under `paths`, once each (the first root that holds it wins)."""
     roots = tuple(Path(p) for p in paths)
-    seen: set[Path] = set()
+    seen: set[str] = set()
     found: list[Path] = []
     root_of: list[int] = []
+    problems: dict[int, FileError] = {}
     for number, root in enumerate(roots):
-        for path in files.discover([root]):
-            key = path.resolve()
+        for entry in files.find_sources([root]):
+            key = os.path.realpath(entry.path)
             if key not in seen:
                 seen.add(key)
-                found.append(path)
+                if entry.problem is not None:
+                    problems[len(found)] = entry.problem
+                found.append(entry.path)
                 root_of.append(number)
-    return Plan(roots, tuple(found), tuple(root_of))
+    return Plan(roots, tuple(found), tuple(root_of), problems)
 
 
 def iter_annotate(plan: Plan, *, jobs: int | None = None, roles: Sequence[str] = (), rules: Sequence[str] = (),
@@ -157,7 +177,10 @@ def iter_annotate(plan: Plan, *, jobs: int | None = None, roles: Sequence[str] =
     ready: dict[int, FileResult] = {}
     todo: list[tuple[int, FileTask, str | None]] = []
     for number, path in enumerate(plan.files):
-        seen = (observations or {}).get(str(path))
+        if number in plan.problems:
+            ready[number] = FileResult(str(path), error=plan.problems[number])
+            continue
+        seen = _observed(path, observations or {})
         info = index.module_info(path)
         key = _cache_key(path, info, digests) if cache is not None and seen is None else None
         hit = cache.lookup(key, digests) if cache is not None and key is not None else None
@@ -204,7 +227,7 @@ def _in_order(ready: dict[int, FileResult], todo: list[tuple[int, FileTask, str 
 
 def _cacheable(result: FileResult) -> bool:
     """What the file's bytes decide is kept; a crash, or a file that could not be read, is not."""
-    return result.error is None or result.error.kind not in ("internal", "unreadable")
+    return result.error is None or result.error.kind not in ("internal", "unreadable", "crashed")
 
 
 # ---------------------------------------------------------------------- filters

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from readkit.annotate.repo import Fact, fact_holds, file_digest
-from readkit.results.annotate import Annotation, FileError, FileResult, LegacyFinding
+from readkit.results.annotate import Annotation, FileError, FileResult, LegacyFinding, Suppressed
 
 SCHEMA = 1
 DEFAULT_MAX_MB = 512
@@ -54,13 +54,12 @@ def default_path() -> Path:
 
 @functools.cache
 def code_fingerprint() -> str:
-    """sha256 of the code an annotation depends on: any change to readkit's annotator,
-    rules, results or role table is a new cache generation."""
+    """sha256 of readkit's own code: any change to it (the annotator, its rules, the results,
+    the role table, how notebooks and suppression comments are read...) is a new cache
+    generation. All of it, not a list of modules that could fall out of date."""
     package = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256(f"schema {SCHEMA}".encode())
-    sources = [*sorted((package / "annotate").rglob("*.py")), *sorted((package / "results").rglob("*.py")),
-               package / "roles.py", package / "notebook.py", package / "version.py"]
-    for source in sources:
+    for source in sorted(package.rglob("*.py")):
         digest.update(str(source.relative_to(package)).encode())
         digest.update(source.read_bytes())
     return digest.hexdigest()
@@ -213,6 +212,7 @@ def encode(result: FileResult) -> bytes:
         "source": result.source,
         "markdown": result.markdown,
         "replaced_lines": result.replaced_lines,
+        "suppressed": [dataclasses.astuple(item) for item in result.suppressed],
     }
     return json.dumps(data, separators=(",", ":")).encode()
 
@@ -228,4 +228,5 @@ def decode(blob: bytes) -> FileResult:
         source=data["source"],
         markdown=tuple((n, t) for n, t in data["markdown"]),
         replaced_lines=tuple((n, t) for n, t in data["replaced_lines"]),
+        suppressed=tuple(Suppressed(*row) for row in data.get("suppressed", ())),
     )

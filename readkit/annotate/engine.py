@@ -7,10 +7,13 @@ parallel and cached. The parsed module is kept with node identity preserved
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
-from collections.abc import Callable, Mapping
+import gc
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -18,15 +21,20 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from readkit.annotate import messages
 from readkit.annotate.declare import Declarer
 from readkit.annotate.evaluate import Evaluator
-from readkit.results.annotate import Annotation, FileResult, LegacyFinding
+from readkit.results.annotate import Annotation, FileResult, LegacyFinding, Suppressed
 from readkit.annotate.positions import AstPositions, Mismatch, Span
 from readkit.annotate.rules.async_argument import AsyncArgument, rewrite_async_keywords
-from readkit.annotate.rules.base import LegacyRule, all_rules
+from readkit.annotate.rules.base import LegacyRule, Replacement, all_rules
+from readkit.annotate.suggest import Suggestion, suggestion
 from readkit.annotate.uses import Use
 from readkit.annotate.walk import TreeWalker
 from readkit.annotate.walker import Walker
 from readkit.annotate.values import Kind, family
 from readkit.results.check import LineObservation
+from readkit.suppressions import Suppressions, read_suppressions
+
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -34,7 +42,7 @@ class Fix:
     """A legacy rule's replacement for one node (applied by the migrator by node identity)."""
 
     node: cst.CSTNode
-    replacement: cst.CSTNode | cst.RemovalSentinel | None
+    replacement: Replacement | None
     idiom: str
     message: str
     note: str | None
@@ -43,8 +51,9 @@ class Fix:
 @dataclass(frozen=True)
 class Analysis:
     result: FileResult
-    module: cst.Module
+    module: cst.Module  # parsed from the source with `async=` keywords already renamed
     fixes: tuple[Fix, ...]
+    async_lines: tuple[int, ...] = ()  # lines whose `async=` keywords were renamed `non_blocking=` before parsing
 
 
 @dataclass(frozen=True)
@@ -61,8 +70,9 @@ class _Report:
     node: cst.CSTNode
     rule: type[LegacyRule]
     message: str
-    replacement: cst.CSTNode | cst.RemovalSentinel | None
+    replacement: Replacement | None
     note: str | None
+    modern: Suggestion | None
 
 
 class _Context:
@@ -76,6 +86,7 @@ class _Context:
         self.line_of = line_of
         self.rule: type[LegacyRule] | None = None
         self.reports: list[_Report] = []
+        self._per_file: dict[Hashable, object] = {}
 
     def symbol(self, node: cst.CSTNode) -> str | None:
         if not isinstance(node, cst.BaseExpression):
@@ -102,10 +113,15 @@ class _Context:
             return None
         return self.observations.get(self.line_of(node))
 
-    def report(self, node: cst.CSTNode, *, message: str | None = None,
-               replacement: cst.CSTNode | cst.RemovalSentinel | None = None, note: str | None = None) -> None:
+    def per_file(self, key: Hashable, make: Callable[[], T]) -> T:
+        if key not in self._per_file:
+            self._per_file[key] = make()
+        return self._per_file[key]  # type: ignore[return-value]  # `key` was made by `make`
+
+    def report(self, node: cst.CSTNode, *, message: str | None = None, replacement: Replacement | None = None,
+               note: str | None = None, modern: Suggestion | None = None) -> None:
         assert self.rule is not None
-        self.reports.append(_Report(node, self.rule, message or self.rule.message, replacement, note))
+        self.reports.append(_Report(node, self.rule, message or self.rule.message, replacement, note, modern))
 
 
 class _Locator:
@@ -131,7 +147,7 @@ class _Locator:
 
 
 def _from_range(found: object) -> Span:
-    start, end = found.start, found.end  # type: ignore[attr-defined]
+    start, end = found.start, found.end  # type: ignore[attr-defined]  # a libcst CodeRange, typed object where it is looked up
     return (start.line, start.column, end.line, end.column)
 
 
@@ -143,13 +159,37 @@ def analyze_source(source: str, path: str, *, observations: Mapping[int, LineObs
     renamed `non_blocking=` on tokens first (the async-argument rule's one pre-parse fix) and
     reported on their lines; the rest of the file is then analyzed as usual."""
     parsable, async_lines = rewrite_async_keywords(source)
-    module = cst.parse_module(parsable)
-    analysis = analyze_module(module, path, observations=observations, module_info=module_info, source=parsable)
+    with _cyclic_gc_paused():
+        module = cst.parse_module(parsable)
+        analysis = analyze_module(module, path, observations=observations, module_info=module_info, source=parsable)
     if not async_lines:
         return analysis
-    legacy = tuple(sorted(analysis.result.legacy + _async_findings(source, async_lines),
+    silenced = read_suppressions(source)
+    found = _async_findings(source, async_lines)
+    quiet = tuple(Suppressed(f.line, f.idiom) for f in found if silenced.covers(f.line, f.idiom))
+    legacy = tuple(sorted(analysis.result.legacy + tuple(f for f in found if not silenced.covers(f.line, f.idiom)),
                           key=lambda f: (f.line, f.column, f.idiom)))
-    return dataclasses.replace(analysis, result=dataclasses.replace(analysis.result, legacy=legacy))
+    suppressed = tuple(sorted(set(analysis.result.suppressed + quiet), key=lambda item: (item.line, item.id)))
+    result = dataclasses.replace(analysis.result, legacy=legacy, suppressed=suppressed)
+    return dataclasses.replace(analysis, result=result, async_lines=async_lines)
+
+
+@contextlib.contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while one file is parsed and analyzed.
+
+    A file allocates about a million objects (its libcst tree, the walk's tables) that all live
+    until the end of the file; each automatic collection meanwhile traverses all of them and
+    frees nothing (20-25% of the CPU time on torch/nn). Reference counting still frees as usual;
+    the cycles a file leaves behind (scopes <-> classes, rules <-> context) are collected by the
+    first automatic collection after it, in one pass."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _async_findings(source: str, lines: tuple[int, ...]) -> tuple[LegacyFinding, ...]:
@@ -158,7 +198,7 @@ def _async_findings(source: str, lines: tuple[int, ...]) -> tuple[LegacyFinding,
     for line in lines:
         column = text[line - 1].find("async") + 1
         found.append(LegacyFinding(line, column, line, column + len("async"), AsyncArgument.id,
-                                   AsyncArgument.message, "non_blocking", AsyncArgument.modern,
+                                   AsyncArgument.message, "non_blocking", "non_blocking=",
                                    AsyncArgument.reference_step))
     return tuple(found)
 
@@ -177,10 +217,15 @@ def analyze_module(module: cst.Module, path: str, *, observations: Mapping[int, 
     walker.scope = module_scope
     walker.lazy_annotations = _future_annotations(module)
     walker.in_scope(module_scope, lambda: walker.walk(module))
-    positions = locator.spans([u.node for u in walker.uses] + [r.node for r in context.reports])
-    result = FileResult(path=path, annotations=_annotations(walker.uses, positions),
-                        legacy=_findings(context.reports, positions, module))
-    fixes = tuple(Fix(r.node, r.replacement, r.rule.id, r.message, r.note) for r in context.reports)
+    reports = _without_shadowed(context.reports)
+    positions = locator.spans([u.node for u in walker.uses] + [r.node for r in reports])
+    annotations = _annotations(walker.uses, positions)
+    silenced = read_suppressions(source if source is not None else module.code)
+    if silenced:
+        annotations, reports, suppressed = _unsuppressed(annotations, reports, positions, silenced)
+    result = FileResult(path=path, annotations=annotations, legacy=_findings(reports, positions, module),
+                        suppressed=suppressed if silenced else ())
+    fixes = tuple(Fix(r.node, r.replacement, r.rule.id, r.message, r.note) for r in reports)
     return Analysis(result=result, module=module, fixes=fixes)
 
 
@@ -236,13 +281,40 @@ def _annotations(uses: list[Use], positions: Mapping[cst.CSTNode, Span]) -> tupl
     return tuple(sorted(found, key=lambda a: (a.line, a.column, a.role)))
 
 
+def _unsuppressed(annotations: tuple[Annotation, ...], reports: list[_Report], positions: Mapping[cst.CSTNode, Span],
+                  silenced: Suppressions) -> tuple[tuple[Annotation, ...], list[_Report], tuple[Suppressed, ...]]:
+    """What `# readkit: ignore[...]` leaves: annotations by role, findings (and their fixes) by rule id."""
+    quiet_reports = [silenced.covers(positions[r.node][0], r.rule.id) for r in reports]
+    quiet_annotations = [silenced.covers(a.line, a.role) for a in annotations]
+    gone = {Suppressed(positions[r.node][0], r.rule.id) for r, quiet in zip(reports, quiet_reports) if quiet}
+    gone |= {Suppressed(a.line, a.role) for a, quiet in zip(annotations, quiet_annotations) if quiet}
+    return (tuple(a for a, quiet in zip(annotations, quiet_annotations) if not quiet),
+            [r for r, quiet in zip(reports, quiet_reports) if not quiet],
+            tuple(sorted(gone, key=lambda item: (item.line, item.id))))
+
+
+def _without_shadowed(reports: list[_Report]) -> list[_Report]:
+    """A portability note on a node a legacy rule already fixes (`x.cuda()` once the file moved
+    onto `device`) says nothing more: the legacy finding stands alone."""
+    fixed = {id(r.node) for r in reports if not r.rule.portability and r.replacement is not None}
+    return [r for r in reports if not (r.rule.portability and id(r.node) in fixed)]
+
+
 def _findings(reports: list[_Report], positions: Mapping[cst.CSTNode, Span],
               module: cst.Module) -> tuple[LegacyFinding, ...]:
     found = []
     for report in reports:
         line, column, end_line, end_column = positions[report.node]
-        replacement = report.replacement
-        code = module.code_for_node(replacement) if isinstance(replacement, cst.CSTNode) else None
+        code = replacement_code(report.replacement, module)
+        modern = suggestion(report.rule, report.replacement, report.modern, module)
         found.append(LegacyFinding(line, column + 1, end_line, end_column + 1, report.rule.id, report.message, code,
-                                   report.rule.modern, report.rule.reference_step))
+                                   modern, report.rule.reference_step))
     return tuple(sorted(found, key=lambda f: (f.line, f.column, f.idiom)))
+
+
+def replacement_code(replacement: Replacement | None, module: cst.Module) -> str | None:
+    """The code of a fix as `module` writes it (several statements one after the other);
+    None when there is no fix or the fix removes the span."""
+    if isinstance(replacement, cst.FlattenSentinel):
+        return "".join(module.code_for_node(node) for node in replacement.nodes)
+    return module.code_for_node(replacement) if isinstance(replacement, cst.CSTNode) else None

@@ -17,9 +17,12 @@ import libcst as cst
 from readkit.annotate import containers, heuristics, values
 from readkit.annotate.classes import ClassOrigins
 from readkit.annotate.declare import Declarer
-from readkit.annotate.origins import (PLAIN, PLAIN_LITERALS, PLAIN_MODULE, agree, binds_none, element_of, int_index, is_tensor,
+from readkit.annotate.flows import FlowState
+from readkit.annotate.operations import OperationOrigins
+from readkit.annotate.origins import (PLAIN, PLAIN_LITERALS, PLAIN_MODULE, agree, binds_none, element_of, int_index,
                                       tensor_operands, unpack)
 from readkit.annotate.params import ParameterOrigins
+from readkit.annotate.signs import UsageSigns
 from readkit.annotate.summaries import SummaryOrigins
 from readkit.annotate.scopes import Assigned, Binding, ClassInfo, ExternalClass, FunctionInfo, Imported, Param, Scope
 from readkit.annotate.values import Kind, Value
@@ -30,13 +33,13 @@ REPO_MODULE = "repo:"  # a REF to a module of the analyzed repository (not torch
 __all__ = ["Evaluator", "ExternalClass", "element_of", "tensor_operands", "unpack"]
 
 
-class Evaluator(SummaryOrigins, ParameterOrigins, ClassOrigins):
+class Evaluator(FlowState, OperationOrigins, SummaryOrigins, ParameterOrigins, ClassOrigins, UsageSigns):
     def __init__(self, declarer: Declarer, external: object | None = None) -> None:
+        super().__init__()
         self.declarer = declarer
         self.external = external  # repo.RepoIndex: resolves imports of the repo's own modules
         self.classes: dict[str, ClassInfo | ExternalClass] = dict(declarer.classes)
         self.functions: dict[str, FunctionInfo] = {}
-        self.flows: dict[Scope, dict[str, Value | None]] = {}
         self.walking: list[Scope] = []
         self._summaries: dict[tuple[int, str], Value | None] = {}
         self._reentered: set[object] = set()
@@ -70,7 +73,7 @@ class Evaluator(SummaryOrigins, ParameterOrigins, ClassOrigins):
             if found is None and binding.module:
                 return self.imported_module(binding.dotted)
             if found is None and self.external is not None and \
-                    self.external.module_exists(binding.dotted, self.declarer.path):  # type: ignore[attr-defined]
+                    self.external.module_exists(binding.dotted, self.declarer.path):  # type: ignore[attr-defined]  # external is a RepoIndex, typed object so the evaluator does not import repo.py
                 return Value(Kind.REF, f"{REPO_MODULE}{binding.dotted}", "inferred")  # from . import models
             return found
         if isinstance(binding, Assigned):
@@ -87,7 +90,7 @@ class Evaluator(SummaryOrigins, ParameterOrigins, ClassOrigins):
         if dotted == "torch" or dotted.startswith("torch."):
             return Value(Kind.REF, dotted, "resolved")
         if self.external is not None:
-            found = self.external.lookup(dotted, self.declarer.path)  # type: ignore[attr-defined]
+            found = self.external.lookup(dotted, self.declarer.path)  # type: ignore[attr-defined]  # external is a RepoIndex, typed object so the evaluator does not import repo.py
             if isinstance(found, ExternalClass):
                 self.classes[found.key] = found
                 return self.class_value(found.key)
@@ -96,7 +99,7 @@ class Evaluator(SummaryOrigins, ParameterOrigins, ClassOrigins):
     def imported_module(self, dotted: str) -> Value:
         """`import model` of the repo's own module: its classes resolve through it (`model.RNNModel`);
         `import math`: a module of another library is known not to be torch (`math.exp(x)`)."""
-        if self.external is not None and self.external.module_exists(dotted, self.declarer.path):  # type: ignore[attr-defined]
+        if self.external is not None and self.external.module_exists(dotted, self.declarer.path):  # type: ignore[attr-defined]  # external is a RepoIndex, typed object so the evaluator does not import repo.py
             return Value(Kind.REF, f"{REPO_MODULE}{dotted}", "inferred")
         if dotted.split(".")[0] in heuristics.NON_TORCH_LIBRARIES:
             return PLAIN_MODULE  # numpy, math, PIL ...: everything reached through them is not torch
@@ -141,10 +144,21 @@ class Evaluator(SummaryOrigins, ParameterOrigins, ClassOrigins):
     # ------------------------------------------------------------------ expressions
 
     def value(self, expr: cst.BaseExpression, scope: Scope, flow: bool = True) -> Value | None:
+        key = (expr, scope, flow)
+        if self.memoized(key):
+            return self._memo[key]
+        found = self._value(expr, scope, flow)
+        self.remember(key, found)
+        return found
+
+    def _value(self, expr: cst.BaseExpression, scope: Scope, flow: bool) -> Value | None:
         if isinstance(expr, cst.Name):
             found = self.lookup(expr.value, scope, flow)
-            # `model = torchvision.models.resnet18()`: unknown origin, but the name says module
-            return found if found is not None else heuristics.value_from_name(expr.value)
+            # `model = torchvision.models.resnet18()`: unknown origin, but the name says module;
+            # `output.backward()` further on: a tensor
+            if found is not None:
+                return found
+            return heuristics.value_from_name(expr.value) or self.backward_target(expr.value, scope)
         if isinstance(expr, cst.Attribute):
             return self.attribute(self.value(expr.value, scope, flow), expr.attr.value)
         if isinstance(expr, cst.Call):
@@ -165,15 +179,6 @@ class Evaluator(SummaryOrigins, ParameterOrigins, ClassOrigins):
             return containers.dict_display(expr, lambda e: self.value(e, scope, flow))
         if isinstance(expr, PLAIN_LITERALS):
             return PLAIN
-        return None
-
-    def operation(self, expr: cst.BaseExpression, scope: Scope, flow: bool) -> Value | None:
-        operands = tensor_operands(expr)
-        found = [self.value(o, scope, flow) for o in operands]
-        if any(is_tensor(v) for v in found):
-            return values.tensor("inferred")
-        if found and all(v is not None and v.qualname == values.PLAIN_OBJECT for v in found):
-            return PLAIN  # arithmetic on numbers or on the user's own objects
         return None
 
     def attribute(self, base: Value | None, name: str) -> Value | None:
@@ -290,3 +295,4 @@ class Evaluator(SummaryOrigins, ParameterOrigins, ClassOrigins):
         if receiver.kind is Kind.BATCH and name in heuristics.TENSOR_LIKE_METHODS:
             return values.tensor("heuristic")
         return self.call_value(self.attribute(receiver, name))
+

@@ -37,6 +37,14 @@ MEMBER_MESSAGES: dict[str, str] = {
 }
 
 OPERATOR_MESSAGE = "an operator on tensors (elementwise or matrix math)"
+SCHEDULER_STEP = "advance the learning-rate schedule: set the optimizer's lr for the next epoch (or batch)"
+# nn classes that are not layers, losses or containers: what each one is
+NN_CLASSES: dict[str, str] = {
+    "Parameter": "a tensor a module learns: set as a module attribute, it is registered in .parameters()",
+    "UninitializedParameter": "a parameter whose shape is decided by the first forward (lazy modules)",
+    "Buffer": "a tensor a module keeps in its state_dict but does not learn (running statistics)",
+    "PackedSequence": "a batch of variable-length sequences packed for an RNN",
+}
 
 
 CREATION = frozenset("tensor randn rand randint zeros ones empty full arange linspace eye from_numpy "
@@ -44,6 +52,8 @@ CREATION = frozenset("tensor randn rand randint zeros ones empty full arange lin
 DUNDER_MESSAGES: dict[str, str] = {
     "__init__": "set up the nn.Module machinery (parameters, submodules, hooks)",
     "__getitem__": "index or slice",
+    "__setitem__": "write into the tensor in place (x[i] = v)",
+    "__deepcopy__": "copy the tensor: new storage with the same values (and requires_grad)",
     "__iter__": "iterate: one element (or batch) per step",
     "__len__": "the number of elements (or batches)",
     "__bool__": "the truth value of a one-element tensor",
@@ -63,6 +73,8 @@ def _what(role: str, symbol: str | None) -> str:
     member = parts[-1] if parts else None
     if member is None:
         return _title(role)
+    if member == "step" and symbol and symbol.startswith("torch.optim.lr_scheduler."):
+        return SCHEDULER_STEP
     if member in MEMBER_MESSAGES:
         return MEMBER_MESSAGES[member]
     if member in DUNDER_MESSAGES:
@@ -77,6 +89,8 @@ def _what(role: str, symbol: str | None) -> str:
         return f"build a learning-rate scheduler ({member})"
     if symbol and symbol.startswith("torch.optim.") and member[:1].isupper():
         return f"build an optimizer ({member}) over the given parameters"
+    if role == "nn" and member in NN_CLASSES:
+        return NN_CLASSES[member]
     if role == "nn" and member[:1].isupper() and member != "Module":
         return f"a layer/loss/container class ({member}), or a module built from it"
     if role == "tensor" and len(parts) == 3 and parts[1] == "Tensor":

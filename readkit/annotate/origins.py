@@ -77,8 +77,8 @@ def agree(found: list[Value | None]) -> Value | None:
             return None
         if other.kind is Kind.FUNC and other.user_class != first.user_class:
             return None
-    weakest = max(found, key=lambda v: ("resolved", "inferred", "heuristic").index(v.evidence))  # type: ignore[union-attr]
-    return first.weaker(weakest.evidence)  # type: ignore[union-attr]
+    weakest = max(found, key=lambda v: ("resolved", "inferred", "heuristic").index(v.evidence))  # type: ignore[union-attr]  # None entries were rejected above
+    return first.weaker(weakest.evidence)  # type: ignore[union-attr]  # None entries were rejected above
 
 
 def agree_or_tensor(found: list[Value | None]) -> Value | None:

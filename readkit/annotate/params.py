@@ -26,6 +26,7 @@ class ParameterOrigins(EvaluatorState):
         def met_again(self, key: object) -> Value | None: ...
         def solve(self, key: object, candidates: Sequence[Callable[[], Value | None]],
                   combine: Callable[[list[Value | None]], Value | None]) -> Value | None: ...
+        def plain_in_forward(self, function: cst.FunctionDef | cst.Lambda, name: str, scope: Scope) -> bool: ...
 
     def param(self, param: Param) -> Value | None:
         function, node = param.function, param.node
@@ -38,6 +39,8 @@ class ParameterOrigins(EvaluatorState):
         if cls is not None and param.index == 0 and not function.is_static:
             return Value(Kind.OBJ, base or values.PLAIN_OBJECT, "inferred", user_class=cls.key)
         if base is not None and values.family(base) == "module" and function.name == "forward":
+            if self.plain_in_forward(function.node, node.name.value, function.scope):
+                return None  # `random.random() < teacher_forcing_ratio`: a Python number, not a tensor
             return forward_param(node)
         if base is not None and base.startswith("torch.autograd.Function") and function.is_static:
             if param.index == 0:
@@ -60,7 +63,7 @@ class ParameterOrigins(EvaluatorState):
         self._busy.discard(key)
         if not sites:
             return None
-        agreed = self.solve(key, [lambda c=call, s=scope: self._argument(c, s, param, 1 if method else 0)  # type: ignore[misc]
+        agreed = self.solve(key, [lambda c=call, s=scope: self._argument(c, s, param, 1 if method else 0)  # type: ignore[misc]  # mypy cannot type a lambda's default arguments (they bind the loop variables)
                                   for call, scope in sites], agree_or_tensor)
         return agreed.weaker("inferred") if agreed is not None and agreed.kind is not Kind.FUNC else None
 

@@ -11,6 +11,7 @@ at a time, and the one that kills its worker again is reported as crashed.
 
 from __future__ import annotations
 
+import functools
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -18,6 +19,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
+from readkit.annotate import isolated
 from readkit.annotate.engine import ModuleInfo
 from readkit.annotate.repo import Fact, RepoIndex
 from readkit.results.annotate import FileError, FileResult
@@ -26,8 +28,6 @@ from readkit.results.check import LineObservation
 Outcome = tuple[FileResult, tuple[Fact, ...]]
 Analyze = Callable[[str, ModuleInfo, "dict[int, LineObservation] | None"], FileResult]
 
-CRASHED = ("readkit's analysis of this file crashed its worker process (for example a segmentation "
-           "fault in the parser); every other file was analyzed; please report it")
 
 
 @dataclass(frozen=True)
@@ -101,11 +101,12 @@ def _pool_until_broken(queue: deque[tuple[int, FileTask]], analyze: Analyze, wor
 
 
 def _alone(task: FileTask, analyze: Analyze) -> Outcome:
-    with ProcessPoolExecutor(max_workers=1) as pool:
-        try:
-            return pool.submit(run_task, analyze, task).result()
-        except BrokenProcessPool:
-            return failed(task, CRASHED)
+    """In a process of its own: the file whose process dies again is reported, with the signal."""
+    return isolated.alone(functools.partial(run_task, analyze), task, _crashed)
+
+
+def _crashed(task: FileTask, why: str) -> Outcome:
+    return FileResult(task.path, error=FileError("crashed", f"analysis crashed ({why})")), ()
 
 
 def run_dask(tasks: Sequence[FileTask], analyze: Analyze, address: str) -> Iterator[tuple[int, Outcome]]:

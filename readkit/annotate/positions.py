@@ -17,6 +17,8 @@ from collections.abc import Iterator, Mapping, Sequence
 
 import libcst as cst
 
+from readkit.annotate.walker import _fields, _is_node
+
 Span = tuple[int, int, int, int]  # line, column, end line, end column: 1-based lines, 0-based columns
 
 _MATCHED: dict[type, type] = {
@@ -39,6 +41,7 @@ class AstPositions:
         self.source = source
         self.parents = parents
         self._units: dict[cst.CSTNode, ast.stmt] | None = None
+        self._unit_known: dict[cst.CSTNode, cst.CSTNode] = {}
         self._lines: list[str] = []
 
     def spans(self, targets: Sequence[cst.CSTNode]) -> dict[cst.CSTNode, Span]:
@@ -51,7 +54,7 @@ class AstPositions:
                 first, last = (_span(units[s], self._lines) if s in units else _missing() for s in (node.body[0], node.body[-1]))
                 found[node] = (first[0], first[1], last[2], last[3])
                 continue
-            by_unit.setdefault(_unit_of(node, self.parents), []).append(node)
+            by_unit.setdefault(_unit_of(node, self.parents, self._unit_known), []).append(node)
         for unit, nodes in by_unit.items():
             if unit not in units:
                 raise Mismatch
@@ -103,17 +106,17 @@ def _pop(queue: list[ast.stmt]) -> ast.stmt:
 def _bodies(node: cst.CSTNode, statement: ast.stmt) -> Iterator[tuple[Sequence[cst.CSTNode], Sequence[ast.stmt]]]:
     body = getattr(node, "body", None)
     if isinstance(body, cst.BaseSuite):
-        yield _small_or_lines(body), statement.body  # type: ignore[attr-defined]
+        yield _small_or_lines(body), statement.body  # type: ignore[attr-defined]  # the statement kinds matched above all have this field
     orelse = getattr(node, "orelse", None)
     if isinstance(orelse, cst.If):
-        yield [orelse], statement.orelse  # type: ignore[attr-defined]
+        yield [orelse], statement.orelse  # type: ignore[attr-defined]  # the statement kinds matched above all have this field
     elif isinstance(orelse, cst.Else):
-        yield _small_or_lines(orelse.body), statement.orelse  # type: ignore[attr-defined]
+        yield _small_or_lines(orelse.body), statement.orelse  # type: ignore[attr-defined]  # the statement kinds matched above all have this field
     for handler, ast_handler in zip(getattr(node, "handlers", ()), getattr(statement, "handlers", ())):
         yield _small_or_lines(handler.body), ast_handler.body
     final = getattr(node, "finalbody", None)
     if isinstance(final, cst.Finally):
-        yield _small_or_lines(final.body), statement.finalbody  # type: ignore[attr-defined]
+        yield _small_or_lines(final.body), statement.finalbody  # type: ignore[attr-defined]  # the statement kinds matched above all have this field
     for case, ast_case in zip(getattr(node, "cases", ()), getattr(statement, "cases", ())):
         yield _small_or_lines(case.body), ast_case.body
 
@@ -124,13 +127,21 @@ def _small_or_lines(suite: cst.BaseSuite) -> Sequence[cst.CSTNode]:
     return suite.body
 
 
-def _unit_of(node: cst.CSTNode, parents: Mapping[cst.CSTNode, cst.CSTNode]) -> cst.CSTNode:
+def _unit_of(node: cst.CSTNode, parents: Mapping[cst.CSTNode, cst.CSTNode],
+             known: dict[cst.CSTNode, cst.CSTNode]) -> cst.CSTNode:
+    """The statement `node` is part of (`known` remembers the answer for every node passed on
+    the way up, so that nodes of one deep expression cost one climb in all)."""
+    path: list[cst.CSTNode] = []
     current: cst.CSTNode | None = node
-    while current is not None and not isinstance(current, _STATEMENT_TYPES):
+    while current is not None and current not in known and not isinstance(current, _STATEMENT_TYPES):
+        path.append(current)
         current = parents.get(current)
     if current is None:
         raise Mismatch
-    return current
+    unit = known.get(current, current)
+    for passed in path:
+        known[passed] = unit
+    return unit
 
 
 # ---------------------------------------------------------------------- expressions
@@ -144,7 +155,7 @@ def _match(unit: cst.CSTNode, statement: ast.stmt, nodes: list[cst.CSTNode], lin
     if not wanted:
         return found
     libcst_order: dict[type, list[cst.CSTNode]] = {}
-    for node in _source_order(unit, top=True):
+    for node in _source_order(unit):
         if isinstance(node, cst.Name) and node.value in _CONSTANT_NAMES:
             continue  # ast reads None/True/False as constants, not names
         libcst_order.setdefault(type(node), []).append(node)
@@ -221,40 +232,37 @@ def _stops(kind: type) -> bool:
     return found
 
 
-def _source_order(node: cst.CSTNode, top: bool = False) -> Iterator[cst.CSTNode]:
-    """Pre-order of expression nodes in source order; nested statements are other units."""
-    if not top and _stops(type(node)):
-        return
-    yield node
+def _source_order(unit: cst.CSTNode) -> list[cst.CSTNode]:
+    """Pre-order of a statement's expression nodes in source order; nested statements are other
+    units. Iterative: a chain of 5,000 operations is 5,000 levels deep."""
+    found: list[cst.CSTNode] = []
+    stack: list[tuple[cst.CSTNode, bool]] = [(unit, True)]
+    while stack:
+        node, top = stack.pop()
+        if not top and _stops(type(node)):
+            continue
+        found.append(node)
+        stack.extend((child, False) for child in reversed(_children_of(node, top)))
+    return found
+
+
+def _children_of(node: cst.CSTNode, top: bool) -> list[cst.CSTNode]:
+    children: list[cst.CSTNode] = []
     skipped = _NOT_EXPRESSION_NAMES.get(type(node))
-    for name in _FIRST_FIELDS.get(type(node), ()) or _field_names(type(node)):
+    for name in _FIRST_FIELDS.get(type(node), ()) or _fields(type(node)):
         if name == skipped or (top and name in _BODY_FIELDS):
             continue
         if isinstance(node, cst.Try) and name == "handlers":
             continue
-        yield from _children_in_order(getattr(node, name, None))
+        value: object = getattr(node, name, None)
+        if isinstance(value, (list, tuple)):
+            children.extend(item for item in value if _is_node(type(item)))
+        elif _is_node(type(value)):
+            children.append(value)  # type: ignore[arg-type]  # a CSTNode: _is_node said so
     if isinstance(node, cst.Try) and top:
-        for handler in node.handlers:
-            if handler.type is not None:
-                yield from _source_order(handler.type)
+        children.extend(handler.type for handler in node.handlers if handler.type is not None)
+    return children
 
-
-def _children_in_order(value: object) -> Iterator[cst.CSTNode]:
-    from readkit.annotate.walker import _is_node
-
-    kind = type(value)
-    if kind is list or kind is tuple:
-        for item in value:  # type: ignore[attr-defined]
-            if _is_node(type(item)):
-                yield from _source_order(item)
-    elif _is_node(kind):
-        yield from _source_order(value)  # type: ignore[arg-type]
-
-
-def _field_names(node_type: type) -> tuple[str, ...]:
-    from readkit.annotate.walker import _fields
-
-    return _fields(node_type)
 
 
 def _span(node: ast.AST, lines: list[str]) -> Span:

@@ -16,7 +16,9 @@ from __future__ import annotations
 import ast
 import contextlib
 import hashlib
+import os
 import re
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,14 +58,14 @@ class RepoIndex:
 
     @classmethod
     def for_paths(cls, paths: list[Path]) -> RepoIndex:
-        roots = {(p if p.is_dir() else p.parent).resolve() for p in paths if p.exists()}
+        roots = {(p if _is_dir(p) else p.parent).resolve() for p in paths if _stat(p) is not None}
         return cls(tuple(sorted(roots)))
 
     def __getstate__(self) -> dict[str, object]:
         return {"roots": self.roots}
 
     def __setstate__(self, state: dict[str, object]) -> None:
-        self.roots = state["roots"]  # type: ignore[assignment]
+        self.roots = state["roots"]  # type: ignore[assignment]  # pickled state is a dict of objects; roots was saved as a tuple of Paths
         self._summaries = {}
         self._local_names = None
         self._listing_facts = frozenset()
@@ -88,7 +90,7 @@ class RepoIndex:
             frame.update(facts)
 
     def _exists(self, path: Path) -> str:
-        kind = "file" if path.is_file() else "dir" if path.is_dir() else ""
+        kind = "file" if _is_file(path) else "dir" if _is_dir(path) else ""
         self._note({("exists", str(path), kind)})
         return kind
 
@@ -215,6 +217,27 @@ class RepoIndex:
         return None
 
 
+# Filesystem questions that never raise: an unreadable folder or a symlink loop in the
+# analyzed tree is reported by the walk (files.find_sources), and here just answers "no".
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    try:
+        return path.stat()
+    except (OSError, ValueError):
+        return None
+
+
+def _is_dir(path: Path) -> bool:
+    found = _stat(path)
+    return found is not None and stat.S_ISDIR(found.st_mode)
+
+
+def _is_file(path: Path) -> bool:
+    found = _stat(path)
+    return found is not None and stat.S_ISREG(found.st_mode)
+
+
 def _summarize(file: Path, info: ModuleInfo) -> _Summary | None:
     try:
         data = file.read_bytes()
@@ -273,7 +296,7 @@ def _forward_returns_tuple(node: ast.ClassDef) -> bool:
 def _module_names(root: Path) -> set[str]:
     """The importable names a directory holds: `x.py` files and packages."""
     try:
-        return {e.stem for e in root.iterdir() if e.suffix == ".py" or (e / "__init__.py").exists()}
+        return {e.stem for e in root.iterdir() if e.suffix == ".py" or _stat(e / "__init__.py") is not None}
     except OSError:
         return set()
 
@@ -297,7 +320,7 @@ def fact_holds(fact: Fact, digests: Callable[[Path], str | None] = file_digest) 
     if kind == "file":
         return digests(path) == value
     if kind == "exists":
-        return ("file" if path.is_file() else "dir" if path.is_dir() else "") == value
+        return ("file" if _is_file(path) else "dir" if _is_dir(path) else "") == value
     if kind == "listing":
         return _digest(sorted(_module_names(path))) == value
     return False

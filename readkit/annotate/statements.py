@@ -64,9 +64,12 @@ def aug_assign(w: Walker, node: cst.AugAssign) -> None:
 
 
 def _store(w: Walker, target: cst.BaseExpression) -> None:
-    """`x[i] = v` on a tensor and `p.grad = None` are uses too."""
-    if isinstance(target, cst.Subscript):
-        w.on_subscript(target)
+    """`x[i] = v` on a tensor and `p.grad = None` are uses too (also inside `a, x[i] = ...`)."""
+    if isinstance(target, (cst.Tuple, cst.List)):
+        for element in target.elements:
+            _store(w, element.value)
+    elif isinstance(target, cst.Subscript):
+        w.on_subscript(target, store=True)
         w._called.add(target)
     elif isinstance(target, cst.Attribute):
         receiver = w.value(target.value)
@@ -89,7 +92,7 @@ def function_def(w: Walker, node: cst.FunctionDef) -> None:
     w.child(node, node.decorators)
     w.child(node, node.params)
     w.child(node, node.returns)
-    w.ev.flows.get(w.scope, {}).pop(node.name.value, None)
+    w.ev.forget_flow(w.scope, node.name.value)
     scope = w.scopes.get(node)
     if scope is None:
         return
@@ -105,7 +108,7 @@ def class_def(w: Walker, node: cst.ClassDef) -> None:
             # autograd.Function's metaclass runs torch code when the class statement runs
             w.add(arg.value, f"{base.qualname}", derived(base), rule_of(base))
     w.child(node, node.keywords)
-    w.ev.flows.get(w.scope, {}).pop(node.name.value, None)
+    w.ev.forget_flow(w.scope, node.name.value)
     scope = w.scopes.get(node)
     if scope is not None:
         w.in_scope(scope, lambda: w.child(node, node.body))
@@ -152,11 +155,11 @@ def _call_site_arguments(w: Walker, node: cst.Lambda) -> dict[int, Value | None]
 
 def comprehension(w: Walker, node: cst.CSTNode) -> None:
     scope = Scope("comprehension", w.scope)
-    ev_flows = dict(w.ev.flows.get(w.scope, {}))
+    outer_flow = dict(w.ev.flows.get(w.scope, {}))
 
     def body() -> None:
-        w.ev.flows[scope].update(ev_flows)
-        w.child(node, node.for_in)  # type: ignore[attr-defined]
+        w.ev.open_flow(scope, outer_flow)  # the comprehension sees what its scope has assigned so far
+        w.child(node, node.for_in)  # type: ignore[attr-defined]  # every comprehension node libcst makes has for_in
         for name in ("elt", "key", "value"):
             w.child(node, getattr(node, name, None))
 

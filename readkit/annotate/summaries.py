@@ -17,7 +17,11 @@ from readkit.annotate.scopes import Binding, Scope
 from readkit.annotate.values import Value
 
 Candidate = Callable[[], "Value | None"]
-Snapshot = tuple[frozenset[object], frozenset[object]]
+# How many summaries and results existed when a computation started. Both tables only grow in
+# insertion order, and only entries newer than a snapshot are ever forgotten, so the entries
+# derived since a snapshot are the ones past its count (a count, not a copy of the keys: a copy
+# per computation made a file's cost quadratic in its number of names).
+Snapshot = tuple[int, int]
 
 
 class SummaryOrigins:
@@ -39,7 +43,7 @@ class SummaryOrigins:
             return self._summaries[key]
         if key in self._busy:
             return self.met_again(key)
-        result = self.solve(key, [lambda b=b: self.binding_value(b, scope)  # type: ignore[misc]
+        result = self.solve(key, [lambda b=b: self.binding_value(b, scope)  # type: ignore[misc]  # mypy cannot type a lambda's default arguments (they bind the loop variable)
                                   for b in scope.bindings[name] if not binds_none(b)], agree)
         self._summaries[key] = result
         return result
@@ -54,7 +58,7 @@ class SummaryOrigins:
 
     def solve(self, key: object, candidates: Sequence[Candidate],
               combine: Callable[[list[Value | None]], Value | None]) -> Value | None:
-        snapshot: Snapshot = (frozenset(self._summaries), frozenset(self._results))
+        snapshot: Snapshot = (len(self._summaries), len(self._results))
         self._busy.add(key)
         found = self._optimistic(candidates)
         result = combine(found)
@@ -88,7 +92,7 @@ class SummaryOrigins:
         return again
 
     def _forget(self, snapshot: Snapshot) -> None:
-        for old in [k for k in self._summaries if k not in snapshot[0]]:
+        for old in list(self._summaries)[snapshot[0]:]:
             del self._summaries[old]
-        for done in [k for k in self._results if k not in snapshot[1]]:
+        for done in list(self._results)[snapshot[1]:]:
             del self._results[done]

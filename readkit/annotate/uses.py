@@ -174,13 +174,16 @@ class UseRecorder(ProtocolUses):
             evidence = "heuristic" if all(v.evidence == "heuristic" for v in tensors) else "inferred"
             self.add(node, f"torch.Tensor.{dunder(node)}", evidence, "object-origin")
 
-    def on_subscript(self, node: cst.Subscript) -> None:
+    def on_subscript(self, node: cst.Subscript, *, store: bool = False) -> None:
+        """`x[i]` reads (`__getitem__`); as an assignment target, `x[i] = v` writes (`__setitem__`)."""
+        if not store and node in self._called:
+            return  # a target, recorded as the write it is
         base = self.value(node.value)
         if base is None or base.kind is not Kind.OBJ:
             return
         fam = values.family(base.qualname)
         if fam == "tensor" and not _string_index(node):
-            self.add(node, "torch.Tensor.__getitem__", derived(base), rule_of(base))
+            self.add(node, f"torch.Tensor.{'__setitem__' if store else '__getitem__'}", derived(base), rule_of(base))
         elif base.qualname.rsplit(".", 1)[-1] in heuristics.INDEXABLE_MODULES or (
                 base.qualname.startswith("torch.utils.data.") and base.user_class is None):
             self.add(node, f"{base.qualname}.__getitem__", derived(base), rule_of(base))
@@ -259,7 +262,7 @@ def dunder(node: cst.CSTNode) -> str:
     operator = getattr(node, "operator", None)
     if isinstance(node, cst.Comparison):
         operator = node.comparisons[0].operator
-    name: str = _OPERATORS.get(type(operator), "op")  # type: ignore[call-overload]
+    name: str = _OPERATORS.get(type(operator), "op")  # type: ignore[call-overload]  # the table is keyed by libcst operator classes
     return f"__{name}__"
 
 

@@ -62,9 +62,16 @@ def tensor(evidence: str = "inferred") -> Value:
     return Value(Kind.OBJ, TENSOR, evidence)
 
 
+# The legacy typed tensor classes (torch.FloatTensor ...): their instances are tensors.
+LEGACY_TENSOR_TYPES: frozenset[str] = frozenset(
+    f"torch.{kind}Tensor" for kind in "Float Double Half BFloat16 Byte Char Short Int Long Bool".split())
+
+
 def family(qualname: str) -> str:
     """The kind of object a torch type makes: tensor, module, optimizer, scheduler, loader, other."""
     if qualname in (TENSOR, "torch.nn.Parameter", "torch.nn.parameter.Parameter", "torch.autograd.Variable"):
+        return "tensor"
+    if qualname in LEGACY_TENSOR_TYPES:  # t = torch.FloatTensor(1, 5).zero_(); t[0][2] = 1
         return "tensor"
     if qualname.startswith("torch.optim.lr_scheduler.") or qualname == "torch.optim.swa_utils.SWALR":
         return "scheduler"
@@ -166,7 +173,8 @@ def call_result(ref: str, evidence: str) -> Value | None:
     fam = family(ref)
     if ref in NON_TENSOR_RESULTS or roles.role_for(ref) in ("cuda", "backends", "distributed", "hub"):
         return None
-    if ref in ("torch.nn.Parameter", "torch.nn.parameter.Parameter", "torch.autograd.Variable"):
+    if ref in ("torch.nn.Parameter", "torch.nn.parameter.Parameter", "torch.autograd.Variable") or \
+            ref in LEGACY_TENSOR_TYPES:
         return Value(Kind.OBJ, TENSOR, evidence)
     if last[:1].isupper():  # a class: its instance
         return Value(Kind.OBJ, ref, evidence)
@@ -232,6 +240,8 @@ def method_result(obj: Value, name: str, args_count: int) -> Value | None:
             return None
         return Value(Kind.OBJ, TENSOR, ev)
     if fam == "module":
+        if name == "forward":  # loss.forward(out, y), model.forward(x): what calling the module returns
+            return call_of_instance(replace(obj, evidence=ev))
         if name in MODULE_SELF_METHODS:
             return replace(obj, evidence=ev)
         if name in MODULE_TENSOR_ITERATORS:

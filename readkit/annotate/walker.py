@@ -42,28 +42,27 @@ class Walker(UseRecorder):
     def child(self, parent: cst.CSTNode, value: object) -> None:
         kind = type(value)
         if kind is list or kind is tuple:
-            for item in value:  # type: ignore[attr-defined]
+            for item in value:  # type: ignore[attr-defined]  # value's type was checked above: a list or tuple
                 if _is_node(type(item)):
                     self.parents[item] = parent
                     self.walk(item)
         elif _is_node(kind):
-            self.parents[value] = parent  # type: ignore[index]
-            self.walk(value)  # type: ignore[arg-type]
+            self.parents[value] = parent  # type: ignore[index]  # value's type was checked above: a CSTNode
+            self.walk(value)  # type: ignore[arg-type]  # value's type was checked above: a CSTNode
 
     def in_scope(self, scope: Scope, body: Callable[[], None]) -> None:
         outer = self.scope
         self.scope = scope
-        self.ev.flows[scope] = {}
+        self.ev.open_flow(scope)
         try:
             body()
         finally:
-            self.ev.flows.pop(scope, None)
+            self.ev.close_flow(scope)
             self.scope = outer
 
     def bind(self, target: cst.BaseExpression, value: Value | None) -> None:
-        flow = self.ev.flows.setdefault(self.scope, {})
         if isinstance(target, cst.Name):
-            flow[target.value] = value
+            self.ev.set_flow(self.scope, target.value, value)
         elif isinstance(target, (cst.Tuple, cst.List)):
             for index, element in enumerate(target.elements):
                 inner = None if isinstance(element, cst.StarredElement) else unpack(value, index)

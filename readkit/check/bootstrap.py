@@ -1,10 +1,11 @@
-"""The child process: `python -m readkit.check.bootstrap SPEC.json`.
+"""The child process: `python -m readkit.check.bootstrap SPEC_FD`.
 
-Reads the run's spec (what to run, where to write results), installs the
-instrumentation, runs the target as `python script.py` / `python -m module`
-would (or a notebook's code cells as one program), and writes what it saw to
-the results file: periodically while running, and at exit, on SIGTERM, on an
-exception, on `sys.exit`. The target's own output goes to the inherited
+Reads the run's spec (what to run, the results descriptor) from the inherited
+descriptor SPEC_FD and closes it, installs the instrumentation, runs the target
+as `python script.py` / `python -m module` would (or a notebook's code cells one after
+the other, as Jupyter's Run All), and sends what it saw over the results pipe
+(readkit.check.channel): periodically while running, and at exit, on SIGTERM,
+on an exception, on `sys.exit`. The target's own output goes to the inherited
 stdout/stderr untouched.
 """
 
@@ -12,22 +13,20 @@ from __future__ import annotations
 
 import atexit
 import json
-import linecache
 import os
 import runpy
 import signal
 import sys
+import threading
 import traceback
 from types import TracebackType
 from typing import Any
 
 
-def main(spec_path: str) -> None:
-    with open(spec_path, encoding="utf-8") as handle:
+def main(spec_fd: str) -> None:
+    with os.fdopen(int(spec_fd), "rb") as handle:
         spec = json.load(handle)
-    from readkit.check.recorder import Recorder
-
-    recorder = Recorder(spec["results"])
+    recorder = _pipe_recorder(spec["results_fd"])
     sys.argv = [spec["argv0"], *spec["args"]]
     sys.path[0] = spec["sys_path0"]
     import torch  # noqa: F401  (imported before instrumenting, as the target would)
@@ -42,6 +41,34 @@ def main(spec_path: str) -> None:
     code = _run(spec, recorder)
     finish(code)
     sys.exit(code)  # the target's own atexit handlers still run, as they would under python
+
+
+def _pipe_recorder(fd: int) -> Any:
+    """A Recorder whose flush sends the snapshot as one frame on the results pipe.
+
+    The descriptor is not inherited by programs the target execs (a forked worker
+    still holds it, and cannot send: flush only runs in this process). A frame cut
+    off by a kill costs that frame only; the lock is taken with a timeout so that a
+    SIGTERM arriving mid-flush in this thread skips the last flush instead of hanging.
+    """
+    from readkit.check.channel import send_frame
+    from readkit.check.recorder import Recorder
+
+    os.set_inheritable(fd, False)
+    sending = threading.Lock()
+
+    class PipeRecorder(Recorder):
+        def flush(self) -> None:
+            if os.getpid() != self.pid or not sending.acquire(timeout=2.0):
+                return
+            try:
+                send_frame(fd, json.dumps(self.snapshot(), default=str).encode("utf-8"))
+            except OSError:  # readkit stopped reading (a malformed frame came first), or the fd was closed
+                pass
+            finally:
+                sending.release()
+
+    return PipeRecorder(f"<results pipe, descriptor {fd}>")
 
 
 def _finisher(recorder: Any, instruments: Any) -> Any:
@@ -92,21 +119,12 @@ def _execute(spec: dict[str, Any]) -> None:
     if kind == "module":
         namespace = runpy.run_module(spec["target"], run_name="__main__", alter_sys=True)
     elif kind == "notebook":
-        namespace = _run_notebook(spec["target"], spec["source"])
+        from readkit.check.notebook_run import run_notebook
+
+        namespace = run_notebook(spec["target"], spec["source"], spec.get("spans", []))
     else:
         namespace = runpy.run_path(spec["target"], run_name="__main__")
     _KEPT_ALIVE.append(namespace)
-
-
-def _run_notebook(path: str, source: str) -> dict[str, Any]:
-    lines = source.splitlines(keepends=True)
-    linecache.cache[path] = (len(source), None, lines, path)
-    code = compile(source, path, "exec")
-    module = type(sys)("__main__")
-    module.__file__ = path
-    sys.modules["__main__"] = module
-    exec(code, module.__dict__)
-    return module.__dict__
 
 
 def _exit_code(stop: SystemExit, recorder: Any) -> int:

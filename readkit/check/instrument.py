@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterator, Protocol
 import torch
 from torch.overrides import TorchFunctionMode
 
-from readkit.check.facts import Line
+from readkit.check.workflow_facts import Line
 from readkit.check.frames import TORCH, FrameClassifier
 from readkit.check.impersonate import Trampolines, dispatching_caller
 from readkit.check.names import cached_role, qualname_of_callable

@@ -48,7 +48,10 @@ def reconcile_result(result: CheckResult, target: Target) -> CheckResult:
     files = _files_to_annotate(result, target)
     from readkit.annotate import annotate_paths
 
-    annotated = annotate_paths([Path(f) for f in files])
+    from readkit.check.facts import line_facts
+
+    facts = {str(path): lines for path, lines in line_facts(result).items()}  # what ran informs the annotator
+    annotated = annotate_paths([Path(f) for f in files], observations=facts)
     observed = _observed_roles(result)
     covered = _covered(result)
     extra = dict(result.extra)

@@ -4,7 +4,7 @@ Per line of user code: the roles used directly there, call counts, the first
 few tensor descriptions and symbols. Full detail is kept for the first
 DETAIL_EVENTS events of a line; after that an event only counts (and adds a
 role if it is a new one), which keeps a 500-step loop cheap. The checks' facts
-(readkit.check.facts) go to `facts`, capped per kind; errors of readkit's own
+(readkit.check.workflow_facts) go to `facts`, capped per kind; errors of readkit's own
 instrumentation go to `instrumentation_errors`, counted, so that none vanishes.
 
 The snapshot is rewritten atomically (temp file + rename) by a daemon thread
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from types import CodeType
 from typing import Any
 
-from readkit.check.facts import Fact, encode
+from readkit.check.workflow_facts import Fact, encode
 
 DETAIL_EVENTS = 16  # events per line recorded in full; later ones are only counted
 MAX_SHAPES = 4

@@ -1,8 +1,11 @@
-"""The child's limits: its own session, resource limits, and (on request) no network.
+"""The child's limits: resource limits, and (on request) no network.
 
 `check` runs the code it is given, like running it yourself. These limits stop
 accidents (a runaway allocation, a file flood, a hang), not an attacker: the
-target runs as your user, with your files.
+target runs as your user, with your files. `--no-network` is the one promise
+kept against a target that tries: it gets no network interface but a down
+loopback, and cannot join readkit's network namespace again (docs/check.md says
+what it still reaches: the file system, Unix sockets in it).
 """
 
 from __future__ import annotations
@@ -45,23 +48,42 @@ def _lower(which: int, value: int) -> None:
         resource.setrlimit(which, (value, hard))
 
 
+# Capabilities a root target would keep in the initial user namespace, and with them `setns`
+# back into readkit's network namespace (or ptrace of readkit's own processes): all dropped,
+# for good (bounding set), and no setuid program can give them back (no_new_privs).
+DROP_EVERY_CAPABILITY = ("--no-new-privs", "--bounding-set=-all", "--inh-caps=-all", "--ambient-caps=-all")
+
+
 @lru_cache(maxsize=1)
 def no_network_prefix() -> tuple[str, ...]:
-    """The command prefix that runs a process in a new, empty network namespace.
+    """The command prefix that runs the child in a new, empty network namespace it cannot leave.
 
-    Raises SandboxError when neither `unshare --net` (as root) nor `unshare -rn`
-    (an unprivileged user namespace) works here: readkit then refuses to run
+    First choice, for every user: `unshare -rn`, a new user namespace owning the new
+    network namespace; the target is uid 0 there, with capabilities over its own
+    namespaces only, none over readkit's. For root where user namespaces are not
+    available: `unshare --net` followed by `setpriv`, which drops every capability;
+    a plain `unshare --net` is never used (root could `setns` straight back).
+    Raises SandboxError when none of these works here: readkit then refuses to run
     rather than silently running with the network.
     """
-    unshare = shutil.which("unshare")
-    if unshare is None:
-        raise SandboxError("--no-network needs the `unshare` command (util-linux), which is not installed")
-    candidates = [(unshare, "--net")] if os.geteuid() == 0 else []
-    candidates.append((unshare, "-rn"))
+    candidates = network_candidates()
+    reason = "no way to create one was found"
     for prefix in candidates:
         probe = subprocess.run([*prefix, "true"], capture_output=True, text=True, timeout=10)
         if probe.returncode == 0:
             return prefix
-    reason = probe.stderr.strip() or f"exit {probe.returncode}"
-    raise SandboxError(f"--no-network: this machine does not allow a new network namespace ({reason}); "
-                       "refusing to run the target with network access")
+        reason = probe.stderr.strip() or f"exit {probe.returncode}"
+    raise SandboxError(f"--no-network: this machine does not allow a network namespace the target cannot "
+                       f"leave ({reason}); refusing to run the target with network access")
+
+
+def network_candidates() -> list[tuple[str, ...]]:
+    """The prefixes to try, best first (see no_network_prefix)."""
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        raise SandboxError("--no-network needs the `unshare` command (util-linux), which is not installed")
+    candidates: list[tuple[str, ...]] = [(unshare, "-rn")]
+    setpriv = shutil.which("setpriv")
+    if os.geteuid() == 0 and setpriv is not None:
+        candidates.append((unshare, "--net", setpriv, *DROP_EVERY_CAPABILITY))
+    return candidates

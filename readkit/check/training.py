@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterator
 
 import torch
 
-from readkit.check.facts import Fact, Line
+from readkit.check.workflow_facts import Fact, Line
 from readkit.check.recorder import Recorder
 from readkit.check.watcher import EVENTS, OptimizerState, Watcher, overridden
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Mapping, Protocol
 
-from readkit.check.facts import Fact, Line
+from readkit.check.workflow_facts import Fact, Line
 
 if TYPE_CHECKING:
     from types import FrameType

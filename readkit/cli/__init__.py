@@ -12,6 +12,7 @@ import click
 from readkit.version import __version__
 from readkit.cli.annotate import annotate, explain
 from readkit.cli.check import check
+from readkit.cli.lsp import lsp
 from readkit.cli.map import map_command
 from readkit.cli.migrate import migrate
 from readkit.cli.reference import run_reference
@@ -30,6 +31,7 @@ cli.add_command(explain)
 cli.add_command(check)
 cli.add_command(migrate)
 cli.add_command(map_command)
+cli.add_command(lsp)
 
 
 def main() -> None:

@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING, TextIO
 
 import click
 
-from readkit.cli.common import InputError, use_color
+from readkit.cli.common import InputError, missing_paths, use_color
 from readkit.render.progress import ProgressLine
 from readkit.results.annotate import AnnotateResult, FileResult, RuleInfo
 
 if TYPE_CHECKING:
     from readkit.annotate import AnnotateCache
+    from readkit.results.check import LineObservation
     from readkit.render.run_index import RunIndex
 
 
@@ -27,7 +28,7 @@ def rule_catalogue() -> tuple[RuleInfo, ...]:
 
 
 @click.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(readable=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True,
               help="Output format.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -59,7 +60,7 @@ def annotate(paths: tuple[Path, ...], fmt: str, out_dir: Path | None, html_dir: 
     from readkit import annotate as api
     from readkit.render import annotate as render
 
-    missing = [str(p) for p in paths if not p.exists()]
+    missing = missing_paths(paths)
     if missing:
         raise InputError(f"no such file or directory: {', '.join(missing)}")
     if scheduler is not None:
@@ -68,9 +69,10 @@ def annotate(paths: tuple[Path, ...], fmt: str, out_dir: Path | None, html_dir: 
     cache = None if no_cache else api.AnnotateCache()
     progress = ProgressLine("annotate", len(plan.files), sys.stderr, enabled=False if quiet else None)
     try:
+        run = _run_index(run_script) if run_script is not None else None  # its facts inform the analysis
+        facts = _facts(run) if run is not None else None
         files = _counted(api.iter_annotate(plan, jobs=jobs, roles=roles, rules=rules, cache=cache,
-                                           scheduler=scheduler), progress)
-        run = _run_index(run_script) if run_script is not None else None
+                                           scheduler=scheduler, observations=facts), progress)
         if out_dir is not None or html_dir is not None:
             files = iter(_write_outputs(files, paths, out_dir, html_dir, run))
         out = _AboveProgress(sys.stdout, progress)
@@ -157,6 +159,14 @@ def _run_index(script: Path) -> RunIndex:
     except check_api.TargetError as error:
         raise InputError(str(error)) from None
     return RunIndex.from_check(checked)
+
+
+def _facts(run: RunIndex) -> dict[str, dict[int, LineObservation]]:
+    """What the run saw, per resolved file and line (with the line it stopped on), for the annotator:
+    a `.data[0]` the run saw on a 0-dim tensor is flagged whatever its variable is called."""
+    from readkit.check.facts import line_facts
+
+    return {str(path): lines for path, lines in line_facts(run.check).items()}
 
 
 @click.command()

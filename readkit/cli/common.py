@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
+from collections.abc import Iterable
+from pathlib import Path
 
 import click
 
@@ -21,3 +25,16 @@ def use_color(ctx_color: bool | None) -> bool:
     if ctx_color is not None:
         return ctx_color
     return sys.stdout.isatty()
+
+
+def missing_paths(paths: Iterable[Path]) -> list[str]:
+    """The paths that do not exist. A path that exists but cannot be looked at (in a folder
+    without permission, a symlink loop) is not missing: the command reports it as unreadable."""
+    missing = []
+    for path in paths:
+        try:
+            os.lstat(path)
+        except OSError as error:
+            if error.errno in (errno.ENOENT, errno.ENOTDIR):
+                missing.append(str(path))
+    return missing

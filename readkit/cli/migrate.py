@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 import click
 
-from readkit.cli.common import FORMATS_TEXT_JSON, InputError, use_color
+from readkit.cli.common import FORMATS_TEXT_JSON, InputError, missing_paths, use_color
 
 _SCRIPT_ARGS = "readkit.migrate.script_args"
 
@@ -23,7 +23,7 @@ class _ScriptArgsCommand(click.Command):
 
 
 @click.command(cls=_ScriptArgsCommand)
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(readable=False, path_type=Path))
 @click.option("--write", is_flag=True, help="Replace the files in place (atomically: temp file, then rename).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="Write migrated copies under DIR, keeping the layout relative to the project.")
@@ -34,13 +34,16 @@ class _ScriptArgsCommand(click.Command):
               metavar="SCRIPT",
               help="Run SCRIPT before and after migration (scratch copies, same seed and args) and compare "
                    "outcomes and losses; a regression is reported and nothing is written.")
+@click.option("--portable", is_flag=True,
+              help="Also make CUDA-only code run without a GPU: an unguarded `.cuda()` becomes `.to(device)`, "
+                   "`torch.cuda.set_device(...)`/`synchronize()` run under `if torch.cuda.is_available():`.")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=600.0, show_default=True, metavar="SECONDS",
               help="Seconds before each run of the script is killed.")
 @click.option("--format", "fmt", type=FORMATS_TEXT_JSON, default="text", show_default=True, help="Output format.")
 @click.option("--color/--no-color", default=None, help="Colour the text output (default: when a terminal).")
 @click.pass_context
 def migrate(ctx: click.Context, paths: tuple[Path, ...], write: bool, out_dir: Path | None,
-            run_script: Path | None, verify_script: Path | None, timeout: float, fmt: str,
+            run_script: Path | None, verify_script: Path | None, portable: bool, timeout: float, fmt: str,
             color: bool | None) -> None:
     """Rewrite legacy PyTorch idioms in PATHS into code that runs on current torch.
 
@@ -61,19 +64,22 @@ def migrate(ctx: click.Context, paths: tuple[Path, ...], write: bool, out_dir: P
     _check_usage(paths, run_script, verify_script, script_args)
     try:
         result = api.migrate_paths(paths, write=write, out_dir=out_dir, run_script=run_script,
-                                   verify_script=verify_script, script_args=script_args, timeout=timeout)
+                                   verify_script=verify_script, script_args=script_args, timeout=timeout,
+                                   portable=portable)
     except (api.MigrateUsageError, TargetError) as error:
         raise InputError(str(error)) from None
     if fmt == "json":
         click.echo(render.to_json(result))
     else:
-        click.echo(render.to_text(result, color=use_color(color)), nl=False)
+        sys.stdout.flush()
+        sys.stdout.buffer.write(render.to_bytes(result, color=use_color(color)))  # each diff in its file's encoding
+        sys.stdout.buffer.flush()
     sys.exit(result.exit_code)
 
 
 def _check_usage(paths: tuple[Path, ...], run_script: Path | None, verify_script: Path | None,
                  script_args: tuple[str, ...]) -> None:
-    missing = [str(p) for p in paths if not p.exists()]
+    missing = missing_paths(paths)
     if missing:
         raise InputError(f"no such file or directory: {', '.join(missing)}")
     if script_args and run_script is None and verify_script is None:

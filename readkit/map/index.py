@@ -107,7 +107,7 @@ def build(facts: list[FileFacts], roots: list[Path]) -> Repo:
             problems.append(FileProblem(found.path, _error_text(found)))
             continue
         try:
-            view = FileView(_display(found.path, roots), found, outline(found.path, found.source))
+            view = FileView(display_path(found.path, roots), found, outline(found.path, found.source))
         except (SyntaxError, ValueError) as error:  # libcst parsed it, CPython did not: say so, go on
             problems.append(FileProblem(found.path, f"cannot parse: {error}"))
             continue
@@ -135,7 +135,8 @@ def _classes(files: list[FileView]) -> dict[str, ClassEntry]:
     return found
 
 
-def _display(path: str, roots: list[Path]) -> str:
+def display_path(path: str, roots: list[Path]) -> str:
+    """A file as the map names it: relative to the directory given, else as given."""
     resolved = Path(path).resolve()
     for root in roots:
         base = root.resolve() if root.is_dir() else None

@@ -106,7 +106,7 @@ def _training_loop(repo: Repo, body: _Body, via: list[_Body], bodies: list[_Body
     for target in via:
         name = _name(target)
         call = next(s for s in view.sites if _in_loop(s, loop) and
-                    calls_function(repo, s, target.view, target.node, target.context))  # type: ignore[arg-type]
+                    calls_function(repo, s, target.view, target.node, target.context))  # type: ignore[arg-type]  # a via target always has its view's node
         steps += [(call.line, call.call.key[1], f.line, f.column, _step(target.view, f, f"in {name}()"))
                   for f in target.found]
     steps += [(s.where.line, 0, 0, 0, s) for s in _outer_scheduler_steps(repo, body, bodies)]
@@ -131,7 +131,7 @@ def _outer_scheduler_steps(repo: Repo, body: _Body, bodies: list[_Body]) -> list
         outer = body.context.loops[-1]
         found = [(body.view, f, f"once per pass of the loop at line {outer.lineno}")
                  for b in bodies if b.node is outer for f in b.found if f.kind == "scheduler-step"
-                 and f.site is not None and not _in_loop(f.site, body.node)]  # type: ignore[arg-type]
+                 and f.site is not None and not _in_loop(f.site, body.node)]  # type: ignore[arg-type]  # the body's node is a loop here
     elif body.context.function is not None:
         function = body.context.function
         name = function.name

@@ -38,9 +38,9 @@ def _site_use(site: Site) -> Use | None:
         return _use("evaluation", f"{site.call.func}()", site, sure=kinds.module_object(site.receiver),
                     why="only the name says it is a model")
     if kinds.is_ref(callee, kinds.SAVES):
-        return _use("checkpoint-save", callee.qualname, site)  # type: ignore[union-attr]
+        return _use("checkpoint-save", callee.qualname, site)  # type: ignore[union-attr]  # is_ref checked that callee is a reference
     if kinds.is_ref(callee, kinds.LOADS):
-        return _use("checkpoint-load", callee.qualname, site)  # type: ignore[union-attr]
+        return _use("checkpoint-load", callee.qualname, site)  # type: ignore[union-attr]  # is_ref checked that callee is a reference
     if method and name in ("state_dict", "load_state_dict") and _stateful(site):
         return _use("state-dict", f"{site.call.func}()", site)
     role = kinds.role_of(callee)
@@ -93,7 +93,7 @@ def _grad_free(view: FileView) -> list[Use]:
 
 def _classify_block(site: Site, block: list[ast.stmt]) -> Use:
     inner = sites_in(site, block)
-    what = f"{kinds.short(site.callee.qualname)} block"  # type: ignore[union-attr]
+    what = f"{kinds.short(site.callee.qualname)} block"  # type: ignore[union-attr]  # a classified block always has its callee
     if updates_parameters(block, inner):
         return _use("no-grad-update", what, site)
     if any(kinds.module_object(s.callee) or s.call.name == "eval" for s in inner) or _calls_evaluation(inner):

@@ -3,8 +3,12 @@
 The rules (readkit/annotate/rules/) decide *what* to replace; the engine reports each
 fix with the node it replaces. This module only applies them, by node identity, in
 one libcst transform: formatting and comments outside a changed span stay as written,
-and already-modern code comes back byte-identical. Afterwards rules/_names.py makes
+and already-modern code comes back byte-identical. Afterwards migrate/names.py makes
 the names the fixes introduced resolvable (`import torch`, a module-level `device`).
+The one fix made before parsing (`async=` -> `non_blocking=`, which Python 3.7+ cannot
+parse) is the engine's: it reports the lines, this module lists them as changes (a
+`# readkit: ignore` comment cannot keep it: the file would not parse otherwise).
+Lines silenced by `# readkit: ignore[...]` get no fix (the engine drops them) and are listed.
 
 What it leaves out: walking directories, diffs, writing files, running the code
 (readkit.migrate's command layer and the checker do those).
@@ -12,20 +16,20 @@ What it leaves out: walking directories, diffs, writing files, running the code
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import dataclasses
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from readkit.annotate.rules.async_argument import rewrite_async_keywords
-from readkit.annotate.rules._names import drop_unused_variable_import, ensure_names
+from readkit.annotate.engine import Fix, analyze_source
 from readkit.annotate.rules.base import all_rules
+from readkit.migrate.names import drop_unused_variable_import, ensure_names
+from readkit.results.annotate import Suppressed
 from readkit.results.check import LineObservation
-
-Change = tuple[int, str, str, str]  # (line, idiom, before, after)
-Note = tuple[int, str, str]  # (line, idiom, why it was left as it is)
+from readkit.results.migrate import Change, Note
 
 ABSORBED = cst.RemovalSentinel.REMOVE  # a statement moved into a fix's `with` block
 
@@ -36,6 +40,7 @@ class MigratedSource:
     code: str
     changes: tuple[Change, ...] = ()
     notes: tuple[Note, ...] = ()
+    suppressed: tuple[Suppressed, ...] = ()  # findings left as written by `# readkit: ignore[...]`
 
     @property
     def changed(self) -> bool:
@@ -47,29 +52,50 @@ def migrate_source(
     path: str = "<string>",
     *,
     observations: Mapping[int, LineObservation] | None = None,
+    portable: bool = False,
+    cell_starts: frozenset[int] = frozenset(),
 ) -> MigratedSource:
     """Modern code for `source`, the changes made and the findings left alone (with why).
 
+    Only what torch removed or deprecated is rewritten; portability notes (CUDA-only calls,
+    rules with `portability`) are rewritten only when `portable` is given, else noted.
+    `cell_starts`: for a notebook's program, the lines where a cell begins; a fix's
+    `with` block never takes in statements of a later cell (each cell stays a cell).
     Raises libcst.ParserSyntaxError for code libcst cannot parse (Python 2)."""
-    from readkit.annotate.engine import analyze_source
-
-    parsable, async_lines = rewrite_async_keywords(source)
-    analysis = analyze_source(parsable, path, observations=observations)
+    analysis = analyze_source(source, path, observations=observations)
     module: cst.Module = analysis.module
-    lines = _lines(module, [fix.node for fix in analysis.fixes]) if analysis.fixes else {}
-    notes = tuple((lines[id(f.node)], f.idiom, f.note) for f in analysis.fixes if f.note)
-    code, changes = _apply(module, _usable_fixes(analysis.fixes), lines)
-    return MigratedSource(path, code, _async_changes(async_lines) + changes, notes)
+    fixes = analysis.fixes if portable else tuple(_unless_portability(analysis.fixes))
+    lines = _lines(module, [fix.node for fix in fixes]) if fixes else {}
+    notes = tuple(Note(lines[id(f.node)], f.idiom, f.note) for f in fixes if f.note)
+    barriers = _cell_barriers(module, cell_starts) if cell_starts else frozenset()
+    code, changes = _apply(module, _usable_fixes(fixes), lines, barriers)
+    rule_ids = {rule.id for rule in all_rules()}
+    suppressed = tuple(item for item in analysis.result.suppressed if item.id in rule_ids)
+    return MigratedSource(path, code, _async_changes(analysis.async_lines) + changes, notes, suppressed)
 
 
-def _apply(module: cst.Module, fixes: Sequence[Any], lines: dict[int, int]) -> tuple[str, tuple[Change, ...]]:
+PORTABLE_NOTE = "CUDA-only, as written (not a legacy idiom): `readkit migrate --portable` makes it run without a GPU"
+
+
+def _unless_portability(fixes: Sequence[Fix]) -> Iterator[Fix]:
+    """Portability fixes become notes: the code is current torch, and failing fast without a GPU may be meant."""
+    portability = {rule.id for rule in all_rules() if rule.portability}
+    for fix in fixes:
+        if fix.idiom in portability and fix.replacement is not None:
+            yield dataclasses.replace(fix, replacement=None, note=PORTABLE_NOTE)
+        else:
+            yield fix
+
+
+def _apply(module: cst.Module, fixes: Sequence[Any], lines: dict[int, int],
+           barriers: frozenset[int] = frozenset()) -> tuple[str, tuple[Change, ...]]:
     """The module's code with `fixes` applied, and the changes made (line, idiom, before, after)."""
     if not fixes:
         return module.code, ()
-    applier = _ApplyFixes(_with_absorbed_blocks(module, fixes), module)
+    applier = _ApplyFixes(_with_absorbed_blocks(module, fixes, barriers), module, barriers)
     migrated = ensure_names(drop_unused_variable_import(module.visit(applier)), applier.applied)
     changes = tuple(
-        (lines[id(fix.node)], fix.idiom, module.code_for_node(fix.node).strip(), _code(fix.replacement))
+        Change(lines[id(fix.node)], fix.idiom, module.code_for_node(fix.node).strip(), _code(fix.replacement))
         for fix in fixes
         if id(fix.node) in applier.applied_ids
     )
@@ -105,14 +131,21 @@ def _code(node: cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[Any]) ->
 
 
 def _async_changes(lines: Sequence[int]) -> tuple[Change, ...]:
-    return tuple((line, "async-argument", "async=", "non_blocking=") for line in lines)
+    return tuple(Change(line, "async-argument", "async=", "non_blocking=") for line in lines)
 
 
 # ----------------------------------------------------------------------------
 # Blocks: a `with` replacing a statement takes the rest of its block along
 
 
-def _with_absorbed_blocks(module: cst.Module, fixes: Sequence[Any]) -> dict[int, cst.CSTNode | cst.RemovalSentinel]:
+def _cell_barriers(module: cst.Module, cell_starts: frozenset[int]) -> frozenset[int]:
+    """ids of the top-level statements that open a notebook cell."""
+    starts = _lines(module, list(module.body))
+    return frozenset(id(s) for s in module.body if starts.get(id(s)) in cell_starts)
+
+
+def _with_absorbed_blocks(module: cst.Module, fixes: Sequence[Any],
+                          barriers: frozenset[int] = frozenset()) -> dict[int, cst.CSTNode | cst.RemovalSentinel]:
     absorbing = {rule.id for rule in all_rules() if rule.absorbs_rest_of_block}
     replacements: dict[int, cst.CSTNode | cst.RemovalSentinel] = {id(f.node): f.replacement for f in fixes}
     wanted = {id(f.node) for f in fixes if f.idiom in absorbing and isinstance(f.replacement, cst.With)}
@@ -123,12 +156,18 @@ def _with_absorbed_blocks(module: cst.Module, fixes: Sequence[Any]) -> dict[int,
             if id(statement) in wanted:
                 wrapper = replacements[id(statement)]
                 assert isinstance(wrapper, cst.With)
-                rest = list(body[index + 1 :])
+                rest = _until_barrier(list(body[index + 1 :]), barriers)
                 inner = wrapper.body.with_changes(body=[*wrapper.body.body, *rest])
                 replacements[id(statement)] = wrapper.with_changes(body=inner)
                 replacements.update({id(s): ABSORBED for s in rest})
                 break
     return replacements
+
+
+def _until_barrier(rest: list[cst.BaseStatement], barriers: frozenset[int]) -> list[cst.BaseStatement]:
+    """The statements up to (not including) the first that opens a new notebook cell."""
+    stop = next((i for i, statement in enumerate(rest) if id(statement) in barriers), len(rest))
+    return rest[:stop]
 
 
 def _statements(module: cst.Module) -> list[cst.BaseStatement]:
@@ -157,20 +196,33 @@ def _visit_replacement(replacement: cst.CSTNode | cst.FlattenSentinel[Any], visi
 
 
 class _ApplyFixes(cst.CSTTransformer):
-    def __init__(self, replacements: dict[int, cst.CSTNode | cst.RemovalSentinel], module: cst.Module) -> None:
+    def __init__(self, replacements: dict[int, cst.CSTNode | cst.RemovalSentinel], module: cst.Module,
+                 barriers: frozenset[int] = frozenset()) -> None:
         super().__init__()
+        self.barriers = barriers  # ids of statements opening a notebook cell
+        self.barrier_results: set[int] = set()  # ids of what those statements became
         self.written = {id(node) for node in _statements(module)}
         self.replacements = replacements
         self.applied: list[cst.CSTNode] = []
         self.applied_ids: set[int] = set()
         self.created_withs: set[int] = set()
         self.no_ops: set[int] = set()  # `x = x` left by fixes (`x = Variable(x)`)
+        # Nodes made during the transform whose ids are recorded above: kept alive, or a later
+        # node could reuse a dead one's id (and be dropped as a no-op, or merged as a `with`).
+        self._alive: list[cst.CSTNode] = []
         self._active: set[int] = set()
 
     def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> Any:
+        result = self._leave(original_node, updated_node)
+        if id(original_node) in self.barriers:
+            self.barrier_results.add(id(result))
+        return result
+
+    def _leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> Any:
         if isinstance(updated_node, cst.SimpleStatementLine) and _self_assignment(updated_node):
             if not (id(original_node) in self.written and _self_assignment(original_node)):
                 self.no_ops.add(id(updated_node))  # made by a fix, not written so by the user
+                self._alive.append(updated_node)
         key = id(original_node)
         if key not in self.replacements or key in self._active:
             return self._merge_withs(updated_node)
@@ -186,6 +238,7 @@ class _ApplyFixes(cst.CSTTransformer):
         self.applied.extend(replacement.nodes if isinstance(replacement, cst.FlattenSentinel) else [replacement])
         if isinstance(result, cst.With):
             self.created_withs.add(id(result))
+            self._alive.append(result)
         return result
 
     def _merge_withs(self, node: cst.CSTNode) -> cst.CSTNode:
@@ -195,11 +248,13 @@ class _ApplyFixes(cst.CSTTransformer):
         merged: list[cst.BaseStatement] = []
         for statement in _without_no_ops(node.body, self.no_ops):
             previous = merged[-1] if merged else None
-            if previous is not None and {id(previous), id(statement)} <= self.created_withs:
+            merges = previous is not None and {id(previous), id(statement)} <= self.created_withs
+            if merges and id(statement) not in self.barrier_results:
                 assert isinstance(previous, cst.With) and isinstance(statement, cst.With)
                 body = previous.body.with_changes(body=[*previous.body.body, *_with_comments(statement)])
                 merged[-1] = previous.with_changes(body=body)
                 self.created_withs.add(id(merged[-1]))
+                self._alive.append(merged[-1])
             else:
                 merged.append(statement)
         return node.with_changes(body=merged) if merged != list(node.body) else node

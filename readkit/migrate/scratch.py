@@ -11,6 +11,7 @@ Left out: comparing runs (verify.py), deciding what to rewrite (codemod.py).
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
@@ -61,7 +62,10 @@ def scratch_copy(root: Path) -> Iterator[Path]:
     parent = Path(tempfile.mkdtemp(prefix="readkit-migrate-"))
     try:
         copy = parent / root.name
-        shutil.copytree(root, copy, symlinks=True, ignore=_ignored)
+        try:
+            shutil.copytree(root, copy, symlinks=True, ignore=_ignored)
+        except shutil.Error:
+            pass  # what could not be read (a folder without permission) is left out; the walk reports it
         _link_siblings(root, parent)
         yield copy.resolve()
     finally:
@@ -79,7 +83,7 @@ def _link_siblings(root: Path, parent: Path) -> None:
 
 def _ignored(directory: str, names: list[str]) -> set[str]:
     return {n for n in names
-            if n in _SKIP_DIRS or any(Path(directory, n, marker).exists() for marker in _ENVIRONMENT_MARKERS)}
+            if n in _SKIP_DIRS or any(os.path.exists(os.path.join(directory, n, m)) for m in _ENVIRONMENT_MARKERS)}
 
 
 def overlay(copy: Path, root: Path, texts: Mapping[Path, tuple[str, str]]) -> None:

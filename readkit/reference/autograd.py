@@ -130,7 +130,7 @@ class MyReLU(torch.autograd.Function):
 
 def _legacy_relu_call(x: torch.Tensor) -> torch.Tensor:
     class OldReLU(torch.autograd.Function):  # the 0.3-era form: instance methods
-        def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]  # the 0.3-era instance-method form this step shows
             return x.clamp(min=0)
 
     return OldReLU()(x)  # type: ignore[no-untyped-call]  # the 0.3 form: torch types only the static one

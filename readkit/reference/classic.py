@@ -77,7 +77,7 @@ def grads_by_autograd(x: torch.Tensor, y: torch.Tensor, w1: torch.Tensor, w2: to
                       ) -> tuple[torch.Tensor, torch.Tensor]:
     w1, w2 = w1.clone().requires_grad_(), w2.clone().requires_grad_()
     (x.mm(w1).clamp(min=0).mm(w2) - y).pow(2).sum().backward()
-    return w1.grad, w2.grad  # type: ignore[return-value]
+    return w1.grad, w2.grad  # type: ignore[return-value]  # grads are set by backward() above
 
 
 @step("torch tensors by hand: the same gradients autograd computes, then 500 updates", takes_seconds=True,

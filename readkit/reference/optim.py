@@ -88,9 +88,9 @@ def _update_by_data_equals_no_grad(device: torch.device) -> bool:
     old, new = (torch.ones(3, device=device, requires_grad=True) for _ in range(2))
     for w in (old, new):
         (w * w).sum().backward()
-    old.data -= LR * old.grad.data  # type: ignore[union-attr]
+    old.data -= LR * old.grad.data  # type: ignore[union-attr]  # grad is set by backward() above
     with torch.no_grad():
-        new -= LR * new.grad  # type: ignore[operator]
+        new -= LR * new.grad  # type: ignore[operator]  # grad is set by backward() above
     return torch.equal(old, new)
 
 

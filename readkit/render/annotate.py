@@ -37,6 +37,9 @@ ERROR_HINTS = {
     "syntax": "readkit reads files that parse as Python 3; check that this is not a template or a fragment",
     "unreadable": "check that the file exists and is readable",
     "unsupported": "readkit cannot read this kind of file yet",
+    "too-deep": "generated code? readkit analyzes chains of up to 1,000 subscripts, attributes or calls",
+    "crashed": "the parser (libcst) or the analysis died on this file (or ran out of memory); every other "
+               "file was analyzed: please report this one",
 }
 
 
@@ -111,7 +114,8 @@ def file_lines(file: FileResult, *, color: bool, run: RunIndex | None = None) ->
     yield paint(file.path, None, color=color, bold=True) + "\n"
     if file.error is not None:
         yield from error_lines(file.error, file.cells, color=color)
-        return
+        if not (file.annotations or file.legacy):  # a notebook's broken cell leaves the others analyzed
+            return
     by_line: dict[int, list[Annotation | LegacyFinding]] = defaultdict(list)
     items: list[Annotation | LegacyFinding] = [*file.annotations, *file.legacy]
     for item in sorted(items, key=_position):
@@ -223,6 +227,9 @@ def summary_lines(summary: dict[str, Any], *, color: bool, run: RunIndex | None 
     yield f"  roles     {roles or 'none'}\n"
     yield f"  evidence  {_counts(summary['evidence']) or 'none'}\n"
     yield f"  legacy    {_counts(summary['idioms']) or 'none'}\n"
+    if summary["suppressed"]:
+        counts = dict(sorted(Counter(item["id"] for item in summary["suppressed"]).items()))
+        yield f"  suppressed {len(summary['suppressed'])} by `# readkit: ignore` ({_counts(counts)})\n"
     yield from _see_it_run(summary["roles"])
     if run is not None:
         check = run.check

@@ -80,6 +80,7 @@ def merge(total: Tally, part: Tally) -> None:
     total.roles.update(part.roles)
     total.evidence.update(part.evidence)
     total.idioms.update(part.idioms)
+    total.suppressed.extend(part.suppressed)
 
 
 def file_json(file: FileResult, run: RunIndex | None = None) -> JsonObject:
@@ -107,7 +108,7 @@ def annotation_json(a: Annotation, path: str = "", run: RunIndex | None = None) 
 
 def legacy_json(f: LegacyFinding) -> JsonObject:
     return {"line": f.line, "column": f.column, "idiom": f.idiom, "message": f.message,
-            "replacement": f.replacement}
+            "replacement": f.replacement, "modern": f.modern}
 
 
 def error_json(error: FileError | None) -> JsonObject | None:
@@ -149,6 +150,7 @@ def summary_json(tally: Tally, verdicts: Counter[str] | None = None) -> JsonObje
     }
     if verdicts is not None:
         out["verdicts"] = dict(sorted(verdicts.items()))
+    out["suppressed"] = [{"path": path, "line": item.line, "id": item.id} for path, item in tally.suppressed]
     return out
 
 

@@ -31,7 +31,7 @@ from readkit.roles import ROLES
 
 ARROW = "→"
 LINE_END = re.compile(r"\r\n|\r|\n")  # as Python counts lines (str.splitlines also splits on \f)
-_MAX_REPLACEMENT = 60  # longer fixes are named by the rule's modern form instead
+_MAX_REPLACEMENT = 60  # a finding without a suggestion shows its fix only when this short
 
 
 # ----------------------------------------------------------------------------
@@ -76,11 +76,12 @@ def legacy_comment(finding: LegacyFinding) -> str:
 
 
 def modern_text(finding: LegacyFinding) -> str | None:
-    """The modern form on one line: the finding's own fix when short, else its rule's modern form."""
+    """The modern form on one line: the finding's own suggestion (built from the code found,
+    readkit.annotate.suggest), else its fix when short."""
+    if finding.modern:
+        return _one_line(finding.modern)
     modern = _one_line(_without_comments(finding.replacement)) if finding.replacement else None
-    if modern is None or len(modern) > _MAX_REPLACEMENT:
-        modern = _one_line(finding.modern) if finding.modern else None
-    return modern
+    return modern if modern is not None and len(modern) <= _MAX_REPLACEMENT else None
 
 
 def _without_comments(code: str) -> str:

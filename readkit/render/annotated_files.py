@@ -32,11 +32,13 @@ def write_annotated_copies(
     run: RunIndex | None = None,
 ) -> list[Path]:
     """Write an annotated copy of every file of `result` under `out_dir`, keeping the
-    layout relative to `roots` (the paths given on the command line). Returns the copies."""
+    layout relative to `roots` (the paths given on the command line). Returns the copies.
+    Every destination is checked, through its symlinks, before the first write."""
     out = os.path.abspath(out_dir)
-    targets = copy_destinations([f.path for f in result.files], out_dir, roots)
+    files = [f for f in result.files if _copyable(f)]
+    targets = copy_destinations([f.path for f in files], out_dir, roots)
     written = []
-    for file, dest in zip(result.files, targets):
+    for file, dest in zip(files, targets):
         if _is_inside(os.path.abspath(file.path), out):
             continue  # a copy from an earlier `annotate . --out DIR`: copying it again would nest DIR/DIR/...
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -46,15 +48,40 @@ def write_annotated_copies(
 
 
 def copy_destinations(paths: Sequence[str], out_dir: Path, roots: Iterable[Path] = ()) -> list[Path]:
-    """Where each file's copy goes; refuses to write over any of the files themselves."""
+    """Where each file's copy goes; refuses (OutOverwritesSourceError) when any copy, its symlinks
+    followed, would land on an analyzed file or inside the analyzed tree outside DIR."""
+    root_list = [Path(r) for r in roots]
     absolute = [os.path.abspath(p) for p in paths]
-    base = _common_base(absolute, [Path(r) for r in roots])
+    base = _common_base(absolute, root_list)
     out = Path(os.path.abspath(out_dir))
     targets = [out / _relative(p, base) for p in absolute]
-    clashes = [source for source, target in zip(absolute, targets) if str(target) == source]
-    if clashes:
-        raise OutOverwritesSourceError(f"--out {out_dir} would overwrite the analyzed file {clashes[0]}")
+    _refuse_unsafe(absolute, targets, out_dir, root_list)
     return targets
+
+
+def _refuse_unsafe(sources: Sequence[str], targets: Sequence[Path], out_dir: Path, roots: Sequence[Path]) -> None:
+    out = os.path.abspath(out_dir)
+    # copies from an earlier run (inside DIR as named) are overwritten on purpose; the rest never is
+    analyzed = {os.path.realpath(s): s for s in sources if not _is_inside(s, out)}
+    trees = [os.path.realpath(r) for r in roots if os.path.isdir(r)]
+    own_place = os.path.join(os.path.realpath(os.path.dirname(out)), os.path.basename(out))  # DIR itself unresolved
+    for source, target in zip(sources, targets):
+        real = os.path.realpath(target)
+        if real == os.path.realpath(source):
+            analyzed[real] = source  # its own copy would replace it
+        if real in analyzed:
+            via = "" if str(target) == analyzed[real] else f" (through a symlink: {target} leads to it)"
+            raise OutOverwritesSourceError(f"--out {out_dir} would overwrite the analyzed file {analyzed[real]}{via}; "
+                                           "nothing was written")
+        tree = next((t for t in trees if _is_inside(real, t) and not _is_inside(real, own_place)), None)
+        if tree is not None:
+            raise OutOverwritesSourceError(f"--out {out_dir} leads into the analyzed folder {tree} through a symlink "
+                                           f"({target} would be written at {real}); nothing was written")
+
+
+def _copyable(file: FileResult) -> bool:
+    """A file whose bytes can be read (an unreadable file, folder or symlink loop has no copy)."""
+    return file.error is None or file.error.kind != "unreadable"
 
 
 def _is_inside(path: str, directory: str) -> bool:
@@ -62,7 +89,7 @@ def _is_inside(path: str, directory: str) -> bool:
 
 
 def _common_base(files: Sequence[str], roots: Sequence[Path]) -> str:
-    dirs = [os.path.abspath(r if r.is_dir() else r.parent) for r in roots]
+    dirs = [os.path.abspath(r if os.path.isdir(r) else r.parent) for r in roots]
     dirs = dirs or [os.path.dirname(f) for f in files]
     try:
         return os.path.commonpath(dirs) if dirs else os.getcwd()

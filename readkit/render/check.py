@@ -2,7 +2,8 @@
 
 JSON shape (docs/check.md): target, status, exit_code, seconds, problems, lines,
 annotations, missed; plus the documented extras failure, losses, confirmation,
-notes, instrumentation_errors and, for notebooks, cell/cell_line on each located entry.
+notes, output_left_out, suppressed, instrumentation_errors, workflow and, for notebooks,
+cell/cell_line on each located entry.
 """
 
 from __future__ import annotations
@@ -40,10 +41,18 @@ def to_json(result: CheckResult) -> str:
         "losses": list(result.losses),
         "confirmation": confirmation(result),
         "notes": _notes(result),
+        "output_left_out": _output_left_out(result),
+        "suppressed": [_located(asdict(p), cells) for p in result.suppressed],
         "instrumentation_errors": list(result.instrumentation_errors),
         "workflow": {"status": result.workflow, "reason": result.workflow_reason},
     }
     return json.dumps(document, indent=2)
+
+
+def _output_left_out(result: CheckResult) -> int | None:
+    """Bytes of the target's output --quiet did not keep; None when the output was not captured."""
+    value = result.extra.get("output_left_out")
+    return value if isinstance(value, int) else None
 
 
 def _cells(result: CheckResult) -> dict[str, tuple[tuple[int, int], ...]]:
@@ -108,15 +117,24 @@ def _status_line(result: CheckResult, cells: dict[str, Any], color: bool) -> str
 
 
 def _problem_lines(result: CheckResult, cells: dict[str, Any], color: bool) -> list[str]:
+    silenced = _silenced_line(result, cells)
     if result.workflow == "not-checked":
-        return [paint(f"workflow not checked: {result.workflow_reason}", "yellow", color=color)]
+        return [paint(f"workflow not checked: {result.workflow_reason}", "yellow", color=color), *silenced]
     if not result.problems:
-        return ["no workflow problem found"]
+        return ["no workflow problem found", *silenced]
     lines = [paint(f"{len(result.problems)} workflow problem(s):", "red", color=color, bold=True)]
     for problem in result.problems:
         lines.append(f"  {_where(problem.path, problem.line, cells)}  {paint(problem.check, 'red', color=color)}")
         lines.append(f"      {problem.message}")
-    return lines
+    return lines + silenced
+
+
+def _silenced_line(result: CheckResult, cells: dict[str, Any]) -> list[str]:
+    """`suppressed 1 by # readkit: ignore: gradients-accumulate (train.py:12)`."""
+    if not result.suppressed:
+        return []
+    where = ", ".join(f"{p.check} ({_where(p.path, p.line, cells)})" for p in result.suppressed)
+    return [f"suppressed {len(result.suppressed)} by `# readkit: ignore`: {where}"]
 
 
 def _per_line_view(result: CheckResult, cells: dict[str, Any], color: bool) -> list[str]:
@@ -124,6 +142,7 @@ def _per_line_view(result: CheckResult, cells: dict[str, Any], color: bool) -> l
     for annotation in result.annotations:
         verdicts[(annotation.path, annotation.line)].append((annotation.role, annotation.verdict))
     observed = {(o.path, o.line): o for o in result.lines}
+    sources = _sources(result)
     out: list[str] = []
     current = None
     for key in sorted(set(verdicts) | set(observed)):
@@ -131,12 +150,12 @@ def _per_line_view(result: CheckResult, cells: dict[str, Any], color: bool) -> l
         if path != current:
             out.append(paint(path, None, color=color, bold=True))
             current = path
-        out.append(_line_entry(path, number, verdicts.get(key, []), observed.get(key), cells, color))
+        out.append(_line_entry(path, number, verdicts.get(key, []), observed.get(key), cells, color, sources))
     return out
 
 
 def _line_entry(path: str, number: int, verdicts: list[tuple[str, str]], observed: Any,
-                cells: dict[str, Any], color: bool) -> str:
+                cells: dict[str, Any], color: bool, sources: dict[str, list[str]]) -> str:
     where = describe_location(cells.get(path), number) if path in cells else f"{number:>5}"
     marks = " ".join(f"{role_tag(role, color=color)}{MARKS[verdict]}" for role, verdict in sorted(set(verdicts)))
     if observed is not None:
@@ -145,8 +164,17 @@ def _line_entry(path: str, number: int, verdicts: list[tuple[str, str]], observe
         ran = f"×{observed.calls} " + ", ".join(observed.shapes)
     else:
         ran = ""
-    source = "" if path in cells else linecache.getline(path, number).strip()
+    if path in sources:  # a notebook: the line as its cell shows it (the file on disk is JSON)
+        source = sources[path][number - 1].strip() if 1 <= number <= len(sources[path]) else ""
+    else:
+        source = linecache.getline(path, number).strip()
     return f"  {where}  {_pad(marks, 24)} {_pad(dim(ran.strip(), color=color), 30)}  {source}".rstrip()
+
+
+def _sources(result: CheckResult) -> dict[str, list[str]]:
+    raw = result.extra.get("sources", {}) or {}
+    assert isinstance(raw, dict)
+    return {str(path): [str(line) for line in lines] for path, lines in raw.items()}
 
 
 def _pad(text: str, width: int) -> str:

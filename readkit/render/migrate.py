@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from dataclasses import asdict
 from typing import Any
 
+from readkit.notebook import describe_location
 from readkit.results.migrate import FileMigration, MigrationResult, RunOutcome, Verification, describe_run, display_path
 from readkit.render.style import ERROR_COLOR, dim, paint
 
@@ -30,26 +32,63 @@ _VERDICT_COLORS = {"regression": "red", "still-fails": "yellow", "fixed": "green
 
 def to_text(result: MigrationResult, *, color: bool = False) -> str:
     """The whole report as one string, ending in a newline."""
-    parts: list[str] = []
+    return "".join(text for text, _ in _parts(result, color=color))
+
+
+def to_bytes(result: MigrationResult, *, color: bool = False) -> bytes:
+    """The report as bytes for stdout: UTF-8, except each diff's lines, which are in their file's
+    own encoding (a latin-1 file's diff applies with `git apply` only so)."""
+    return b"".join(_diff_bytes(text, encoding) if encoding else text.encode("utf-8", "surrogateescape")
+                    for text, encoding in _parts(result, color=color))
+
+
+def _parts(result: MigrationResult, *, color: bool) -> list[tuple[str, str | None]]:
+    """(text, the encoding of a diff, or None) in the order shown."""
+    parts: list[tuple[str, str | None]] = []
     written = any(f.written for f in result.files)
     if not written:
-        parts.extend(_diff(f.diff, color=color) for f in result.changed_files)
-    parts.extend(_file_lines(f, color=color) for f in result.files)
+        parts.extend((_diff(f.diff, color=color), f.encoding) for f in result.changed_files)
+    parts.extend((_file_lines(f, result.writes, color=color), None) for f in result.files)
+    parts.extend((f"removed {path}: a temporary file left by a readkit run that was killed while writing\n", None)
+                 for path in result.stale_temps_removed)
     if result.observed_run is not None:
-        parts.append(f"observed run (--run): {describe_run(result.observed_run)}\n")
+        parts.append((f"observed run (--run): {describe_run(result.observed_run)}\n", None))
     if result.observed_rerun is not None:
-        parts.append(f"observed run of the partly migrated code: {describe_run(result.observed_rerun)}\n")
+        parts.append((f"observed run of the partly migrated code: {describe_run(result.observed_rerun)}\n", None))
     if result.verification is not None:
-        parts.append(_verification(result.verification, color=color))
-    parts.append(_summary(result, color=color))
-    return "".join(p for p in parts if p)
+        parts.append((_verification(result.verification, color=color), None))
+    parts.append((_summary(result, color=color), None))
+    return [(text, encoding) for text, encoding in parts if text]
+
+
+def _diff_bytes(diff: str, encoding: str) -> bytes:
+    """The `---`/`+++` header lines name paths (UTF-8, as the file system gives them); the rest is the file's text."""
+    lines = diff.split("\n")
+    out = []
+    for number, line in enumerate(lines):
+        end = "\n" if number < len(lines) - 1 else ""
+        header = number < 2
+        out.append((line + end).encode("utf-8" if header else encoding, "surrogateescape" if header else "replace"))
+    return b"".join(out)
 
 
 def to_json(result: MigrationResult) -> str:
     """The result as JSON (the dataclasses' fields, plus exit_code); a NaN loss becomes "nan"."""
     data: dict[str, Any] = asdict(result)
     data["exit_code"] = result.exit_code
+    for file in data["files"]:
+        _locate_in_cells(file)
     return json.dumps(_finite(data), indent=2)
+
+
+def _locate_in_cells(file: dict[str, Any]) -> None:
+    """Notebooks: each change and note gets `cell` and `cell_line` (the mapping itself is not output)."""
+    cells = file.pop("cells", None)
+    if cells is None:
+        return
+    for entry in [*file["changes"], *file["notes"]]:
+        if 1 <= entry["line"] <= len(cells):
+            entry["cell"], entry["cell_line"] = cells[entry["line"] - 1]
 
 
 def _finite(value: Any) -> Any:
@@ -66,7 +105,7 @@ def _finite(value: Any) -> Any:
 def _diff(diff: str, *, color: bool) -> str:
     if not color:
         return diff
-    return "".join(_diff_line(line) for line in diff.splitlines(keepends=True))
+    return "".join(_diff_line(line) + "\n" for line in diff.split("\n")[:-1])  # lines end at \n only, as in git
 
 
 def _diff_line(line: str) -> str:
@@ -81,17 +120,21 @@ def _diff_line(line: str) -> str:
     return line
 
 
-def _file_lines(migration: FileMigration, *, color: bool) -> str:
+def _file_lines(migration: FileMigration, writes: bool, *, color: bool) -> str:
     shown = display_path(migration.path)
     lines = []
     if migration.error is not None:
         lines.append(paint(f"{shown}: error: {migration.error.kind}: {migration.error.message}", ERROR_COLOR,
                            color=color))
     for note in migration.notes:
-        lines.append(f"{shown}:{note.line}: left unchanged [{note.idiom}]: {note.note}")
+        where = f" ({describe_location(migration.cells, note.line)})" if migration.cells is not None else f":{note.line}"
+        lines.append(f"{shown}{where}: left unchanged [{note.idiom}]: {note.note}")
     if migration.written:
         where = "in place" if migration.written == migration.path else f"to {display_path(migration.written)}"
-        lines.append(dim(f"{shown}: written {where} ({_count(len(migration.changes), 'change')})", color=color))
+        kept = f"; {migration.write_note}" if migration.write_note else ""
+        lines.append(dim(f"{shown}: written {where} ({_count(len(migration.changes), 'change')}){kept}", color=color))
+    elif writes and migration.error is None:
+        lines.append(dim(f"{shown}: unchanged", color=color))
     return "".join(line + "\n" for line in lines)
 
 
@@ -120,6 +163,9 @@ def _summary(result: MigrationResult, *, color: bool) -> str:
     errors = len(result.failed_files)
     counts = [f"{_count(len(changed), 'file')} to change ({_count(changes, 'change')})" if changed
               else "nothing to change", _count(notes, "note"), _count(errors, "error")]
+    if result.suppressed:
+        ids = Counter(item.id for _, item in result.suppressed)
+        counts.append(f"{len(result.suppressed)} suppressed (" + ", ".join(f"{k} {n}" for k, n in sorted(ids.items())) + ")")
     text = ", ".join(counts) + "; " + _written_state(result)
     return paint(text, ERROR_COLOR if result.exit_code == 2 else None, color=color, bold=True) + "\n"
 

@@ -44,8 +44,18 @@ class LegacyFinding:
     idiom: str  # rule id, e.g. "data-index-zero"
     message: str
     replacement: str | None  # the modern code for this span, when one is known
-    modern: str | None = None  # the rule's modern form in general, as a learner would write it
+    # what to write instead, on one line, built from the code found: the fix when there is one,
+    # the same call completed when there is none, else the rule's modern form in general
+    modern: str | None = None
     reference_step: str | None = None  # `readkit run-reference --step` showing old beside new
+
+
+@dataclass(frozen=True)
+class Suppressed:
+    """A finding, annotation or workflow problem a `# readkit: ignore[...]` comment silenced."""
+
+    line: int
+    id: str  # the legacy rule id, role or check id that was silenced
 
 
 @dataclass(frozen=True)
@@ -82,6 +92,7 @@ class FileResult:
     markdown: tuple[tuple[int, str], ...] = field(default=(), repr=False, compare=False)
     # notebooks: (program line, original text) of IPython-only lines the program replaced
     replaced_lines: tuple[tuple[int, str], ...] = field(default=(), repr=False, compare=False)
+    suppressed: tuple[Suppressed, ...] = ()  # silenced by `# readkit: ignore[...]` comments, by line
 
     def role_counts(self) -> Counter[str]:
         return Counter(a.role for a in self.annotations)
@@ -105,6 +116,7 @@ class Tally:
     roles: Counter[str] = field(default_factory=Counter)
     evidence: Counter[str] = field(default_factory=Counter)
     idioms: Counter[str] = field(default_factory=Counter)
+    suppressed: list[tuple[str, Suppressed]] = field(default_factory=list)  # (path, what was silenced)
 
     def add(self, file: FileResult) -> None:
         self.files += 1
@@ -114,6 +126,7 @@ class Tally:
         self.roles.update(a.role for a in file.annotations)
         self.evidence.update(a.evidence for a in file.annotations)
         self.idioms.update(f.idiom for f in file.legacy)
+        self.suppressed.extend((file.path, item) for item in file.suppressed)
 
     @classmethod
     def of(cls, files: Iterable[FileResult]) -> Tally:
@@ -140,6 +153,9 @@ class AnnotateResult:
 
     def idiom_counts(self) -> Counter[str]:
         return Counter(finding.idiom for f in self.files for finding in f.legacy)
+
+    def suppressed_counts(self) -> Counter[str]:
+        return Counter(item.id for f in self.files for item in f.suppressed)
 
     def _repr_html_(self) -> str | None:
         return display.show(self, "html")

@@ -25,6 +25,9 @@ class LineObservation:
     calls: int  # torch calls made directly by this line
     shapes: tuple[str, ...] = ()  # first few distinct "float32[64, 10] cpu" of tensors produced here
     symbols: tuple[str, ...] = ()  # qualified torch names called here, first few
+    # the exception the run stopped with when this is the line it stopped on ("IndexError: invalid
+    # index of a 0-dim tensor ..."), "" otherwise; set by check.facts, not by the instrumentation
+    raised: str = ""
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,7 @@ class CheckResult:
     losses: tuple[float, ...] = ()  # scalar losses seen at backward(), in order (the migrator compares these)
     output: str = ""  # captured stdout+stderr tail (with --quiet)
     extra: dict[str, object] = field(default_factory=dict)
+    suppressed: tuple[Problem, ...] = ()  # problems silenced by `# readkit: ignore[check-id]` on their line
     instrumentation_errors: tuple[str, ...] = ()  # readkit's own observation failures ("where: Type: message")
     workflow: str = "checked"  # one of WORKFLOW_STATUSES: did the checks have a training to look at
     workflow_reason: str | None = None  # why not, when "not-checked"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from readkit.results.annotate import FileError
+from readkit.results.annotate import FileError, Suppressed
 from readkit.results.check import TargetFailure
 
 
@@ -22,7 +22,7 @@ class Change:
     """One rewritten span."""
 
     line: int
-    idiom: str  # rule id from SPEC §2, e.g. "data-index-zero"
+    idiom: str  # legacy rule id (docs/rules/), e.g. "data-index-zero"
     before: str
     after: str
 
@@ -44,8 +44,12 @@ class FileMigration:
     diff: str = ""  # unified diff original -> migrated; "" when nothing changes
     changes: tuple[Change, ...] = ()
     notes: tuple[Note, ...] = ()
-    error: FileError | None = None
+    error: FileError | None = None  # why it could not be read, parsed, migrated or written
     written: str | None = None  # where the migrated file was written (--write or --out)
+    write_note: str | None = None  # what the write could not keep ("its owner could not be kept (setuid bit dropped)")
+    encoding: str = "utf-8"  # the file's encoding, in which its diff's lines are printed
+    cells: tuple[tuple[int, int], ...] | None = None  # notebooks: program line -> (cell, line in cell)
+    suppressed: tuple[Suppressed, ...] = ()  # findings left as written by `# readkit: ignore[...]` comments
 
     @property
     def changed(self) -> bool:
@@ -63,6 +67,9 @@ class RunOutcome:
     seconds: float
     output: str = ""  # tail of the script's stdout+stderr
     cuda: bool = False  # tensors were seen on a CUDA device (losses then drift run to run)
+    # a migrated run's failure in a migrated file: the text of the failing line in the migrated copy
+    # (the failure's line number is the user's own line that this one stands for)
+    failure_source: str = ""
 
     @property
     def ok(self) -> bool:
@@ -95,6 +102,14 @@ class MigrationResult:
     observed_run: RunOutcome | None = None  # the --run script's run, whose observations informed the fixes
     # the --run script run again on the partly migrated code, when the original stopped early
     observed_rerun: RunOutcome | None = None
+    writes: bool = False  # --write or --out was asked for: each file is reported written, unchanged or failed
+    # temporary files of an earlier readkit run killed while writing (SIGKILL), removed by this one
+    stale_temps_removed: tuple[str, ...] = ()
+
+    @property
+    def suppressed(self) -> tuple[tuple[str, Suppressed], ...]:
+        """(path, what was silenced) for every file."""
+        return tuple((f.path, item) for f in self.files for item in f.suppressed)
 
     @property
     def changed_files(self) -> tuple[FileMigration, ...]:
@@ -106,7 +121,8 @@ class MigrationResult:
 
     @property
     def exit_code(self) -> int:
-        """0 nothing to change, 1 changes proposed or made, 2 errors (unreadable file, regression)."""
+        """0 nothing to change, 1 changes proposed or made, 2 errors (a file that could not be read,
+        parsed or written, a folder that could not be walked, a regression)."""
         if self.failed_files or (self.verification is not None and self.verification.regression):
             return 2
         return 1 if self.changed_files else 0
@@ -117,7 +133,8 @@ class MigrationResult:
 
 
 def describe_run(run: RunOutcome) -> str:
-    """`IndexError at main.py:55`, `ok (40 losses)`, `timeout after 600 s`."""
+    """`IndexError at main.py:55`, `ok (40 losses)`, `timeout after 600 s`; a migrated run's
+    failure in a migrated file: ``TypeError at main.py:48 (migrated: `x = f(a, dim=1)`)``."""
     if run.ok:
         return f"ok ({count_losses(len(run.losses))})"
     failure = run.failure
@@ -125,7 +142,8 @@ def describe_run(run: RunOutcome) -> str:
         return f"{run.status} (exit code {run.exit_code})"
     what = failure.message.split(":", 1)[0] if failure.kind == "exception" else failure.message
     where = f" at {display_path(failure.path)}:{failure.line}" if failure.path and failure.line else ""
-    return f"{what}{where}"
+    migrated = f" (migrated: `{run.failure_source}`)" if run.failure_source else ""
+    return f"{what}{where}{migrated}"
 
 
 def count_losses(count: int) -> str:

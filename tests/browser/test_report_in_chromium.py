@@ -106,10 +106,11 @@ def test_a_5000_line_page_opens_quickly_and_stays_usable(page: Any, tmp_path: Pa
     from tests.html.sample import ann
 
     path = tmp_path / "big.py"
-    path.write_text("import torch\n" + "".join(f"x{i} = torch.zeros({i}).view(-1)\n" for i in range(5000)))
+    source = "import torch\n" + "".join(f"x{i} = torch.zeros({i}).view(-1)\n" for i in range(5000))
+    path.write_text(source)
     anns = tuple(ann(i + 2, 5 + len(str(i)), 16 + len(str(i)), "tensor", "resolved", "torch.zeros", f"zeros {i}")
                  for i in range(5000))
-    result = FileResult(str(path), anns)
+    result = FileResult(str(path), anns, source=source)  # render shows the source the result carries
     write_report(AnnotateResult((result,)), tmp_path / "r")
     start = time.perf_counter()
     page.goto((tmp_path / "r" / page_name(str(path))).as_uri(), wait_until="load")
@@ -138,8 +139,7 @@ def test_a_clicked_explanation_stays_open_to_copy_the_command(page: Any, report:
 def test_a_notebook_page_reads_cell_by_cell(page: Any, tmp_path: Path) -> None:
     import nbformat
 
-    from readkit.notebook import load_notebook
-    from tests.html.sample import ann
+    from readkit.annotate import annotate_paths
 
     node = nbformat.v4.new_notebook()
     node.cells = [nbformat.v4.new_markdown_cell("# Lesson\nA *linear* layer."),
@@ -147,8 +147,7 @@ def test_a_notebook_page_reads_cell_by_cell(page: Any, tmp_path: Path) -> None:
                   nbformat.v4.new_code_cell("layer = torch.nn.Linear(5, 3)")]
     path = tmp_path / "lesson.ipynb"
     nbformat.write(node, str(path))
-    result = FileResult(str(path), (ann(3, 9, 24, "nn", "resolved", "torch.nn.Linear", "a layer"),),
-                        cells=load_notebook(path).cells)
+    result, = annotate_paths([path]).files  # the source, cells, markdown and IPython lines a page shows
     write_report(AnnotateResult((result,)), tmp_path / "r")
     page.goto((tmp_path / "r" / page_name(str(path))).as_uri())
     assert page.locator(".md h1").inner_text() == "Lesson"

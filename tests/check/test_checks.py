@@ -12,7 +12,7 @@ from readkit.check.checks.gradients_accumulate import Accumulated
 from readkit.check.checks.non_finite_loss import NonFiniteLoss
 from readkit.check.checks.parameters_not_updated import UnchangedAfterStep
 from readkit.check.checks.traced_differs_from_eager import TracedDiffers
-from readkit.check.facts import Fact, Facts, encode
+from readkit.check.workflow_facts import Fact, Facts, encode
 from tests.check.conftest import FIXTURES
 
 EXPECTED_IDS = {

@@ -54,9 +54,9 @@ def test_notebook_pages_show_cells_markdown_and_the_ignored_magics(project: Path
     result = annotate_paths([project / "lesson.ipynb"])
     write_report(result, tmp_path / "r")
     html = (tmp_path / "r" / page_name(result.files[0].path)).read_text(encoding="utf-8")
-    assert html.index("<h1>A lesson</h1><p>We build a <strong>linear</strong> layer.</p>") < html.index("cell 2")
+    assert html.index("<h1>A lesson</h1>\n<p>We build a <strong>linear</strong> layer.</p>") < html.index("cell 2")
     assert html.index("cell 2") < html.index("<p>Now the model:</p>") < html.index("cell 4")
-    assert '<span class="ipy" title="IPython-only line: not analyzed">%matplotlib inline</span>' in html
+    assert '<span class="ipy" title="IPython syntax, shown as written (readkit analyzes what the kernel runs)">%matplotlib inline</span>' in html
     assert '"cells":[[2,1],[2,2],[2,3],[4,1],[4,2]]' in html  # the details say `cell 4, line 1`
     assert 'class="a r-nn"' in html
 

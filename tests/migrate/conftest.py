@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from readkit.migrate import api
+from readkit.results.migrate import Change, Note
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "migrate"
 
@@ -22,11 +23,12 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "migrate"
 @dataclass(frozen=True)
 class StubResult:
     code: str
-    changes: list[tuple[int, str, str, str]] = field(default_factory=list)
-    notes: list[tuple[int, str, str]] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    suppressed: tuple[object, ...] = ()
 
 
-def _item_codemod(source: str, path: str = "<string>", observations=None) -> StubResult:
+def _item_codemod(source: str, path: str = "<string>", observations=None, portable=False) -> StubResult:
     """`.data[0]` -> `.item()` on every line, by text: enough to exercise the command."""
     import libcst
 
@@ -35,21 +37,21 @@ def _item_codemod(source: str, path: str = "<string>", observations=None) -> Stu
     for number, line in enumerate(source.splitlines(keepends=True), start=1):
         new = line.replace(".data[0]", ".item()")
         if new != line:
-            changes.append((number, "data-index-zero", line.strip(), new.strip()))
+            changes.append(Change(number, "data-index-zero", line.strip(), new.strip()))
         if "softmax(" in line and "dim" not in line:
-            notes.append((number, "implicit-softmax-dim", "needs a run to know the input's rank"))
+            notes.append(Note(number, "implicit-softmax-dim", "needs a run to know the input's rank"))
         out.append(new)
     return StubResult("".join(out), changes, notes)
 
 
-def _wrong_codemod(source: str, path: str = "<string>", observations=None) -> StubResult:
+def _wrong_codemod(source: str, path: str = "<string>", observations=None, portable=False) -> StubResult:
     """A bad migration: fixes `.data[0]` but also changes a learning rate (numbers move)."""
     fixed = _item_codemod(source, path)
     code = re.sub(r"learning_rate = 1e-6", "learning_rate = 2e-6", fixed.code)
     return StubResult(code, fixed.changes, fixed.notes)
 
 
-def _crashing_codemod(source: str, path: str = "<string>", observations=None) -> StubResult:
+def _crashing_codemod(source: str, path: str = "<string>", observations=None, portable=False) -> StubResult:
     """A migration that breaks a running script: the result calls a name that does not exist."""
     fixed = _item_codemod(source, path)
     return StubResult(fixed.code.replace("loss.backward()", "loss.backward_()"), fixed.changes, fixed.notes)

@@ -83,7 +83,7 @@ def test_a_crash_in_the_codemod_loses_no_other_file(tmp_path, monkeypatch, stub_
 
     stub = api._codemod
 
-    def flaky(source, path, observations=None):
+    def flaky(source, path, observations=None, portable=False):
         if path.endswith("bad.py"):
             raise RecursionError("too deep")
         return stub(source, path, observations=observations)

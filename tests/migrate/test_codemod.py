@@ -11,6 +11,7 @@ import torch
 
 from readkit.results.check import LineObservation
 from readkit.migrate.codemod import migrate_source
+from readkit.results.migrate import Change
 
 OLD_SCRIPT = textwrap.dedent(
     '''\
@@ -67,9 +68,9 @@ def test_old_script_fails_and_migrated_script_runs() -> None:
 
 def test_changes_and_notes_name_their_lines() -> None:
     migrated = migrate_source(OLD_SCRIPT, "train.py")
-    changed = {(line, idiom) for line, idiom, _, _ in migrated.changes}
+    changed = {(c.line, c.idiom) for c in migrated.changes}
     assert {(8, "variable-wrapper"), (11, "size-average"), (17, "retain-variables"), (19, "data-index-zero")} <= changed
-    assert (23, "implicit-softmax-dim") in {(line, idiom) for line, idiom, _ in migrated.notes}
+    assert (23, "implicit-softmax-dim") in {(n.line, n.idiom) for n in migrated.notes}
     assert "F.log_softmax(model(inputs))" in migrated.code  # no run: the dim is left alone
 
 
@@ -126,7 +127,7 @@ def test_conflicting_observed_ranks_leave_the_line_with_a_note() -> None:
     seen = {2: LineObservation("m.py", 2, ("nn",), 2, shapes=("float32[4, 3] cpu", "float32[12] cpu"))}
     migrated = migrate_source(code, "m.py", observations=seen)
     assert migrated.code == code
-    assert [idiom for _, idiom, _ in migrated.notes] == ["implicit-softmax-dim"]
+    assert [n.idiom for n in migrated.notes] == ["implicit-softmax-dim"]
 
 
 def test_observed_zero_dim_value_decides_data_index() -> None:
@@ -144,7 +145,7 @@ def test_observed_zero_dim_value_decides_data_index() -> None:
 def test_async_keyword_is_renamed_before_parsing() -> None:
     migrated = migrate_source("import torch\nif args.cuda:\n    x = x.cuda(async=True)\n")
     assert migrated.code == "import torch\nif args.cuda:\n    x = x.cuda(non_blocking=True)\n"
-    assert migrated.changes == ((3, "async-argument", "async=", "non_blocking="),)
+    assert migrated.changes == (Change(3, "async-argument", "async=", "non_blocking="),)
 
 
 def test_self_assignment_left_by_a_fix_goes_but_its_comments_stay() -> None:

@@ -109,13 +109,18 @@ def test_modern_fixture_runs_as_is(original_runs):
 # ---- the codemod against the expected outputs (needs readkit/migrate/codemod.py) ---------
 
 
+def portable(expected: str) -> bool:
+    """`"portable": true` in fixture.json: the expected output is `readkit migrate --portable`'s."""
+    return bool(spec(expected.split("/")[0]).get("portable", False))
+
+
 @pytest.mark.parametrize("expected", EXPECTED)
 def test_codemod_gives_the_expected_output(expected):
     from readkit.migrate.codemod import migrate_source
 
     expected_path = FIXTURES / expected
     original = expected_path.with_suffix("")
-    migrated = migrate_source(original.read_text(), str(original)).code
+    migrated = migrate_source(original.read_text(), str(original), portable=portable(expected)).code
     if UPDATE:
         expected_path.write_text(migrated)
     assert migrated == expected_path.read_text()
@@ -126,8 +131,19 @@ def test_migrating_the_expected_output_again_changes_nothing(expected):
     from readkit.migrate.codemod import migrate_source
 
     code = (FIXTURES / expected).read_text()
-    again = migrate_source(code, expected)
+    again = migrate_source(code, expected, portable=portable(expected))
     assert again.code == code and not again.changes
+
+
+def test_without_portable_cuda_only_calls_stay_as_written():
+    """The GPU-only fixture's `.cuda()` calls are current torch: only --portable moves them."""
+    from readkit.migrate.codemod import migrate_source
+
+    original = (FIXTURES / "gpu_only_regression" / "main.py").read_text()
+    plain = migrate_source(original, "main.py")
+    assert ".cuda()" in plain.code and "device = torch.device" not in plain.code
+    assert {n.idiom for n in plain.notes} == {"cuda-only-call"}
+    assert "loss.item()" in plain.code  # the legacy idioms are still fixed
 
 
 def modern_sources() -> list[Path]:

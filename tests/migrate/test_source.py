@@ -26,10 +26,15 @@ def test_read_keeps_declared_encoding_and_newlines(tmp_path):
     (b"x = '\xff\xfe'\n", "encoding"),
 ])
 def test_unreadable_files_become_errors(tmp_path, content, kind):
+    from readkit.annotate.files import SourceError, read_text
+
     path = tmp_path / "bad.py"
     path.write_bytes(content)
     error = read_source(path)
-    assert isinstance(error, FileError) and error.kind == kind and str(path) in error.message
+    assert isinstance(error, FileError) and error.kind == kind
+    with pytest.raises(SourceError) as annotated:  # the annotator's reader says the same
+        read_text(path)
+    assert annotated.value.error == error
 
 
 def test_write_atomically_replaces_content_and_keeps_mode(tmp_path):

@@ -13,7 +13,8 @@ from render_helpers import ann
 
 ANNOTATION_KEYS = {"line": int, "column": int, "end_line": int, "end_column": int, "role": str,
                    "evidence": str, "symbol": (str, type(None)), "rule": str, "message": str}
-LEGACY_KEYS = {"line": int, "column": int, "idiom": str, "message": str, "replacement": (str, type(None))}
+LEGACY_KEYS = {"line": int, "column": int, "idiom": str, "message": str, "replacement": (str, type(None)),
+               "modern": (str, type(None))}
 
 
 def test_document_has_exactly_the_documented_keys_and_types(result):
@@ -37,7 +38,7 @@ def test_values_round_trip(result):
         "symbol": "torch.optim.SGD", "rule": "test-rule", "message": "create an optimizer"}
     assert train["legacy"] == [{"line": 4, "column": 7, "idiom": "data-index-zero",
                                 "message": "`.data[0]` of a 0-dim tensor raises IndexError",
-                                "replacement": "loss.item()"}]
+                                "replacement": "loss.item()", "modern": None}]
     assert train["error"] is None
     assert py2["error"] == {"kind": "python2", "message": "Missing parentheses in call to 'print'",
                             "line": 3, "column": 7}
@@ -50,6 +51,7 @@ def test_summary(result):
         "roles": {"autograd": 1, "optim": 2},
         "evidence": {"heuristic": 1, "inferred": 1, "resolved": 1},
         "idioms": {"data-index-zero": 1},
+        "suppressed": [],
     }
 
 

@@ -4,11 +4,20 @@ value a name can hold (`correct = pred.eq(y).sum()` -> `correct.data[0]` reads a
 
 The scope is the innermost function that binds the name, else the module; nested
 definitions inside it count too (conservative: more uses, fewer fixes).
+
+Every name of a scope is indexed in one pass over it, the first time a rule asks about any
+name there, and kept for the rest of the file (`ctx.per_file`): asking about a name is then a
+dictionary lookup, not a visit of its scope, so a file costs one pass per scope whatever
+the number of questions.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+import functools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
 
 import libcst as cst
 
@@ -32,120 +41,215 @@ class NameUses:
 def name_uses(ctx: RuleContext, node: cst.CSTNode, name: str) -> NameUses:
     """The uses of `name` in the scope that `node` (an occurrence of it) sees."""
     scope = _scope(ctx, node, name)
-    finder = _Finder(name)
-    scope.visit(finder)
-    return NameUses(scope, tuple(finder.assigned), tuple(finder.augmented), tuple(finder.indexed),
-                    finder.read, finder.attributes, finder.other)
+    found = _index(ctx, scope, "whole").get(name) or _Uses()
+    return NameUses(scope, tuple(found.assigned), tuple(found.augmented), tuple(found.indexed),
+                    found.read, found.attributes, found.other)
 
 
 def _scope(ctx: RuleContext, node: cst.CSTNode, name: str) -> cst.CSTNode:
     last: cst.CSTNode = node
     for parent in ancestors(ctx, node):
-        if isinstance(parent, cst.FunctionDef) and _binds(parent, name):
+        if isinstance(parent, cst.FunctionDef) and _binds(ctx, parent, name):
             return parent
         last = parent
     return last  # the module
 
 
-def _binds(function: cst.FunctionDef, name: str) -> bool:
-    finder = _Finder(name)
-    function.body.visit(finder)
-    params = [p.name.value for p in (*function.params.params, *function.params.kwonly_params)]
-    return bool(finder.assigned or finder.augmented or finder.other) or name in params
+def _binds(ctx: RuleContext, function: cst.FunctionDef, name: str) -> bool:
+    found = _index(ctx, function, "body").get(name)
+    if found is not None and (found.assigned or found.augmented or found.other):
+        return True
+    return name in ctx.per_file(("parameter names", function), lambda: _parameter_names(function))
 
 
-def _names(node: cst.CSTNode) -> list[cst.Name]:
-    found: list[cst.Name] = []
+def _parameter_names(function: cst.FunctionDef) -> frozenset[str]:
+    return frozenset(p.name.value for p in (*function.params.params, *function.params.kwonly_params))
 
-    class _Names(cst.CSTVisitor):
-        def visit_Name(self, name: cst.Name) -> None:
-            found.append(name)
 
-    node.visit(_Names())
+def _index(ctx: RuleContext, scope: cst.CSTNode, part: str) -> dict[str, _Uses]:
+    """Every name's uses in `scope` (part "whole"), or in a function's body only (part "body")."""
+    root = scope.body if part == "body" and isinstance(scope, cst.FunctionDef) else scope
+    return ctx.per_file(("name uses", part, scope), lambda: _Indexer().run(root))
+
+
+# ---------------------------------------------------------------------- the one pass
+
+
+@dataclass
+class _Uses:
+    assigned: list[cst.BaseExpression] = field(default_factory=list)
+    augmented: list[cst.AugAssign] = field(default_factory=list)
+    indexed: list[cst.Subscript] = field(default_factory=list)
+    read: int = 0
+    attributes: int = 0
+    other: int = 0
+
+
+Handler = Callable[["_Indexer", Any, list[cst.CSTNode]], None]
+
+
+class _Indexer:
+    """Classifies every `Name` under a root, for all names at once, in source order.
+
+    A node that claims a name (`x = ...` claims `x`) is always an ancestor of it, so claims
+    are made before the name itself is met (pre-order). The node kinds below keep libcst
+    visitor semantics: `Attribute` does not count its `attr`, `Arg` not its keyword, and a
+    `Param` counts its name as a binding and nothing inside it."""
+
+    def __init__(self) -> None:
+        self.uses: dict[str, _Uses] = {}
+        self.seen: set[int] = set()  # ids of Name nodes already classified (the tree is alive)
+
+    def of(self, name: cst.Name) -> _Uses:
+        found = self.uses.get(name.value)
+        if found is None:
+            found = self.uses[name.value] = _Uses()
+        return found
+
+    def run(self, root: cst.CSTNode) -> dict[str, _Uses]:
+        stack: list[cst.CSTNode] = [root]
+        while stack:
+            node = stack.pop()
+            handler = _HANDLERS.get(type(node))
+            if handler is None:
+                stack.extend(_children_reversed(node))
+                continue
+            handler(self, node, stack)
+        return self.uses
+
+    # ------------------------------------------------------------------ node kinds
+
+    def assign(self, node: cst.Assign, stack: list[cst.CSTNode]) -> None:
+        single = len(node.targets) == 1
+        for target in node.targets:
+            if isinstance(target.target, cst.Name):
+                self.seen.add(id(target.target))
+                if single:
+                    self.of(target.target).assigned.append(node.value)
+                else:
+                    self.of(target.target).other += 1
+        stack.extend(_children_reversed(node))
+
+    def aug_assign(self, node: cst.AugAssign, stack: list[cst.CSTNode]) -> None:
+        if isinstance(node.target, cst.Name):
+            self.seen.add(id(node.target))
+            self.of(node.target).augmented.append(node)
+        stack.extend(_children_reversed(node))
+
+    def subscript(self, node: cst.Subscript, stack: list[cst.CSTNode]) -> None:
+        if isinstance(node.value, cst.Name):
+            self.seen.add(id(node.value))
+            self.of(node.value).indexed.append(node)
+        stack.extend(_children_reversed(node))
+
+    def assign_target(self, node: cst.AssignTarget, stack: list[cst.CSTNode]) -> None:
+        target = node.target
+        if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
+            self.of(target.value).other += 1  # `name[0] = v` writes
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            self.claim(target)  # `name, x = ...` unpacks
+        stack.extend(_children_reversed(node))
+
+    def claim(self, target: cst.CSTNode) -> None:
+        """Count a binding other than `name = v` / `name += v` once, for each of its names."""
+        for name in _names(target):
+            self.seen.add(id(name))
+            self.of(name).other += 1
+
+    def attribute(self, node: cst.Attribute, stack: list[cst.CSTNode]) -> None:
+        if isinstance(node.value, cst.Name):
+            self.seen.add(id(node.value))
+            self.of(node.value).attributes += 1
+        stack.append(node.value)
+
+    def arg(self, node: cst.Arg, stack: list[cst.CSTNode]) -> None:
+        stack.append(node.value)
+
+    def param(self, node: cst.Param, stack: list[cst.CSTNode]) -> None:
+        self.of(node.name).other += 1
+
+    def name(self, node: cst.Name, stack: list[cst.CSTNode]) -> None:
+        if id(node) not in self.seen:
+            self.seen.add(id(node))
+            self.of(node).read += 1
+
+    def global_names(self, node: cst.Global | cst.Nonlocal, stack: list[cst.CSTNode]) -> None:
+        for name in {item.name.value for item in node.names}:
+            self.uses.setdefault(name, _Uses()).other += 1
+        stack.extend(_children_reversed(node))
+
+
+def _claimer(part: str) -> Handler:
+    """A node that binds the names under its `part` (loop targets, `as` names, del, walrus)."""
+    def visit(indexer: _Indexer, node: Any, stack: list[cst.CSTNode]) -> None:
+        indexer.claim(getattr(node, part))
+        stack.extend(_children_reversed(node))
+    return visit
+
+
+_HANDLERS: dict[type, Handler] = {
+    cst.Assign: _Indexer.assign, cst.AugAssign: _Indexer.aug_assign, cst.Subscript: _Indexer.subscript,
+    cst.AssignTarget: _Indexer.assign_target, cst.For: _claimer("target"), cst.CompFor: _claimer("target"),
+    cst.AsName: _claimer("name"), cst.Del: _claimer("target"), cst.NamedExpr: _claimer("target"),
+    cst.Attribute: _Indexer.attribute, cst.Arg: _Indexer.arg, cst.Param: _Indexer.param, cst.Name: _Indexer.name,
+    cst.Global: _Indexer.global_names, cst.Nonlocal: _Indexer.global_names,
+}
+
+
+def _names(node: cst.CSTNode) -> Iterator[cst.Name]:
+    """Every Name under `node` (attribute and keyword names included), in source order."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if type(current) is cst.Name:
+            yield current
+        stack.extend(_children_reversed(current))
+
+
+# ---------------------------------------------------------------------- children in source order
+
+# Node types whose dataclass fields are not in source order.
+_SOURCE_ORDER: dict[type, tuple[str, ...]] = {
+    cst.FunctionDef: ("decorators", "name", "type_parameters", "params", "returns", "body"),
+    cst.ClassDef: ("decorators", "name", "type_parameters", "bases", "keywords", "body"),
+    cst.IfExp: ("body", "test", "orelse"),
+    cst.ExceptHandler: ("type", "name", "body"), cst.ExceptStarHandler: ("type", "name", "body"),
+    cst.MatchCase: ("pattern", "guard", "body"),
+    cst.Parameters: ("posonly_params", "posonly_ind", "params", "star_arg", "kwonly_params", "star_kwarg"),
+}
+# Fields that hold only whitespace and punctuation (never a Name).
+_TRIVIA = ("whitespace", "lpar", "rpar", "comma", "semicolon", "leading_lines", "lines_after", "header",
+           "footer", "trailing_whitespace", "newline", "lbracket", "rbracket", "lbrace", "rbrace", "colon",
+           "equal", "dot", "asynchronous", "first_line", "empty_lines", "indent", "last_line")
+
+
+@functools.cache
+def _fields(node_type: type) -> tuple[str, ...]:
+    if node_type in _SOURCE_ORDER:
+        return _SOURCE_ORDER[node_type]
+    names = [f.name for f in dataclasses.fields(node_type)]
+    return tuple(n for n in names if not n.startswith(_TRIVIA) and n not in ("star", "encoding"))
+
+
+_NODE_TYPES: dict[type, bool] = {}
+
+
+def _is_node(kind: type) -> bool:
+    """isinstance against libcst's abstract CSTNode is slow; a value's type decides it once."""
+    found = _NODE_TYPES.get(kind)
+    if found is None:
+        found = _NODE_TYPES[kind] = issubclass(kind, cst.CSTNode)
     return found
 
 
-class _Finder(cst.CSTVisitor):
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.assigned: list[cst.BaseExpression] = []
-        self.augmented: list[cst.AugAssign] = []
-        self.indexed: list[cst.Subscript] = []
-        self.read = 0
-        self.attributes = 0
-        self.other = 0
-        self.seen: set[int] = set()  # Name nodes already classified
-
-    def _mine(self, expr: cst.CSTNode) -> bool:
-        return isinstance(expr, cst.Name) and expr.value == self.name
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for target in node.targets:
-            if self._mine(target.target):
-                self.seen.add(id(target.target))
-                single = len(node.targets) == 1
-                self.assigned.append(node.value) if single else None
-                self.other += not single
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        if self._mine(node.target):
-            self.seen.add(id(node.target))
-            self.augmented.append(node)
-
-    def visit_Subscript(self, node: cst.Subscript) -> None:
-        if self._mine(node.value):
-            self.seen.add(id(node.value))
-            self.indexed.append(node)
-
-    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        if isinstance(node.target, cst.Subscript) and self._mine(node.target.value):
-            self.other += 1  # `name[0] = v` writes
-        elif isinstance(node.target, (cst.Tuple, cst.List)):
-            self._claim(node.target)  # `name, x = ...` unpacks
-
-    def visit_For(self, node: cst.For) -> None:
-        self._claim(node.target)
-
-    def visit_CompFor(self, node: cst.CompFor) -> None:
-        self._claim(node.target)
-
-    def visit_AsName(self, node: cst.AsName) -> None:
-        self._claim(node.name)
-
-    def visit_Del(self, node: cst.Del) -> None:
-        self._claim(node.target)
-
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        self._claim(node.target)
-
-    def _claim(self, target: cst.CSTNode) -> None:
-        """Count a binding other than `name = v` / `name += v` once, for each of its names."""
-        found = [n for n in _names(target) if self._mine(n)]
-        self.seen.update(id(n) for n in found)
-        self.other += len(found)
-
-    def visit_Attribute(self, node: cst.Attribute) -> bool:
-        if self._mine(node.value):
-            self.seen.add(id(node.value))
-            self.attributes += 1
-        node.value.visit(self)
-        return False
-
-    def visit_Arg(self, node: cst.Arg) -> bool:
-        node.value.visit(self)
-        return False
-
-    def visit_Param(self, node: cst.Param) -> bool:
-        self.other += self._mine(node.name)
-        return False
-
-    def visit_Name(self, node: cst.Name) -> None:
-        if self._mine(node) and id(node) not in self.seen:
-            self.seen.add(id(node))
-            self.read += 1
-
-    def visit_Global(self, node: cst.Global) -> None:
-        self.other += any(n.name.value == self.name for n in node.names)
-
-    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
-        self.other += any(n.name.value == self.name for n in node.names)
+def _children_reversed(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The child nodes of `node` worth looking into, last first (for a stack)."""
+    found: list[cst.CSTNode] = []
+    for name in _fields(type(node)):
+        value: object = getattr(node, name, None)
+        if isinstance(value, (list, tuple)):
+            found.extend(item for item in value if _is_node(type(item)))
+        elif _is_node(type(value)):
+            found.append(value)  # type: ignore[arg-type]  # a CSTNode: _is_node said so
+    found.reverse()
+    return found

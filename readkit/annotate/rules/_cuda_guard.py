@@ -44,6 +44,11 @@ def binds_own_device_or_cuda(module: cst.Module) -> bool:
     return found
 
 
+def movable_arguments(call: cst.Call) -> bool:
+    """`x.cuda()` or `x.cuda(non_blocking=True)`: nothing `.to(device, ...)` would not take as it is."""
+    return all(arg.keyword is not None and arg.keyword.value == "non_blocking" for arg in call.args)
+
+
 def _mentions_cuda(expr: cst.CSTNode) -> bool:
     found = False
 

@@ -170,11 +170,11 @@ class KeepIdentity(cst.CSTTransformer):
     """A transformer whose untouched subtrees stay the *same objects*, so fixes
     reported on nodes inside them still find their node in the codemod."""
 
-    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:  # type: ignore[override]
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:  # type: ignore[override]  # libcst types on_leave with a union of removal sentinels
         result = super().on_leave(original_node, updated_node)
         if result is updated_node and _same_children(original_node, updated_node):
             return original_node
-        return result  # type: ignore[return-value]
+        return result  # type: ignore[return-value]  # the callback returns a node of the kind it was given
 
 
 def _same_children(a: cst.CSTNode, b: cst.CSTNode) -> bool:
@@ -186,10 +186,10 @@ def rewrite(node: cst.CSTNode, leave: Callable[[cst.CSTNode, cst.CSTNode], cst.C
     """Apply `leave(original, updated)` bottom-up to every node under `node`, keeping identity elsewhere."""
 
     class _Rewrite(KeepIdentity):
-        def on_leave(  # type: ignore[override]
+        def on_leave(  # type: ignore[override]  # libcst types on_leave with a union of removal sentinels
             self, original_node: cst.CSTNode, updated_node: cst.CSTNode
         ) -> cst.CSTNode:
             kept = super().on_leave(original_node, updated_node)
             return leave(original_node, kept)
 
-    return node.visit(_Rewrite())  # type: ignore[return-value]
+    return node.visit(_Rewrite())  # type: ignore[return-value]  # visiting a node gives back a node of its kind

@@ -57,6 +57,17 @@ def constructor_replacement(call: cst.Call, dtype: str, device: bool) -> cst.Cal
     return None
 
 
+def constructor_choices(call: cst.Call, dtype: str, device: bool) -> tuple[cst.Call, cst.Call]:
+    """`torch.LongTensor(n)` when `n` may be data or a size: the two modern calls it may mean,
+    `torch.tensor(n, dtype=torch.int64)` and `torch.empty(n, dtype=torch.int64)`."""
+    extra = [make_keyword("dtype", dtype_node(dtype))]
+    if device:
+        extra.append(make_keyword("device", cst.Name("device")))
+    args = list(call.args)
+    return (with_args(cst.Call(func=dotted("torch.tensor")), [*args, *extra]),
+            with_args(cst.Call(func=dotted("torch.empty")), [*args, *extra]))
+
+
 def _is_data(expr: cst.BaseExpression) -> bool:
     """Is `expr` plainly data, not sizes: a literal list, a comprehension, a slice, a numpy array
     (`np.array(...)`, `x.astype(...)`)?"""

@@ -57,26 +57,71 @@ class AsyncArgument(LegacyRule):
     why = "Python 3.7+ cannot even parse `x.cuda(async=True)`: the whole file fails with SyntaxError before torch runs."
     reference_step = "tensors.legacy_cuda_tensor_type"
     MARKED = (
-        "import torch\nx = x.cuda(async=True)\n",
-        "import torch\ninput = input.cuda(async=True)\ntarget = target.cuda(async=True)\n",
-        "import torch\nbatch = batch.to(device, async=True)\n",
+        """
+        import torch
+        x = x.cuda(async=True)
+        """,
+        """
+        import torch
+        input = input.cuda(async=True)
+        target = target.cuda(async=True)
+        """,
+        """
+        import torch
+        batch = batch.to(device, async=True)
+        """,
     )
     UNMARKED = (
-        "import torch\nx = x.cuda(non_blocking=True)\n",
-        "async def load(x):\n    return x\n",
-        "import asyncio\nasync_ = True\nrun(async_=async_)\n",
+        """
+        import torch
+        x = x.cuda(non_blocking=True)
+        """,
+        """
+        async def load(x):
+            return x
+        """,
+        """
+        import asyncio
+        async_ = True
+        run(async_=async_)
+        """,
     )
     FIXES = (
         (
-            "import torch\nif args.cuda:\n    x = x.cuda(async=True)\n",
-            "import torch\nif args.cuda:\n    x = x.cuda(non_blocking=True)\n",
+            """
+            import torch
+            if args.cuda:
+                x = x.cuda(async=True)
+            """,
+            """
+            import torch
+            if args.cuda:
+                x = x.cuda(non_blocking=True)
+            """,
         ),
         (
-            "import torch\nbatch = batch.to(\n    device,\n    async=True)  # pinned\n",
-            "import torch\nbatch = batch.to(\n    device,\n    non_blocking=True)  # pinned\n",
+            """
+            import torch
+            batch = batch.to(
+                device,
+                async=True)  # pinned
+            """,
+            """
+            import torch
+            batch = batch.to(
+                device,
+                non_blocking=True)  # pinned
+            """,
         ),
         (
-            "import torch\nfrom torch.autograd import Variable\nv = Variable(x.cuda(async=True) if use_cuda else x)\n",
-            "import torch\nv = x.cuda(non_blocking=True) if use_cuda else x\n",
+            """
+            import torch
+            from torch.autograd import Variable
+            v = Variable(x.cuda(async=True) if use_cuda else x)
+            """,
+            """
+            import torch
+            v = x.cuda(non_blocking=True) if use_cuda else x
+            """,
         ),
     )

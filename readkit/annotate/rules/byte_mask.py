@@ -23,29 +23,83 @@ class ByteMask(LegacyRule):
         "torch 2.13 raises RuntimeError 'masked_fill_ only supports boolean masks, but got mask with dtype "
         "unsigned char' (masked_select and masked_scatter too, and `x[mask] = v`); indexing with one is deprecated."
     )
+    replaces_call = True  # `.byte()` -> `.bool()`
     MARKED = (
-        "import torch\nx = x.masked_fill((x > 0).byte(), 0)\n",
-        "import torch\nmask = torch.ByteTensor([1, 0, 1])\ny = x.masked_select(mask)\n",
-        "import torch\ndef f(scores, lengths):\n    mask = (lengths == 0).byte()\n    scores[mask] = -1e9\n"
-        "    return scores\n",
+        """
+        import torch
+        x = x.masked_fill((x > 0).byte(), 0)
+        """,
+        """
+        import torch
+        mask = torch.ByteTensor([1, 0, 1])
+        y = x.masked_select(mask)
+        """,
+        """
+        import torch
+        def f(scores, lengths):
+            mask = (lengths == 0).byte()
+            scores[mask] = -1e9
+            return scores
+        """,
     )
     UNMARKED = (
-        "import torch\nx = x.masked_fill(x > 0, 0)\n",
-        "import torch\nmask = x.gt(0)\ny = x.masked_select(mask)\n",
-        "import torch\nimg = img.byte()\nimg[rows] = 255\n",  # a uint8 image indexed by rows, not a mask
-        "import torch\ny = x.masked_fill(mask, 0)\n",  # mask's dtype is not known here
+        """
+        import torch
+        x = x.masked_fill(x > 0, 0)
+        """,
+        """
+        import torch
+        mask = x.gt(0)
+        y = x.masked_select(mask)
+        """,
+        """
+        import torch
+        img = img.byte()
+        img[rows] = 255
+        """,  # a uint8 image indexed by rows, not a mask
+        """
+        import torch
+        y = x.masked_fill(mask, 0)
+        """,  # mask's dtype is not known here
     )
     FIXES = (
-        ("import torch\nx = x.masked_fill((x > 0).byte(), 0)\n", "import torch\nx = x.masked_fill((x > 0).bool(), 0)\n"),
         (
-            "import torch\nmask = torch.ByteTensor([1, 0, 1])\ny = x.masked_select(mask)\n",
-            "import torch\nmask = torch.tensor([1, 0, 1], dtype=torch.uint8)\ny = x.masked_select(mask.bool())\n",
+            """
+            import torch
+            x = x.masked_fill((x > 0).byte(), 0)
+            """,
+            """
+            import torch
+            x = x.masked_fill((x > 0).bool(), 0)
+            """,
         ),
         (
-            "import torch\ndef f(scores, lengths):\n    mask = (lengths == 0).byte()\n    scores[mask] = -1e9\n"
-            "    return scores\n",
-            "import torch\ndef f(scores, lengths):\n    mask = (lengths == 0).byte()\n    scores[mask.bool()] = -1e9\n"
-            "    return scores\n",
+            """
+            import torch
+            mask = torch.ByteTensor([1, 0, 1])
+            y = x.masked_select(mask)
+            """,
+            """
+            import torch
+            mask = torch.tensor([1, 0, 1], dtype=torch.uint8)
+            y = x.masked_select(mask.bool())
+            """,
+        ),
+        (
+            """
+            import torch
+            def f(scores, lengths):
+                mask = (lengths == 0).byte()
+                scores[mask] = -1e9
+                return scores
+            """,
+            """
+            import torch
+            def f(scores, lengths):
+                mask = (lengths == 0).byte()
+                scores[mask.bool()] = -1e9
+                return scores
+            """,
         ),
     )
 

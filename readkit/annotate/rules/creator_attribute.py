@@ -17,27 +17,74 @@ class CreatorAttribute(LegacyRule):
     why = "torch 2.13 raises AttributeError: 'Tensor' object has no attribute 'creator'."
     reference_step = "autograd.backward_of_sum"
     MARKED = (
-        "import torch\nx = torch.ones(2, 2, requires_grad=True)\ny = x + 2\nprint(y.creator)\n",
-        "import torch\ns = torch.randn(3, requires_grad=True).sum()\nfn = s.creator.previous_functions[0]\n",
-        "import torch\nprint(torch.ones(1, requires_grad=True).exp().creator)\n",
+        """
+        import torch
+        x = torch.ones(2, 2, requires_grad=True)
+        y = x + 2
+        print(y.creator)
+        """,
+        """
+        import torch
+        s = torch.randn(3, requires_grad=True).sum()
+        fn = s.creator.previous_functions[0]
+        """,
+        """
+        import torch
+        print(torch.ones(1, requires_grad=True).exp().creator)
+        """,
     )
     UNMARKED = (
-        "import torch\ny = torch.ones(2, requires_grad=True) * 2\nprint(y.grad_fn.next_functions)\n",
-        "post = Post()\nprint(post.creator)\n",
-        "class Doc:\n    def __init__(self, creator):\n        self.creator = creator\n",
+        """
+        import torch
+        y = torch.ones(2, requires_grad=True) * 2
+        print(y.grad_fn.next_functions)
+        """,
+        """
+        post = Post()
+        print(post.creator)
+        """,
+        """
+        class Doc:
+            def __init__(self, creator):
+                self.creator = creator
+        """,
     )
     FIXES = (
         (
-            "import torch\nx = torch.ones(2, 2, requires_grad=True)\ny = x + 2\nprint(y.creator)  # AddBackward\n",
-            "import torch\nx = torch.ones(2, 2, requires_grad=True)\ny = x + 2\nprint(y.grad_fn)  # AddBackward\n",
+            """
+            import torch
+            x = torch.ones(2, 2, requires_grad=True)
+            y = x + 2
+            print(y.creator)  # AddBackward
+            """,
+            """
+            import torch
+            x = torch.ones(2, 2, requires_grad=True)
+            y = x + 2
+            print(y.grad_fn)  # AddBackward
+            """,
         ),
         (
-            "import torch\ns = torch.randn(3, requires_grad=True).sum()\nfn = s.creator.previous_functions[0]\n",
-            "import torch\ns = torch.randn(3, requires_grad=True).sum()\nfn = s.grad_fn.next_functions[0]\n",
+            """
+            import torch
+            s = torch.randn(3, requires_grad=True).sum()
+            fn = s.creator.previous_functions[0]
+            """,
+            """
+            import torch
+            s = torch.randn(3, requires_grad=True).sum()
+            fn = s.grad_fn.next_functions[0]
+            """,
         ),
         (
-            "import torch\nprint(torch.ones(1, requires_grad=True).exp().creator)\n",
-            "import torch\nprint(torch.ones(1, requires_grad=True).exp().grad_fn)\n",
+            """
+            import torch
+            print(torch.ones(1, requires_grad=True).exp().creator)
+            """,
+            """
+            import torch
+            print(torch.ones(1, requires_grad=True).exp().grad_fn)
+            """,
         ),
     )
 

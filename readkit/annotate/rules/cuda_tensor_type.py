@@ -6,11 +6,12 @@ from __future__ import annotations
 import libcst as cst
 
 from readkit.annotate.rules._context import assigned_once, is_torch_value, module_of
-from readkit.annotate.rules._cuda_guard import binds_own_device_or_cuda, gpu_only_statement, guarded, under_cuda_guard
+from readkit.annotate.rules._cuda_guard import movable_arguments
 from readkit.annotate.rules._helpers import dotted, method_call
 from readkit.annotate.rules._tensor_types import (
     CPU_TYPES,
     CUDA_TYPES,
+    constructor_choices,
     constructor_replacement,
     dtype_node,
     to_call,
@@ -30,99 +31,157 @@ SWITCH_USE_NOTE = (
     "write torch.tensor(data, dtype=..., device=device) / torch.empty(size, ...) there, then split the switch"
 )
 
-UNGUARDED = "`.cuda()` with no GPU check around it: it fails on a machine without CUDA"
-
-GPU_ONLY = "a torch.cuda call with no GPU check around it: it fails on a machine without CUDA"
 
 
 class CudaTensorType(LegacyRule):
     id = "cuda-tensor-type"
     message = "CUDA tensor type (torch.cuda.FloatTensor): device and dtype are separate since torch 0.4"
-    modern = (
-        "device = torch.device('cuda' if torch.cuda.is_available() else 'cpu'); "
-        "x.to(device), torch.zeros(..., device=device). The migrator moves a `.cuda()` call to `.to(device)` "
-        "where no GPU check guards it (no `if args.cuda:`, `... if use_gpu else ...` around it) and the file has no "
-        "`device` of its own: the same on a GPU machine, and it runs on a CPU. Guarded `.cuda()` calls already run "
-        "on a CPU as their author meant, and stay"
+    modern = "torch.empty(2, 3, dtype=torch.float32, device=device), x.to(device, torch.float32)"
+    why = (
+        "torch 2.13 raises TypeError 'type torch.cuda.FloatTensor not available' on a machine without CUDA. "
+        "The fix keeps dtype and device apart: device = torch.device('cuda' if torch.cuda.is_available() else 'cpu') "
+        "once, then torch.empty/torch.tensor(..., dtype=..., device=device) and x.to(device, dtype); the file's "
+        "other `.cuda()` calls then move to `.to(device)` too."
     )
-    why = "torch 2.13 raises TypeError 'type torch.cuda.FloatTensor not available' on a machine without CUDA."
     reference_step = "tensors.legacy_cuda_tensor_type"
+    replaces_call = True
     MARKED = (
-        "import torch\nx = torch.cuda.FloatTensor(64, 10)\n",
-        "import torch\nx = x.type(torch.cuda.LongTensor)\n",
-        "import torch\ndtype = torch.cuda.FloatTensor\n",
-        "import torch\nuse_cuda = torch.cuda.is_available()\ndtype = torch.cuda.FloatTensor if use_cuda else torch.FloatTensor\n",
-        "import torch.nn as nn\nmodel = nn.Linear(3, 2)\nmodel.cuda()\n",  # no GPU check anywhere in the script
-        "import torch\nif torch.cuda.is_available():\n    torch.cuda.manual_seed(1)\nx = torch.randn(3).cuda()\n",  # unguarded
-        "import torch\ntorch.cuda.set_device(args.gpu)\n",
+        """
+        import torch
+        x = torch.cuda.FloatTensor(64, 10)
+        """,
+        """
+        import torch
+        x = x.type(torch.cuda.LongTensor)
+        """,
+        """
+        import torch
+        dtype = torch.cuda.FloatTensor
+        """,
+        """
+        import torch
+        use_cuda = torch.cuda.is_available()
+        dtype = torch.cuda.FloatTensor if use_cuda else torch.FloatTensor
+        """,
     )
     UNMARKED = (
-        "import torch\nx = torch.zeros(64, 10, device='cuda')\n",
-        "import torch\nok = isinstance(x, torch.cuda.FloatTensor)\n",
-        "import torch\nx = x.type(torch.FloatTensor)\n",
-        "import cupy\nx = cupy.cuda.FloatTensor(3)\n",
-        "import torch.nn as nn\nmodel = nn.Linear(3, 2)\nif args.cuda:\n    model.cuda()\n",
-        "import torch\nuse_gpu = torch.cuda.is_available()\nx = torch.randn(3)\nx = x.cuda() if use_gpu else x\n",
-        "import torch\ndevice = torch.device(args.device)\nmodel.cuda()\n",  # the file's own `device`: not ours to pick
-        "import torch\nif args.gpu is not None:\n    torch.cuda.set_device(args.gpu)\n",
+        """
+        import torch
+        x = torch.zeros(64, 10, device='cuda')
+        """,
+        """
+        import torch
+        ok = isinstance(x, torch.cuda.FloatTensor)
+        """,
+        """
+        import torch
+        x = x.type(torch.FloatTensor)
+        """,
+        """
+        import cupy
+        x = cupy.cuda.FloatTensor(3)
+        """,
     )
     FIXES = (
         (
-            "import torch\nx = x.type(torch.cuda.FloatTensor)\n",
-            "import torch\n\n"
-            'device = torch.device("cuda" if torch.cuda.is_available() else "cpu")\n'
-            "x = x.to(device, torch.float32)\n",
+            """
+            import torch
+            x = x.type(torch.cuda.FloatTensor)
+            """,
+            """
+            import torch
+
+            device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+            x = x.to(device, torch.float32)
+            """,
         ),
         (
-            '"""Data."""\nimport torch\nfrom torch import cuda\nlabels = cuda.LongTensor([0, 1])\nbuf = cuda.FloatTensor(N, D)\nw = torch.randn(D).cuda()\n',
-            '"""Data."""\nimport torch\nfrom torch import cuda\n\n'
-            'device = torch.device("cuda" if torch.cuda.is_available() else "cpu")\n'
-            "labels = torch.tensor([0, 1], dtype=torch.int64, device=device)\n"
-            "buf = torch.empty(N, D, dtype=torch.float32, device=device)\nw = torch.randn(D).to(device)\n",
+            '''
+            """Data."""
+            import torch
+            from torch import cuda
+            labels = cuda.LongTensor([0, 1])
+            buf = cuda.FloatTensor(N, D)
+            w = torch.randn(D).cuda()
+            ''',
+            '''
+            """Data."""
+            import torch
+            from torch import cuda
+
+            device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+            labels = torch.tensor([0, 1], dtype=torch.int64, device=device)
+            buf = torch.empty(N, D, dtype=torch.float32, device=device)
+            w = torch.randn(D).to(device)
+            ''',
         ),
         (
-            "import torch\n\n# pick the GPU when asked\ndtype = torch.cuda.FloatTensor if args.cuda else torch.FloatTensor\n"
-            "x = torch.randn(2).type(dtype)\n",
-            "import torch\n\n# pick the GPU when asked\ndevice = torch.device(\"cuda\" if args.cuda else \"cpu\")\ndtype = torch.float32\n"
-            "x = torch.randn(2).to(device, dtype)\n",
+            """
+            import torch
+
+            # pick the GPU when asked
+            dtype = torch.cuda.FloatTensor if args.cuda else torch.FloatTensor
+            x = torch.randn(2).type(dtype)
+            """,
+            """
+            import torch
+
+            # pick the GPU when asked
+            device = torch.device("cuda" if args.cuda else "cpu")
+            dtype = torch.float32
+            x = torch.randn(2).to(device, dtype)
+            """,
         ),
         (
-            "import torch\ndevice = torch.device('cuda:1')\ndef f(x):\n    return x.type(torch.cuda.DoubleTensor)\n",
-            "import torch\ndevice = torch.device('cuda:1')\ndef f(x):\n    return x.to(device, torch.float64)\n",
+            """
+            import torch
+            device = torch.device('cuda:1')
+            def f(x):
+                return x.type(torch.cuda.DoubleTensor)
+            """,
+            """
+            import torch
+            device = torch.device('cuda:1')
+            def f(x):
+                return x.to(device, torch.float64)
+            """,
         ),
         (  # switch names used as constructors and as types; one `device` line for both switches
-            "import numpy as np\nimport torch\nuse_cuda = torch.cuda.is_available()\n"
-            "FloatTensor = torch.cuda.FloatTensor if use_cuda else torch.FloatTensor\n"
-            "LongTensor = torch.cuda.LongTensor if use_cuda else torch.LongTensor\n"
-            "w = FloatTensor(3, 4)\nx = FloatTensor(np.ones(3))\ny = torch.zeros(2).type(LongTensor)\n",
-            "import numpy as np\nimport torch\nuse_cuda = torch.cuda.is_available()\n"
-            'device = torch.device("cuda" if use_cuda else "cpu")\nLongTensor = torch.int64\n'
-            "w = torch.empty(3, 4, dtype=torch.float32, device=device)\n"
-            "x = torch.tensor(np.ones(3), dtype=torch.float32, device=device)\ny = torch.zeros(2).to(device, LongTensor)\n",
-        ),
-        (  # a script written for a GPU machine only: one device, picked at run time
-            "import torch\nimport torch.nn as nn\n\nmodel = nn.Linear(3, 2)\nmodel.cuda()\nx = torch.randn(4, 3).cuda()\n"
-            "for batch in loader:\n    batch = batch.cuda(non_blocking=True)\n",
-            "import torch\nimport torch.nn as nn\n\n"
-            'device = torch.device("cuda" if torch.cuda.is_available() else "cpu")\n\n'
-            "model = nn.Linear(3, 2)\nmodel.to(device)\nx = torch.randn(4, 3).to(device)\n"
-            "for batch in loader:\n    batch = batch.to(device, non_blocking=True)\n",
-        ),
-        (
-            "import torch\n\n# one GPU per process\ntorch.cuda.set_device(args.local_rank)\n",
-            "import torch\n\n# one GPU per process\nif torch.cuda.is_available():\n    torch.cuda.set_device(args.local_rank)\n",
+            """
+            import numpy as np
+            import torch
+            use_cuda = torch.cuda.is_available()
+            FloatTensor = torch.cuda.FloatTensor if use_cuda else torch.FloatTensor
+            LongTensor = torch.cuda.LongTensor if use_cuda else torch.LongTensor
+            w = FloatTensor(3, 4)
+            x = FloatTensor(np.ones(3))
+            y = torch.zeros(2).type(LongTensor)
+            """,
+            """
+            import numpy as np
+            import torch
+            use_cuda = torch.cuda.is_available()
+            device = torch.device("cuda" if use_cuda else "cpu")
+            LongTensor = torch.int64
+            w = torch.empty(3, 4, dtype=torch.float32, device=device)
+            x = torch.tensor(np.ones(3), dtype=torch.float32, device=device)
+            y = torch.zeros(2).to(device, LongTensor)
+            """,
         ),
     )
     NOTED = (
         # `FloatTensor(state)`: data or a size? A torch.dtype in its place would not be callable
-        "import torch\nuse_cuda = torch.cuda.is_available()\n"
-        "FloatTensor = torch.cuda.FloatTensor if use_cuda else torch.FloatTensor\nx = FloatTensor(state)\n",
+        """
+        import torch
+        use_cuda = torch.cuda.is_available()
+        FloatTensor = torch.cuda.FloatTensor if use_cuda else torch.FloatTensor
+        x = FloatTensor(state)
+        """,
     )
 
     def __init__(self) -> None:
         self.uses_device = False  # a fix in this file already moved code onto `device`
         self.device_where: str | None = None  # `"cuda" if c else "cpu"` of the file's split switch
-        self.own_device: bool | None = None  # the file has a `device` (or `cuda()`) of its own: found when needed
 
     def visit_Call(self, node: cst.Call, ctx: RuleContext) -> None:
         if type_call(node, ctx, CUDA_TYPES) is not None:
@@ -147,33 +206,19 @@ class CudaTensorType(LegacyRule):
         replacement = constructor_replacement(node, dtype, device=True)
         if replacement is None:
             use = f"torch.tensor(data, dtype=torch.{dtype}, device=device) or torch.empty(size, ...)"
-            ctx.report(node, note=f"data or size? use {use}")
+            ctx.report(node, note=f"data or size? use {use}", modern=constructor_choices(node, dtype, device=True))
             return
         self.uses_device = True
         ctx.report(node, replacement=replacement)
 
     def _cuda_call(self, node: cst.Call, ctx: RuleContext) -> None:
-        """`x.cuda()` -> `x.to(device)` once the file moved onto `device`, or where no GPU check
-        guards it (the same on a GPU, and no longer a failure on a CPU-only machine)."""
+        """`x.cuda()` -> `x.to(device)` once a fix moved the file onto `device` (an unguarded
+        `.cuda()` in a file without one is cuda-only-call's portability note)."""
         func = node.func
-        if not (isinstance(func, cst.Attribute) and func.attr.value == "cuda" and _movable_arguments(node)):
+        if not (isinstance(func, cst.Attribute) and func.attr.value == "cuda" and movable_arguments(node)):
             return
         if self.uses_device and is_torch_value(ctx, func.value):
             ctx.report(node, replacement=method_call(func.value, "to", [cst.Arg(cst.Name("device")), *node.args]))
-        elif self._unguarded(ctx, node) and (is_torch_value(ctx, func.value) or ctx.origin(func.value) is None):
-            moved = method_call(func.value, "to", [cst.Arg(cst.Name("device")), *node.args])
-            ctx.report(node, message=UNGUARDED, replacement=moved)
-
-    def _unguarded(self, ctx: RuleContext, node: cst.CSTNode) -> bool:
-        if self.own_device is None:
-            module = module_of(ctx, node)
-            self.own_device = module is None or binds_own_device_or_cuda(module)
-        return not self.own_device and not under_cuda_guard(ctx, node)
-
-    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine, ctx: RuleContext) -> None:
-        """`torch.cuda.set_device(0)` with no GPU check: run it only where there is a GPU."""
-        if gpu_only_statement(ctx, node):
-            ctx.report(node, message=GPU_ONLY, replacement=guarded(node))
 
     def visit_Assign(self, node: cst.Assign, ctx: RuleContext) -> None:
         value = node.value
@@ -222,11 +267,6 @@ class CudaTensorType(LegacyRule):
             dtype_line = statement.with_changes(body=[node.with_changes(value=dtype_node(dtype))])
             lines.append(dtype_line.with_changes(leading_lines=[]) if lines else dtype_line)
         return cst.FlattenSentinel(lines) if lines else cst.RemovalSentinel.REMOVE
-
-
-def _movable_arguments(call: cst.Call) -> bool:
-    """`x.cuda()` or `x.cuda(non_blocking=True)`: nothing `.to(device, ...)` would not take as it is."""
-    return all(arg.keyword is not None and arg.keyword.value == "non_blocking" for arg in call.args)
 
 
 def _code(node: cst.CSTNode) -> str:

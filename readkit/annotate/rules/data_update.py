@@ -5,11 +5,9 @@ from __future__ import annotations
 import libcst as cst
 
 from readkit.annotate.rules._context import inside_no_grad
+from readkit.annotate.rules._gradient_step import is_gradient_step, mentions_grad
 from readkit.annotate.rules._helpers import make_keyword, method_call, no_grad_with, rewrite
 from readkit.annotate.rules.base import LegacyRule, RuleContext
-
-IN_PLACE = frozenset({"add_", "sub_", "mul_", "div_", "copy_", "addcdiv_", "addcmul_"})
-
 
 class DataUpdate(LegacyRule):
     id = "data-update"
@@ -18,32 +16,84 @@ class DataUpdate(LegacyRule):
     why = "torch 2.13 runs it, but .data bypasses autograd's version checks, so a wrong gradient goes unnoticed."
     reference_step = "classic.autograd_two_layer_net"
     MARKED = (
-        "w1.data -= learning_rate * w1.grad.data\n",
-        "for p in model.parameters():\n    p.data.add_(-lr, p.grad.data)\n",
-        "import torch\nfor f in net.parameters():\n    f.data.sub_(f.grad.data * learning_rate)\n",
-        "p.data = p.data - lr * p.grad.data\n",
+        """
+        w1.data -= learning_rate * w1.grad.data
+        """,
+        """
+        for p in model.parameters():
+            p.data.add_(-lr, p.grad.data)
+        """,
+        """
+        import torch
+        for f in net.parameters():
+            f.data.sub_(f.grad.data * learning_rate)
+        """,
+        """
+        p.data = p.data - lr * p.grad.data
+        """,
     )
     UNMARKED = (
-        "import torch\nwith torch.no_grad():\n    w1 -= learning_rate * w1.grad\n",
-        "m.weight.data.normal_(0.0, 0.02)\n",
-        "x.data = x.data.cuda()\n",
+        """
+        import torch
+        with torch.no_grad():
+            w1 -= learning_rate * w1.grad
+        """,
+        """
+        m.weight.data.normal_(0.0, 0.02)
+        """,
+        """
+        x.data = x.data.cuda()
+        """,
     )
     FIXES = (
         (
-            "import torch\nw1.data -= learning_rate * w1.grad.data  # SGD\nw2.data -= learning_rate * w2.grad.data\n",
-            "import torch\nwith torch.no_grad():\n    w1 -= learning_rate * w1.grad  # SGD\n    w2 -= learning_rate * w2.grad\n",
+            """
+            import torch
+            w1.data -= learning_rate * w1.grad.data  # SGD
+            w2.data -= learning_rate * w2.grad.data
+            """,
+            """
+            import torch
+            with torch.no_grad():
+                w1 -= learning_rate * w1.grad  # SGD
+                w2 -= learning_rate * w2.grad
+            """,
         ),
         (
-            "for p in model.parameters():\n    p.data.add_(-lr, p.grad.data)\n",
-            "import torch\nfor p in model.parameters():\n    with torch.no_grad():\n        p.add_(p.grad, alpha=-lr)\n",
+            """
+            for p in model.parameters():
+                p.data.add_(-lr, p.grad.data)
+            """,
+            """
+            import torch
+            for p in model.parameters():
+                with torch.no_grad():
+                    p.add_(p.grad, alpha=-lr)
+            """,
         ),
         (
-            "for p in params:\n    p.data = p.data - lr * p.grad.data\n",
-            "import torch\nfor p in params:\n    with torch.no_grad():\n        p.copy_(p - lr * p.grad)\n",
+            """
+            for p in params:
+                p.data = p.data - lr * p.grad.data
+            """,
+            """
+            import torch
+            for p in params:
+                with torch.no_grad():
+                    p.copy_(p - lr * p.grad)
+            """,
         ),
         (
-            "import torch\nwith torch.no_grad():\n    w.data.sub_(lr * w.grad.data)\n",
-            "import torch\nwith torch.no_grad():\n    w.sub_(lr * w.grad)\n",
+            """
+            import torch
+            with torch.no_grad():
+                w.data.sub_(lr * w.grad.data)
+            """,
+            """
+            import torch
+            with torch.no_grad():
+                w.sub_(lr * w.grad)
+            """,
         ),
     )
 
@@ -52,35 +102,6 @@ class DataUpdate(LegacyRule):
             return
         stripped = _as_copy(_without_data(node))
         ctx.report(node, replacement=stripped if inside_no_grad(ctx, node) else no_grad_with([stripped]))
-
-
-def is_gradient_step(small: cst.BaseSmallStatement) -> bool:
-    """`X.data op= ...grad...`, `X.data = ...grad...` or `X.data.add_(...grad...)`: X updated from a gradient."""
-    if isinstance(small, cst.AugAssign) and _is_data(small.target):
-        return _mentions_grad(small.value)
-    if isinstance(small, cst.Assign) and len(small.targets) == 1 and _is_data(small.targets[0].target):
-        return _mentions_grad(small.value)
-    if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
-        func = small.value.func
-        if isinstance(func, cst.Attribute) and func.attr.value in IN_PLACE and _is_data(func.value):
-            return any(_mentions_grad(a.value) for a in small.value.args)
-    return False
-
-
-def _is_data(expr: cst.BaseExpression) -> bool:
-    return isinstance(expr, cst.Attribute) and expr.attr.value == "data"
-
-
-def _mentions_grad(expr: cst.CSTNode) -> bool:
-    found = False
-
-    class _Grad(cst.CSTVisitor):
-        def visit_Attribute(self, node: cst.Attribute) -> None:
-            nonlocal found
-            found = found or node.attr.value == "grad"
-
-    expr.visit(_Grad())
-    return found
 
 
 def _without_data(statement: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
@@ -94,7 +115,7 @@ def _without_data(statement: cst.SimpleStatementLine) -> cst.SimpleStatementLine
             return _alpha_first_overload(updated)
         return updated
 
-    return rewrite(statement, leave)  # type: ignore[return-value]
+    return rewrite(statement, leave)  # type: ignore[return-value]  # rewrite gives back the kind of node it was given
 
 
 def _as_copy(statement: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
@@ -123,5 +144,5 @@ def _looks_scalar(expr: cst.BaseExpression) -> bool:
     if isinstance(expr, cst.UnaryOperation):
         expr = expr.expression
     if isinstance(expr, cst.BinaryOperation):
-        return not _mentions_grad(expr)
+        return not mentions_grad(expr)
     return isinstance(expr, (cst.Integer, cst.Float, cst.Name))

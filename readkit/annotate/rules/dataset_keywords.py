@@ -18,31 +18,79 @@ class DatasetKeywords(LegacyRule):
     why = "torch 2.13 raises TypeError: TensorDataset.__init__() got an unexpected keyword argument 'data_tensor'."
     reference_step = "optim.train_logistic_regression"
     MARKED = (
-        "from torch.utils.data import TensorDataset\nds = TensorDataset(data_tensor=x, target_tensor=y)\n",
-        "import torch.utils.data as data\nds = data.TensorDataset(data_tensor=x, target_tensor=y)\n",
-        "import torch\nds = torch.utils.data.TensorDataset(x, target_tensor=y)\n",
+        """
+        from torch.utils.data import TensorDataset
+        ds = TensorDataset(data_tensor=x, target_tensor=y)
+        """,
+        """
+        import torch.utils.data as data
+        ds = data.TensorDataset(data_tensor=x, target_tensor=y)
+        """,
+        """
+        import torch
+        ds = torch.utils.data.TensorDataset(x, target_tensor=y)
+        """,
     )
     UNMARKED = (
-        "from torch.utils.data import TensorDataset\nds = TensorDataset(x, y)\n",
-        "from mylib import TensorDataset\nds = TensorDataset(data_tensor=x, target_tensor=y)\n",
-        "from torch.utils.data import DataLoader\nloader = DataLoader(ds, batch_size=4)\n",
+        """
+        from torch.utils.data import TensorDataset
+        ds = TensorDataset(x, y)
+        """,
+        """
+        from mylib import TensorDataset
+        ds = TensorDataset(data_tensor=x, target_tensor=y)
+        """,
+        """
+        from torch.utils.data import DataLoader
+        loader = DataLoader(ds, batch_size=4)
+        """,
     )
     FIXES = (
         (
-            "from torch.utils.data import TensorDataset\nds = TensorDataset(data_tensor=x, target_tensor=y)\n",
-            "from torch.utils.data import TensorDataset\nds = TensorDataset(x, y)\n",
+            """
+            from torch.utils.data import TensorDataset
+            ds = TensorDataset(data_tensor=x, target_tensor=y)
+            """,
+            """
+            from torch.utils.data import TensorDataset
+            ds = TensorDataset(x, y)
+            """,
         ),
         (
-            "import torch.utils.data as data\nds = data.TensorDataset(target_tensor=y, data_tensor=x)  # order fixed\n",
-            "import torch.utils.data as data\nds = data.TensorDataset(x, y)  # order fixed\n",
+            """
+            import torch.utils.data as data
+            ds = data.TensorDataset(target_tensor=y, data_tensor=x)  # order fixed
+            """,
+            """
+            import torch.utils.data as data
+            ds = data.TensorDataset(x, y)  # order fixed
+            """,
         ),
         (
-            "from torch.utils.data import TensorDataset\nds = TensorDataset(\n    data_tensor=x,  # inputs\n    target_tensor=y,\n)\n",
-            "from torch.utils.data import TensorDataset\nds = TensorDataset(\n    x,  # inputs\n    y,\n)\n",
+            """
+            from torch.utils.data import TensorDataset
+            ds = TensorDataset(
+                data_tensor=x,  # inputs
+                target_tensor=y,
+            )
+            """,
+            """
+            from torch.utils.data import TensorDataset
+            ds = TensorDataset(
+                x,  # inputs
+                y,
+            )
+            """,
         ),
         (
-            "import torch\nds = torch.utils.data.TensorDataset(x, target_tensor=y)\n",
-            "import torch\nds = torch.utils.data.TensorDataset(x, y)\n",
+            """
+            import torch
+            ds = torch.utils.data.TensorDataset(x, target_tensor=y)
+            """,
+            """
+            import torch
+            ds = torch.utils.data.TensorDataset(x, y)
+            """,
         ),
     )
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import libcst as cst
 
 from readkit.annotate.rules._context import is_tensor
+from readkit.annotate.rules._gradient_step import is_gradient_step
 from readkit.annotate.rules._helpers import make_keyword, positional, with_args
 from readkit.annotate.rules.base import LegacyRule, RuleContext
-from readkit.annotate.rules.data_update import is_gradient_step
 
 # method -> (positional arity of the old form, keyword the leading scalar becomes)
 OVERLOADS = {
@@ -30,30 +30,79 @@ class DeprecatedOverload(LegacyRule):
     why = "torch 2.13 warns 'This overload of add_ is deprecated: add_(Number alpha, Tensor other)'."
     reference_step = "optim.train_logistic_regression"
     MARKED = (
-        "for p in group['params']:\n    d_p = p.grad.data\n    p.data.add_(-group['lr'], d_p)\n",
-        "import torch\nbuf = torch.zeros(3)\nbuf.mul_(momentum).add_(1 - dampening, d_p)\n",
-        "exp_avg_sq.mul_(beta2).addcmul_(1 - beta2, grad.data, grad.data)\n",
+        """
+        for p in group['params']:
+            d_p = p.grad.data
+            p.data.add_(-group['lr'], d_p)
+        """,
+        """
+        import torch
+        buf = torch.zeros(3)
+        buf.mul_(momentum).add_(1 - dampening, d_p)
+        """,
+        """
+        exp_avg_sq.mul_(beta2).addcmul_(1 - beta2, grad.data, grad.data)
+        """,
     )
     UNMARKED = (
-        "p.data.add_(d_p, alpha=-group['lr'])\n",
-        "import torch\nx = torch.ones(2)\ny = x.add(1)\n",
-        "parser.add(name, value)\nitems.add(x)\n",
-        "for p in model.parameters():\n    p.data.add_(-lr, p.grad.data)\n",  # data-update's finding
-        "import torch.ao.nn.quantized as nnq\nf = nnq.FloatFunctional()\ny = f.add(a, b)\n",  # two tensors
-        "import torch\nexp_avg_sq.addcmul_(grad, grad, value=1 - beta2)\n",
+        """
+        p.data.add_(d_p, alpha=-group['lr'])
+        """,
+        """
+        import torch
+        x = torch.ones(2)
+        y = x.add(1)
+        """,
+        """
+        parser.add(name, value)
+        items.add(x)
+        """,
+        """
+        for p in model.parameters():
+            p.data.add_(-lr, p.grad.data)
+        """,  # data-update's finding
+        """
+        import torch.ao.nn.quantized as nnq
+        f = nnq.FloatFunctional()
+        y = f.add(a, b)
+        """,  # two tensors
+        """
+        import torch
+        exp_avg_sq.addcmul_(grad, grad, value=1 - beta2)
+        """,
     )
     FIXES = (
         (
-            "for p in group['params']:\n    d_p = p.grad.data\n    p.data.add_(-group['lr'], d_p)\n",
-            "for p in group['params']:\n    d_p = p.grad.data\n    p.data.add_(d_p, alpha=-group['lr'])\n",
+            """
+            for p in group['params']:
+                d_p = p.grad.data
+                p.data.add_(-group['lr'], d_p)
+            """,
+            """
+            for p in group['params']:
+                d_p = p.grad.data
+                p.data.add_(d_p, alpha=-group['lr'])
+            """,
         ),
         (
-            "exp_avg_sq.mul_(beta2).addcmul_(1 - beta2, grad.data, grad.data)  # 2nd moment\n",
-            "exp_avg_sq.mul_(beta2).addcmul_(grad.data, grad.data, value=1 - beta2)  # 2nd moment\n",
+            """
+            exp_avg_sq.mul_(beta2).addcmul_(1 - beta2, grad.data, grad.data)  # 2nd moment
+            """,
+            """
+            exp_avg_sq.mul_(beta2).addcmul_(grad.data, grad.data, value=1 - beta2)  # 2nd moment
+            """,
         ),
         (
-            "import torch\nbuf = torch.zeros(3)\nbuf.mul_(momentum).add_(1 - dampening, d_p)\n",
-            "import torch\nbuf = torch.zeros(3)\nbuf.mul_(momentum).add_(d_p, alpha=1 - dampening)\n",
+            """
+            import torch
+            buf = torch.zeros(3)
+            buf.mul_(momentum).add_(1 - dampening, d_p)
+            """,
+            """
+            import torch
+            buf = torch.zeros(3)
+            buf.mul_(momentum).add_(d_p, alpha=1 - dampening)
+            """,
         ),
     )
 

@@ -16,19 +16,64 @@ class DeviceIdArgument(LegacyRule):
     why = "torch 2.13 raises TypeError: cuda() got an unexpected keyword argument 'device_id'."
     reference_step = "tensors.legacy_cuda_tensor_type"
     MARKED = (
-        "import torch.nn as nn\nmodel = nn.Linear(2, 2).cuda(device_id=0)\n",
-        "import torch\nx = torch.ones(3)\ny = x.cuda(device_id=args.gpu)\n",
-        "model.cuda(device_id=1)\n",
+        """
+        import torch.nn as nn
+        model = nn.Linear(2, 2).cuda(device_id=0)
+        """,
+        """
+        import torch
+        x = torch.ones(3)
+        y = x.cuda(device_id=args.gpu)
+        """,
+        """
+        model.cuda(device_id=1)
+        """,
     )
     UNMARKED = (
-        "import torch\nx = torch.ones(3).cuda(device=0)\n",
-        "import torch\nx = torch.ones(3).cuda(0)\n",
-        "import pycuda\nctx = pycuda.Device(device_id=0)\n",
+        """
+        import torch
+        x = torch.ones(3).cuda(device=0)
+        """,
+        """
+        import torch
+        x = torch.ones(3).cuda(0)
+        """,
+        """
+        import pycuda
+        ctx = pycuda.Device(device_id=0)
+        """,
     )
     FIXES = (
-        ("import torch.nn as nn\nmodel = nn.Linear(2, 2).cuda(device_id=0)\n", "import torch.nn as nn\nmodel = nn.Linear(2, 2).cuda(device=0)\n"),
-        ("model.cuda(device_id=args.gpu)  # which GPU\n", "model.cuda(device=args.gpu)  # which GPU\n"),
-        ("import torch\nx = torch.ones(3)\ny = x.cuda(device_id=1)\n", "import torch\nx = torch.ones(3)\ny = x.cuda(device=1)\n"),
+        (
+            """
+            import torch.nn as nn
+            model = nn.Linear(2, 2).cuda(device_id=0)
+            """,
+            """
+            import torch.nn as nn
+            model = nn.Linear(2, 2).cuda(device=0)
+            """,
+        ),
+        (
+            """
+            model.cuda(device_id=args.gpu)  # which GPU
+            """,
+            """
+            model.cuda(device=args.gpu)  # which GPU
+            """,
+        ),
+        (
+            """
+            import torch
+            x = torch.ones(3)
+            y = x.cuda(device_id=1)
+            """,
+            """
+            import torch
+            x = torch.ones(3)
+            y = x.cuda(device=1)
+            """,
+        ),
     )
 
     def visit_Call(self, node: cst.Call, ctx: RuleContext) -> None:

@@ -15,27 +15,62 @@ class ElementwiseMean(LegacyRule):
     why = "torch 2.13 warns that 'elementwise_mean' is deprecated and uses 'mean'."
     reference_step = "nn.mse_loss"
     MARKED = (
-        "import torch.nn as nn\ncriterion = nn.MSELoss(reduction='elementwise_mean')\n",
-        "import torch.nn.functional as F\nloss = F.l1_loss(a, b, reduction=\"elementwise_mean\")\n",
-        "from torch import nn\nloss_fn = nn.CrossEntropyLoss(weight=w, reduction='elementwise_mean')\n",
+        """
+        import torch.nn as nn
+        criterion = nn.MSELoss(reduction='elementwise_mean')
+        """,
+        """
+        import torch.nn.functional as F
+        loss = F.l1_loss(a, b, reduction="elementwise_mean")
+        """,
+        """
+        from torch import nn
+        loss_fn = nn.CrossEntropyLoss(weight=w, reduction='elementwise_mean')
+        """,
     )
     UNMARKED = (
-        "import torch.nn as nn\ncriterion = nn.MSELoss(reduction='mean')\n",
-        "import mylib\nm = mylib.Loss(reduction='elementwise_mean')\n",
-        "reduction = 'elementwise_mean'\n",
+        """
+        import torch.nn as nn
+        criterion = nn.MSELoss(reduction='mean')
+        """,
+        """
+        import mylib
+        m = mylib.Loss(reduction='elementwise_mean')
+        """,
+        """
+        reduction = 'elementwise_mean'
+        """,
     )
     FIXES = (
         (
-            "import torch.nn as nn\ncriterion = nn.MSELoss(reduction='elementwise_mean')\n",
-            "import torch.nn as nn\ncriterion = nn.MSELoss(reduction='mean')\n",
+            """
+            import torch.nn as nn
+            criterion = nn.MSELoss(reduction='elementwise_mean')
+            """,
+            """
+            import torch.nn as nn
+            criterion = nn.MSELoss(reduction='mean')
+            """,
         ),
         (
-            "import torch.nn.functional as F\nloss = F.l1_loss(a, b, reduction=\"elementwise_mean\")  # L1\n",
-            "import torch.nn.functional as F\nloss = F.l1_loss(a, b, reduction='mean')  # L1\n",
+            """
+            import torch.nn.functional as F
+            loss = F.l1_loss(a, b, reduction="elementwise_mean")  # L1
+            """,
+            """
+            import torch.nn.functional as F
+            loss = F.l1_loss(a, b, reduction='mean')  # L1
+            """,
         ),
         (
-            "from torch import nn\nloss_fn = nn.CrossEntropyLoss(weight=w, reduction='elementwise_mean')\n",
-            "from torch import nn\nloss_fn = nn.CrossEntropyLoss(weight=w, reduction='mean')\n",
+            """
+            from torch import nn
+            loss_fn = nn.CrossEntropyLoss(weight=w, reduction='elementwise_mean')
+            """,
+            """
+            from torch import nn
+            loss_fn = nn.CrossEntropyLoss(weight=w, reduction='mean')
+            """,
         ),
     )
 

@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 import libcst as cst
 
-from readkit.annotate.rules._helpers import (
-    has_star_args,
-    is_none_literal,
-    keyword,
-    make_keyword,
-    positional,
-    with_args,
-)
+from readkit.annotate.rules._helpers import has_star_args, is_none_literal, keyword, make_keyword, positional, with_args
+from readkit.annotate.rules._observed import observed_ranks
 from readkit.annotate.rules.base import LegacyRule, RuleContext
 
 # function -> index of `dim` among its positional parameters
@@ -23,7 +15,6 @@ FUNCTIONS = {
     "torch.nn.functional.softmin": 1,
 }
 MODULES = {"torch.nn.Softmax": 0, "torch.nn.LogSoftmax": 0, "torch.nn.Softmin": 0}
-SHAPE = re.compile(r"\[([^\]]*)\]")
 
 
 def legacy_softmax_dim(rank: int) -> int:
@@ -31,35 +22,51 @@ def legacy_softmax_dim(rank: int) -> int:
     return 0 if rank in (0, 1, 3) else 1
 
 
-def observed_ranks(shapes: tuple[str, ...]) -> set[int]:
-    """Ranks of observed shapes such as 'float32[64, 10] cpu' (-> 2) or 'float32[] cpu' (-> 0)."""
-    ranks = set()
-    for shape in shapes:
-        found = SHAPE.search(shape)
-        if found is not None:
-            inside = found.group(1).strip()
-            ranks.add(len(inside.split(",")) if inside else 0)
-    return ranks
-
-
 class ImplicitSoftmaxDim(LegacyRule):
     id = "implicit-softmax-dim"
     message = "softmax/log_softmax/softmin without dim=: the dim torch picks depends on the input's rank"
-    modern = "F.softmax(x, dim=1)  (the class dimension, stated)"
+    modern = "the same function with dim= stated: F.log_softmax(x, dim=1), nn.Softmax(dim=1) (the class dimension)"
     why = "torch 2.13 warns 'Implicit dimension choice ... has been deprecated' and picks dim 1 for 2-D, 0 for 1-D/3-D."
     reference_step = "nn.relu_and_softmax"
     MARKED = (
-        "import torch.nn.functional as F\nprobs = F.softmax(logits)\n",
-        "from torch.nn import functional as Fn\ny = Fn.log_softmax(self.fc(x))\n",
-        "import torch.nn as nn\nself.out = nn.LogSoftmax()\n",
-        "from torch.nn.functional import softmin\nw = softmin(scores)\n",
-        "import torch.nn.functional as F\np = F.softmax(logits, dim=None)\n",
+        """
+        import torch.nn.functional as F
+        probs = F.softmax(logits)
+        """,
+        """
+        from torch.nn import functional as Fn
+        y = Fn.log_softmax(self.fc(x))
+        """,
+        """
+        import torch.nn as nn
+        self.out = nn.LogSoftmax()
+        """,
+        """
+        from torch.nn.functional import softmin
+        w = softmin(scores)
+        """,
+        """
+        import torch.nn.functional as F
+        p = F.softmax(logits, dim=None)
+        """,
     )
     UNMARKED = (
-        "import torch.nn.functional as F\nprobs = F.softmax(logits, dim=1)\n",
-        "import mylib\nprobs = mylib.softmax(logits)\n",
-        "import torch.nn.functional as F\nprobs = F.log_softmax(logits, -1)\n",
-        "import torch.nn as nn\nself.out = nn.Softmax(dim=1)\n",
+        """
+        import torch.nn.functional as F
+        probs = F.softmax(logits, dim=1)
+        """,
+        """
+        import mylib
+        probs = mylib.softmax(logits)
+        """,
+        """
+        import torch.nn.functional as F
+        probs = F.log_softmax(logits, -1)
+        """,
+        """
+        import torch.nn as nn
+        self.out = nn.Softmax(dim=1)
+        """,
     )
     FIXES = ()  # needs a run: see tests/migrate/test_codemod.py (observations decide dim)
 
@@ -72,15 +79,24 @@ class ImplicitSoftmaxDim(LegacyRule):
         if dim_index is None or has_star_args(node) or len(positional(node)) > dim_index:
             return  # not softmax, or dim given by position
         if symbol in MODULES:
-            ctx.report(node, note="the rank is known only where the module is called: add dim= by hand")
+            note = "the rank is known only where the module is called: add dim= by hand"
+            ctx.report(node, note=note, modern=_with_dim(node, given, CLASS_DIM))
             return
         dim = _dim_from_run(node, ctx)
         if dim is None:
-            ctx.report(node, note="the input's rank decides dim: run it (`readkit migrate --run`) or add dim= by hand")
+            note = "the input's rank decides dim: run it (`readkit migrate --run`) or add dim= by hand"
+            ctx.report(node, note=note, modern=_with_dim(node, given, CLASS_DIM))
             return
-        stated = make_keyword("dim", cst.Integer(str(dim)))
-        args = [a for a in node.args if a is not given]  # `dim=None` is the implicit choice too
-        ctx.report(node, replacement=with_args(node, [*args, stated]))
+        ctx.report(node, replacement=_with_dim(node, given, dim))
+
+
+CLASS_DIM = 1  # suggested without a run: the class dimension of an (N, C) batch, what torch picks for 2-D
+
+
+def _with_dim(call: cst.Call, given: cst.Arg | None, dim: int) -> cst.Call:
+    """The same call, the same function, with `dim=` stated (`dim=None` is the implicit choice too)."""
+    args = [a for a in call.args if a is not given]
+    return with_args(call, [*args, make_keyword("dim", cst.Integer(str(dim)))])
 
 
 def _dim_from_run(node: cst.Call, ctx: RuleContext) -> int | None:

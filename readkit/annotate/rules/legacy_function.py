@@ -21,51 +21,153 @@ class LegacyFunction(LegacyRule):
         "when it is called as MyFn()(x)."
     )
     reference_step = "autograd.custom_relu_function"
+    replaces_call = True
     MARKED = (
-        "import torch\nclass MyReLU(torch.autograd.Function):\n    def forward(self, x):\n"
-        "        self.save_for_backward(x)\n        return x.clamp(min=0)\n",
-        "from torch.autograd import Function\nclass Sq(Function):\n    def forward(self, x):\n        return x * x\n",
-        "from torch import autograd\nclass Id(autograd.Function):\n    def __init__(self, k):\n        super().__init__()\n"
-        "        self.k = k\n    def forward(self, x):\n        return x * self.k\n",
-        "import torch\nclass Double(torch.autograd.Function):\n    @staticmethod\n    def backward(ctx, g):\n"
-        "        x, = ctx.saved_variables\n        return 2 * g\n",
+        """
+        import torch
+        class MyReLU(torch.autograd.Function):
+            def forward(self, x):
+                self.save_for_backward(x)
+                return x.clamp(min=0)
+        """,
+        """
+        from torch.autograd import Function
+        class Sq(Function):
+            def forward(self, x):
+                return x * x
+        """,
+        """
+        from torch import autograd
+        class Id(autograd.Function):
+            def __init__(self, k):
+                super().__init__()
+                self.k = k
+            def forward(self, x):
+                return x * self.k
+        """,
+        """
+        import torch
+        class Double(torch.autograd.Function):
+            @staticmethod
+            def backward(ctx, g):
+                x, = ctx.saved_variables
+                return 2 * g
+        """,
     )
     UNMARKED = (
-        "import torch\nclass MyReLU(torch.autograd.Function):\n    @staticmethod\n    def forward(ctx, x):\n"
-        "        ctx.save_for_backward(x)\n        return x.clamp(min=0)\n",
-        "class Cache:\n    def load(self):\n        return self.saved_variables\n",
-        "import torch.nn as nn\nclass Net(nn.Module):\n    def forward(self, x):\n        return x\n",
-        "class Function:\n    pass\nclass F(Function):\n    def forward(self, x):\n        return x\n",
+        """
+        import torch
+        class MyReLU(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x.clamp(min=0)
+        """,
+        """
+        class Cache:
+            def load(self):
+                return self.saved_variables
+        """,
+        """
+        import torch.nn as nn
+        class Net(nn.Module):
+            def forward(self, x):
+                return x
+        """,
+        """
+        class Function:
+            pass
+        class F(Function):
+            def forward(self, x):
+                return x
+        """,
     )
     FIXES = (
         (
-            "import torch\n\nclass MyReLU(torch.autograd.Function):\n"
-            "    def forward(self, input):\n        self.save_for_backward(input)  # keep it\n        return input.clamp(min=0)\n\n"
-            "    def backward(self, grad_output):\n        input, = self.saved_variables\n"
-            "        grad_input = grad_output.clone()\n        grad_input[input < 0] = 0\n        return grad_input\n\n"
-            "y = MyReLU()(x)\n",
-            "import torch\n\nclass MyReLU(torch.autograd.Function):\n"
-            "    @staticmethod\n    def forward(ctx, input):\n        ctx.save_for_backward(input)  # keep it\n        return input.clamp(min=0)\n\n"
-            "    @staticmethod\n    def backward(ctx, grad_output):\n        input, = ctx.saved_tensors\n"
-            "        grad_input = grad_output.clone()\n        grad_input[input < 0] = 0\n        return grad_input\n\n"
-            "y = MyReLU.apply(x)\n",
+            """
+            import torch
+
+            class MyReLU(torch.autograd.Function):
+                def forward(self, input):
+                    self.save_for_backward(input)  # keep it
+                    return input.clamp(min=0)
+
+                def backward(self, grad_output):
+                    input, = self.saved_variables
+                    grad_input = grad_output.clone()
+                    grad_input[input < 0] = 0
+                    return grad_input
+
+            y = MyReLU()(x)
+            """,
+            """
+            import torch
+
+            class MyReLU(torch.autograd.Function):
+                @staticmethod
+                def forward(ctx, input):
+                    ctx.save_for_backward(input)  # keep it
+                    return input.clamp(min=0)
+
+                @staticmethod
+                def backward(ctx, grad_output):
+                    input, = ctx.saved_tensors
+                    grad_input = grad_output.clone()
+                    grad_input[input < 0] = 0
+                    return grad_input
+
+            y = MyReLU.apply(x)
+            """,
         ),
         (
-            "import torch\nclass Double(torch.autograd.Function):\n    @staticmethod\n    def backward(ctx, g):\n"
-            "        x, = ctx.saved_variables  # 0.3 name\n        return 2 * g\n",
-            "import torch\nclass Double(torch.autograd.Function):\n    @staticmethod\n    def backward(ctx, g):\n"
-            "        x, = ctx.saved_tensors  # 0.3 name\n        return 2 * g\n",
+            """
+            import torch
+            class Double(torch.autograd.Function):
+                @staticmethod
+                def backward(ctx, g):
+                    x, = ctx.saved_variables  # 0.3 name
+                    return 2 * g
+            """,
+            """
+            import torch
+            class Double(torch.autograd.Function):
+                @staticmethod
+                def backward(ctx, g):
+                    x, = ctx.saved_tensors  # 0.3 name
+                    return 2 * g
+            """,
         ),
         (
-            "from torch.autograd import Function\nclass Sq(Function):\n    def forward(self, x):\n        return x * x\n"
-            "square = Sq()\ny = square(x)\n",
-            "from torch.autograd import Function\nclass Sq(Function):\n    @staticmethod\n    def forward(ctx, x):\n        return x * x\n"
-            "square = Sq.apply\ny = square(x)\n",
+            """
+            from torch.autograd import Function
+            class Sq(Function):
+                def forward(self, x):
+                    return x * x
+            square = Sq()
+            y = square(x)
+            """,
+            """
+            from torch.autograd import Function
+            class Sq(Function):
+                @staticmethod
+                def forward(ctx, x):
+                    return x * x
+            square = Sq.apply
+            y = square(x)
+            """,
         ),
     )
-    NOTED = (  # constructor arguments must become forward arguments
-        "from torch import autograd\nclass Id(autograd.Function):\n    def __init__(self, k):\n        self.k = k\n"
-        "    def forward(self, x):\n        return x * self.k\ny = Id(2)(x)\n",
+    NOTED = (
+        # constructor arguments must become forward arguments
+        """
+        from torch import autograd
+        class Id(autograd.Function):
+            def __init__(self, k):
+                self.k = k
+            def forward(self, x):
+                return x * self.k
+        y = Id(2)(x)
+        """,
     )
 
     def __init__(self) -> None:
@@ -128,7 +230,7 @@ def _static_class(node: cst.ClassDef, methods: list[cst.FunctionDef]) -> cst.Cla
             return _static_method(updated)
         return updated
 
-    return rewrite(node, leave)  # type: ignore[return-value]
+    return rewrite(node, leave)  # type: ignore[return-value]  # rewrite gives back the kind of node it was given
 
 
 def _static_method(method: cst.FunctionDef) -> cst.FunctionDef:
@@ -142,6 +244,6 @@ def _static_method(method: cst.FunctionDef) -> cst.FunctionDef:
             return updated.with_changes(attr=cst.Name("saved_tensors"))
         return updated
 
-    renamed: cst.FunctionDef = rewrite(method, leave)  # type: ignore[assignment]
+    renamed: cst.FunctionDef = rewrite(method, leave)  # type: ignore[assignment]  # rewrite gives back the kind of node it was given
     decorator = cst.Decorator(decorator=cst.Name("staticmethod"))
     return renamed.with_changes(decorators=[decorator, *renamed.decorators])

@@ -48,34 +48,99 @@ class RemovedFunction(LegacyRule):
         "AttributeError for older names, ImportError/ModuleNotFoundError for removed modules."
     )
     reference_step = None
+    replaces_call = True
     MARKED = (
-        "import torch\nx, _ = torch.solve(B, A)\n",
-        "import torch\ne, v = torch.symeig(A, eigenvectors=True)\n",
-        "import torch\nr = torch.matrix_rank(A)\n",
-        "from torch.utils.serialization import load_lua\nmodel = load_lua('vgg.t7')\n",
-        "import torch.legacy.nn as lnn\n",
-        "from torch.utils.ffi import create_extension\n",
-        "import torch\nU = torch.potrf(A)\n",
+        """
+        import torch
+        x, _ = torch.solve(B, A)
+        """,
+        """
+        import torch
+        e, v = torch.symeig(A, eigenvectors=True)
+        """,
+        """
+        import torch
+        r = torch.matrix_rank(A)
+        """,
+        """
+        from torch.utils.serialization import load_lua
+        model = load_lua('vgg.t7')
+        """,
+        """
+        import torch.legacy.nn as lnn
+        """,
+        """
+        from torch.utils.ffi import create_extension
+        """,
+        """
+        import torch
+        U = torch.potrf(A)
+        """,
     )
     UNMARKED = (
-        "import torch\nx = torch.linalg.solve(A, B)\n",
-        "import scipy.linalg\nx = scipy.linalg.solve(A, B)\n",
-        "import numpy as np\nr = np.linalg.matrix_rank(A)\n",
-        "from torch.utils.serialization import config\n",
-        "import torch.utils.data\nimport legacy\n",
+        """
+        import torch
+        x = torch.linalg.solve(A, B)
+        """,
+        """
+        import scipy.linalg
+        x = scipy.linalg.solve(A, B)
+        """,
+        """
+        import numpy as np
+        r = np.linalg.matrix_rank(A)
+        """,
+        """
+        from torch.utils.serialization import config
+        """,
+        """
+        import torch.utils.data
+        import legacy
+        """,
     )
     FIXES = (
-        ("import torch\nr = torch.matrix_rank(A)  # rank\n", "import torch\nr = torch.linalg.matrix_rank(A)  # rank\n"),
         (
-            "import torch.nn.functional as F\nloss = F.nll_loss2d(out, target, ignore_index=255)\n",
-            "import torch.nn.functional as F\nloss = F.nll_loss(out, target, ignore_index=255)\n",
+            """
+            import torch
+            r = torch.matrix_rank(A)  # rank
+            """,
+            """
+            import torch
+            r = torch.linalg.matrix_rank(A)  # rank
+            """,
         ),
-        ("import torch as th\nok = th.matrix_rank(th.eye(3)) == 3\n", "import torch as th\nok = th.linalg.matrix_rank(th.eye(3)) == 3\n"),
+        (
+            """
+            import torch.nn.functional as F
+            loss = F.nll_loss2d(out, target, ignore_index=255)
+            """,
+            """
+            import torch.nn.functional as F
+            loss = F.nll_loss(out, target, ignore_index=255)
+            """,
+        ),
+        (
+            """
+            import torch as th
+            ok = th.matrix_rank(th.eye(3)) == 3
+            """,
+            """
+            import torch as th
+            ok = th.linalg.matrix_rank(th.eye(3)) == 3
+            """,
+        ),
     )
 
-    NOTED = (  # arguments reversed, results reshaped: not a rename
-        "import torch\nx, _ = torch.solve(B, A)\n",
-        "from torch.utils.serialization import load_lua\nmodel = load_lua('vgg.t7')\n",
+    NOTED = (
+        # arguments reversed, results reshaped: not a rename
+        """
+        import torch
+        x, _ = torch.solve(B, A)
+        """,
+        """
+        from torch.utils.serialization import load_lua
+        model = load_lua('vgg.t7')
+        """,
     )
 
     def visit_Call(self, node: cst.Call, ctx: RuleContext) -> None:

@@ -63,44 +63,136 @@ class RenamedFunction(LegacyRule):
     why = (
         "torch 2.13 warns on each call of the old name (FutureWarning for nn.init/clip_grad_norm/amp, "
         "UserWarning for upsample/range/chain_matmul); F.sigmoid/F.tanh are documented as deprecated "
-        "but no longer warn (measured, unlike SPEC's table)."
+        "but no longer warn (measured on torch 2.13)."
     )
     reference_step = "nn.relu_and_softmax"
+    replaces_call = True
     MARKED = (
-        "import torch.nn as nn\nnn.init.xavier_uniform(self.fc.weight)\n",
-        "import torch.nn.functional as F\ny = F.upsample(x, scale_factor=2)\nz = F.sigmoid(y)\n",
-        "from torch.nn.utils import clip_grad_norm\nclip_grad_norm(model.parameters(), 5.0)\n",
-        "import torch\nidx = torch.range(1, 10)\n",
-        "import torch\ntorch.set_default_tensor_type('torch.DoubleTensor')\n",
-        "import torch.nn as nn\ncriterion = nn.NLLLoss2d()\n",
-        "import torch\nscaler = torch.cuda.amp.GradScaler()\n",
+        """
+        import torch.nn as nn
+        nn.init.xavier_uniform(self.fc.weight)
+        """,
+        """
+        import torch.nn.functional as F
+        y = F.upsample(x, scale_factor=2)
+        z = F.sigmoid(y)
+        """,
+        """
+        from torch.nn.utils import clip_grad_norm
+        clip_grad_norm(model.parameters(), 5.0)
+        """,
+        """
+        import torch
+        idx = torch.range(1, 10)
+        """,
+        """
+        import torch
+        torch.set_default_tensor_type('torch.DoubleTensor')
+        """,
+        """
+        import torch.nn as nn
+        criterion = nn.NLLLoss2d()
+        """,
+        """
+        import torch
+        scaler = torch.cuda.amp.GradScaler()
+        """,
     )
     UNMARKED = (
-        "import torch.nn as nn\nnn.init.xavier_uniform_(self.fc.weight)\n",
-        "import torch\nidx = torch.arange(1, 11)\ny = torch.sigmoid(x)\n",
-        "import numpy as np\nr = np.range(3)\n",
-        "import torch.nn.functional as F\ny = F.interpolate(x, scale_factor=2)\n",
-        "import torch\nscaler = torch.amp.GradScaler('cuda')\nwith torch.autocast('cuda'):\n    pass\n",
+        """
+        import torch.nn as nn
+        nn.init.xavier_uniform_(self.fc.weight)
+        """,
+        """
+        import torch
+        idx = torch.arange(1, 11)
+        y = torch.sigmoid(x)
+        """,
+        """
+        import numpy as np
+        r = np.range(3)
+        """,
+        """
+        import torch.nn.functional as F
+        y = F.interpolate(x, scale_factor=2)
+        """,
+        """
+        import torch
+        scaler = torch.amp.GradScaler('cuda')
+        with torch.autocast('cuda'):
+            pass
+        """,
     )
     FIXES = (
         (
-            "import torch.nn as nn\nnn.init.xavier_uniform(self.fc.weight, gain=nn.init.calculate_gain('relu'))\n",
-            "import torch.nn as nn\nnn.init.xavier_uniform_(self.fc.weight, gain=nn.init.calculate_gain('relu'))\n",
+            """
+            import torch.nn as nn
+            nn.init.xavier_uniform(self.fc.weight, gain=nn.init.calculate_gain('relu'))
+            """,
+            """
+            import torch.nn as nn
+            nn.init.xavier_uniform_(self.fc.weight, gain=nn.init.calculate_gain('relu'))
+            """,
         ),
         (
-            "import torch.nn.functional as F\ny = F.upsample_bilinear(x, scale_factor=2)\nz = F.sigmoid(y)\n",
-            "import torch\nimport torch.nn.functional as F\n"
-            "y = F.interpolate(x, scale_factor=2, mode='bilinear', align_corners=True)\nz = torch.sigmoid(y)\n",
+            """
+            import torch.nn.functional as F
+            y = F.upsample_bilinear(x, scale_factor=2)
+            z = F.sigmoid(y)
+            """,
+            """
+            import torch
+            import torch.nn.functional as F
+            y = F.interpolate(x, scale_factor=2, mode='bilinear', align_corners=True)
+            z = torch.sigmoid(y)
+            """,
         ),
         (
-            "from torch.nn.utils import clip_grad_norm\nclip_grad_norm(model.parameters(), 5.0)\n",
-            "import torch\nfrom torch.nn.utils import clip_grad_norm\ntorch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)\n",
+            """
+            from torch.nn.utils import clip_grad_norm
+            clip_grad_norm(model.parameters(), 5.0)
+            """,
+            """
+            import torch
+            from torch.nn.utils import clip_grad_norm
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            """,
         ),
-        ("import torch\ntorch.set_default_tensor_type(torch.DoubleTensor)\n", "import torch\ntorch.set_default_dtype(torch.float64)\n"),
-        ("import torch\nL = torch.cholesky(A)\n", "import torch\nL = torch.linalg.cholesky(A)\n"),
         (
-            "import torch\nfrom torch.cuda.amp import autocast\nscaler = torch.cuda.amp.GradScaler()\nwith autocast(enabled=True):\n    y = f(x)\n",
-            "import torch\nfrom torch.cuda.amp import autocast\nscaler = torch.amp.GradScaler('cuda')\nwith torch.amp.autocast('cuda', enabled=True):\n    y = f(x)\n",
+            """
+            import torch
+            torch.set_default_tensor_type(torch.DoubleTensor)
+            """,
+            """
+            import torch
+            torch.set_default_dtype(torch.float64)
+            """,
+        ),
+        (
+            """
+            import torch
+            L = torch.cholesky(A)
+            """,
+            """
+            import torch
+            L = torch.linalg.cholesky(A)
+            """,
+        ),
+        (
+            """
+            import torch
+            from torch.cuda.amp import autocast
+            scaler = torch.cuda.amp.GradScaler()
+            with autocast(enabled=True):
+                y = f(x)
+            """,
+            """
+            import torch
+            from torch.cuda.amp import autocast
+            scaler = torch.amp.GradScaler('cuda')
+            with torch.amp.autocast('cuda', enabled=True):
+                y = f(x)
+            """,
         ),
     )
 

@@ -19,23 +19,66 @@ class RetainVariables(LegacyRule):
     why = "torch 2.13 raises TypeError: backward() got an unexpected keyword argument 'retain_variables'."
     reference_step = "autograd.second_backward_needs_retain_graph"
     MARKED = (
-        "errD.backward(retain_variables=True)\n",
-        "import torch\nloss = model(x).sum()\nloss.backward(retain_variables=True)\n",
-        "import torch\ntorch.autograd.backward([loss], grad_variables=[g])\n",
+        """
+        errD.backward(retain_variables=True)
+        """,
+        """
+        import torch
+        loss = model(x).sum()
+        loss.backward(retain_variables=True)
+        """,
+        """
+        import torch
+        torch.autograd.backward([loss], grad_variables=[g])
+        """,
     )
     UNMARKED = (
-        "loss.backward(retain_graph=True)\n",
-        "import torch\ntorch.autograd.backward([loss], grad_tensors=[g])\n",
-        "import mylib\nmylib.backward(variables=v)\n",
-        "loss.backward()\n",
+        """
+        loss.backward(retain_graph=True)
+        """,
+        """
+        import torch
+        torch.autograd.backward([loss], grad_tensors=[g])
+        """,
+        """
+        import mylib
+        mylib.backward(variables=v)
+        """,
+        """
+        loss.backward()
+        """,
     )
     FIXES = (
-        ("errD.backward(retain_variables=True)\n", "errD.backward(retain_graph=True)\n"),
         (
-            "import torch\ntorch.autograd.backward(variables=[y], grad_variables=[g], retain_variables=False)\n",
-            "import torch\ntorch.autograd.backward(tensors=[y], grad_tensors=[g], retain_graph=False)\n",
+            """
+            errD.backward(retain_variables=True)
+            """,
+            """
+            errD.backward(retain_graph=True)
+            """,
         ),
-        ("loss.backward(\n    retain_variables=True,  # D and G share it\n)\n", "loss.backward(\n    retain_graph=True,  # D and G share it\n)\n"),
+        (
+            """
+            import torch
+            torch.autograd.backward(variables=[y], grad_variables=[g], retain_variables=False)
+            """,
+            """
+            import torch
+            torch.autograd.backward(tensors=[y], grad_tensors=[g], retain_graph=False)
+            """,
+        ),
+        (
+            """
+            loss.backward(
+                retain_variables=True,  # D and G share it
+            )
+            """,
+            """
+            loss.backward(
+                retain_graph=True,  # D and G share it
+            )
+            """,
+        ),
     )
 
     def visit_Call(self, node: cst.Call, ctx: RuleContext) -> None:

@@ -26,33 +26,93 @@ class SizeAverage(LegacyRule):
     why = "torch 2.13 warns 'size_average and reduce args will be deprecated, please use reduction=...' and maps them."
     reference_step = "nn.mse_loss"
     MARKED = (
-        "import torch\nloss_fn = torch.nn.MSELoss(size_average=False)\n",
-        "import torch.nn.functional as F\ntest_loss += F.nll_loss(output, target, size_average=False).item()\n",
-        "from torch import nn\ncriterion = nn.BCELoss(reduce=False)\n",
-        "import torch.nn as nn\nloss = nn.L1Loss(size_average=flag)\n",
+        """
+        import torch
+        loss_fn = torch.nn.MSELoss(size_average=False)
+        """,
+        """
+        import torch.nn.functional as F
+        test_loss += F.nll_loss(output, target, size_average=False).item()
+        """,
+        """
+        from torch import nn
+        criterion = nn.BCELoss(reduce=False)
+        """,
+        """
+        import torch.nn as nn
+        loss = nn.L1Loss(size_average=flag)
+        """,
     )
     UNMARKED = (
-        "import torch\nloss_fn = torch.nn.MSELoss(reduction='sum')\n",
-        "from functools import reduce\ntotal = reduce(add, xs)\n",
-        "import mylib\nl = mylib.MSELoss(size_average=False)\n",
+        """
+        import torch
+        loss_fn = torch.nn.MSELoss(reduction='sum')
+        """,
+        """
+        from functools import reduce
+        total = reduce(add, xs)
+        """,
+        """
+        import mylib
+        l = mylib.MSELoss(size_average=False)
+        """,
     )
     FIXES = (
-        ("import torch\nloss_fn = torch.nn.MSELoss(size_average=False)\n", "import torch\nloss_fn = torch.nn.MSELoss(reduction='sum')\n"),
         (
-            "import torch.nn.functional as F\nl = F.nll_loss(out, y, size_average=False, reduce=False)\n",
-            "import torch.nn.functional as F\nl = F.nll_loss(out, y, reduction='none')\n",
+            """
+            import torch
+            loss_fn = torch.nn.MSELoss(size_average=False)
+            """,
+            """
+            import torch
+            loss_fn = torch.nn.MSELoss(reduction='sum')
+            """,
         ),
         (
-            "import torch.nn as nn\nc = nn.CrossEntropyLoss(weight=w, size_average=True, ignore_index=0)\n",
-            "import torch.nn as nn\nc = nn.CrossEntropyLoss(weight=w, reduction='mean', ignore_index=0)\n",
+            """
+            import torch.nn.functional as F
+            l = F.nll_loss(out, y, size_average=False, reduce=False)
+            """,
+            """
+            import torch.nn.functional as F
+            l = F.nll_loss(out, y, reduction='none')
+            """,
         ),
         (
-            "import torch.nn as nn\ncriterion = nn.CrossEntropyLoss(\n    size_average=False,  # sum\n    weight=w,  # class weights\n)\n",
-            "import torch.nn as nn\ncriterion = nn.CrossEntropyLoss(\n    reduction='sum',  # sum\n    weight=w,  # class weights\n)\n",
+            """
+            import torch.nn as nn
+            c = nn.CrossEntropyLoss(weight=w, size_average=True, ignore_index=0)
+            """,
+            """
+            import torch.nn as nn
+            c = nn.CrossEntropyLoss(weight=w, reduction='mean', ignore_index=0)
+            """,
         ),
         (
-            "import torch.nn as nn\nc = nn.MSELoss(size_average=None, reduce=True, reduction='none')\n",
-            "import torch.nn as nn\nc = nn.MSELoss(reduction='mean')\n",
+            """
+            import torch.nn as nn
+            criterion = nn.CrossEntropyLoss(
+                size_average=False,  # sum
+                weight=w,  # class weights
+            )
+            """,
+            """
+            import torch.nn as nn
+            criterion = nn.CrossEntropyLoss(
+                reduction='sum',  # sum
+                weight=w,  # class weights
+            )
+            """,
+        ),
+        (
+            """
+            import torch.nn as nn
+            c = nn.MSELoss(size_average=None, reduce=True, reduction='none')
+            """,
+            """
+            import torch.nn as nn
+            c = nn.MSELoss(reduction='mean')
+            """,
         ),
     )
 
@@ -65,17 +125,40 @@ class SizeAverage(LegacyRule):
             return
         values = {name: _literal(arg) for name, arg in given.items()}
         if any(value == "unknown" for value in values.values()):
-            ctx.report(node, note="size_average/reduce are not literals here: choose reduction= by hand")
+            note = "size_average/reduce are not literals here: choose reduction= by hand"
+            ctx.report(node, note=note, modern=with_args(node, _with_reduction(node, _reduction_of(given, values))))
             return
         if values["size_average"] is None and values["reduce"] is None:
             kept = [a for a in node.args if a.keyword is None or a.keyword.value not in LEGACY]
             ctx.report(node, replacement=with_args(node, kept))  # both None: torch keeps reduction=
             return
-        reduction = legacy_reduction(values["size_average"], values["reduce"])  # type: ignore[arg-type]
+        reduction = legacy_reduction(values["size_average"], values["reduce"])  # type: ignore[arg-type]  # both are present here: the None cases returned above
         ctx.report(node, replacement=with_args(node, _with_reduction(node, reduction)))
 
 
-def _with_reduction(call: cst.Call, reduction: str) -> list[cst.Arg]:
+def _reduction_of(given: dict[str, cst.Arg | None], values: dict[str, bool | None | str]) -> cst.BaseExpression:
+    """`reduction=` for flags known only at run time, as torch maps them:
+    `size_average=flag` -> `'mean' if flag else 'sum'`; `reduce=r` -> `... if r else 'none'`."""
+    def flag(name: str) -> cst.BaseExpression | bool:
+        arg = given[name]
+        return arg.value if values[name] == "unknown" and arg is not None else values[name] is not False
+
+    size_average, reduce = flag("size_average"), flag("reduce")
+    reduced: cst.BaseExpression = (string("mean" if size_average else "sum") if isinstance(size_average, bool)
+                                   else _either(size_average, "mean", "sum"))
+    if isinstance(reduce, bool):
+        return reduced if reduce else string("none")
+    return _either(reduce, reduced, "none")
+
+
+def _either(test: cst.BaseExpression, yes: cst.BaseExpression | str, no: str) -> cst.IfExp:
+    body = string(yes) if isinstance(yes, str) else yes
+    if isinstance(body, cst.IfExp):
+        body = body.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+    return cst.IfExp(test=test, body=body, orelse=string(no))
+
+
+def _with_reduction(call: cst.Call, reduction: str | cst.BaseExpression) -> list[cst.Arg]:
     """The arguments with `reduction=` where the first legacy (or reduction) argument stood."""
     args: list[cst.Arg] = []
     placed = False
@@ -83,7 +166,8 @@ def _with_reduction(call: cst.Call, reduction: str) -> list[cst.Arg]:
         if arg.keyword is None or arg.keyword.value not in (*LEGACY, "reduction"):
             args.append(arg)
         elif not placed:
-            args.append(arg.with_changes(keyword=cst.Name("reduction"), value=string(reduction)))
+            value = string(reduction) if isinstance(reduction, str) else reduction
+            args.append(arg.with_changes(keyword=cst.Name("reduction"), value=value))
             placed = True
     return args
 

@@ -18,23 +18,56 @@ class StochasticFunction(LegacyRule):
     modern = "m = torch.distributions.Categorical(probs); a = m.sample(); (-m.log_prob(a) * reward).backward()"
     why = "torch 2.13 raises TypeError: multinomial() missing 'num_samples', and RuntimeError: reinforce() was removed."
     reference_step = "autograd.backward_of_sum"
+    replaces_call = True  # reinforce() was removed: torch.distributions instead
     MARKED = (
-        "import torch.nn.functional as F\nprobs = F.softmax(scores, dim=1)\naction = probs.multinomial()\n",
-        "action.reinforce(reward)\n",
-        "for action, r in zip(policy.saved_actions, rewards):\n    action.reinforce(r)\n",
+        """
+        import torch.nn.functional as F
+        probs = F.softmax(scores, dim=1)
+        action = probs.multinomial()
+        """,
+        """
+        action.reinforce(reward)
+        """,
+        """
+        for action, r in zip(policy.saved_actions, rewards):
+            action.reinforce(r)
+        """,
     )
     UNMARKED = (
-        "import torch\nprobs = torch.rand(2, 3)\naction = probs.multinomial(1)\n",
-        "import numpy as np\ncounts = np.random.multinomial(20, [0.5, 0.5])\n",
-        "import torch\nm = torch.distributions.Categorical(probs)\na = m.sample()\n",
+        """
+        import torch
+        probs = torch.rand(2, 3)
+        action = probs.multinomial(1)
+        """,
+        """
+        import numpy as np
+        counts = np.random.multinomial(20, [0.5, 0.5])
+        """,
+        """
+        import torch
+        m = torch.distributions.Categorical(probs)
+        a = m.sample()
+        """,
     )
     FIXES = (
         (
-            "import torch.nn.functional as F\nprobs = F.softmax(scores, dim=1)\naction = probs.multinomial()  # sample\n",
-            "import torch.nn.functional as F\nprobs = F.softmax(scores, dim=1)\naction = probs.multinomial(1)  # sample\n",
+            """
+            import torch.nn.functional as F
+            probs = F.softmax(scores, dim=1)
+            action = probs.multinomial()  # sample
+            """,
+            """
+            import torch.nn.functional as F
+            probs = F.softmax(scores, dim=1)
+            action = probs.multinomial(1)  # sample
+            """,
         ),
     )
-    NOTED = ("action.reinforce(reward)\n",)  # the loss must be rewritten around torch.distributions
+    NOTED = (
+        """
+        action.reinforce(reward)
+        """,
+    )  # the loss must be rewritten around torch.distributions
 
     def visit_Call(self, node: cst.Call, ctx: RuleContext) -> None:
         func = node.func

@@ -9,6 +9,7 @@ from readkit.annotate.rules._context import assigned_once, module_of
 from readkit.annotate.rules._helpers import method_call
 from readkit.annotate.rules._tensor_types import (
     CPU_TYPES,
+    constructor_choices,
     constructor_replacement,
     dtype_node,
     to_call,
@@ -24,44 +25,111 @@ ALIAS_NOTE = "the name may hold a CUDA type too: use .to(device, dtype) with a t
 class TensorTypeDtype(LegacyRule):
     id = "tensor-type-dtype"
     message = "legacy tensor type (torch.FloatTensor ...) used as a dtype or constructor"
-    modern = "x.to(torch.float32), dtype = torch.float32, torch.tensor([...], dtype=torch.int64)"
+    modern = "the dtype of the type named: x.to(torch.int64), dtype = torch.float32, torch.tensor([...], dtype=torch.int64)"
     why = (
         "torch 2.13 still accepts it, but types mix dtype with device "
         "and torch.FloatTensor(n) is uninitialized memory."
     )
     reference_step = "tensors.legacy_cuda_tensor_type"
+    replaces_call = True
     MARKED = (
-        "import torch\nx = torch.randn(3).type(torch.FloatTensor)\n",
-        "import torch\ndtype = torch.FloatTensor\n",
-        "import torch\nlabels = torch.LongTensor([1, 0, 2])\n",
-        "import torch as th\ny = y.type(th.LongTensor)\n",
+        """
+        import torch
+        x = torch.randn(3).type(torch.FloatTensor)
+        """,
+        """
+        import torch
+        dtype = torch.FloatTensor
+        """,
+        """
+        import torch
+        labels = torch.LongTensor([1, 0, 2])
+        """,
+        """
+        import torch as th
+        y = y.type(th.LongTensor)
+        """,
     )
     UNMARKED = (
-        "import torch\nx = torch.randn(3).to(torch.float32)\n",
-        "import torch\nok = isinstance(x, torch.FloatTensor)\n",
-        "import numpy as np\nx = arr.type(np.float32)\n",
-        "import torch\nx = x.type(torch.cuda.FloatTensor)\n",  # cuda-tensor-type's finding
+        """
+        import torch
+        x = torch.randn(3).to(torch.float32)
+        """,
+        """
+        import torch
+        ok = isinstance(x, torch.FloatTensor)
+        """,
+        """
+        import numpy as np
+        x = arr.type(np.float32)
+        """,
+        """
+        import torch
+        x = x.type(torch.cuda.FloatTensor)
+        """,  # cuda-tensor-type's finding
     )
     FIXES = (
-        ("import torch\nx = torch.randn(3).type(torch.FloatTensor)\n", "import torch\nx = torch.randn(3).to(torch.float32)\n"),
         (
-            "import torch\ndtype = torch.FloatTensor  # on CPU\nx = torch.randn(4, 2).type(dtype)\n",
-            "import torch\ndtype = torch.float32  # on CPU\nx = torch.randn(4, 2).to(dtype)\n",
+            """
+            import torch
+            x = torch.randn(3).type(torch.FloatTensor)
+            """,
+            """
+            import torch
+            x = torch.randn(3).to(torch.float32)
+            """,
         ),
         (
-            "import torch\nlabels = torch.LongTensor([1, 0, 2])\nbuf = torch.FloatTensor(2, 3)\n",
-            "import torch\nlabels = torch.tensor([1, 0, 2], dtype=torch.int64)\nbuf = torch.empty(2, 3, dtype=torch.float32)\n",
+            """
+            import torch
+            dtype = torch.FloatTensor  # on CPU
+            x = torch.randn(4, 2).type(dtype)
+            """,
+            """
+            import torch
+            dtype = torch.float32  # on CPU
+            x = torch.randn(4, 2).to(dtype)
+            """,
+        ),
+        (
+            """
+            import torch
+            labels = torch.LongTensor([1, 0, 2])
+            buf = torch.FloatTensor(2, 3)
+            """,
+            """
+            import torch
+            labels = torch.tensor([1, 0, 2], dtype=torch.int64)
+            buf = torch.empty(2, 3, dtype=torch.float32)
+            """,
         ),
         (  # the alias is also a constructor: both uses become modern
-            "import torch\ndtype = torch.FloatTensor\nw = dtype(3, 4)\n",
-            "import torch\ndtype = torch.float32\nw = torch.empty(3, 4, dtype=torch.float32)\n",
+            """
+            import torch
+            dtype = torch.FloatTensor
+            w = dtype(3, 4)
+            """,
+            """
+            import torch
+            dtype = torch.float32
+            w = torch.empty(3, 4, dtype=torch.float32)
+            """,
         ),
     )
     NOTED = (
         # two assignments: which type `dtype` holds is decided at run time
-        "import torch\ndtype = torch.FloatTensor\nif gpu:\n    dtype = torch.cuda.FloatTensor\nx = x.type(dtype)\n",
-        # a constructor call that cannot be rewritten keeps the name a type
-        "import torch\ndtype = torch.FloatTensor\nw = dtype(shape)\n",
+        """
+        import torch
+        dtype = torch.FloatTensor
+        if gpu:
+            dtype = torch.cuda.FloatTensor
+        x = x.type(dtype)
+        """,  # a constructor call that cannot be rewritten keeps the name a type
+        """
+        import torch
+        dtype = torch.FloatTensor
+        w = dtype(shape)
+        """,
     )
 
     def __init__(self) -> None:
@@ -71,7 +139,10 @@ class TensorTypeDtype(LegacyRule):
         dtype = type_call(node, ctx, CPU_TYPES)
         if dtype is not None:
             replacement = self._to(node, dtype)
-            ctx.report(node, replacement=replacement, note=None if replacement else ALIAS_NOTE)
+            if replacement is None:
+                ctx.report(node, note=ALIAS_NOTE, modern=to_call(node, dtype, device=False))
+            else:
+                ctx.report(node, replacement=replacement)
             return
         dtype = type_of(node.func, ctx, CPU_TYPES)
         if dtype is None:
@@ -79,7 +150,7 @@ class TensorTypeDtype(LegacyRule):
         replacement = constructor_replacement(node, dtype, device=False)
         if replacement is None:
             use = f"torch.tensor(data, dtype=torch.{dtype}) or torch.empty(size, ...)"
-            ctx.report(node, note=f"data or size? use {use}")
+            ctx.report(node, note=f"data or size? use {use}", modern=constructor_choices(node, dtype, device=False))
         else:
             ctx.report(node, replacement=replacement)
 
@@ -89,10 +160,12 @@ class TensorTypeDtype(LegacyRule):
             return
         names = [t.target.value for t in node.targets if isinstance(t.target, cst.Name)]
         if len(names) != len(node.targets) or not all(assigned_once(ctx, node, name) for name in names):
-            ctx.report(node.value, note=f"assigned more than once: use torch.{dtype} (and a device) by hand")
+            note = f"assigned more than once: use torch.{dtype} (and a device) by hand"
+            ctx.report(node.value, note=note, modern=dtype_node(dtype))
             return
         if _called_unfixably(names, node, ctx, dtype):
-            ctx.report(node.value, note="this type is also called as a constructor: use torch.tensor/torch.empty there")
+            note = "this type is also called as a constructor: use torch.tensor/torch.empty there"
+            ctx.report(node.value, note=note, modern=dtype_node(dtype))
             return
         self.retyped.update(names)
         ctx.report(node.value, replacement=dtype_node(dtype))

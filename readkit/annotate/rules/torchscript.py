@@ -23,17 +23,48 @@ class Torchscript(LegacyRule):
     modern = "torch.export.export(model, (x,)) for a portable graph, torch.compile(model) for speed"
     why = "torch 2.13 emits DeprecationWarning for torch.jit; a traced `if` keeps the branch taken while tracing."
     reference_step = "jit.trace_freezes_branch"
+    replaces_call = True
     MARKED = (
-        "import torch\ntraced = torch.jit.trace(model, x)\n",
-        "import torch\n@torch.jit.script\ndef f(x):\n    return x * 2\n",
-        "from torch import jit\njit.save(traced, 'm.pt')\nm = jit.load('m.pt')\n",
-        "import torch\nclass M(torch.jit.ScriptModule):\n    pass\n",
+        """
+        import torch
+        traced = torch.jit.trace(model, x)
+        """,
+        """
+        import torch
+        @torch.jit.script
+        def f(x):
+            return x * 2
+        """,
+        """
+        from torch import jit
+        jit.save(traced, 'm.pt')
+        m = jit.load('m.pt')
+        """,
+        """
+        import torch
+        class M(torch.jit.ScriptModule):
+            pass
+        """,
     )
     UNMARKED = (
-        "import torch\nep = torch.export.export(model, (x,))\n",
-        "import torch\nfast = torch.compile(model)\n",
-        "import numba\n@numba.jit\ndef f(x):\n    return x\n",
-        "import torch\nscripted = isinstance(m, torch.jit.ScriptModule)\n",
+        """
+        import torch
+        ep = torch.export.export(model, (x,))
+        """,
+        """
+        import torch
+        fast = torch.compile(model)
+        """,
+        """
+        import numba
+        @numba.jit
+        def f(x):
+            return x
+        """,
+        """
+        import torch
+        scripted = isinstance(m, torch.jit.ScriptModule)
+        """,
     )
     FIXES = ()  # not mechanical: export and compile differ from tracing in what they accept
 

@@ -15,9 +15,8 @@ from readkit.annotate.rules._helpers import (
     positional,
     with_args,
 )
+from readkit.annotate.rules._variable import VARIABLE, variable_parts
 from readkit.annotate.rules.base import LegacyRule, RuleContext
-
-VARIABLE = ("torch.autograd.Variable", "torch.autograd.variable.Variable")
 
 # torch factories that take `requires_grad=` themselves: `torch.randn(3, requires_grad=True)`
 FACTORIES = frozenset(
@@ -25,20 +24,6 @@ FACTORIES = frozenset(
     for name in "tensor randn rand zeros ones empty full eye arange linspace logspace randint "
     "randn_like rand_like zeros_like ones_like empty_like full_like".split()
 )
-
-
-def variable_parts(call: cst.Call, ctx: RuleContext) -> tuple[cst.BaseExpression, cst.Arg | None] | None:
-    """(wrapped tensor, requires_grad argument) of a `Variable(...)` call, or None when it is not one
-    we can read (no tensor argument, `*args`, keywords other than requires_grad/volatile)."""
-    if symbol_in(ctx, call.func, VARIABLE) is None:
-        return None
-    args = positional(call)
-    known = {"requires_grad", "volatile"}
-    if len(args) != 1 or any(a.keyword is not None and a.keyword.value not in known for a in call.args):
-        return None
-    if len(call.args) != len(args) + sum(a.keyword is not None for a in call.args):
-        return None  # *args / **kwargs
-    return args[0].value, keyword(call, "requires_grad")
 
 
 def requiring_grad(tensor: cst.BaseExpression, flag: cst.BaseExpression, ctx: RuleContext) -> cst.BaseExpression:
@@ -62,43 +47,128 @@ class VariableWrapper(LegacyRule):
         "and `type(h) == Variable` is now False for every tensor."
     )
     reference_step = "autograd.legacy_variable"
+    replaces_call = True
     MARKED = (
-        "from torch.autograd import Variable\nx = Variable(torch.randn(3, 4))\n",
-        "import torch\nfrom torch.autograd import Variable\nw = Variable(torch.randn(5, 1), requires_grad=True)\n",
-        "import torch.autograd as ag\ndef step(batch):\n    return ag.Variable(batch.cuda())\n",
-        "from torch import autograd\ninputs, labels = autograd.Variable(inputs), autograd.Variable(labels)\n",
-        "from torch.autograd import Variable\ndef repackage(h):\n    return h.detach() if type(h) == Variable else tuple(h)\n",
-        "from torch.autograd import Variable\nok = isinstance(x, Variable)\n",
+        """
+        from torch.autograd import Variable
+        x = Variable(torch.randn(3, 4))
+        """,
+        """
+        import torch
+        from torch.autograd import Variable
+        w = Variable(torch.randn(5, 1), requires_grad=True)
+        """,
+        """
+        import torch.autograd as ag
+        def step(batch):
+            return ag.Variable(batch.cuda())
+        """,
+        """
+        from torch import autograd
+        inputs, labels = autograd.Variable(inputs), autograd.Variable(labels)
+        """,
+        """
+        from torch.autograd import Variable
+        def repackage(h):
+            return h.detach() if type(h) == Variable else tuple(h)
+        """,
+        """
+        from torch.autograd import Variable
+        ok = isinstance(x, Variable)
+        """,
     )
     UNMARKED = (
-        "import torch\nx = torch.randn(3, 4, requires_grad=True)\n",
-        "from tkinter import Variable\nv = Variable(master)\n",
-        "class Variable:\n    pass\nv = Variable(3)\n",
-        "from torch.autograd import Variable\nx = Variable(data, volatile=True)\n",  # volatile-flag's finding
-        "import torch\nok = type(h) == torch.Tensor or isinstance(h, tuple)\n",
+        """
+        import torch
+        x = torch.randn(3, 4, requires_grad=True)
+        """,
+        """
+        from tkinter import Variable
+        v = Variable(master)
+        """,
+        """
+        class Variable:
+            pass
+        v = Variable(3)
+        """,
+        """
+        from torch.autograd import Variable
+        x = Variable(data, volatile=True)
+        """,  # volatile-flag's finding
+        """
+        import torch
+        ok = type(h) == torch.Tensor or isinstance(h, tuple)
+        """,
     )
     FIXES = (
         (
-            "import torch\nfrom torch.autograd import Variable\nx = Variable(torch.randn(3, 4))\ny = Variable(x.data).sum()\n",
-            "import torch\nx = torch.randn(3, 4)\ny = x.detach().sum()\n",
+            """
+            import torch
+            from torch.autograd import Variable
+            x = Variable(torch.randn(3, 4))
+            y = Variable(x.data).sum()
+            """,
+            """
+            import torch
+            x = torch.randn(3, 4)
+            y = x.detach().sum()
+            """,
         ),
         (
-            "import torch\nfrom torch.autograd import Variable\nw = Variable(torch.randn(5, 1), requires_grad=True)\n",
-            "import torch\nw = torch.randn(5, 1, requires_grad=True)\n",
+            """
+            import torch
+            from torch.autograd import Variable
+            w = Variable(torch.randn(5, 1), requires_grad=True)
+            """,
+            """
+            import torch
+            w = torch.randn(5, 1, requires_grad=True)
+            """,
         ),
         (
-            "import torch\nfrom torch.autograd import Variable\nw = Variable(a + b, requires_grad=True)\nv = Variable(a + b).double()\n",
-            "import torch\nw = (a + b).requires_grad_()\nv = (a + b).double()\n",
+            """
+            import torch
+            from torch.autograd import Variable
+            w = Variable(a + b, requires_grad=True)
+            v = Variable(a + b).double()
+            """,
+            """
+            import torch
+            w = (a + b).requires_grad_()
+            v = (a + b).double()
+            """,
         ),
         (  # the word-language-model helper: type(h) == Variable is never true today
-            "from torch.autograd import Variable\n\ndef repackage_hidden(h):\n    if type(h) == Variable:\n"
-            "        return Variable(h.data)\n    else:\n        return tuple(repackage_hidden(v) for v in h)\n",
-            "import torch\n\ndef repackage_hidden(h):\n    if isinstance(h, torch.Tensor):\n"
-            "        return h.detach()\n    else:\n        return tuple(repackage_hidden(v) for v in h)\n",
+            """
+            from torch.autograd import Variable
+
+            def repackage_hidden(h):
+                if type(h) == Variable:
+                    return Variable(h.data)
+                else:
+                    return tuple(repackage_hidden(v) for v in h)
+            """,
+            """
+            import torch
+
+            def repackage_hidden(h):
+                if isinstance(h, torch.Tensor):
+                    return h.detach()
+                else:
+                    return tuple(repackage_hidden(v) for v in h)
+            """,
         ),
         (
-            "import torch\nfrom torch.autograd import Variable, Function\nx = Variable(t, requires_grad=flag)\n",
-            "import torch\nfrom torch.autograd import Function\nx = t.requires_grad_(flag)\n",
+            """
+            import torch
+            from torch.autograd import Variable, Function
+            x = Variable(t, requires_grad=flag)
+            """,
+            """
+            import torch
+            from torch.autograd import Function
+            x = t.requires_grad_(flag)
+            """,
         ),
     )
 

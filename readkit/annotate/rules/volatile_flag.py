@@ -6,8 +6,8 @@ import libcst as cst
 
 from readkit.annotate.rules._context import ancestors, inside_no_grad, is_torch_value, module_of, symbol_in
 from readkit.annotate.rules._helpers import bool_literal, free_value, keyword, no_grad_with, rewrite
+from readkit.annotate.rules._variable import VARIABLE, variable_parts
 from readkit.annotate.rules.base import LegacyRule, RuleContext
-from readkit.annotate.rules.variable_wrapper import VARIABLE, variable_parts
 
 # Calls that make a block a training step: no_grad around them would break it.
 TRAINING_METHODS = frozenset({"backward", "step", "zero_grad"})
@@ -19,54 +19,143 @@ class VolatileFlag(LegacyRule):
     modern = "with torch.no_grad():  (around the evaluation; the tensor itself needs no wrapper)"
     why = "torch 2.13 warns 'volatile was removed and now has no effect' and records the graph anyway."
     reference_step = "autograd.no_grad_and_inference_mode"
+    replaces_call = True
     absorbs_rest_of_block = True
     MARKED = (
-        "from torch.autograd import Variable\nx = Variable(data, volatile=True)\n",
-        "import torch\nfrom torch.autograd import Variable\n"
-        "for data, target in loader:\n    data = Variable(data.cuda(), volatile=True)\n    out = model(data)\n",
-        "import torch.autograd as autograd\ndef predict(model, x):\n    return model(autograd.Variable(x, volatile=True))\n",
-        "import torch\nx = torch.randn(3)\nx.volatile = True\n",
+        """
+        from torch.autograd import Variable
+        x = Variable(data, volatile=True)
+        """,
+        """
+        import torch
+        from torch.autograd import Variable
+        for data, target in loader:
+            data = Variable(data.cuda(), volatile=True)
+            out = model(data)
+        """,
+        """
+        import torch.autograd as autograd
+        def predict(model, x):
+            return model(autograd.Variable(x, volatile=True))
+        """,
+        """
+        import torch
+        x = torch.randn(3)
+        x.volatile = True
+        """,
     )
     UNMARKED = (
-        "import torch\nwith torch.no_grad():\n    out = model(x)\n",
-        "from torch.autograd import Variable\nx = Variable(data)\n",
-        "from mylib import Variable\nx = Variable(data, volatile=True)\n",
-        "import tkinter\nopts.volatile = True\n",
+        """
+        import torch
+        with torch.no_grad():
+            out = model(x)
+        """,
+        """
+        from torch.autograd import Variable
+        x = Variable(data)
+        """,
+        """
+        from mylib import Variable
+        x = Variable(data, volatile=True)
+        """,
+        """
+        import tkinter
+        opts.volatile = True
+        """,
     )
     FIXES = (
         (
-            "import torch\nfrom torch.autograd import Variable\n\n"
-            "def evaluate(model, loader):\n    model.eval()\n    correct = 0\n    for data, target in loader:\n"
-            "        data, target = Variable(data, volatile=True), Variable(target)\n"
-            "        output = model(data)  # forward only\n        correct += (output.argmax(1) == target).sum().item()\n"
-            "    return correct\n",
-            "import torch\n\n"
-            "def evaluate(model, loader):\n    model.eval()\n    correct = 0\n    for data, target in loader:\n"
-            "        with torch.no_grad():\n"
-            "            output = model(data)  # forward only\n            correct += (output.argmax(1) == target).sum().item()\n"
-            "    return correct\n",
+            """
+            import torch
+            from torch.autograd import Variable
+
+            def evaluate(model, loader):
+                model.eval()
+                correct = 0
+                for data, target in loader:
+                    data, target = Variable(data, volatile=True), Variable(target)
+                    output = model(data)  # forward only
+                    correct += (output.argmax(1) == target).sum().item()
+                return correct
+            """,
+            """
+            import torch
+
+            def evaluate(model, loader):
+                model.eval()
+                correct = 0
+                for data, target in loader:
+                    with torch.no_grad():
+                        output = model(data)  # forward only
+                        correct += (output.argmax(1) == target).sum().item()
+                return correct
+            """,
         ),
         (
-            "from torch.autograd import Variable\ndef predict(model, x):\n    return model(Variable(x, volatile=True))\n",
-            "import torch\ndef predict(model, x):\n    with torch.no_grad():\n        return model(x)\n",
+            """
+            from torch.autograd import Variable
+            def predict(model, x):
+                return model(Variable(x, volatile=True))
+            """,
+            """
+            import torch
+            def predict(model, x):
+                with torch.no_grad():
+                    return model(x)
+            """,
         ),
         (
-            "import torch\nfrom torch.autograd import Variable\nwith torch.no_grad():\n    y = model(Variable(x, volatile=True))\n",
-            "import torch\nwith torch.no_grad():\n    y = model(x)\n",
+            """
+            import torch
+            from torch.autograd import Variable
+            with torch.no_grad():
+                y = model(Variable(x, volatile=True))
+            """,
+            """
+            import torch
+            with torch.no_grad():
+                y = model(x)
+            """,
         ),
         (  # `train()` below calls backward: wrapping the rest of the file would break it
-            "import torch\nfrom torch.autograd import Variable\ndef train():\n    model(x).sum().backward()\n"
-            "x = Variable(data, volatile=True)\nprint(model(x))\ntrain()\n",
-            "import torch\ndef train():\n    model(x).sum().backward()\n"
-            "x = data\nprint(model(x))\ntrain()\n",
+            """
+            import torch
+            from torch.autograd import Variable
+            def train():
+                model(x).sum().backward()
+            x = Variable(data, volatile=True)
+            print(model(x))
+            train()
+            """,
+            """
+            import torch
+            def train():
+                model(x).sum().backward()
+            x = data
+            print(model(x))
+            train()
+            """,
         ),
         (  # volatile=False never meant anything: just the tensor, nothing wrapped
-            "from torch.autograd import Variable\ny = model(Variable(x, volatile=False))\n",
-            "y = model(x)\n",
+            """
+            from torch.autograd import Variable
+            y = model(Variable(x, volatile=False))
+            """,
+            """
+            y = model(x)
+            """,
         ),
         (  # a training step: no_grad would break backward, so only the flag goes, with a note
-            "from torch.autograd import Variable\nx = Variable(x, volatile=True)\nloss = model(x).sum()\nloss.backward()\n",
-            "loss = model(x).sum()\nloss.backward()\n",
+            """
+            from torch.autograd import Variable
+            x = Variable(x, volatile=True)
+            loss = model(x).sum()
+            loss.backward()
+            """,
+            """
+            loss = model(x).sum()
+            loss.backward()
+            """,
         ),
     )
 
@@ -172,4 +261,4 @@ def _without_volatile(statement: cst.SimpleStatementLine, ctx: RuleContext) -> c
                 return free_value(parts[0], ctx.parent(original))
         return updated
 
-    return rewrite(statement, leave)  # type: ignore[return-value]
+    return rewrite(statement, leave)  # type: ignore[return-value]  # rewrite gives back the kind of node it was given

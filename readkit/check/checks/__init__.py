@@ -2,7 +2,7 @@
 
 Each module defines, in this order:
 
-- its facts: frozen dataclasses deriving from `readkit.check.facts.Fact`, each
+- its facts: frozen dataclasses deriving from `readkit.check.workflow_facts.Fact`, each
   with a `kind` (what the child measured, typed);
 - its `Watcher` (readkit.check.watcher), when it needs the run's events: what
   to measure inside the child, recorded as those facts;
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Sequence
 
-from readkit.check.facts import F, Fact, Facts, Line
+from readkit.check.workflow_facts import F, Fact, Facts, Line
 from readkit.check.watcher import Watcher
 from readkit.results.check import Problem
 
@@ -82,8 +82,13 @@ def judge(raw: object) -> tuple[tuple[Problem, ...], list[str]]:
     """Every check's findings over one run's facts as written by the child, sorted by place; and the
     facts that could not be read, in words."""
     facts, unreadable = Facts.decode(raw, fact_kinds())
-    problems = [Problem(check.id, found.path, found.line, check.message(found))
-                for check in all_checks() for found in check.find(facts)]
+    problems = []
+    for check in all_checks():
+        for found in check.find(facts):
+            if not isinstance(found.path, str) or type(found.line) is not int:  # the results file is the target's to spoil
+                raise TypeError(f"{check.id} found a location that is not a path and a line: "
+                                f"{found.path!r}:{found.line!r}")
+            problems.append(Problem(check.id, found.path, found.line, check.message(found)))
     return tuple(sorted(problems, key=lambda p: (p.path, p.line, p.check))), unreadable
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from readkit.check.checks import Found, WorkflowCheck, where
-from readkit.check.facts import Fact, Facts, Line
+from readkit.check.workflow_facts import Fact, Facts, Line
 from readkit.check.watcher import Run, Watcher
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from readkit.check.checks import Found, WorkflowCheck
-from readkit.check.facts import Fact, Facts, Line
+from readkit.check.workflow_facts import Fact, Facts, Line
 from readkit.check.watcher import Run, Watcher
 
 

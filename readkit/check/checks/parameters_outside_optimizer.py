@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from readkit.check.checks import Found, WorkflowCheck, where
-from readkit.check.facts import Fact, Facts, Line
+from readkit.check.workflow_facts import Fact, Facts, Line
 from readkit.check.watcher import OptimizerState, Run, Watcher
 
 CHECK_AT_STEPS = (1, 2, 3, 10, 50)  # and every 100th: a model re-created mid-run shows later

@@ -28,12 +28,14 @@ class LineTags:
     html: list[str] = field(default_factory=list)  # legacy / problem / run tags
 
 
-def file_page(result: FileResult, run: FileRun | None, *, root: str, index_href: str) -> str:
+def file_page(result: FileResult, run: FileRun | None, *, root: str, index_href: str,
+              home_href: str | None = None) -> str:
+    """`index_href`: the table of files; `home_href`: the report's front page when it is another (the map)."""
     doc = load_source(result)
     strings = StringTable()
     data = _page_data(result, run, doc, strings)
     pieces, tags = _spans_and_tags(result, run, doc, data)
-    header = _header(result, run, index_href)
+    header = _header(result, run, index_href, home_href)
     body = _findings(result, run, doc) + _code(doc, pieces, tags)
     data["strings"] = strings.strings
     return page(f"{result.path} — readkit", header, body, root=root, data=data)
@@ -113,7 +115,7 @@ def _tags_html(tags: LineTags | None, pieces: list[highlight.Piece]) -> str:
 # Page sections
 
 
-def _header(result: FileResult, run: FileRun | None, index_href: str) -> str:
+def _header(result: FileResult, run: FileRun | None, index_href: str, home_href: str | None) -> str:
     counts = result.role_counts()
     summary = counts_text(counts)
     if result.legacy:
@@ -121,7 +123,10 @@ def _header(result: FileResult, run: FileRun | None, index_href: str) -> str:
     rate = confirmation_rate(run)
     if rate is not None:
         summary += f" — run: {rate[0]} of {rate[1]} reached annotations confirmed"
-    return (f'<a href="{index_href}">← all files</a>\n<h1>{escape(result.path)}</h1>\n'
+    back = f'<a href="{index_href}">← all files</a>'
+    if home_href is not None:
+        back = f'<a href="{home_href}">← map</a> · <a href="{index_href}">all files</a>'
+    return (f'{back}\n<h1>{escape(result.path)}</h1>\n'
             f'<p class="summary">{escape(summary)}</p>\n{legend(counts, interactive=True)}')
 
 
@@ -157,8 +162,8 @@ def _code(doc: SourceDoc, pieces: dict[int, list[highlight.Piece]], tags: dict[i
     for number, text in enumerate(doc.lines, start=1):
         here = pieces.get(number, [])
         body = highlight.line_html(text, tokens[number - 1] if number <= len(tokens) else [], here)
-        if number in doc.ignored:  # show what the notebook says, not the `pass` analyzed in its place
-            body = f'<span class="ipy" title="IPython-only line: not analyzed">{escape(doc.ignored[number])}</span>'
+        if number in doc.ignored:  # show what the notebook says, not the get_ipython() call analyzed in its place
+            body = f'<span class="ipy" title="IPython syntax, shown as written (readkit analyzes what the kernel runs)">{escape(doc.ignored[number])}</span>'
         rows.append(f'<div class="l" id="L{number}"><code>{body}</code>{_tags_html(tags.get(number), here)}</div>')
     return f'<div class="code" id="code">\n{_blocks(doc, rows)}\n</div>'
 

@@ -14,23 +14,25 @@ from readkit.roles import CORE_ROLE_NAMES
 FILES_PER_PAGE = 200
 
 
-def index_page_name(number: int) -> str:
-    return "index.html" if number == 1 else f"index-{number}.html"
+def index_page_name(number: int, name: str = "index") -> str:
+    return f"{name}.html" if number == 1 else f"{name}-{number}.html"
 
 
-def index_pages(result: AnnotateResult, links: dict[str, str], run: RunIndex | None) -> dict[str, str]:
-    """{file name: html} for every index page; `links` maps a file's path to its page."""
+def index_pages(result: AnnotateResult, links: dict[str, str], run: RunIndex | None, *,
+                name: str = "index", home: str | None = None) -> dict[str, str]:
+    """{file name: html} for every index page; `links` maps a file's path to its page.
+    `name` names the pages (`files.html`, `files-2.html` in a map report, whose front page `home` is)."""
     files = sorted(result.files, key=lambda f: f.path)
     chunks = [files[i:i + FILES_PER_PAGE] for i in range(0, len(files), FILES_PER_PAGE)] or [[]]
-    header = _header(result, run)
+    header = _header(result, run, home)
     return {
-        index_page_name(n): page("readkit report", header,
-                                 _pager(n, len(chunks)) + _table(chunk, links, run) + _pager(n, len(chunks)), root="")
+        index_page_name(n, name): page("readkit report", header, _pager(n, len(chunks), name)
+                                       + _table(chunk, links, run) + _pager(n, len(chunks), name), root="")
         for n, chunk in enumerate(chunks, start=1)
     }
 
 
-def _header(result: AnnotateResult, run: RunIndex | None) -> str:
+def _header(result: AnnotateResult, run: RunIndex | None, home: str | None) -> str:
     counts = result.role_counts()
     idioms = result.idiom_counts()
     failed = len(result.failed_files)
@@ -40,7 +42,8 @@ def _header(result: AnnotateResult, run: RunIndex | None) -> str:
     if failed:
         summary += f" — {failed} could not be analyzed"
     run_html = _run_summary(run.result) if run is not None else ""
-    return (f'<h1>readkit report</h1>\n<p class="summary">{escape(summary)}</p>\n'
+    back = f'<a href="{home}">← map</a>\n' if home else ""
+    return (f'{back}<h1>readkit report</h1>\n<p class="summary">{escape(summary)}</p>\n'
             f"{legend(counts, interactive=False)}\n{run_html}")
 
 
@@ -66,11 +69,11 @@ def _run_summary(result: CheckResult) -> str:
     return f'<div class="{css}">{"<br>".join(lines)}</div>'
 
 
-def _pager(number: int, total: int) -> str:
+def _pager(number: int, total: int, name: str) -> str:
     if total == 1:
         return ""
     links = [f"<span aria-current=\"page\">page {n}</span>" if n == number
-             else f'<a href="{index_page_name(n)}">page {n}</a>' for n in range(1, total + 1)]
+             else f'<a href="{index_page_name(n, name)}">page {n}</a>' for n in range(1, total + 1)]
     return f'<nav class="pager" aria-label="Pages">{"".join(links)}</nav>'
 
 

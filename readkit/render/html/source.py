@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from html import escape
+from typing import Any
 
 from readkit.results.annotate import FileResult
 
@@ -41,44 +42,27 @@ def _split(text: str) -> list[str]:
 
 
 # ----------------------------------------------------------------------------
-# A small, safe subset of Markdown for notebook text cells (headings, paragraphs,
-# lists, code blocks, inline code, bold, italic, links). Everything is escaped
-# first, so no HTML from the notebook reaches the page.
-
-_INLINE = (
-    (re.compile(r"`([^`]+)`"), r"<code>\1</code>"),
-    (re.compile(r"\*\*([^*]+)\*\*"), r"<strong>\1</strong>"),
-    (re.compile(r"(?<![\w*])\*([^*\s][^*]*)\*"), r"<em>\1</em>"),
-    (re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+)\)"), r'<a href="\2">\1</a>'),
-)
-
-
-_BULLET = re.compile(r"^\s*([-*+]|\d+\.)\s+")
+# Markdown cells: CommonMark (plus tables and strikethrough) by markdown-it-py. Raw HTML
+# in a notebook is shown as text, never run (`html: False`); links with unsafe schemes
+# stay text (markdown-it's own check). Math is left as the author typed it, `$...$` and
+# `$$...$$` included, in a span the page styles: readable without a math renderer, and
+# never mangled into emphasis by the `_` and `*` it holds.
 
 
 def markdown_html(text: str) -> str:
-    blocks = re.split(r"\n\s*\n", text.strip())
-    return "\n".join(_block_html(block) for block in blocks if block.strip())
+    return str(_markdown().render(text))
 
 
-def _block_html(block: str) -> str:
-    if block.startswith("```"):
-        body = block.strip("`").split("\n", 1)[-1]
-        return f"<pre><code>{escape(body)}</code></pre>"
-    heading = re.match(r"(#{1,6})\s+(.*)", block)
-    if heading:
-        level = min(len(heading.group(1)), 4)
-        rest = block.split("\n", 1)[1] if "\n" in block else ""
-        return f"<h{level}>{_inline(heading.group(2))}</h{level}>" + (_block_html(rest) if rest.strip() else "")
-    lines = block.split("\n")
-    if all(re.match(r"\s*([-*+]|\d+\.)\s", line) for line in lines):
-        items = "".join(f"<li>{_inline(_BULLET.sub('', line))}</li>" for line in lines)
-        return f"<ul>{items}</ul>"
-    return f"<p>{_inline(' '.join(lines))}</p>"
+@lru_cache(maxsize=1)
+def _markdown() -> Any:
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.dollarmath import dollarmath_plugin
+
+    parser = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+    return parser.use(dollarmath_plugin, renderer=_math_html, allow_digits=False)
 
 
-def _inline(text: str) -> str:
-    html = escape(text, quote=False)
-    for pattern, replacement in _INLINE:
-        html = pattern.sub(replacement, html)
-    return html
+def _math_html(content: str, options: dict[str, Any]) -> str:
+    """Inside the plugin's `span.math.inline` / `div.math.block`: the TeX as typed, delimiters included."""
+    fence = "$$" if options.get("display_mode") else "$"
+    return f"{fence}{escape(content, quote=False)}{fence}"
