@@ -90,8 +90,10 @@ def _coerce(hint: Any, value: Any) -> Any:
         if len(args) != len(value):
             raise FactError(f"expected {len(args)} items, got {value!r}")
         return tuple(_coerce(arg, item) for arg, item in zip(args, value))
-    if hint is float and isinstance(value, (int, float)):
+    if hint is float and isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
+    if hint in (str, int, bool) and type(value) is not hint:
+        raise FactError(f"expected {hint.__name__}, got {value!r}")  # the results file is the target's to spoil
     return value
 
 
@@ -108,16 +110,16 @@ class Facts:
 
     @classmethod
     def decode(cls, raw: object, kinds: dict[str, type[Fact]]) -> tuple[Facts, list[str]]:
-        """The facts of a results file ({kind: [fields]}) of the declared `kinds`, and what could not be
-        read, in words."""
+        """The facts of a results file ({kind: [fields]}) of the declared `kinds` (and, for callers that
+        collect them, what could not be read: nothing, today). A fact that does not match its declaration
+        raises FactError: the child writes only declared facts, so the file was spoiled."""
         facts: list[Fact] = []
         errors: list[str] = []
         if not isinstance(raw, dict):
-            return cls(), [] if raw in (None, {}) else ["the results file's facts are not an object"]
+            raise FactError("the facts are not an object")
         for kind, entries in raw.items():
-            for entry in entries if isinstance(entries, list) else []:
-                try:
-                    facts.append(decode(kinds, str(kind), entry if isinstance(entry, dict) else {}))
-                except (FactError, TypeError) as error:
-                    errors.append(f"fact {kind!r} could not be read: {error}")
+            for entry in entries if isinstance(entries, list) else [entries]:
+                if not isinstance(entry, dict):
+                    raise FactError(f"fact {kind!r} is not an object")
+                facts.append(decode(kinds, str(kind), entry))
         return cls(facts), errors

@@ -87,10 +87,14 @@ def test_facts_cross_the_process_boundary_as_json_and_come_back_typed():
     assert back.of(UnchangedAfterStep)[0].lrs == (0.0,) and back.of(EvaluatedInTrainMode) == [facts[3]]
 
 
-def test_unreadable_facts_are_reported_not_dropped_silently():
-    problems, errors = judge({"non-finite": [{"path": "t.py", "line": 2}], "no-such-kind": [{}]})
-    assert problems == ()
-    assert any("'non-finite'" in e and "value" in e for e in errors) and any("no-such-kind" in e for e in errors)
+def test_a_fact_that_does_not_match_its_declaration_spoils_the_results():
+    from readkit.check.workflow_facts import FactError
+
+    for raw in ({"non-finite": [{"path": "t.py", "line": 2}]}, {"no-such-kind": [{}]},
+                {"non-finite": [{"path": ["t.py"], "line": 2, "value": "nan"}]},
+                {"non-finite": [{"path": "t.py", "line": True, "value": "nan"}]}):
+        with pytest.raises(FactError):
+            judge(raw)
     problems, errors = judge({"non-finite": [encode(NonFiniteLoss(path="t.py", line=2, value="inf"))]})
     assert [p.check for p in problems] == ["non-finite-loss"] and errors == []
 
