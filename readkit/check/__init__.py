@@ -36,6 +36,10 @@ def check_target(target: str | Path | None, *, module: str | None = None, args: 
     """
     from readkit.check.session import run_session
 
+    if reconcile:
+        from readkit.check.reconcile import warm_up
+
+        warm_up()
     return run_session(target, module=module, args=tuple(args), cwd=cwd, timeout=timeout,
                        max_memory_mb=max_memory_mb, quiet=quiet, no_network=no_network,
                        reconcile=reconcile, output_to_stderr=output_to_stderr)

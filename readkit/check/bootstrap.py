@@ -80,9 +80,9 @@ def _finisher(recorder: Any, instruments: Any) -> Any:
         done[0] = True
         instruments.stop()
         try:
-            instruments.observer.workflow.finish()
-        except Exception:
-            recorder.notes.append("workflow summary at exit failed")
+            instruments.finish(completed=code == 0)
+        except Exception as error:
+            recorder.instrumentation_error("workflow summary at exit", error)
         recorder.exit_code = code
         recorder.flush()
 
@@ -172,12 +172,15 @@ def _print_user_traceback(error: BaseException) -> None:
     tb = error.__traceback__
     while tb is not None:
         filename = tb.tb_frame.f_code.co_filename
-        if not filename.startswith(readkit_dir) and "runpy" not in filename:
+        if not filename.startswith(readkit_dir) and "runpy" not in filename \
+                and tb.tb_frame.f_code.co_name != "_readkit_call":  # readkit.check.impersonate
             kept.append(tb)
         tb = tb.tb_next
     for entry, following in zip(kept, [*kept[1:], None]):
         entry.tb_next = following
-    traceback.print_exception(type(error), error, kept[0] if kept else None, file=sys.stderr)
+    # python's own display (sys.__excepthook__), which adds "Did you mean: ...?" as `python script.py` does
+    error.with_traceback(kept[0] if kept else None)  # the C display reads the exception's own traceback
+    sys.__excepthook__(type(error), error, kept[0] if kept else None)
 
 
 if __name__ == "__main__":

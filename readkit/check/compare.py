@@ -1,11 +1,13 @@
 """traced/compiled vs eager, measured inside the child right where the target traces or compiles.
 
 When the target calls `torch.jit.trace(f, example)` or runs a `torch.compile`d
-module or function for the first time, readkit re-runs the traced/compiled
-version and eager `f` on inputs of another branch or shape (the example
-negated; a batch one larger; a batch one smaller), and records a fact when they
-disagree or when only the traced one fails. This is the tutorial's lesson:
-tracing records one path through the code and freezes shapes and branches.
+module or function for the first time (readkit.check.transforms), the checks
+`traced-differs-from-eager` and `compiled-differs-from-eager` re-run the
+traced/compiled version and eager `f` here, on inputs of another branch or
+shape (the example negated; a batch one larger; a batch one smaller), and
+record a fact when they disagree or when only the traced one fails. This is the
+tutorial's lesson: tracing records one path through the code and freezes shapes
+and branches.
 
 It must not change what the target computes: the comparisons run with the
 random state forked, buffers (batch-norm statistics) restored, no backward
@@ -14,12 +16,13 @@ random state forked, buffers (batch-norm statistics) restored, no backward
 
 from __future__ import annotations
 
-import functools
+import contextlib
+import io
 from typing import Any, Callable
 
 import torch
 
-from readkit.check.instrument import Guard, paused
+from readkit.check.instrument import hidden
 
 Variant = tuple[str, tuple[Any, ...]]
 
@@ -132,106 +135,10 @@ def _buffers(value: Any) -> list[torch.Tensor]:
     return []
 
 
-# ----------------------------------------------------------------------------
-# Wrapping torch.jit.trace and torch.compile
-
-
-def record_differences(recorder: Any, kind: str, line: tuple[str, int] | None,
-                       eager: Callable[..., Any], other: Callable[..., Any], args: tuple[Any, ...],
-                       shapes: bool, api: str = "torch.jit.trace") -> None:
-    if Guard.busy:
-        return
-    try:
-        with paused():
-            differences = compare(eager, other, args, shapes)
-        for variant, how in differences:
-            recorder.fact(kind, path=line[0] if line else None, line=line[1] if line else None,
-                          variant=variant, difference=how, api=api)
-    except Exception:
-        Guard.errors += 1
-
-
-def wrap_trace(original: Callable[..., Any], recorder: Any, line_of: Callable[[], Any]) -> Callable[..., Any]:
-    @functools.wraps(original)
-    def trace(func: Any, example_inputs: Any = None, *args: Any, **kwargs: Any) -> Any:
-        traced = original(func, example_inputs, *args, **kwargs)
-        if example_inputs is not None:
-            record_differences(recorder, "traced-differs", line_of(), func, traced, as_args(example_inputs), True)
-        return traced
-
-    return trace
-
-
-def wrap_export(original: Callable[..., Any], recorder: Any, line_of: Callable[[], Any]) -> Callable[..., Any]:
-    """torch.export.export: the exported program's module() against eager on other shapes and branches."""
-
-    @functools.wraps(original)
-    def export(mod: Any, args: Any = (), *rest: Any, **kwargs: Any) -> Any:
-        program = original(mod, args, *rest, **kwargs)
-        if isinstance(args, tuple) and args and not kwargs.get("kwargs"):
-            exported = _module_of(program)
-            if exported is not None:
-                record_differences(recorder, "traced-differs", line_of(), mod, exported, args, True,
-                                   api="torch.export.export")
-        return program
-
-    return export
-
-
-def _module_of(program: Any) -> Any:
-    try:
-        return program.module()
-    except Exception:
-        return None
-
-
-def wrap_compile(original: Callable[..., Any], recorder: Any, line_of: Callable[[], Any]) -> Callable[..., Any]:
-    @functools.wraps(original)
-    def compile_(model: Any = None, **kwargs: Any) -> Any:
-        if model is None:
-            return lambda actual: compile_(actual, **kwargs)
-        compiled = original(model, **kwargs)
-        return _compare_on_first_call(recorder, compiled, model, line_of())
-
-    return compile_
-
-
-def _compare_on_first_call(recorder: Any, compiled: Any, eager: Any, line: Any) -> Any:
-    if isinstance(compiled, torch.nn.Module):
-        _run_paused(type(compiled))
-        def hook(module: Any, args: tuple[Any, ...], output: Any) -> None:
-            handle.remove()
-            record_differences(recorder, "compiled-differs", line, eager, compiled, args, False,
-                               api="torch.compile")
-
-        handle = compiled.register_forward_hook(hook)
-        return compiled
-    first = [True]
-
-    @functools.wraps(compiled)
-    def call(*args: Any, **kwargs: Any) -> Any:
-        with paused():
-            result = compiled(*args, **kwargs)
-        if first[0] and not kwargs:
-            first[0] = False
-            record_differences(recorder, "compiled-differs", line, eager, compiled, args, False,
-                               api="torch.compile")
-        return result
-
-    return call
-
-
-def _run_paused(cls: type) -> None:
-    """Compiled modules (OptimizedModule) run their forward with observation off: dynamo must
-    trace the target's code, not readkit's mode and hooks. Patched once per class."""
-    if getattr(cls, "_readkit_paused", False):
-        return
-    original: Callable[..., Any] = getattr(cls, "forward")
-
-    @functools.wraps(original)
-    def forward(self: Any, *args: Any, **kwargs: Any) -> Any:
-        with paused():
-            return original(self, *args, **kwargs)
-
-    setattr(cls, "forward", forward)
-    setattr(cls, "_readkit_paused", True)
+def compare_paused(eager: Callable[..., Any], other: Callable[..., Any], args: tuple[Any, ...],
+                   shapes: bool) -> list[tuple[str, str]]:
+    """`compare`, with everything readkit installed hidden, and what the runs print dropped: readkit's
+    own runs of the target's code are not the target's (a forward that prints prints only when it runs)."""
+    sink = io.StringIO()
+    with hidden(), contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        return compare(eager, other, args, shapes)

@@ -60,6 +60,11 @@ class FrameClassifier:
             self._alive.append(code)
         return kind
 
+    def mark_transparent(self, code: CodeType) -> None:
+        """readkit's own code under another file's name (readkit.check.impersonate)."""
+        self.cache[id(code)] = TRANSPARENT
+        self._alive.append(code)
+
     def _classify(self, filename: str) -> int:
         if filename.startswith("<") or not filename:
             return TRANSPARENT

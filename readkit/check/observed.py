@@ -69,6 +69,9 @@ SCHEMA: dict[str, tuple[Validator, Any]] = {
     "failure": (_optional(_FAILURE), None),
     "exit_code": (_optional(_is_int), None),
     "notes": (_STRINGS, []),
+    "instrumentation_errors": (_STRINGS, []),  # readkit's own observation failures, counted
+    "training": (_dict_of(_is_int), {}),  # {"backwards": n, "steps": n}: did the checks have a training
+    "torch_names": (_record({"kinds": _dict_of(_is_str), "walked": _STRINGS}, required=()), {}),  # check.torchnames
 }
 
 

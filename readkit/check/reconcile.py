@@ -1,14 +1,20 @@
-"""Static annotations vs what ran: confirmed, refuted, not reached; and uses nobody annotated.
+"""Static annotations vs what ran: confirmed, unobservable, refuted, not reached; and uses nobody annotated.
 
 For the target's own files (the script or notebook, and modules of its project
 that it imported and ran), the annotator's claims are compared line by line
 with the roles the child observed there:
 
-- `confirmed`: a line of the annotation's span ran and that role ran there; or
-  the annotation names a torch object that no call can show (a class used as a
-  base or in isinstance, a dtype, a module) and the line ran;
-- `refuted`: the line ran and that role did not;
+- `confirmed`: a line of the annotation's span ran and that role ran there;
+- `unobservable`: a line of the span ran, the role did not show, and no hook
+  could have shown it: the annotation names a torch object only referenced (a
+  class used as a base or in isinstance, a dtype, a module, a data attribute
+  such as `param_groups`);
+- `refuted`: the line ran and that role did not, though it would have shown;
 - `not-reached`: no line of the span ran.
+
+Whether a torch name is a class, a module or a constant is read from the
+table the child wrote (readkit.check.torchnames), so this process does not
+import torch.
 
 `missed`: a role observed on a line where no annotation of that role sits.
 """
@@ -16,13 +22,26 @@ with the roles the child observed there:
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections import defaultdict
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
 from readkit.results.check import AnnotationVerdict, CheckResult, MissedUse
 from readkit.check.target import Target
+from readkit.check.torchnames import CLASS, DATA, DESCRIPTOR, MISSING, MODULE, TENSOR_CLASS, NameKinds
+
+
+def warm_up() -> threading.Thread:
+    """Import the annotator (libcst and readkit's analysis) in the background while the child runs:
+    the reconciliation that follows the run then starts at once."""
+
+    def load() -> None:
+        import readkit.annotate  # noqa: F401
+
+    thread = threading.Thread(target=load, name="readkit-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def reconcile_result(result: CheckResult, target: Target) -> CheckResult:
@@ -35,14 +54,16 @@ def reconcile_result(result: CheckResult, target: Target) -> CheckResult:
     annotated = annotate_paths([Path(f) for f in files], observations=facts)
     observed = _observed_roles(result)
     covered = _covered(result)
+    extra = dict(result.extra)
+    names = NameKinds(extra.pop("torch_names", None))
     verdicts: list[AnnotationVerdict] = []
     missed: list[MissedUse] = []
     for file_result in annotated.files:
         path = _match(file_result.path, files)
         annotations = list(file_result.annotations)
-        verdicts += [verdict(path, a, observed[path], covered[path]) for a in annotations]
+        verdicts += [verdict(path, a, observed[path], covered[path], names) for a in annotations]
         missed += find_missed(path, annotations, observed[path])
-    return dataclasses.replace(result, annotations=tuple(verdicts), missed=tuple(missed))
+    return dataclasses.replace(result, annotations=tuple(verdicts), missed=tuple(missed), extra=extra)
 
 
 def _files_to_annotate(result: CheckResult, target: Target) -> list[str]:
@@ -80,14 +101,17 @@ def _span(annotation: Any) -> range:
     return range(annotation.line, max(annotation.line, annotation.end_line) + 1)
 
 
-def verdict(path: str, annotation: Any, observed: dict[int, set[str]], covered: set[int]) -> AnnotationVerdict:
+def verdict(path: str, annotation: Any, observed: dict[int, set[str]], covered: set[int],
+            names: NameKinds | None = None) -> AnnotationVerdict:
     span = _span(annotation)
     ran = any(n in covered for n in span)
     roles: set[str] = set().union(*(observed.get(n, set()) for n in span))
     if not ran:
         kind = "not-reached"
-    elif annotation.role in roles or unobservable(annotation):
+    elif annotation.role in roles:
         kind = "confirmed"
+    elif unobservable(annotation, names):
+        kind = "unobservable"
     else:
         kind = "refuted"
     return AnnotationVerdict(path, annotation.line, annotation.role, annotation.evidence, kind)
@@ -102,58 +126,34 @@ def find_missed(path: str, annotations: Iterable[Any], observed: dict[int, set[s
             for role in sorted(roles - claimed[number])]
 
 
-def unobservable(annotation: Any) -> bool:
-    """An annotation that a line's running confirms by itself, because no call could show more:
+def unobservable(annotation: Any, names: NameKinds | None = None) -> bool:
+    """An annotation whose use no hook can observe, so a line's running neither confirms nor refutes it:
 
-    - evidence `resolved`: the name is bound to that torch object through imports, so a line that
-      ran used it (a call of it is recorded anyway; `relu = F.relu` or `torch.from_numpy`, which
-      no hook sees, are uses too);
+    - evidence `resolved`: the name is bound to that torch object through imports, and the run did
+      not show it used (`relu = F.relu`: a reference, not a call);
     - a class, module, dtype or constant (`class Net(nn.Module)`, `isinstance(m, nn.Conv2d)`,
       `dtype=torch.float32`);
     - a data attribute of a torch object that is not a tensor (`opt.param_groups`,
       `ctx.needs_input_grad`): plain attribute reads that no hook sees. Tensor attributes
       (`.grad`, `.shape`) are observed, so those can be refuted.
     """
-    if annotation.evidence == "resolved":
-        return _resolve(annotation.symbol) is not _MISSING
-    return is_reference_only(annotation.symbol)
-
-
-_MISSING = object()
-
-
-def _resolve(symbol: str | None) -> Any:
-    """The torch object a qualified name denotes, _MISSING when it does not resolve."""
+    names = names or NameKinds()
+    symbol = annotation.symbol
     if not symbol or (symbol != "torch" and not symbol.startswith("torch.")):
-        return _MISSING
-    import torch  # readkit's own lookup of a torch name; no target code runs here
-
-    value: Any = torch
-    for part in symbol.split(".")[1:]:
-        value = getattr(value, part, _MISSING)
-        if value is _MISSING:
-            return _MISSING
-    return value
-
-
-@lru_cache(maxsize=4096)
-def is_reference_only(symbol: str | None) -> bool:
-    """True for torch names whose use no call can show (see `unobservable`)."""
-    if not symbol:
         return False
-    value = _resolve(symbol)
-    if value is _MISSING:
-        owner = _resolve(symbol.rpartition(".")[0])  # an instance attribute of a torch class
-        return isinstance(owner, type) and not _is_tensor_class(owner)
-    if isinstance(value, type) or type(value).__name__ == "module":
+    if annotation.evidence == "resolved":
+        return names.kind(symbol) != MISSING
+    return is_reference_only(symbol, names)
+
+
+def is_reference_only(symbol: str, names: NameKinds) -> bool:
+    """True for torch names whose use no call can show (see `unobservable`)."""
+    kind = names.kind(symbol)
+    if kind == MISSING:
+        owner = symbol.rpartition(".")[0]  # an instance attribute of a torch class
+        return names.kind(owner) == CLASS if owner.startswith("torch") else False
+    if kind in (CLASS, TENSOR_CLASS, MODULE):
         return True
-    if type(value).__name__ in ("getset_descriptor", "property", "member_descriptor"):
+    if kind == DESCRIPTOR:
         return not symbol.startswith("torch.Tensor.")
-    return not callable(value)
-
-
-def _is_tensor_class(cls: type) -> bool:
-    import torch
-
-    return issubclass(cls, torch.Tensor) or cls is torch._C.TensorBase
-
+    return kind == DATA

@@ -3,8 +3,9 @@
 Per line of user code: the roles used directly there, call counts, the first
 few tensor descriptions and symbols. Full detail is kept for the first
 DETAIL_EVENTS events of a line; after that an event only counts (and adds a
-role if it is a new one), which keeps a 500-step loop cheap. Workflow facts
-(backward, step, zero_grad, comparisons...) go to `facts`, capped per kind.
+role if it is a new one), which keeps a 500-step loop cheap. The checks' facts
+(readkit.check.workflow_facts) go to `facts`, capped per kind; errors of readkit's own
+instrumentation go to `instrumentation_errors`, counted, so that none vanishes.
 
 The snapshot is rewritten atomically (temp file + rename) by a daemon thread
 every FLUSH_SECONDS while events arrive, and at exit, so a crash, `os._exit`, a timeout or a kill still leaves
@@ -23,10 +24,13 @@ from dataclasses import dataclass, field
 from types import CodeType
 from typing import Any
 
+from readkit.check.workflow_facts import Fact, encode
+
 DETAIL_EVENTS = 16  # events per line recorded in full; later ones are only counted
 MAX_SHAPES = 4
 MAX_SYMBOLS = 6
 MAX_FACTS_PER_KIND = 200
+MAX_ERRORS = 50  # distinct instrumentation errors kept (each with its count)
 MAX_LOSSES = 100_000
 FLUSH_SECONDS = 1.0
 
@@ -48,8 +52,9 @@ def describe_tensor(value: Any) -> str | None:
         value = value[0]
     if not isinstance(value, torch.Tensor):
         return None
-    dtype = str(value.dtype).removeprefix("torch.")
-    return f"{dtype}[{', '.join(str(d) for d in value.shape)}] {value.device}"
+    with torch._C.DisableTorchFunction():  # readkit's reads: no mode or tensor subclass of the target's sees them
+        dtype = str(value.dtype).removeprefix("torch.")
+        return f"{dtype}[{', '.join(str(d) for d in value.shape)}] {value.device}"
 
 
 class Recorder:
@@ -58,12 +63,15 @@ class Recorder:
         self.pid = os.getpid()
         self.lines: dict[tuple[CodeType, int], LineStat] = {}
         self.covered: dict[CodeType, set[int]] = {}
-        self.facts: dict[str, list[dict[str, Any]]] = {}
+        self.facts: dict[str, list[Fact]] = {}
         self.fact_counts: dict[str, int] = {}
         self.losses: list[float] = []
         self.failure: dict[str, Any] | None = None
         self.exit_code: int | None = None
         self.notes: list[str] = []
+        self.training = {"backwards": 0, "steps": 0}  # backward passes, optimizer steps and manual updates
+        self.torch_names: dict[str, Any] = {}  # readkit.check.torchnames, written at exit
+        self.errors: dict[str, int] = {}  # "where: Type: message" -> how many times
         self._events = 0
         self._lock = threading.Lock()
 
@@ -108,13 +116,28 @@ class Recorder:
             lines = self.covered[code] = set()
         lines.add(line)
 
-    def fact(self, kind: str, **data: Any) -> None:
-        """A workflow fact for the checks; the first MAX_FACTS_PER_KIND of a kind are kept."""
-        self.fact_counts[kind] = self.fact_counts.get(kind, 0) + 1
-        kept = self.facts.setdefault(kind, [])
+    def fact(self, fact: Fact) -> None:
+        """A fact for the checks; the first MAX_FACTS_PER_KIND of a kind are kept."""
+        self.fact_counts[fact.kind] = self.fact_counts.get(fact.kind, 0) + 1
+        kept = self.facts.setdefault(fact.kind, [])
         if len(kept) < MAX_FACTS_PER_KIND:
-            kept.append(data)
+            kept.append(fact)
         self._tick()
+
+    def withdraw(self, fact: Fact) -> None:
+        kept = self.facts.get(fact.kind, [])
+        if fact in kept:
+            kept.remove(fact)
+            self.fact_counts[fact.kind] -= 1
+            self._tick()
+
+    def instrumentation_error(self, where: str, error: BaseException) -> None:
+        """readkit's own observation failed (the target went on unaffected): kept for the report."""
+        message = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+        key = f"{where}: {type(error).__name__}" + (f": {message}" if message else "")
+        if key in self.errors or len(self.errors) < MAX_ERRORS:
+            self.errors[key] = self.errors.get(key, 0) + 1
+            self._tick()
 
     def loss(self, value: float) -> None:
         if len(self.losses) < MAX_LOSSES:
@@ -143,6 +166,9 @@ class Recorder:
 
         threading.Thread(target=loop, name="readkit-flush", daemon=True).start()
 
+    def covered_files(self) -> list[str]:
+        return sorted({code.co_filename for code in list(self.covered)})
+
     def snapshot(self) -> dict[str, Any]:
         lines: dict[tuple[str, int], dict[str, Any]] = {}
         for (code, line), stat in list(self.lines.items()):
@@ -156,8 +182,12 @@ class Recorder:
         for code, numbers in list(self.covered.items()):
             covered.setdefault(code.co_filename, set()).update(numbers)
         return {"lines": list(lines.values()), "covered": {p: sorted(n) for p, n in covered.items()},
-                "facts": self.facts, "fact_counts": self.fact_counts, "losses": self.losses,
-                "failure": self.failure, "exit_code": self.exit_code, "notes": self.notes}
+                "facts": {kind: [encode(f) for f in facts] for kind, facts in list(self.facts.items())},
+                "fact_counts": self.fact_counts, "losses": self.losses,
+                "failure": self.failure, "exit_code": self.exit_code, "notes": self.notes,
+                "torch_names": self.torch_names, "training": dict(self.training),
+                "instrumentation_errors": [f"{key} (x{count})" if count > 1 else key
+                                           for key, count in list(self.errors.items())]}
 
     def flush(self) -> None:
         """Atomically rewrite the results file (only from the target's own process, not forks)."""

@@ -6,13 +6,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from readkit.check.checks import all_checks
-from readkit.results.check import CheckResult, LineObservation, Problem, TargetFailure
+from readkit.check.checks import judge, workflow_status
+from readkit.results.check import CheckResult, LineObservation, TargetFailure
 from readkit.check.runner import OUTPUT_TAIL_BYTES, ChildRun, run_child
 from readkit.check.silenced import split_silenced
 from readkit.check.sandbox import SandboxError, no_network_prefix
 from readkit.check.target import Target, TargetError, resolve
-from readkit.results.check import CheckResult, LineObservation, Problem, TargetFailure
 
 
 def run_session(target: str | Path | None, *, module: str | None, args: tuple[str, ...], cwd: str | Path | None,
@@ -67,12 +66,13 @@ def _notes(result: CheckResult) -> list[str]:
 
 def build_result(target: Target, child: ChildRun) -> CheckResult:
     observed, unreadable = child.observed, child.unreadable
+    unread_facts: list[str] = []
     try:
-        problems = _problems(observed.get("facts", {}))
+        problems, unread_facts = judge(observed.get("facts", {}))
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:  # facts shaped by the target
         unreadable = f"a workflow fact is malformed ({type(error).__name__}: {error})"
     if unreadable is not None:
-        observed, problems = {}, ()
+        observed, problems, unread_facts = {}, (), []
     project = str(target.project)
     lines = tuple(sorted((_line(entry) for entry in observed.get("lines", [])
                           if str(entry.get("path", "")).startswith(project)),
@@ -81,17 +81,23 @@ def build_result(target: Target, child: ChildRun) -> CheckResult:
     if unreadable is not None:
         status, failure = "failed", TargetFailure("results", f"the run's results could not be read: {unreadable}")
     problems, suppressed = split_silenced(problems)
+    errors = tuple(str(e) for e in observed.get("instrumentation_errors", []) or []) + tuple(unread_facts)
+    not_checked = workflow_status(observed.get("training"), problems + suppressed,
+                                  failure.message if failure else None)
     return CheckResult(target=target.display, status=status, exit_code=child.returncode, seconds=round(child.seconds, 3),
                        problems=problems, lines=lines, failure=failure,
                        losses=tuple(float(v) for v in observed.get("losses", [])), output=child.output,
-                       extra=_extra(target, child, observed, unreadable), suppressed=suppressed)
+                       extra=_extra(target, child, observed, unreadable), suppressed=suppressed,
+                       instrumentation_errors=errors, workflow="not-checked" if not_checked else "checked",
+                       workflow_reason=not_checked)
 
 
 def _extra(target: Target, child: ChildRun, observed: dict[str, Any], unreadable: str | None) -> dict[str, Any]:
     project = str(target.project)
     extra: dict[str, Any] = {"covered": {p: n for p, n in observed.get("covered", {}).items() if p.startswith(project)},
                              "notes": observed.get("notes", []), "fact_counts": observed.get("fact_counts", {}),
-                             "output_left_out": child.output_left_out}
+                             "output_left_out": child.output_left_out,
+                             "torch_names": observed.get("torch_names", {})}  # for reconciliation, which drops it
     if target.cells is not None:
         extra["cells"] = {target.name: [list(c) for c in target.cells]}
         extra["sources"] = {target.name: list(target.originals)}
@@ -126,16 +132,6 @@ def _line(entry: dict[str, Any]) -> LineObservation:
     return LineObservation(path=entry["path"], line=int(entry["line"]), roles=tuple(sorted(entry["roles"])),
                            calls=int(entry["calls"]), shapes=tuple(entry.get("shapes", ())),
                            symbols=tuple(entry.get("symbols", ())))
-
-
-def _problems(facts: dict[str, list[dict[str, Any]]]) -> tuple[Problem, ...]:
-    problems = []
-    for check in all_checks():
-        for found in check.find(facts):
-            if not isinstance(found.path, str) or type(found.line) is not int:
-                raise TypeError(f"{check.id} found a location that is not a path and a line: {found.path!r}:{found.line!r}")
-            problems.append(Problem(check.id, found.path, found.line, check.message(found)))
-    return tuple(sorted(problems, key=lambda p: (p.path, p.line, p.check)))
 
 
 def _status(child: ChildRun, observed: dict[str, Any]) -> tuple[str, TargetFailure | None]:

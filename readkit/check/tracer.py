@@ -117,11 +117,16 @@ class Tracer:
     # -- the global trace function ------------------------------------------------
 
     def _on_call(self, frame: FrameType, event: str, arg: Any) -> TraceFunction | None:
-        kind = self.kinds.get(id(frame.f_code))
+        kinds = self.kinds
+        kind = kinds.get(id(frame.f_code))
         if kind is None:
             kind = self.classifier.kind(frame.f_code)
         elif kind == TRANSPARENT:
             return None  # the common case, kept as cheap as a dict lookup
+        elif kind == TORCH:
+            back = frame.f_back
+            if back is not None and kinds.get(id(back.f_code)) == TORCH:
+                return None  # torch calling itself: nobody's line, as cheap as two lookups
         self.calls += 1
         if Guard.busy:
             return None

@@ -2,7 +2,8 @@
 
 JSON shape (docs/check.md): target, status, exit_code, seconds, problems, lines,
 annotations, missed; plus the documented extras failure, losses, confirmation,
-notes, output_left_out and, for notebooks, cell/cell_line on each located entry.
+notes, output_left_out, suppressed, instrumentation_errors, workflow and, for notebooks,
+cell/cell_line on each located entry.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from readkit.results.check import CheckResult
 from readkit.notebook import describe_location
 from readkit.render.style import dim, paint, role_tag
 
-MARKS = {"confirmed": "✓", "refuted": "✗", "not-reached": "·"}
+MARKS = {"confirmed": "✓", "refuted": "✗", "unobservable": "○", "not-reached": "·"}
 STATUS_COLORS = {"ok": "green", "failed": "red", "timeout": "red", "killed": "red"}
 
 
@@ -42,6 +43,8 @@ def to_json(result: CheckResult) -> str:
         "notes": _notes(result),
         "output_left_out": _output_left_out(result),
         "suppressed": [_located(asdict(p), cells) for p in result.suppressed],
+        "instrumentation_errors": list(result.instrumentation_errors),
+        "workflow": {"status": result.workflow, "reason": result.workflow_reason},
     }
     return json.dumps(document, indent=2)
 
@@ -67,7 +70,8 @@ def _located(entry: dict[str, Any], cells: dict[str, tuple[tuple[int, int], ...]
 
 
 def confirmation(result: CheckResult) -> dict[str, dict[str, Any]]:
-    """Per role: confirmed / refuted / not-reached counts and the rate among lines that ran."""
+    """Per role: confirmed / refuted / unobservable / not-reached counts and the rate of confirmation
+    among the observable annotations that ran (confirmed + refuted)."""
     counts: defaultdict[str, Counter[str]] = defaultdict(Counter)
     for annotation in result.annotations:
         counts[annotation.role][annotation.verdict] += 1
@@ -75,7 +79,7 @@ def confirmation(result: CheckResult) -> dict[str, dict[str, Any]]:
     for role, verdicts in sorted(counts.items()):
         ran = verdicts["confirmed"] + verdicts["refuted"]
         rates[role] = {"confirmed": verdicts["confirmed"], "refuted": verdicts["refuted"],
-                       "not-reached": verdicts["not-reached"],
+                       "unobservable": verdicts["unobservable"], "not-reached": verdicts["not-reached"],
                        "rate": round(verdicts["confirmed"] / ran, 4) if ran else None}
     return rates
 
@@ -114,6 +118,8 @@ def _status_line(result: CheckResult, cells: dict[str, Any], color: bool) -> str
 
 def _problem_lines(result: CheckResult, cells: dict[str, Any], color: bool) -> list[str]:
     silenced = _silenced_line(result, cells)
+    if result.workflow == "not-checked":
+        return [paint(f"workflow not checked: {result.workflow_reason}", "yellow", color=color), *silenced]
     if not result.problems:
         return ["no workflow problem found", *silenced]
     lines = [paint(f"{len(result.problems)} workflow problem(s):", "red", color=color, bold=True)]
@@ -178,15 +184,21 @@ def _pad(text: str, width: int) -> str:
 
 def _summary(result: CheckResult, color: bool) -> list[str]:
     lines = [dim("marks: ✓ confirmed by the run, ✗ refuted (the line ran, that role did not), "
-                 "· not reached, + ran here but not annotated", color=color)]
+                 "○ unobservable (the line ran; no hook can see this kind of use), · not reached, "
+                 "+ ran here but not annotated", color=color)]
     rates = confirmation(result)
     if rates:
         parts = [f"{role} {r['confirmed']}/{r['confirmed'] + r['refuted']}" for role, r in rates.items()]
-        lines.append("confirmed on lines that ran: " + ", ".join(parts))
+        lines.append("confirmed on lines that ran (observable uses): " + ", ".join(parts))
     if result.missed:
         lines.append(f"{len(result.missed)} use(s) ran where no annotation of that role sits (marked +)")
     for note in _notes(result):
         lines.append(dim(f"note: {note}", color=color))
+    if result.instrumentation_errors:
+        lines.append(paint(f"readkit's own instrumentation failed {len(result.instrumentation_errors)} way(s) "
+                           "(the target was not affected; what those points observe may be missing):",
+                           "yellow", color=color))
+        lines += [f"  {error}" for error in result.instrumentation_errors]
     return lines
 
 

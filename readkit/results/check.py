@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from readkit.results import display
 
 STATUSES = ("ok", "failed", "timeout", "killed")
-VERDICTS = ("confirmed", "refuted", "not-reached")
+WORKFLOW_STATUSES = ("checked", "not-checked")
+VERDICTS = ("confirmed", "refuted", "unobservable", "not-reached")
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,9 @@ class CheckResult:
     output: str = ""  # captured stdout+stderr tail (with --quiet)
     extra: dict[str, object] = field(default_factory=dict)
     suppressed: tuple[Problem, ...] = ()  # problems silenced by `# readkit: ignore[check-id]` on their line
+    instrumentation_errors: tuple[str, ...] = ()  # readkit's own observation failures ("where: Type: message")
+    workflow: str = "checked"  # one of WORKFLOW_STATUSES: did the checks have a training to look at
+    workflow_reason: str | None = None  # why not, when "not-checked"
 
     def files_named(self) -> tuple[str, ...]:
         """Every file of the target the run says something about, as the checker named them."""

@@ -1,14 +1,24 @@
-"""The checks as pure functions over facts, and their discovery, docs and fixtures."""
+"""The checks as pure functions over typed facts, and their discovery, docs, facts and fixtures."""
+
+import dataclasses
+import json
 
 import pytest
 
-from readkit.check.checks import all_checks
+from readkit.check.checks import all_checks, fact_kinds, judge
+from readkit.check.checks.backward_in_eval_mode import BackwardInEvalMode
+from readkit.check.checks.evaluation_in_train_mode import EvaluatedInTrainMode
+from readkit.check.checks.gradients_accumulate import Accumulated
+from readkit.check.checks.non_finite_loss import NonFiniteLoss
+from readkit.check.checks.parameters_not_updated import UnchangedAfterStep
+from readkit.check.checks.traced_differs_from_eager import TracedDiffers
+from readkit.check.workflow_facts import Fact, Facts, encode
 from tests.check.conftest import FIXTURES
 
 EXPECTED_IDS = {
     "gradients-accumulate", "step-without-gradients", "parameters-not-updated",
-    "parameters-outside-optimizer", "backward-in-eval-mode", "softmax-into-cross-entropy",
-    "non-finite-loss", "traced-differs-from-eager", "compiled-differs-from-eager",
+    "parameters-outside-optimizer", "backward-in-eval-mode", "evaluation-in-train-mode",
+    "softmax-into-cross-entropy", "non-finite-loss", "traced-differs-from-eager", "compiled-differs-from-eager",
 }
 CHECKS = {check.id: check for check in all_checks()}
 
@@ -19,46 +29,94 @@ def test_every_check_is_discovered_once():
 
 
 @pytest.mark.parametrize("check_id", sorted(EXPECTED_IDS))
-def test_every_check_has_docs_and_a_bad_and_a_good_fixture(check_id):
+def test_every_check_has_docs_facts_and_a_bad_and_a_good_fixture(check_id):
     check = CHECKS[check_id]
     assert len(check.summary.split()) >= 4 and "reference workflow" in check.instead.lower() or "eager" in check.instead
     assert "What it does" in check.docs
+    assert check.facts and all(issubclass(cls, Fact) and cls.__doc__ for cls in check.facts)
+    assert check.watcher is not None  # every check today measures something in the child
     assert (FIXTURES / f"{check_id}__bad.py").is_file()
     assert (FIXTURES / f"{check_id}__good.py").is_file()
 
 
-def _fact(**data):
-    return {"path": "train.py", "line": 12, **data}
+def test_fact_kinds_are_unique_and_the_parent_needs_no_torch():
+    kinds = fact_kinds()
+    assert len(kinds) == sum(len(c.facts) for c in all_checks())
+    import subprocess
+    import sys
+
+    probe = "import sys, readkit.check.checks as c; c.all_checks(); print('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout.strip() == "False"
+
+
+def _found(check_id, *facts):
+    return CHECKS[check_id].find(Facts(facts))
+
+
+def _unchanged(step, unchanged):
+    return UnchangedAfterStep(path="train.py", line=12, optimizer=0, step=step, checked=4, unchanged=unchanged,
+                              lrs=(0.0,), optimizer_line=("train.py", 3))
 
 
 def test_parameters_not_updated_needs_every_sampled_step_frozen():
-    still = [_fact(optimizer=0, step=s, checked=4, unchanged=4, lrs=[0.0], optimizer_line=["train.py", 3])
-             for s in (1, 2, 3)]
-    assert [f.line for f in CHECKS["parameters-not-updated"].find({"unchanged": still})] == [12]
-    warmup = [dict(still[0])] + [dict(s, unchanged=0) for s in still[1:]]
-    assert CHECKS["parameters-not-updated"].find({"unchanged": warmup}) == []
-    partly = [dict(s, unchanged=1) for s in still]  # a bias before batch norm: rounding, not a bug
-    assert CHECKS["parameters-not-updated"].find({"unchanged": partly}) == []
-    assert CHECKS["parameters-not-updated"].find({"unchanged": still[:1]}) == []
+    still = [_unchanged(s, 4) for s in (1, 2, 3)]
+    assert [f.line for f in _found("parameters-not-updated", *still)] == [12]
+    warmup = [still[0], _unchanged(2, 0), _unchanged(3, 0)]
+    assert _found("parameters-not-updated", *warmup) == []
+    partly = [_unchanged(s, 1) for s in (1, 2, 3)]  # a bias before batch norm: rounding, not a bug
+    assert _found("parameters-not-updated", *partly) == []
+    assert _found("parameters-not-updated", still[0]) == []
 
 
 def test_messages_name_what_happened_and_what_the_reference_does():
     check = CHECKS["gradients-accumulate"]
-    [found] = check.find({"accumulated": [_fact(params=3, total=4, optimizer_line=["train.py", 5])]})
+    [found] = check.find(Facts([Accumulated(path="train.py", line=12, params=3, total=4,
+                                            optimizer_line=("train.py", 5))]))
     message = check.message(found)
     assert "3 of 4 parameters" in message and "line 5" in message and "zero_grad()" in message
 
 
-def test_facts_without_a_line_are_not_reported():
-    assert CHECKS["non-finite-loss"].find({"non-finite": [{"path": None, "line": None, "value": "nan"}]}) == []
-    assert len(CHECKS["non-finite-loss"].find({"non-finite": [_fact(value="nan")]})) == 1
+def test_facts_cross_the_process_boundary_as_json_and_come_back_typed():
+    facts = [Accumulated(path="t.py", line=3, params=1, total=2, optimizer_line=("t.py", 1)),
+             _unchanged(1, 4), NonFiniteLoss(path="t.py", line=9, value="nan"),
+             EvaluatedInTrainMode(path="t.py", line=7, form="no_grad", model="Net", layers=("Dropout",))]
+    raw = json.loads(json.dumps({f.kind: [encode(f)] for f in facts}))
+    back, errors = Facts.decode(raw, fact_kinds())
+    assert errors == []
+    assert back.of(Accumulated) == [facts[0]] and back.of(Accumulated)[0].optimizer_line == ("t.py", 1)
+    assert back.of(UnchangedAfterStep)[0].lrs == (0.0,) and back.of(EvaluatedInTrainMode) == [facts[3]]
 
 
-def test_both_eval_mode_directions_report_under_one_id():
-    facts = {"eval-backward": [_fact(module_line=["train.py", 10])], "train-inference": [_fact(line=20)]}
-    found = CHECKS["backward-in-eval-mode"].find(facts)
-    assert [f.line for f in found] == [12, 20]
-    assert "eval mode" in found[0].detail and "train mode" in found[1].detail
+def test_a_fact_that_does_not_match_its_declaration_spoils_the_results():
+    from readkit.check.workflow_facts import FactError
+
+    for raw in ({"non-finite": [{"path": "t.py", "line": 2}]}, {"no-such-kind": [{}]},
+                {"non-finite": [{"path": ["t.py"], "line": 2, "value": "nan"}]},
+                {"non-finite": [{"path": "t.py", "line": True, "value": "nan"}]}):
+        with pytest.raises(FactError):
+            judge(raw)
+    problems, errors = judge({"non-finite": [encode(NonFiniteLoss(path="t.py", line=2, value="inf"))]})
+    assert [p.check for p in problems] == ["non-finite-loss"] and errors == []
+
+
+def test_a_fact_is_frozen_and_needs_a_kind():
+    fact = NonFiniteLoss(path="t.py", line=2, value="nan")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fact.value = "inf"  # type: ignore[misc]
+    with pytest.raises(TypeError, match="kind"):
+        type("Nameless", (Fact,), {})
+
+
+def test_the_eval_mode_directions_are_two_checks():
+    [backward] = _found("backward-in-eval-mode", BackwardInEvalMode(path="train.py", line=12,
+                                                                    module_line=("train.py", 10)))
+    assert "eval mode" in backward.detail and "line 10" in backward.detail
+    legacy = EvaluatedInTrainMode(path="train.py", line=20, form="no-backward", model="Classifier",
+                                  layers=("Dropout", "BatchNorm1d"))
+    [inference] = _found("evaluation-in-train-mode", legacy)
+    assert "Classifier" in inference.detail and "no backward()" in inference.detail
+    assert "Dropout, BatchNorm1d" in inference.detail and "train mode" in inference.detail
+    assert _found("backward-in-eval-mode", legacy) == []
 
 
 def test_docs_carry_the_generated_checks_section():
@@ -69,7 +127,7 @@ def test_docs_carry_the_generated_checks_section():
 
 
 def test_variants_of_one_trace_are_one_problem():
-    facts = {"traced-differs": [_fact(variant="a batch of 4 instead of 3", difference="fails", api="torch.export.export"),
-                                _fact(variant="a batch of 2 instead of 3", difference="fails", api="torch.export.export")]}
-    [found] = CHECKS["traced-differs-from-eager"].find(facts)
+    variants = [TracedDiffers(path="train.py", line=12, api="torch.export.export", variant=f"a batch of {n} instead of 3",
+                              difference="fails") for n in (4, 2)]
+    [found] = _found("traced-differs-from-eager", *variants)
     assert found.detail.count("torch.export.export") == 2 and "batch of 2" in found.detail

@@ -73,18 +73,22 @@ def test_verdicts_and_missed_uses():
     assert reconcile.verdict("t.py", _annotation(3, "optim"), observed, covered).verdict == "refuted"
     assert reconcile.verdict("t.py", _annotation(9, "nn"), observed, covered).verdict == "not-reached"
     assert reconcile.verdict("t.py", _annotation(2, "nn", end_line=3), observed, covered).verdict == "confirmed"
-    # a class used as a base or a dtype: the line ran, no call can show more
+    # a class used as a base or a dtype: the line ran, no call can show it
     assert reconcile.verdict("t.py", _annotation(1, "nn", symbol="torch.nn.Module"), observed, covered).verdict \
-        == "confirmed"
+        == "unobservable"
+    assert reconcile.verdict("t.py", _annotation(1, "tensor", symbol="torch.float32"), observed, covered).verdict \
+        == "unobservable"
     assert reconcile.verdict("t.py", _annotation(1, "tensor", symbol="torch.randn"), observed, covered).verdict \
         == "refuted"
     # an optimizer's data attribute: no hook sees the read; a tensor's attribute is observed
     assert reconcile.verdict("t.py", _annotation(1, "optim", symbol="torch.optim.SGD.param_groups"), observed,
-                             covered).verdict == "confirmed"
+                             covered).verdict == "unobservable"
     assert reconcile.verdict("t.py", _annotation(1, "autograd", symbol="torch.Tensor.grad"), observed,
                              covered).verdict == "refuted"
     resolved = SimpleNamespace(line=1, end_line=1, role="nn", evidence="resolved", symbol="torch.nn.functional.relu")
-    assert reconcile.verdict("t.py", resolved, observed, covered).verdict == "confirmed"  # relu = F.relu
+    assert reconcile.verdict("t.py", resolved, observed, covered).verdict == "unobservable"  # relu = F.relu
+    assert reconcile.verdict("t.py", _annotation(3, "nn", symbol="torch.nn.Module"), observed, covered).verdict \
+        == "confirmed"  # observed wins
     missed = reconcile.find_missed("t.py", [_annotation(4, "tensor")], observed)
     assert [(m.line, m.role) for m in missed] == [(3, "nn"), (4, "autograd")]
 
@@ -106,7 +110,8 @@ def test_json_has_exactly_the_documented_keys():
     assert document["lines"] == [{"path": "/p/train.py", "line": 7, "roles": ["autograd"], "calls": 3,
                                   "shapes": ["float32[] cpu"]}]
     assert document["problems"][0]["check"] == "non-finite-loss"
-    assert document["confirmation"]["autograd"] == {"confirmed": 1, "refuted": 0, "not-reached": 0, "rate": 1.0}
+    assert document["confirmation"]["autograd"] == {"confirmed": 1, "refuted": 0, "unobservable": 0, "not-reached": 0,
+                                                    "rate": 1.0}
     assert document["confirmation"]["optim"]["rate"] is None
 
 
@@ -126,3 +131,19 @@ def test_output_tail_is_capped():
     text = tail.text()
     assert text.endswith("END") and "left out" in text
     assert len(text) < OUTPUT_TAIL_BYTES * 2
+
+
+def test_the_childs_table_of_torch_names_answers_without_torch(tmp_path):
+    from readkit.check.torchnames import CLASS, DATA, MISSING, NameKinds, describe_names
+
+    source = tmp_path / "train.py"
+    source.write_text("import torch.nn as nn\nclass Net(nn.Module): pass\nopt.param_groups\ntorch.float32\n"
+                      "torch.optim.SGD\n")
+    table = describe_names([str(source)])
+    assert table["kinds"]["torch.nn.Module"] == CLASS and table["kinds"]["torch.float32"] == DATA
+    names = NameKinds(json.loads(json.dumps(table)))
+    assert names.kind("torch.optim.SGD.param_groups") == MISSING and not names.imported_torch
+    annotation = _annotation(3, "optim", symbol="torch.optim.SGD.param_groups")
+    assert reconcile.verdict("t.py", annotation, {}, {3}, names).verdict == "unobservable"
+    assert not names.imported_torch
+    assert names.kind("torch.linalg.norm") != MISSING and names.imported_torch  # outside the walk: asks torch

@@ -20,7 +20,10 @@ def check_fragment_html(result: CheckResult) -> str:
         parts.append(f"<p>failed ({escape(result.failure.kind)}){escape(where)}: {escape(result.failure.message)}</p>")
     problems = "".join(f"<li>{escape(Path(p.path).name)}:{p.line} <strong>{escape(p.check)}</strong> — "
                        f"{escape(p.message)}</li>" for p in result.problems)
-    parts.append(f"<ul>{problems}</ul>" if problems else "<p>no workflow problem found</p>")
+    if result.workflow == "not-checked":
+        parts.append(f"<p>workflow not checked: {escape(result.workflow_reason or '')}</p>")
+    else:
+        parts.append(f"<ul>{problems}</ul>" if problems else "<p>no workflow problem found</p>")
     verdicts = Counter(v.verdict for v in result.annotations)
     if verdicts:
         parts.append("<p>annotations: " + escape(", ".join(f"{n} {v}" for v, n in sorted(verdicts.items()))) + "</p>")

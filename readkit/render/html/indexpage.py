@@ -61,6 +61,8 @@ def _run_summary(result: CheckResult) -> str:
     if result.problems:
         lines.append(f"{len(result.problems)} workflow problem{'s' if len(result.problems) != 1 else ''}: "
                      + ", ".join(sorted({escape(p.check) for p in result.problems})))
+    elif result.workflow == "not-checked":
+        lines.append(f"workflow not checked: {escape(result.workflow_reason or '')}")
     else:
         lines.append("no workflow problem found")
     css = "run failed" if result.status != "ok" or result.problems else "run"
