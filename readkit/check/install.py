@@ -198,7 +198,7 @@ def install(recorder: Recorder, user_roots: tuple[str, ...]) -> Instruments:
     _install_wrappers(observer, installed)
     install_transforms(observer, installed.patch)
     mode = ObserveMode(observer)
-    mode.__enter__()  # type: ignore[no-untyped-call]
+    mode.__enter__()  # type: ignore[no-untyped-call]  # our TorchFunctionMode subclass inherits an untyped __enter__
     installed.mode = mode
     instrument.register(installed)
     tracer = Tracer(classifier, recorder)

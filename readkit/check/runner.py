@@ -59,7 +59,7 @@ class _Tail:
         self.dropped = 0
 
     def drain(self, stream: IO[bytes]) -> None:
-        for chunk in iter(lambda: stream.read1(65536), b""):  # type: ignore[attr-defined]
+        for chunk in iter(lambda: stream.read1(65536), b""):  # type: ignore[attr-defined]  # a binary pipe: read1 exists on the BufferedReader it is
             self.chunks.append(chunk)
             self.size += len(chunk)
             while self.size > OUTPUT_TAIL_BYTES:  # exactly the last OUTPUT_TAIL_BYTES stay
