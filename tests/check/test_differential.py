@@ -99,6 +99,8 @@ def _prepare(case: Case, tmp_path: Path) -> Path:
 def _normalise(text: str, cwd: Path, seeded: bool) -> str:
     text = text.replace(str(cwd), "<cwd>")
     text = re.sub(r"0x[0-9a-fA-F]{6,}", "0x…", text)
+    # wall-clock durations (`took 0.1s`, `12.3 sec`) differ between any two runs, checked or not
+    text = re.sub(r"\b\d+(\.\d+)?\s?(ms|s|sec|secs|seconds)\b", "<time>", text)
     if not seeded:  # the numbers are free, and so are the widths and the order they give to lines
         text = re.sub(r"-?\d+\.?\d*(e[-+]?\d+)?", "<n>", text)
         text = "\n".join(sorted(re.sub(r"[ \t]+", " ", line) for line in text.splitlines()))
