@@ -51,12 +51,20 @@ def _fix_on_one_line(replacement: Replacement | None, module: cst.Module) -> str
 
 
 class _OneLine(cst.CSTTransformer):
-    """Parenthesized line breaks (and their comments) become plain spaces; a call loses its trailing comma."""
+    """Parenthesized line breaks become plain spaces; comments (the line's own, readkit's included) go;
+    a call loses its trailing comma."""
 
     def leave_ParenthesizedWhitespace(
         self, original_node: cst.ParenthesizedWhitespace, updated_node: cst.ParenthesizedWhitespace
     ) -> cst.BaseParenthesizableWhitespace:
         return cst.SimpleWhitespace("")
+
+    def leave_TrailingWhitespace(self, original_node: cst.TrailingWhitespace,
+                                 updated_node: cst.TrailingWhitespace) -> cst.TrailingWhitespace:
+        return updated_node.with_changes(whitespace=cst.SimpleWhitespace(""), comment=None)  # the line's comment
+
+    def leave_EmptyLine(self, original_node: cst.EmptyLine, updated_node: cst.EmptyLine) -> cst.EmptyLine:
+        return updated_node.with_changes(comment=None)
 
     def leave_Comma(self, original_node: cst.Comma, updated_node: cst.Comma) -> cst.Comma:
         if isinstance(original_node.whitespace_after, cst.ParenthesizedWhitespace):

@@ -78,8 +78,8 @@ def legacy_comment(finding: LegacyFinding) -> str:
 def modern_text(finding: LegacyFinding) -> str | None:
     """The modern form on one line: the finding's own suggestion (built from the code found,
     readkit.annotate.suggest), else its fix when short."""
-    if finding.modern:  # built from the code in front of it, whose comments it may carry
-        return _one_line(_without_comments(finding.modern))
+    if finding.modern:
+        return _one_line(finding.modern)
     modern = _one_line(_without_comments(finding.replacement)) if finding.replacement else None
     return modern if modern is not None and len(modern) <= _MAX_REPLACEMENT else None
 
