@@ -52,7 +52,10 @@ def _value(statement: ast.stmt) -> ast.expr | None:
 
 
 def _script(view: FileView) -> EntryPoint | None:
-    """A file that trains or calls its own functions at module level runs as a script."""
+    """A file that trains or calls its own functions at module level runs as a script (a package's
+    __init__.py is imported, never run: its module-level calls are set-up, not an entry point)."""
+    if view.display.replace("\\", "/").rsplit("/", 1)[-1] == "__init__.py":
+        return None
     defined = {f.name for f, c in view.outline.functions if c.function is None and c.cls is None}
     body = view.outline.tree.body
     loops = [s for s in body if isinstance(s, (ast.For, ast.While, ast.AsyncFor))]

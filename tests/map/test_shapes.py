@@ -156,3 +156,18 @@ def test_unreadable_file_is_a_problem_not_a_crash(tmp_path):
     m = mapped(tmp_path, "import torch\n")
     assert [p.path.endswith("py2.py") for p in m.problems] == [True]
     assert "Python 2" in m.problems[0].message
+
+
+def test_a_package_init_that_calls_its_functions_is_not_an_entry_point(tmp_path):
+    package = tmp_path / "optimizers"
+    package.mkdir()
+    code = """
+        import torch
+        def register(name):
+            return name
+        register("sgd")  # set-up at import time, as torch/optim/_multi_tensor/__init__.py does
+    """
+    m = mapped(package, code, name="__init__.py")
+    assert m.entry_points == ()
+    (package / "__init__.py").rename(package / "setup_models.py")
+    assert [e.kind for e in map_paths([package], jobs=1).entry_points] == ["script"]  # run directly: a script
