@@ -17,7 +17,8 @@ from collections.abc import Iterator, Mapping, Sequence
 
 import libcst as cst
 
-from readkit.annotate.walker import _fields, _is_node
+from readkit.annotate.nodes import is_node
+from readkit.annotate.walker import _fields
 
 Span = tuple[int, int, int, int]  # line, column, end line, end column: 1-based lines, 0-based columns
 
@@ -256,9 +257,9 @@ def _children_of(node: cst.CSTNode, top: bool) -> list[cst.CSTNode]:
             continue
         value: object = getattr(node, name, None)
         if isinstance(value, (list, tuple)):
-            children.extend(item for item in value if _is_node(type(item)))
-        elif _is_node(type(value)):
-            children.append(value)  # type: ignore[arg-type]  # a CSTNode: _is_node said so
+            children.extend(item for item in value if is_node(type(item)))
+        elif is_node(type(value)):
+            children.append(value)  # type: ignore[arg-type]  # a CSTNode: is_node said so
     if isinstance(node, cst.Try) and top:
         children.extend(handler.type for handler in node.handlers if handler.type is not None)
     return children

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import libcst as cst
 
+from readkit.annotate.nodes import is_node
 from readkit.annotate.evaluate import Evaluator, unpack
 from readkit.annotate.scopes import Scope
 from readkit.annotate.uses import UseRecorder
@@ -43,10 +44,10 @@ class Walker(UseRecorder):
         kind = type(value)
         if kind is list or kind is tuple:
             for item in value:  # type: ignore[attr-defined]  # value's type was checked above: a list or tuple
-                if _is_node(type(item)):
+                if is_node(type(item)):
                     self.parents[item] = parent
                     self.walk(item)
-        elif _is_node(kind):
+        elif is_node(kind):
             self.parents[value] = parent  # type: ignore[index]  # value's type was checked above: a CSTNode
             self.walk(value)  # type: ignore[arg-type]  # value's type was checked above: a CSTNode
 
@@ -73,17 +74,6 @@ _TRIVIA_PREFIXES = ("whitespace", "lpar", "rpar", "comma", "semicolon", "leading
                     "header", "footer", "trailing_whitespace", "newline", "lbracket", "rbracket", "lbrace",
                     "rbrace", "colon", "equal", "dot", "star", "asynchronous", "first_line", "empty_lines",
                     "indent", "last_line")
-
-
-_NODE_TYPES: dict[type, bool] = {}
-
-
-def _is_node(kind: type) -> bool:
-    """isinstance(x, CSTNode) is an ABC check (slow); a node's type decides it once."""
-    found = _NODE_TYPES.get(kind)
-    if found is None:
-        found = _NODE_TYPES[kind] = issubclass(kind, cst.CSTNode)
-    return found
 
 
 @functools.cache

@@ -21,6 +21,7 @@ from typing import Any
 
 import libcst as cst
 
+from readkit.annotate.nodes import is_node
 from readkit.annotate.rules._context import ancestors
 from readkit.annotate.rules.base import RuleContext
 
@@ -231,25 +232,14 @@ def _fields(node_type: type) -> tuple[str, ...]:
     return tuple(n for n in names if not n.startswith(_TRIVIA) and n not in ("star", "encoding"))
 
 
-_NODE_TYPES: dict[type, bool] = {}
-
-
-def _is_node(kind: type) -> bool:
-    """isinstance against libcst's abstract CSTNode is slow; a value's type decides it once."""
-    found = _NODE_TYPES.get(kind)
-    if found is None:
-        found = _NODE_TYPES[kind] = issubclass(kind, cst.CSTNode)
-    return found
-
-
 def _children_reversed(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The child nodes of `node` worth looking into, last first (for a stack)."""
     found: list[cst.CSTNode] = []
     for name in _fields(type(node)):
         value: object = getattr(node, name, None)
         if isinstance(value, (list, tuple)):
-            found.extend(item for item in value if _is_node(type(item)))
-        elif _is_node(type(value)):
-            found.append(value)  # type: ignore[arg-type]  # a CSTNode: _is_node said so
+            found.extend(item for item in value if is_node(type(item)))
+        elif is_node(type(value)):
+            found.append(value)  # type: ignore[arg-type]  # a CSTNode: is_node said so
     found.reverse()
     return found
