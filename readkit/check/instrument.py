@@ -48,26 +48,19 @@ class Guard:
 def guarded(method: Callable[..., None]) -> Callable[..., None]:
     """Run an observation with readkit's own torch calls hidden (from readkit's mode, and from any mode
     or tensor subclass of the target's: `DisableTorchFunction`); never raise into the target."""
-
-    @functools.wraps(method)
-    def run(self: Observer, *args: Any, **kwargs: Any) -> None:
-        if Guard.busy:
-            return
-        Guard.busy = True
-        try:
-            with torch._C.DisableTorchFunction():
-                method(self, *args, **kwargs)
-        except Exception as error:  # an observation failed: the target must not notice; the report will
-            self.recorder.instrumentation_error(f"instrument.{method.__name__}", error)
-        finally:
-            Guard.busy = False
-
-    return run
+    return _observing(method, torch._C.DisableTorchFunction)
 
 
 def announcing(method: Callable[..., None]) -> Callable[..., None]:
     """`guarded` for events whose watchers run the target's own code again (traced vs eager): torch
     functions stay enabled for it, as the target has them; readkit hides itself (`hidden`)."""
+    return _observing(method, contextlib.nullcontext)
+
+
+def _observing(method: Callable[..., None],
+               context: Callable[[], contextlib.AbstractContextManager[Any]]) -> Callable[..., None]:
+    """One observation at a time (an observation's own torch calls are not observed again); a failed
+    one is recorded as an instrumentation error, never raised into the target."""
 
     @functools.wraps(method)
     def run(self: Observer, *args: Any, **kwargs: Any) -> None:
@@ -75,8 +68,9 @@ def announcing(method: Callable[..., None]) -> Callable[..., None]:
             return
         Guard.busy = True
         try:
-            method(self, *args, **kwargs)
-        except Exception as error:
+            with context():
+                method(self, *args, **kwargs)
+        except Exception as error:  # an observation failed: the target must not notice; the report will
             self.recorder.instrumentation_error(f"instrument.{method.__name__}", error)
         finally:
             Guard.busy = False
