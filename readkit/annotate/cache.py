@@ -80,6 +80,7 @@ class AnnotateCache:
         self.problem: str | None = None
         self._pending: list[tuple[str, str, bytes, float]] = []
         self._used: list[tuple[float, str]] = []
+        self._verdicts: dict[Fact, bool] = {}
         self._db = self._open()
 
     # ------------------------------------------------------------------ reading
@@ -96,12 +97,19 @@ class AnnotateCache:
         except (ValueError, TypeError, KeyError, zlib.error):
             self.misses += 1
             return None
-        if not all(fact_holds(f, digests) for f in facts):
+        if not all(self._holds(f, digests) for f in facts):
             self.stale += 1
             return None
         self.hits += 1
         self._used.append((time.time(), key))
         return result
+
+    def _holds(self, fact: Fact, digests: Callable[[Path], str | None]) -> bool:
+        """fact_holds, each fact checked once per run: files share most of their facts."""
+        verdict = self._verdicts.get(fact)
+        if verdict is None:
+            verdict = self._verdicts[fact] = fact_holds(fact, digests)
+        return verdict
 
     # ------------------------------------------------------------------ writing
 
