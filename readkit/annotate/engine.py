@@ -21,6 +21,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from readkit.annotate import messages
 from readkit.annotate.declare import Declarer
 from readkit.annotate.evaluate import Evaluator
+from readkit.annotate.parse import parse_module
 from readkit.results.annotate import Annotation, FileResult, LegacyFinding, Suppressed
 from readkit.annotate.positions import AstPositions, Mismatch, Span
 from readkit.annotate.rules.async_argument import AsyncArgument, rewrite_async_keywords
@@ -160,7 +161,7 @@ def analyze_source(source: str, path: str, *, observations: Mapping[int, LineObs
     reported on their lines; the rest of the file is then analyzed as usual."""
     parsable, async_lines = rewrite_async_keywords(source)
     with _cyclic_gc_paused():
-        module = cst.parse_module(parsable)
+        module = parse_module(parsable)
         analysis = analyze_module(module, path, observations=observations, module_info=module_info, source=parsable)
     if not async_lines:
         return analysis

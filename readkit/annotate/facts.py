@@ -27,6 +27,7 @@ from readkit.annotate import files
 from readkit.annotate.declare import Declarer
 from readkit.annotate.engine import ModuleInfo, _annotations, _future_annotations, _Locator
 from readkit.annotate.evaluate import Evaluator
+from readkit.annotate.parse import parse_module
 from readkit.results.annotate import FileError, FileResult
 from readkit.annotate.positions import Span
 from readkit.annotate.repo import RepoIndex
@@ -87,7 +88,7 @@ def facts_for_source(source: str, path: str, module_info: ModuleInfo | None = No
     """One file's facts. Raises libcst.ParserSyntaxError when it does not parse."""
     info = module_info or ModuleInfo()
     parsable, _ = rewrite_async_keywords(source)
-    module = cst.parse_module(parsable)
+    module = parse_module(parsable)
     declarer = Declarer(info.name, info.is_package, path)
     module_scope = declarer.declare(module)
     evaluator = Evaluator(declarer, info.repo)

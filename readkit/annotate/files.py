@@ -18,6 +18,7 @@ from pathlib import Path
 
 import libcst as cst
 
+from readkit.annotate import parse
 from readkit.results.annotate import FileError
 
 SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", ".venv", "venv", "env", "site-packages", "build", "dist",
@@ -197,10 +198,11 @@ def quick_syntax_check(source: str) -> FileError | None:
 
 # What libcst is not given. A chain of postfix operations (`x[0][0]...`, `a.b.b...`, `f()()...`)
 # makes its parser take seconds per thousand links and crash the process near 2,500 (CPython
-# accepts about 3,000); operator chains (`x + 1 + ...`) it parses up to CPython's own limit.
+# accepts about 3,000). A left-associative operator chain (`x + 1 + ...`) is parsed in runs of
+# 150 terms (annotate/parse), so its links are not nesting: it is bounded by CPython's parse alone.
 MAX_CHAIN = 1000
-MAX_DEPTH = 3100  # any nesting; just above what CPython accepts (~3,000 at its default recursion limit)
-_PARSE_RECURSION = 1500  # CPython's ast construction allows 3x this: room for a 3,000-term chain
+MAX_DEPTH = 3100  # any other nesting; just above what CPython accepts (~3,000 at its default recursion limit)
+_PARSE_RECURSION = 2500  # CPython's ast construction allows 3x this: room for a 7,000-term operator chain
 
 
 def check_analyzable(source: str) -> FileError | None:
@@ -211,11 +213,13 @@ def check_analyzable(source: str) -> FileError | None:
     finding, not a syntax error.)"""
     from readkit.annotate.rules.async_argument import rewrite_async_keywords
 
-    rejected, tree = _cpython_rejects(rewrite_async_keywords(source)[0], _PARSE_RECURSION)
+    parsable = rewrite_async_keywords(source)[0]
+    rejected, tree = _cpython_rejects(parsable, _PARSE_RECURSION)
     if rejected is not None or tree is None:
         return rejected
     deep = _too_deep(tree)
     if deep is None:
+        parse.remember_tree(parsable, tree)  # the engine's parse, next, cuts a large file where this tree says
         return None
     line, column = _node_position(source, deep[0])
     return FileError("too-deep", f"too deeply nested to analyze ({deep[1]}; readkit's limit)", line, column)
@@ -247,8 +251,17 @@ def _too_deep(tree: ast.AST) -> tuple[ast.AST, str] | None:
         if depth > MAX_DEPTH:
             return located, f"more than {MAX_DEPTH} levels of nested expressions"
         link = _chained(node)
-        stack.extend((child, depth + 1, chain + 1 if child is link else 0, located)
+        flat = _continued_operation(node)
+        stack.extend((child, depth if child is flat else depth + 1, chain + 1 if child is link else 0, located)
                      for child in ast.iter_child_nodes(node))
+    return None
+
+
+def _continued_operation(node: ast.AST) -> ast.AST | None:
+    """The left operand of `a + b` when it continues a left-associative chain (`a` is `x + 1`):
+    such a chain is cut into short runs for libcst (annotate/parse/plan.py), not nested."""
+    if isinstance(node, ast.BinOp) and not isinstance(node.op, ast.Pow) and isinstance(node.left, ast.BinOp):
+        return node.left if not isinstance(node.left.op, ast.Pow) else None
     return None
 
 
