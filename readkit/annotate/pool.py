@@ -11,7 +11,10 @@ at a time, and the one that kills its worker again is reported as crashed.
 
 from __future__ import annotations
 
+import ctypes
 import functools
+import gc
+import os
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -51,7 +54,38 @@ def run_task(analyze: Analyze, task: FileTask) -> Outcome:
         index = _INDEXES[task.roots] = RepoIndex(tuple(Path(r) for r in task.roots))
     with index.record() as facts:
         result = analyze(task.path, ModuleInfo(task.module, task.is_package, index), task.observations)
+    if _size(task.path) > _TRIM_AFTER:
+        _release_freed_memory()
     return result, tuple(sorted(facts, key=lambda f: (f[0], f[1], f[2] or "")))
+
+
+_TRIM_AFTER = 100_000  # bytes of source: a file parsed in pieces (annotate/parse) leaves tens of MB freed
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's malloc_trim, or None (another C library, another system)."""
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+def _release_freed_memory() -> None:
+    """Hand what a large file's tree used back to the system (about 30 ms): glibc keeps freed memory
+    in its heaps, so a worker would otherwise stay near its largest file's peak for the whole run
+    (the largest of torch's files: 182 MB held after the file, 130 MB after the trim)."""
+    trim = _malloc_trim()
+    if trim is not None:
+        gc.collect()
+        trim(0)
 
 
 def failed(task: FileTask, message: str) -> Outcome:

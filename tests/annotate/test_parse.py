@@ -318,3 +318,21 @@ def test_torchs_largest_files_give_libcsts_tree(name: str) -> None:
         pytest.skip(f"torch's source is not installed at {TORCH}")
     source = path.read_text(encoding="utf-8")
     assert same_as_libcst(source) == "pieces"
+
+
+# ---------------------------------------------------------------------- memory after a large file
+
+
+def test_a_worker_gives_back_the_memory_of_a_large_file_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from readkit.annotate import pool
+
+    trimmed: list[bool] = []
+    monkeypatch.setattr(pool, "_release_freed_memory", lambda: trimmed.append(True))
+    small, large = tmp_path / "small.py", tmp_path / "large.py"
+    small.write_text("import torch\nx = torch.zeros(1)\n")
+    large.write_text("import torch\n" + "x = torch.zeros(1)\n" * 6000)
+    for path in (small, large):
+        result, _ = pool.run_task(api.analyze_file, pool.FileTask(str(path), path.stem, False, (str(tmp_path),)))
+        assert result.error is None and len(result.annotations) >= 1
+    assert trimmed == [True]
+    assert pool._malloc_trim() is not None or not Path("/lib/x86_64-linux-gnu/libc.so.6").exists()

@@ -1,11 +1,12 @@
 """Annotator scaling: does the cost per line stay flat as files and expressions grow?
 
     python tests/benchmarks/bench_scale.py [--baseline REV] [--sizes 1000,10000,30000]
-                                           [--chain 1000,5000] [--tree DIR ...] [--repeat N]
+                                           [--chain 1000,5000] [--tree DIR ...] [--file PATH ...]
+                                           [--repeat N]
 
-Each measurement runs `annotate_paths(..., jobs=1)` in a fresh child process and reports its CPU
-seconds (user + system: on a shared machine wall time measures the other users) and its peak
-RSS. With --baseline, the same measurements run against the readkit of git revision REV
+Each measurement runs `annotate_paths(..., jobs=1)` in a fresh child process and reports its wall
+and CPU seconds (user + system: on a shared machine wall time measures the other users too; both
+leave out the interpreter's start-up) and its peak RSS. With --baseline, the same measurements run against the readkit of git revision REV
 (extracted to a temporary folder) in the same run, interleaved, and the ratio is printed.
 
 Inputs, all generated here or given:
@@ -13,7 +14,8 @@ Inputs, all generated here or given:
   loop, legacy idioms, module-level glue) repeated with fresh names, so the module scope grows
   with the file;
 - *chain*: `x = x + 1 + 1 + ...` with N terms in one expression;
-- *tree*: any folder (e.g. a copy of torch/nn and torch/optim).
+- *tree*: any folder (e.g. a copy of torch/nn and torch/optim);
+- *file*: any file (e.g. torch's largest, `sparse/_triton_ops_meta.py`, with its 6,800-line dict).
 Not collected by pytest.
 """
 
@@ -31,11 +33,12 @@ ROOT = Path(__file__).resolve().parents[2]
 _CHILD = """
 import json, resource, sys, time
 from readkit.annotate import api
-started = time.process_time()
+started, wall = time.process_time(), time.perf_counter()
 result = api.annotate_paths(sys.argv[1:], jobs=1)
-cpu = time.process_time() - started
+cpu, wall = time.process_time() - started, time.perf_counter() - wall
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"cpu": cpu, "rss_mb": peak, "annotations": sum(len(f.annotations) for f in result.files),
+print(json.dumps({"cpu": cpu, "wall": wall, "rss_mb": peak,
+                  "annotations": sum(len(f.annotations) for f in result.files),
                   "legacy": sum(len(f.legacy) for f in result.files), "errors": len(result.failed_files)}))
 """
 
@@ -132,11 +135,13 @@ def best(readkit_root: Path, paths: list[str], repeat: int) -> dict[str, float]:
 
 def report(label: str, lines: int, current: dict[str, float], base: dict[str, float] | None) -> None:
     per_kline = current["cpu"] / max(lines, 1) * 1000
-    text = (f"{label:<28} {lines:>8} lines  {current['cpu']:7.2f} CPU-s  {per_kline:6.3f} CPU-s/kline  "
-            f"{current['rss_mb']:6.0f} MB  {int(current['annotations'])} annotations")
+    text = (f"{label:<28} {lines:>8} lines  {current['wall']:7.2f} s  {current['cpu']:7.2f} CPU-s  "
+            f"{per_kline:6.3f} CPU-s/kline  {current['rss_mb']:6.0f} MB  {int(current['annotations'])} annotations"
+            f"  {int(current['errors'])} errors")
     if base is not None:
         same = all(base[k] == current[k] for k in ("annotations", "legacy", "errors"))
-        text += (f"  | baseline {base['cpu']:7.2f} CPU-s {base['rss_mb']:5.0f} MB  "
+        text += (f"  | baseline {base['wall']:7.2f} s {base['cpu']:7.2f} CPU-s {base['rss_mb']:5.0f} MB "
+                 f"{int(base['errors'])} errors  "
                  f"speed-up {base['cpu'] / max(current['cpu'], 1e-9):5.1f}x  {'same counts' if same else 'COUNTS DIFFER'}")
     print(text, flush=True)
 
@@ -147,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="1000,10000,30000", help="generated file sizes in lines ('' for none)")
     parser.add_argument("--chain", default="1000,5000", help="operator chain lengths in terms ('' for none)")
     parser.add_argument("--tree", action="append", default=[], help="a folder to annotate (repeatable)")
+    parser.add_argument("--file", action="append", default=[], help="a file to annotate (repeatable)")
     parser.add_argument("--repeat", type=int, default=1, help="best of N runs each")
     opts = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="readkit-scale-") as tmp:
@@ -164,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
         for tree in opts.tree:
             lines = sum(p.read_bytes().count(b"\n") for p in Path(tree).rglob("*.py"))
             cases.append((f"tree {Path(tree).name}", lines, [tree]))
+        for file in opts.file:
+            cases.append((f"file {Path(file).name}", Path(file).read_bytes().count(b"\n"), [file]))
         for label, lines, paths in cases:
             current = best(ROOT, paths, opts.repeat)
             base = best(base_root, paths, opts.repeat) if base_root is not None else None

@@ -241,7 +241,7 @@ def _children(node: ast.AST) -> list[ast.AST]:
     """A node's children; a chain's terms stand for its whole spine (no recursion down a long chain)."""
     if isinstance(node, ast.BinOp) and not isinstance(node.op, ast.Pow):
         spine = _spine(node)
-        return [spine[-1].left] + [s.right for s in reversed(spine)]
+        return [spine[-1].left, *(s.right for s in reversed(spine))]
     return list(ast.iter_child_nodes(node))
 
 

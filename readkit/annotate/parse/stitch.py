@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import libcst as cst
 
@@ -21,6 +21,7 @@ from readkit.annotate.nodes import is_node
 from readkit.annotate.parse.plan import HOLE, Big, Piece, Plan
 
 T = TypeVar("T")
+C = TypeVar("C", bound=cst.CSTNode)
 _CLOSERS = {"Dict": (cst.Dict, "rbrace"), "Set": (cst.Set, "rbrace"), "List": (cst.List, "rbracket")}
 
 
@@ -73,8 +74,7 @@ class Stitcher:
         else:
             module = cst.parse_module(f"pass{self.newline}{text}{self.newline}")
             statement = _one(module.body[1:], cst.SimpleStatementLine)
-        expression = _one(statement.body, cst.Expr).value
-        return _one(self._filled([expression], names), cst.BaseExpression)
+        return self._filled([_one(statement.body, cst.Expr).value], names)[0]
 
     def _text(self, piece: Piece) -> tuple[str, dict[str, Big]]:
         """The piece's text with each hole's span replaced by a fresh name."""
@@ -90,11 +90,12 @@ class Stitcher:
 
     # ------------------------------------------------------------------ holes
 
-    def _filled(self, nodes: Sequence[T], names: dict[str, Big]) -> list[T]:
+    def _filled(self, nodes: Sequence[C], names: dict[str, Big]) -> list[C]:
+        """`nodes` with their holes filled (a filled node has its own type: a hole is an expression)."""
         if not names:
             return list(nodes)
         built = {name: self._build(big) for name, big in names.items()}
-        filled = [_replace(node, built) for node in nodes]
+        filled = [cast(C, _replace(node, built)) for node in nodes]
         if built:
             raise Unstitched("a hole not found in its piece")
         return filled
@@ -104,13 +105,11 @@ class Stitcher:
         return _join_chain(runs, big) if big.kind == "chain" else _join_display(runs, big)
 
 
-def _replace(node: T, built: dict[str, cst.BaseExpression]) -> T:
+def _replace(node: cst.CSTNode, built: dict[str, cst.BaseExpression]) -> cst.CSTNode:
     """`node` with each placeholder name in `built` replaced (and taken out of `built`); its
     parentheses stay: they were the expression's own."""
-    if type(node) is cst.Name and node.value in built:
-        new = built.pop(node.value)
-        return new.with_changes(lpar=node.lpar, rpar=node.rpar)  # type: ignore[return-value]  # an expression for an expression
-    assert isinstance(node, cst.CSTNode)
+    if isinstance(node, cst.Name) and node.value in built:
+        return built.pop(node.value).with_changes(lpar=node.lpar, rpar=node.rpar)
     changes: dict[str, object] = {}
     for name in _node_fields(type(node)):
         value = getattr(node, name)
@@ -124,7 +123,7 @@ def _replace(node: T, built: dict[str, cst.BaseExpression]) -> T:
                 changes[name] = new_value
         if not built:
             break
-    return node.with_changes(**changes) if changes else node  # type: ignore[return-value]  # same type as node
+    return node.with_changes(**changes) if changes else node
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
@@ -185,7 +184,7 @@ def _join_display(runs: list[cst.BaseExpression], big: Big) -> cst.BaseExpressio
     for number, run in enumerate(runs):
         if type(run) is not kind or run.lpar:
             raise Unstitched(f"a run that is not a {big.kind}")
-        items = list(run.elements)  # type: ignore[attr-defined]  # Dict, Set and List have elements
+        items = list(run.elements)
         if len(items) != big.pieces[number].count:
             raise Unstitched("a run of another length")
         if number < len(runs) - 1:
