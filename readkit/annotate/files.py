@@ -202,7 +202,7 @@ def quick_syntax_check(source: str) -> FileError | None:
 # 150 terms (annotate/parse), so its links are not nesting: it is bounded by CPython's parse alone.
 MAX_CHAIN = 1000
 MAX_DEPTH = 3100  # any other nesting; just above what CPython accepts (~3,000 at its default recursion limit)
-_PARSE_RECURSION = 2500  # CPython's ast construction allows 3x this: room for a 7,000-term operator chain
+_PARSE_RECURSION = 2500  # CPython's ast construction allows 3x this: room for a 7,400-term operator chain
 
 
 def check_analyzable(source: str) -> FileError | None:

@@ -69,12 +69,13 @@ def worth_planning(source: str) -> bool:
 
 def make_plan(source: str, tree: ast.Module) -> Plan | None:
     """How to parse `source` in pieces, or None when one parse is as good (or the source is unusual)."""
-    if HOLE in source or "\r" in source.replace("\r\n", "") or source.startswith("\ufeff"):
+    if HOLE in source or re.search("\r(?!\n)", source) or source.startswith("\ufeff"):
         return None
     text = _Source(source)
-    bigs = _Finder(text).find(tree)
+    large = len(source) > FILE_CHARS  # smaller files are parsed at once, but for their long chains
+    bigs = _Finder(text, large).find(tree)
     indented = _first_indent(text, tree.body)
-    groups = _groups(text, tree.body, bigs, text.starts[indented - 1] if indented else 0)
+    groups = _groups(text, tree.body, bigs, text.starts[indented - 1] if indented else 0, large)
     if len(groups) == 1 and not groups[0].holes:
         return None
     newline = re.search(r"\r\n|\n", source)
@@ -115,14 +116,14 @@ class _Source:
 # ---------------------------------------------------------------------- top-level groups
 
 
-def _groups(text: _Source, body: list[ast.stmt], bigs: list[Big], keep: int) -> list[Piece]:
+def _groups(text: _Source, body: list[ast.stmt], bigs: list[Big], keep: int, large: bool) -> list[Piece]:
     """Statements gathered into groups of about PIECE_CHARS parsed characters (holes not counted);
     the first group reaches past offset `keep` (the first indented line: libcst's default_indent)."""
     groups = [Piece(0, len(text.text))]
     size = 0
     for number, statement in enumerate(body):
         cut = _cut_before(text, body[number - 1], statement) if number else None
-        if cut is not None and size >= PIECE_CHARS and cut > keep:
+        if cut is not None and size >= PIECE_CHARS and cut > keep and large:
             groups[-1].end = cut
             groups.append(Piece(cut, len(text.text)))
             size = 0
@@ -181,8 +182,9 @@ class _Finder:
     Only subtrees longer than the smallest big expression are entered, so an ordinary statement
     costs one span computation."""
 
-    def __init__(self, text: _Source) -> None:
+    def __init__(self, text: _Source, displays: bool) -> None:
         self.text = text
+        self.displays = displays
         self.smallest = min(PIECE_CHARS, 2 * CHAIN_TERMS)
 
     def find(self, tree: ast.Module) -> list[Big]:
@@ -192,8 +194,8 @@ class _Finder:
         return found
 
     def _visit(self, node: ast.AST, indent: str, found: list[Big]) -> None:
-        if isinstance(node, ast.JoinedStr):
-            return
+        if isinstance(node, (ast.JoinedStr, ast.pattern)):
+            return  # inside an f-string positions are CPython's guess; a pattern's `1 + 2j` is no expression
         if hasattr(node, "end_lineno"):
             start, end = self.text.span(node)
             if end - start < self.smallest:
@@ -222,7 +224,7 @@ class _Finder:
         if isinstance(node, ast.BinOp) and not isinstance(node.op, ast.Pow):
             size = len(_spine(node))
             return Big("chain", start, end, indent, size) if size > CHAIN_TERMS and self._apart(start, end) else None
-        if type(node) in _OPENERS and end - start > PIECE_CHARS and self._apart(start, end):
+        if self.displays and type(node) in _OPENERS and end - start > PIECE_CHARS and self._apart(start, end):
             elements = node.keys if isinstance(node, ast.Dict) else node.elts  # type: ignore[attr-defined]
             return Big(type(node).__name__, start, end, indent, len(elements)) if len(elements) > 1 else None
         return None
