@@ -25,7 +25,7 @@ from readkit.annotate.parse import plan
 
 
 def tiny() -> None:
-    plan.PIECE_CHARS, plan.FILE_CHARS, plan.CHAIN_TERMS, plan.RUN_TERMS = 500, 0, 3, 2
+    plan.PIECE_CHARS, plan.FILE_CHARS, plan.GROUP_CHARS, plan.CHAIN_TERMS, plan.RUN_TERMS = 500, 0, 0, 3, 2
 
 
 def verify(path: Path) -> str | None:

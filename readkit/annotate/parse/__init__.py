@@ -10,8 +10,10 @@ Whenever a piece does not come out as planned, the whole source is parsed at onc
 tree, and a source that does not parse fails with libcst's own error, as before.
 
 Ordinary files (under 100 KB, fewer operator characters than a long chain has) are parsed at once
-with nothing else done. CPython's tree of the source, when `files.check_analyzable` has just
-built it, is reused (`remember_tree`) rather than parsed again.
+with nothing else done; so is any file without a long chain, a display over 25 KB, or (over 250 KB)
+top-level statements to cut: the check of the result costs about a quarter of a parse, paid only
+where the pieces save time or memory. CPython's tree of the source, when `files.check_analyzable`
+has just built it, is reused (`remember_tree`) rather than parsed again.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import collections
 
 import libcst as cst
 
-from readkit.annotate.parse.plan import make_plan, worth_planning
+from readkit.annotate.parse.plan import Plan, make_plan, worth_planning
 from readkit.annotate.parse.stitch import Stitcher, Unstitched
 
 # How sources were parsed in this process: "whole", "pieces", "fallback" (pieces tried, then whole).
@@ -39,19 +41,28 @@ def remember_tree(source: str, tree: ast.Module) -> None:
 
 def parse_module(source: str) -> cst.Module:
     """`libcst.parse_module(source)`, the same tree; raises libcst.ParserSyntaxError as it does."""
+    plan = _plan(source)
+    stitched = _stitched(source, plan) if plan is not None else None
+    if stitched is not None:
+        return stitched
+    counts["whole"] += 1
+    return cst.parse_module(source)
+
+
+def _plan(source: str) -> Plan | None:
+    """Where to cut `source`, from CPython's tree (remembered or built; dropped on return: it is as
+    large as libcst's tree, and libcst's parse is next)."""
     tree = _take_tree(source)
     if not worth_planning(source):
-        counts["whole"] += 1
-        return cst.parse_module(source)
-    stitched = _stitched(source, tree)
-    if stitched is None:
-        counts["whole"] += 1
-        return cst.parse_module(source)
-    return stitched
+        return None
+    try:
+        return make_plan(source, tree if tree is not None else _cpython_tree(source))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None  # CPython rejects it, or it nests too deeply to plan: libcst says what it says
 
 
 def _take_tree(source: str) -> ast.Module | None:
-    """The remembered tree when it is this source's (and forget it either way: it is large)."""
+    """The remembered tree when it is this source's (and forget it either way)."""
     found = _remembered.pop() if _remembered else None
     return found[1] if found is not None and found[0] == source else None
 
@@ -60,14 +71,8 @@ def _cpython_tree(source: str) -> ast.Module:
     return ast.parse(source)
 
 
-def _stitched(source: str, tree: ast.Module | None) -> cst.Module | None:
-    try:
-        plan = make_plan(source, tree if tree is not None else _cpython_tree(source))
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None  # CPython rejects it, or it nests too deeply to plan: libcst says what it says
-    del tree  # the plan holds offsets only; CPython's tree is as large as libcst's
-    if plan is None:
-        return None
+def _stitched(source: str, plan: Plan) -> cst.Module | None:
+    """The tree put together from the plan's pieces, or None when it does not give the source back."""
     try:
         module = Stitcher(source, plan).module()
         same = module.code == source

@@ -18,8 +18,9 @@ import itertools
 import re
 from dataclasses import dataclass, field
 
-PIECE_CHARS = 25_000  # a piece's text at most (where cuts allow); libcst peaks near 1 KB per character
-FILE_CHARS = 100_000  # larger files are parsed in pieces
+PIECE_CHARS = 25_000  # a piece's text at most (where cuts allow); libcst needs 0.4-1.4 KB per character
+FILE_CHARS = 100_000  # in larger files, displays over PIECE_CHARS are parsed in runs...
+GROUP_CHARS = 250_000  # ...and in still larger ones, top-level statements in groups
 CHAIN_TERMS = 300  # longer left-associative chains are parsed in runs...
 RUN_TERMS = 150  # ...of this many operators (a 150-term run parses in about 2 ms)
 HOLE = "_readkit_hole_"  # placeholder names: HOLE + number, never found in a planned source
@@ -72,10 +73,13 @@ def make_plan(source: str, tree: ast.Module) -> Plan | None:
     if HOLE in source or re.search("\r(?!\n)", source) or source.startswith("\ufeff"):
         return None
     text = _Source(source)
-    large = len(source) > FILE_CHARS  # smaller files are parsed at once, but for their long chains
-    bigs = _Finder(text, large).find(tree)
+    bigs = _Finder(text, len(source) > FILE_CHARS).find(tree)
     indented = _first_indent(text, tree.body)
-    groups = _groups(text, tree.body, bigs, text.starts[indented - 1] if indented else 0, large)
+    groups = [Piece(0, len(source))]
+    if len(source) > GROUP_CHARS:
+        groups = _groups(text, tree.body, bigs, text.starts[indented - 1] if indented else 0)
+    for big in bigs:
+        next(g for g in groups if g.start <= big.start < g.end).holes.append(big)
     if len(groups) == 1 and not groups[0].holes:
         return None
     newline = re.search(r"\r\n|\n", source)
@@ -116,22 +120,20 @@ class _Source:
 # ---------------------------------------------------------------------- top-level groups
 
 
-def _groups(text: _Source, body: list[ast.stmt], bigs: list[Big], keep: int, large: bool) -> list[Piece]:
+def _groups(text: _Source, body: list[ast.stmt], bigs: list[Big], keep: int) -> list[Piece]:
     """Statements gathered into groups of about PIECE_CHARS parsed characters (holes not counted);
-    the first group reaches past offset `keep` (the first indented line: libcst's default_indent)."""
-    groups = [Piece(0, len(text.text))]
-    size = 0
+    the first group reaches past offset `keep` (the first indented line: libcst's default_indent).
+    One group when one statement is most of the file (cutting the rest would save nothing)."""
+    groups, sizes = [Piece(0, len(text.text))], [0]
     for number, statement in enumerate(body):
         cut = _cut_before(text, body[number - 1], statement) if number else None
-        if cut is not None and size >= PIECE_CHARS and cut > keep and large:
+        if cut is not None and sizes[-1] >= PIECE_CHARS and cut > keep:
             groups[-1].end = cut
             groups.append(Piece(cut, len(text.text)))
-            size = 0
+            sizes.append(0)
         start, end = text.span(statement)
-        size += end - start - sum(b.end - b.start for b in bigs if start <= b.start < end)
-    for big in bigs:
-        next(g for g in groups if g.start <= big.start < g.end).holes.append(big)
-    return groups
+        sizes[-1] += end - start - sum(b.end - b.start for b in bigs if start <= b.start < end)
+    return groups if max(sizes) < sum(sizes) / 2 else [Piece(0, len(text.text))]
 
 
 def _cut_before(text: _Source, previous: ast.stmt, statement: ast.stmt) -> int | None:
