@@ -1,6 +1,6 @@
 """Where to cut a source into pieces libcst parses quickly and in little memory (read from CPython's ast).
 
-libcst's native parser holds about 1 KB of working memory per character of the text it parses at once,
+libcst's native parser holds 0.4-1.4 KB of working memory per character of the text it parses at once,
 and its left-recursive rules copy an operator chain's whole left side at every operator (quadratic).
 A plan cuts three things, each only where the cut cannot change what libcst would build:
 - the module into groups of top-level statements, at line starts whose gap lines are empty or comments
