@@ -156,9 +156,10 @@ def f():
 '''
 
 ELSE_FIRST = "import torch\nif x: pass\nelse:\n   y = 1 + 2 + 3 + 4 + 5\ndef f():\n    return 1\nz = 2\n"
+ELIF_FIRST = "import torch\nif x: pass\nelif y: pass\nelif z:\n  w = 1 + 2 + 3 + 4 + 5\ndef f():\n    return 1\nv = 2\n"
 
 SOURCES = {"chains": CHAINS, "displays": DISPLAYS, "statements": STATEMENTS, "match first": MATCH_FIRST,
-           "else first": ELSE_FIRST}
+           "else first": ELSE_FIRST, "elif first": ELIF_FIRST}
 
 
 def variants(source: str) -> dict[str, str]:

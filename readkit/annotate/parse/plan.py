@@ -153,16 +153,34 @@ def _cut_before(text: _Source, previous: ast.stmt, statement: ast.stmt) -> int |
 def _first_indent(text: _Source, body: list[ast.stmt]) -> int | None:
     """The line of the first indented statement (or `case`): libcst's default_indent is its indentation."""
     for statement in body:
-        if not hasattr(statement, "body"):
-            continue  # a simple statement holds no statement
-        nodes = list(ast.walk(statement))
-        lines = [s.lineno for s in nodes if isinstance(s, ast.stmt) and _starts_line(text, s)]
-        lines += [c.pattern.lineno for c in nodes
-                  if isinstance(c, ast.match_case) and text.line(c.pattern.lineno).lstrip().startswith("case")]
-        indented = [line for line in lines if text.indent_of(line) and not _continued(text, line)]
-        if indented:
-            return min(indented)
+        found = _indented_in(text, statement)
+        if found is not None:
+            return found
     return None
+
+
+def _indented_in(text: _Source, statement: ast.stmt) -> int | None:
+    """The first line of `statement` that starts an indented block (a block whose first statement
+    shares its header's line holds nothing indented; an `elif` is searched like an `if`)."""
+    if isinstance(statement, ast.Match):
+        line = statement.cases[0].pattern.lineno
+        return line if text.line(line).lstrip().startswith("case") and not _continued(text, line) else None
+    for block in _blocks(statement):
+        first = block[0] if block else None
+        if first is None:
+            continue
+        if _starts_line(text, first) and text.indent_of(first.lineno) and not _continued(text, first.lineno):
+            return first.lineno
+        if isinstance(first, ast.If) and text.line(first.lineno).lstrip().startswith("elif"):
+            return _indented_in(text, first)
+    return None
+
+
+def _blocks(statement: ast.stmt) -> list[list[ast.stmt]]:
+    """A compound statement's blocks in source order."""
+    if isinstance(statement, (ast.Try, ast.TryStar)):
+        return [statement.body, *(h.body for h in statement.handlers), statement.orelse, statement.finalbody]
+    return [getattr(statement, "body", []), getattr(statement, "orelse", [])]
 
 
 def _starts_line(text: _Source, statement: ast.stmt) -> bool:
