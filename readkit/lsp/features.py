@@ -53,8 +53,8 @@ def whole_line(lines: Sequence[str], line: int) -> types.Range:
 def diagnostics(result: FileResult, facts: RunFacts | None, text: str, stale: bool = False) -> list[types.Diagnostic]:
     lines = text.splitlines()
     found = [_legacy_diagnostic(lines, finding) for finding in result.legacy]
-    if result.error is not None and result.error.line is not None:
-        found.append(types.Diagnostic(range=whole_line(lines, result.error.line), message=result.error.message,
+    if result.error is not None:  # one without a line (a crash, a bug in readkit) is shown on the first
+        found.append(types.Diagnostic(range=whole_line(lines, result.error.line or 1), message=result.error.message,
                                       severity=types.DiagnosticSeverity.Error, source=SOURCE, code=result.error.kind))
     if facts is not None:
         when = " (from a run of an older version of this file)" if stale else ""
