@@ -157,6 +157,11 @@ def read_text(path: Path) -> SourceText:
         data = path.read_bytes()
     except OSError as error:
         raise SourceError(FileError("unreadable", f"cannot read: {_reason(error)}")) from None
+    return decode_text(data)
+
+
+def decode_text(data: bytes) -> SourceText:
+    """A Python file's bytes as text, as `read_text` reads them, or SourceError."""
     nul = data.find(b"\0")
     if nul >= 0:
         line, column = _position(data[:nul], _encoding_or_utf8(data))

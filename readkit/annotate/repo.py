@@ -112,9 +112,10 @@ class RepoIndex:
 
     # ------------------------------------------------------------------ module names
 
-    def module_info(self, path: Path) -> ModuleInfo:
-        """The dotted module name of `path`: up through the directories holding __init__.py."""
-        resolved = path.resolve()
+    def module_info(self, path: Path, resolved: Path | None = None) -> ModuleInfo:
+        """The dotted module name of `path` (`resolved`: its real path, when already known): up
+        through the directories holding __init__.py."""
+        resolved = resolved or path.resolve()
         parts = [] if resolved.name == "__init__.py" else [resolved.stem]
         directory = resolved.parent
         while self._exists(directory / "__init__.py") and directory != directory.parent:
