@@ -14,16 +14,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import libcst as cst
-
 from readkit import roles
 from readkit.annotate import files, pool
 from readkit.annotate.cache import AnnotateCache, Digests, entry_key
-from readkit.annotate.engine import ModuleInfo, analyze_source
 from readkit.results.annotate import AnnotateResult, FileError, FileResult
 from readkit.annotate.pool import FileTask, Outcome
 from readkit.annotate.repo import RepoIndex
-from readkit.annotate.rules.base import rule_catalogue
+from readkit.annotate.repo_types import ModuleInfo
 from readkit.results.check import LineObservation
 
 
@@ -52,6 +49,8 @@ def annotate_paths(paths: Iterable[str | os.PathLike[str]], *, jobs: int | None 
     whole framework, stream them with `plan_paths` + `iter_annotate`)."""
     results = iter_annotate(plan_paths(paths), jobs=jobs, roles=roles, rules=rules, observations=observations,
                             cache=cache, scheduler=scheduler)
+    from readkit.annotate.rules.base import rule_catalogue
+
     return AnnotateResult(files=tuple(results), rules=rule_catalogue())
 
 
@@ -82,6 +81,10 @@ def _analyze_text(source: str, path: str, info: ModuleInfo | None,
 
 def _analyze(source: str, path: str, info: ModuleInfo | None,
              observations: dict[int, LineObservation] | None) -> FileResult:
+    import libcst as cst  # here, not at the top: a re-run served from the cache never needs the parser
+
+    from readkit.annotate.engine import analyze_source
+
     rejected = files.check_analyzable(source)  # libcst crashes on some of what CPython rejects
     if rejected is not None:
         return FileResult(path=path, error=rejected)
@@ -264,7 +267,7 @@ def _check_filters(role_names: Sequence[str], rule_ids: Sequence[str]) -> None:
     if unknown_roles:
         raise UnknownFilterError(f"unknown role {', '.join(map(repr, unknown_roles))}; "
                                  f"known roles: {', '.join(roles.role_names())}")
-    known = known_rule_ids()
+    known = known_rule_ids() if rule_ids else []
     unknown_rules = [r for r in rule_ids if r not in known]
     if unknown_rules:
         raise UnknownFilterError(f"unknown rule {', '.join(map(repr, unknown_rules))}; known rules: {', '.join(known)}")

@@ -15,10 +15,12 @@ import tokenize
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-import libcst as cst
+from typing import TYPE_CHECKING
 
 from readkit.results.annotate import FileError
+
+if TYPE_CHECKING:
+    import libcst as cst
 
 SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", ".venv", "venv", "env", "site-packages", "build", "dist",
                           "__pycache__", "node_modules", ".tox", ".nox", ".mypy_cache", ".pytest_cache",

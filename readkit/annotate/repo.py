@@ -24,8 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from readkit.annotate.engine import ModuleInfo
-from readkit.annotate.scopes import ExternalClass
+from readkit.annotate.repo_types import ExternalClass, ModuleInfo
 
 T = TypeVar("T")
 K = TypeVar("K")
