@@ -14,16 +14,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import libcst as cst
-
 from readkit import roles
 from readkit.annotate import files, pool
-from readkit.annotate.cache import AnnotateCache, entry_key, memoized_digests
-from readkit.annotate.engine import ModuleInfo, analyze_source
+from readkit.annotate.cache import AnnotateCache, Digests, entry_key
 from readkit.results.annotate import AnnotateResult, FileError, FileResult
 from readkit.annotate.pool import FileTask, Outcome
 from readkit.annotate.repo import RepoIndex
-from readkit.annotate.rules.base import rule_catalogue
+from readkit.annotate.repo_types import ModuleInfo
 from readkit.results.check import LineObservation
 
 
@@ -52,6 +49,8 @@ def annotate_paths(paths: Iterable[str | os.PathLike[str]], *, jobs: int | None 
     whole framework, stream them with `plan_paths` + `iter_annotate`)."""
     results = iter_annotate(plan_paths(paths), jobs=jobs, roles=roles, rules=rules, observations=observations,
                             cache=cache, scheduler=scheduler)
+    from readkit.annotate.rules.base import rule_catalogue
+
     return AnnotateResult(files=tuple(results), rules=rule_catalogue())
 
 
@@ -82,6 +81,10 @@ def _analyze_text(source: str, path: str, info: ModuleInfo | None,
 
 def _analyze(source: str, path: str, info: ModuleInfo | None,
              observations: dict[int, LineObservation] | None) -> FileResult:
+    import libcst as cst  # here, not at the top: a re-run served from the cache never needs the parser
+
+    from readkit.annotate.engine import analyze_source
+
     rejected = files.check_analyzable(source)  # libcst crashes on some of what CPython rejects
     if rejected is not None:
         return FileResult(path=path, error=rejected)
@@ -142,6 +145,10 @@ class Plan:
     root_of: tuple[int, ...]  # files[i] was found under roots[root_of[i]]
     # files[i] that could not be walked or looked at (an unreadable folder, a symlink loop): never analyzed
     problems: Mapping[int, FileError] = field(default_factory=dict)
+    resolved: tuple[str, ...] = ()  # the real path of files[i] (symlinks resolved), when known
+
+    def real_path(self, number: int) -> Path:
+        return Path(self.resolved[number]) if self.resolved else self.files[number].resolve()
 
 
 def plan_paths(paths: Iterable[str | os.PathLike[str]]) -> Plan:
@@ -150,6 +157,7 @@ def plan_paths(paths: Iterable[str | os.PathLike[str]]) -> Plan:
     seen: set[str] = set()
     found: list[Path] = []
     root_of: list[int] = []
+    resolved: list[str] = []
     problems: dict[int, FileError] = {}
     for number, root in enumerate(roots):
         for entry in files.find_sources([root]):
@@ -160,7 +168,8 @@ def plan_paths(paths: Iterable[str | os.PathLike[str]]) -> Plan:
                     problems[len(found)] = entry.problem
                 found.append(entry.path)
                 root_of.append(number)
-    return Plan(roots, tuple(found), tuple(root_of), problems)
+                resolved.append(key)
+    return Plan(roots, tuple(found), tuple(root_of), problems, tuple(resolved))
 
 
 def iter_annotate(plan: Plan, *, jobs: int | None = None, roles: Sequence[str] = (), rules: Sequence[str] = (),
@@ -173,7 +182,7 @@ def iter_annotate(plan: Plan, *, jobs: int | None = None, roles: Sequence[str] =
     """
     _check_filters(roles, rules)
     index = RepoIndex.for_paths(list(plan.roots))
-    digests = memoized_digests()
+    digests = Digests()
     ready: dict[int, FileResult] = {}
     todo: list[tuple[int, FileTask, str | None]] = []
     for number, path in enumerate(plan.files):
@@ -181,9 +190,9 @@ def iter_annotate(plan: Plan, *, jobs: int | None = None, roles: Sequence[str] =
             ready[number] = FileResult(str(path), error=plan.problems[number])
             continue
         seen = _observed(path, observations or {})
-        info = index.module_info(path)
-        key = _cache_key(path, info, digests) if cache is not None and seen is None else None
-        hit = cache.lookup(key, digests) if cache is not None and key is not None else None
+        resolved = plan.real_path(number)
+        info = index.module_info(path, resolved)
+        key, hit = _from_cache(cache, resolved, info, digests) if cache is not None and seen is None else (None, None)
         if hit is not None:
             ready[number] = replace(hit, path=str(path))
         else:
@@ -193,9 +202,23 @@ def iter_annotate(plan: Plan, *, jobs: int | None = None, roles: Sequence[str] =
     yield from _in_order(ready, todo, outcomes, cache, roles, rules, len(plan.files))
 
 
-def _cache_key(path: Path, info: ModuleInfo, digests: Callable[[Path], str | None]) -> str | None:
-    content = digests(path.resolve())
-    return entry_key(path, info.name, info.is_package, content) if content is not None else None
+def _from_cache(cache: AnnotateCache, resolved: Path, info: ModuleInfo,
+                digests: Digests) -> tuple[str | None, FileResult | None]:
+    """The file's cache key (None when it cannot be read) and its cached result, if any: the
+    bytes read once give both the key and, on a hit, the text (results are stored without it)."""
+    try:
+        data = resolved.read_bytes()
+    except OSError:
+        return None, None
+    key = entry_key(resolved, info.name, info.is_package, digests.of_bytes(resolved, data))
+    return key, cache.lookup(key, digests, lambda: _text_of(data))
+
+
+def _text_of(data: bytes) -> str | None:
+    try:
+        return files.decode_text(data).text
+    except files.SourceError:
+        return None
 
 
 def _outcomes(tasks: list[FileTask], jobs: int | None, scheduler: str | None) -> Iterator[tuple[int, Outcome]]:
@@ -215,7 +238,7 @@ def _in_order(ready: dict[int, FileResult], todo: list[tuple[int, FileTask, str 
     for task_number, (result, facts) in outcomes:
         number, _, key = todo[task_number]
         if cache is not None and key is not None and _cacheable(result):
-            cache.store(key, result, facts)
+            cache.store(key, result, facts, text_is_file=not result.path.endswith(".ipynb"))
         ready[number] = result
         while following in ready:
             yield _filtered(ready.pop(following), roles, rules)
@@ -244,7 +267,7 @@ def _check_filters(role_names: Sequence[str], rule_ids: Sequence[str]) -> None:
     if unknown_roles:
         raise UnknownFilterError(f"unknown role {', '.join(map(repr, unknown_roles))}; "
                                  f"known roles: {', '.join(roles.role_names())}")
-    known = known_rule_ids()
+    known = known_rule_ids() if rule_ids else []
     unknown_rules = [r for r in rule_ids if r not in known]
     if unknown_rules:
         raise UnknownFilterError(f"unknown rule {', '.join(map(repr, unknown_rules))}; known rules: {', '.join(known)}")

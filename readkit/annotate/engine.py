@@ -23,6 +23,7 @@ from readkit.annotate.declare import Declarer
 from readkit.annotate.evaluate import Evaluator
 from readkit.results.annotate import Annotation, FileResult, LegacyFinding, Suppressed
 from readkit.annotate.positions import AstPositions, Mismatch, Span
+from readkit.annotate.repo_types import ModuleInfo
 from readkit.annotate.rules.async_argument import AsyncArgument, rewrite_async_keywords
 from readkit.annotate.rules.base import LegacyRule, Replacement, all_rules
 from readkit.annotate.suggest import Suggestion, suggestion
@@ -54,15 +55,6 @@ class Analysis:
     module: cst.Module  # parsed from the source with `async=` keywords already renamed
     fixes: tuple[Fix, ...]
     async_lines: tuple[int, ...] = ()  # lines whose `async=` keywords were renamed `non_blocking=` before parsing
-
-
-@dataclass(frozen=True)
-class ModuleInfo:
-    """Where a file sits in its repository: for relative imports and the repo's own classes."""
-
-    name: str = ""  # dotted module name ("proj.models"), "" when unknown
-    is_package: bool = False  # an __init__.py
-    repo: object | None = None  # repo.RepoIndex, when a directory is analyzed
 
 
 @dataclass(frozen=True)

@@ -77,7 +77,8 @@ def annotate(paths: tuple[Path, ...], fmt: str, out_dir: Path | None, html_dir: 
             files = iter(_write_outputs(files, paths, out_dir, html_dir, run))
         out = _AboveProgress(sys.stdout, progress)
         tally = render.emit_files(files, fmt=fmt, color=use_color(color), stream=out, run=run,
-                                  rules=rule_catalogue(), roots=tuple(str(p) for p in paths), root_of=plan.root_of)
+                                  rules=rule_catalogue() if fmt == "sarif" else (),  # only SARIF lists the rules
+                                  roots=tuple(str(p) for p in paths), root_of=plan.root_of)
     except api.UnknownFilterError as error:
         raise InputError(str(error)) from None
     finally:

@@ -6,6 +6,8 @@ re-analyses too much, or too little, fails here.
 
 from __future__ import annotations
 
+import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -161,3 +163,38 @@ def test_the_cli_uses_the_cache_unless_told_not_to(project: Path, tmp_path: Path
     second = CliRunner().invoke(cli, ["annotate", str(project), "--format", "json"])
     assert (tmp_path / "cli-cache" / "annotate.sqlite3").is_file()
     assert first.output == second.output == skipped.output
+
+
+def test_a_file_text_is_not_stored_but_comes_back_from_the_file(project: Path, tmp_path: Path) -> None:
+    (project / "data.py").write_text("import torch\n\nx = torch.zeros(3)  # a unique marker 7f3a\n")
+    notebook = {"cells": [{"cell_type": "code", "execution_count": None, "id": "c1", "metadata": {}, "outputs": [],
+                           "source": ["import torch\n", "y = torch.ones(2)  # notebook marker 9b2c"]}],
+                "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (project / "book.ipynb").write_text(json.dumps(notebook))
+    first, before = run(project, tmp_path / "c.db")
+    blobs = [cache_module.zlib.decompress(row[0]) for row in sqlite3.connect(tmp_path / "c.db").execute(
+        "SELECT result FROM entries")]
+    assert not any(b"7f3a" in blob for blob in blobs)  # a .py file's text: read again on a hit
+    assert any(b"9b2c" in blob for blob in blobs)  # a notebook's joined code is not the file's text: kept
+    again, after = run(project, tmp_path / "c.db")
+    assert counts(again) == (5, 0, 0)
+    assert after["data.py"].source == (project / "data.py").read_text() == before["data.py"].source
+    assert after["book.ipynb"].source == before["book.ipynb"].source and "9b2c" in (after["book.ipynb"].source or "")
+
+
+def test_a_rerun_served_from_the_cache_does_not_import_the_parser(project: Path, tmp_path: Path) -> None:
+    code = textwrap.dedent(f"""
+        import sys
+        from readkit.cli import main
+        sys.argv = ["readkit", "annotate", {str(project)!r}, "--format", "json", "--jobs", "1", "-q"]
+        try:
+            main()
+        except SystemExit:
+            pass
+        print("libcst" in sys.modules, "readkit.annotate.rules.base" in sys.modules, file=sys.stderr)
+    """)
+    env = {**os.environ, "READKIT_CACHE_DIR": str(tmp_path / "cli-cache")}
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+            for _ in range(2)]
+    assert [r.stderr.split()[-2:] for r in runs] == [["True", "True"], ["False", "False"]]
+    assert runs[0].stdout == runs[1].stdout
