@@ -62,10 +62,12 @@ class ReadkitServer(LanguageServer):
 
 
 def analyze(text: str, path: str) -> FileResult:
-    """The text's analysis, in a child forked for it (~20 ms): a crash in libcst's parser (a
-    segfault, the OOM killer) is that document's error, not the end of the server, which the
+    """The text's analysis, in a child forked for it (about 10 ms more): a crash in libcst's parser
+    (a segfault, the OOM killer) is that document's error, not the end of the server, which the
     editor would restart only to crash again on the same document."""
-    from readkit.annotate import annotate_source, isolated
+    from readkit.annotate import annotate_source, isolated, pool
+
+    pool.load_analyzer()  # each child starts with the parser and the rules (imported here once)
 
     def crashed(source: str, why: str) -> FileResult:
         return FileResult(path, error=FileError("crashed", f"analysis crashed ({why})"))
