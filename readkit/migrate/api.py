@@ -176,7 +176,7 @@ def _migrate_file(path: Path, observations: Observations | None, portable: bool 
     code = _faithful(source.text, result.code) if changes else source.text  # nothing to migrate: never touched
     diff = _unified_diff(source, code)
     report = FileMigration(str(path), diff, tuple(changes), result.notes, suppressed=result.suppressed,
-                           encoding=_diff_encoding(source))
+                           encoding=_diff_encoding(source), overridden=result.overridden)
     return _Migrated(report, source, code if diff else None)
 
 
@@ -201,7 +201,8 @@ def _migrate_notebook(path: Path, observations: Observations | None, portable: b
     if isinstance(done, FileError):
         return _Migrated(FileMigration(str(path), error=done))
     changes = sorted(done.changes, key=lambda c: c.line)
-    report = FileMigration(str(path), done.diff, tuple(changes), done.notes, cells=done.cells, suppressed=done.suppressed)
+    report = FileMigration(str(path), done.diff, tuple(changes), done.notes, cells=done.cells, suppressed=done.suppressed,
+                           overridden=done.overridden)
     return _Migrated(report, SourceFile(path, done.text, "utf-8"), done.new_text)
 
 
