@@ -66,19 +66,24 @@ def failed(task: FileTask, message: str) -> Outcome:
 def run_serial(tasks: Sequence[FileTask], analyze: Analyze) -> Iterator[tuple[int, Outcome]]:
     """In order, in one child process forked from this one (in milliseconds: see load_analyzer)."""
     if tasks:
-        load_analyzer()
+        load_analyzer(notebooks=any(task.path.endswith(".ipynb") for task in tasks))
     return isolated.one_by_one(functools.partial(_reported, analyze), tasks, _crashed)
 
 
 @functools.cache
-def load_analyzer() -> None:
-    """Import the parser and the rules in this process, before it forks: each child starts with
-    them (a child after a crash, the language server's child per analysis), not importing them again."""
+def load_analyzer(notebooks: bool = False) -> None:
+    """Import the parser and the rules (and IPython's cell reader, for notebooks) in this process,
+    before it forks: each child starts with them (a child after a crash, the next run of a process
+    that runs many, the language server's child per analysis), not importing them again."""
     from readkit.annotate.rules.base import all_rules
 
     import readkit.annotate.engine  # noqa: F401  (libcst and the analysis)
 
     all_rules()
+    if notebooks:
+        from readkit.kernel_cells import load_ipython
+
+        load_ipython()
 
 
 def _reported(analyze: Analyze, task: FileTask) -> Outcome:
