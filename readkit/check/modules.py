@@ -24,7 +24,7 @@ from types import FrameType, FunctionType
 from typing import Any
 
 import torch
-from torch.nn.parameter import UninitializedTensorMixin
+from torch.nn.parameter import UninitializedBuffer, UninitializedParameter
 
 from readkit.check.frames import FrameClassifier, self_of
 from readkit.check.recorder import BuiltSite, Recorder
@@ -95,11 +95,11 @@ def _defining_file(cls: type, classifier: FrameClassifier) -> str | None:
     """Read from the class's own functions (their code's file), else from its module's `__file__`."""
     for value in list(vars(cls).values()):
         if isinstance(value, FunctionType):
-            filename = value.__code__.co_filename
-            return filename if classifier.is_user_file(filename) else None
-    module = sys.modules.get(vars(cls).get("__module__") or "")
-    filename = vars(module).get("__file__") if module is not None else None
-    return filename if isinstance(filename, str) and classifier.is_user_file(filename) else None
+            code_file = value.__code__.co_filename
+            return code_file if classifier.is_user_file(code_file) else None
+    module = sys.modules.get(str(vars(cls).get("__module__") or ""))
+    module_file = vars(module).get("__file__") if module is not None else None
+    return module_file if isinstance(module_file, str) and classifier.is_user_file(module_file) else None
 
 
 def _count(module: torch.nn.Module, site: BuiltSite) -> None:
@@ -118,7 +118,7 @@ def count_parameters(module: torch.nn.Module) -> tuple[int, int] | None:
         for parameter in _table(owner, "_parameters").values():
             if not isinstance(parameter, torch.Tensor) or id(parameter) in seen:
                 continue
-            if isinstance(parameter, UninitializedTensorMixin):
+            if isinstance(parameter, (UninitializedParameter, UninitializedBuffer)):
                 return None
             seen.add(id(parameter))
             count = parameter.numel()
