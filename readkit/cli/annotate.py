@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, TextIO
 
 import click
 
-from readkit.cli.common import InputError, missing_paths, use_color
+from readkit.cli.common import InputError, missing_paths, progress_line, quiet_option, use_color
 from readkit.render.progress import ProgressLine
 from readkit.results.annotate import AnnotateResult, FileResult, RuleInfo
 
@@ -45,7 +45,7 @@ def rule_catalogue() -> tuple[RuleInfo, ...]:
 @click.option("--no-cache", is_flag=True, help="Analyze every file again (skip the cache of earlier runs).")
 @click.option("--scheduler", metavar="ADDRESS",
               help="Run the per-file analyses on the Dask cluster at ADDRESS (needs readkit[dask]).")
-@click.option("--quiet", "-q", is_flag=True, help="No progress line and no notes on stderr.")
+@quiet_option
 def annotate(paths: tuple[Path, ...], fmt: str, out_dir: Path | None, html_dir: Path | None,
              roles: tuple[str, ...], rules: tuple[str, ...], jobs: int | None, fail_on: str | None,
              run_script: Path | None, color: bool | None, no_cache: bool, scheduler: str | None,
@@ -67,21 +67,21 @@ def annotate(paths: tuple[Path, ...], fmt: str, out_dir: Path | None, html_dir: 
         _need_dask()
     plan = api.plan_paths(paths)
     cache = None if no_cache else api.AnnotateCache()
-    progress = ProgressLine("annotate", len(plan.files), sys.stderr, enabled=False if quiet else None)
     try:
-        run = _run_index(run_script) if run_script is not None else None  # its facts inform the analysis
-        facts = _facts(run) if run is not None else None
-        files = _counted(api.iter_annotate(plan, jobs=jobs, roles=roles, rules=rules, cache=cache,
-                                           scheduler=scheduler, observations=facts), progress)
-        if out_dir is not None or html_dir is not None:
-            files = iter(_write_outputs(files, paths, out_dir, html_dir, run))
-        out = _AboveProgress(sys.stdout, progress)
-        tally = render.emit_files(files, fmt=fmt, color=use_color(color), stream=out, run=run,
-                                  rules=rule_catalogue(), roots=tuple(str(p) for p in paths), root_of=plan.root_of)
+        with progress_line("annotate", len(plan.files), quiet) as progress:
+            run = _run_index(run_script) if run_script is not None else None  # its facts inform the analysis
+            facts = _facts(run) if run is not None else None
+            files = _counted(api.iter_annotate(plan, jobs=jobs, roles=roles, rules=rules, cache=cache,
+                                               scheduler=scheduler, observations=facts), progress)
+            if out_dir is not None or html_dir is not None:
+                files = iter(_write_outputs(files, paths, out_dir, html_dir, run))
+            out = _AboveProgress(sys.stdout, progress)
+            tally = render.emit_files(files, fmt=fmt, color=use_color(color), stream=out, run=run,
+                                      rules=rule_catalogue(), roots=tuple(str(p) for p in paths),
+                                      root_of=plan.root_of)
     except api.UnknownFilterError as error:
         raise InputError(str(error)) from None
     finally:
-        progress.close()
         if cache is not None:
             cache.close()
     if cache is not None:
