@@ -165,11 +165,13 @@ def plan_paths(paths: Iterable[str | os.PathLike[str]]) -> Plan:
 
 def iter_annotate(plan: Plan, *, jobs: int | None = None, roles: Sequence[str] = (), rules: Sequence[str] = (),
                   observations: dict[str, dict[int, LineObservation]] | None = None,
-                  cache: AnnotateCache | None = None, scheduler: str | None = None) -> Iterator[FileResult]:
+                  cache: AnnotateCache | None = None, scheduler: str | None = None,
+                  made: Mapping[str, FileResult] | None = None) -> Iterator[FileResult]:
     """The result of every file of `plan`, in plan order, as the analyses complete.
 
     `cache`: reuse results whose file and facts are unchanged, store new ones. `scheduler`:
     the address of a Dask cluster to run the analyses on (`readkit[dask]`), else a local pool.
+    `made`: results already made for some files (by real path), used as they are, not analyzed again.
     """
     _check_filters(roles, rules)
     index = RepoIndex.for_paths(list(plan.roots))
@@ -179,6 +181,9 @@ def iter_annotate(plan: Plan, *, jobs: int | None = None, roles: Sequence[str] =
     for number, path in enumerate(plan.files):
         if number in plan.problems:
             ready[number] = FileResult(str(path), error=plan.problems[number])
+            continue
+        if made and os.path.realpath(path) in made:
+            ready[number] = replace(made[os.path.realpath(path)], path=str(path))
             continue
         seen = _observed(path, observations or {})
         info = index.module_info(path)

@@ -16,7 +16,7 @@ from readkit.render.progress import ProgressLine
 from readkit.results.annotate import AnnotateResult, FileResult, RuleInfo
 
 if TYPE_CHECKING:
-    from readkit.annotate import AnnotateCache
+    from readkit.annotate import AnnotateCache, Plan
     from readkit.results.check import LineObservation
     from readkit.render.run_index import RunIndex
 
@@ -69,10 +69,9 @@ def annotate(paths: tuple[Path, ...], fmt: str, out_dir: Path | None, html_dir: 
     cache = None if no_cache else api.AnnotateCache()
     try:
         with progress_line("annotate", len(plan.files), quiet) as progress:
-            run = _run_index(run_script) if run_script is not None else None  # its facts inform the analysis
-            facts = _facts(run) if run is not None else None
+            run, facts, made = _run(run_script, plan, jobs) if run_script is not None else (None, None, None)
             files = _counted(api.iter_annotate(plan, jobs=jobs, roles=roles, rules=rules, cache=cache,
-                                               scheduler=scheduler, observations=facts), progress)
+                                               scheduler=scheduler, observations=facts, made=made), progress)
             if out_dir is not None or html_dir is not None:
                 files = iter(_write_outputs(files, paths, out_dir, html_dir, run))
             out = _AboveProgress(sys.stdout, progress)
@@ -149,24 +148,22 @@ def _need_dask() -> None:
         raise InputError("--scheduler needs Dask: pip install 'readkit[dask]'") from None
 
 
-def _run_index(script: Path) -> RunIndex:
-    """Run SCRIPT under `readkit check` (its output captured) and index what ran."""
+def _run(script: Path, plan: Plan, jobs: int | None
+         ) -> tuple[RunIndex, dict[str, dict[int, LineObservation]], dict[str, FileResult]]:
+    """Run SCRIPT under `readkit check` (its output captured); what ran informs the annotator
+    (a `.data[0]` the run saw on a 0-dim tensor is flagged whatever its variable is called). The
+    files the run judges are annotated once: their results serve the verdicts and the report."""
     from readkit import check as check_api
+    from readkit.check.annotated_run import judge_in_plan
+    from readkit.check.reconcile import run_observations
     from readkit.render.run_index import RunIndex
 
     try:
-        checked = check_api.check_target(script, quiet=True)
+        checked = check_api.check_target(script, quiet=True, reconcile=False)
     except check_api.TargetError as error:
         raise InputError(str(error)) from None
-    return RunIndex.from_check(checked)
-
-
-def _facts(run: RunIndex) -> dict[str, dict[int, LineObservation]]:
-    """What the run saw, per resolved file and line (with the line it stopped on), for the annotator:
-    a `.data[0]` the run saw on a 0-dim tensor is flagged whatever its variable is called."""
-    from readkit.check.facts import line_facts
-
-    return {str(path): lines for path, lines in line_facts(run.check).items()}
+    judged, made = judge_in_plan(checked, script, plan, jobs=jobs)
+    return RunIndex.from_check(judged), run_observations(checked), made
 
 
 @click.command()
