@@ -56,6 +56,8 @@ def annotate_paths(paths: Iterable[str | os.PathLike[str]], *, jobs: int | None 
 
 def _observed(path: Path, observations: dict[str, dict[int, LineObservation]]) -> dict[int, LineObservation] | None:
     """A file's observations, keyed by the path as found or as resolved (a run reports resolved paths)."""
+    if not observations:
+        return None
     return observations.get(str(path)) or observations.get(str(path.resolve()))
 
 

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from readkit.annotate.gc_pause import cyclic_gc_paused
 from readkit.annotate.repo import Fact, fact_holds, file_digest
 from readkit.results.annotate import Annotation, FileError, FileResult, LegacyFinding, Suppressed
 
@@ -245,7 +246,11 @@ def encode(result: FileResult, text_is_file: bool = False) -> bytes:
 
 
 def decode(blob: bytes, text: Callable[[], str | None] = lambda: None) -> FileResult:
-    data = json.loads(blob)
+    with cyclic_gc_paused():  # thousands of small lists and dataclasses, no cycles (see gc_pause.py)
+        return _decoded(json.loads(blob), text)
+
+
+def _decoded(data: dict[str, Any], text: Callable[[], str | None]) -> FileResult:
     source = text() if data.get("source_is_file") else data["source"]
     if data.get("source_is_file") and source is None:
         raise ValueError("the file's text is not at hand")
