@@ -29,8 +29,8 @@ def rule_catalogue() -> tuple[RuleInfo, ...]:
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(readable=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True,
-              help="Output format.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "jsonl", "sarif"]), default="text",
+              show_default=True, help="Output format (jsonl: one JSON object per line, as files complete).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Write an annotated copy of each file under DIR (end-of-line comments; formatting untouched).")
 @click.option("--html", "html_dir", type=click.Path(file_okay=False, path_type=Path),
