@@ -89,26 +89,36 @@ class AnnotateCache:
 
     # ------------------------------------------------------------------ reading
 
-    def lookup(self, key: str, digests: Callable[[Path], str | None],
-               text: Callable[[], str | None] = lambda: None) -> FileResult | None:
-        """The cached result for `key` when every fact it rests on still holds, else None.
-
-        `text`: the file's text, from the bytes that made `key` (results stored without it)."""
-        row = self._query("SELECT facts, result FROM entries WHERE key = ?", (key,))
+    def probe(self, key: str, digests: Callable[[Path], str | None]) -> bool:
+        """Whether `key` has an entry whose facts all still hold (a hit: `load` reads it)."""
+        row = self._query("SELECT facts FROM entries WHERE key = ?", (key,))
         if row is None:
             self.misses += 1
-            return None
+            return False
         try:
             facts: list[Fact] = [(str(k), str(p), None if v is None else str(v)) for k, p, v in json.loads(row[0])]
-            result = decode(zlib.decompress(row[1]), text)
-        except (ValueError, TypeError, KeyError, zlib.error):
+        except (ValueError, TypeError):
             self.misses += 1
-            return None
+            return False
         if not all(self._holds(f, digests) for f in facts):
             self.stale += 1
-            return None
+            return False
         self.hits += 1
         self._used.append((time.time(), key))
+        return True
+
+    def load(self, key: str, text: Callable[[], str | None] = lambda: None) -> FileResult | None:
+        """The result `probe` found for `key` (`text`: the file's text, from the bytes that made
+        `key`; results are stored without it). None, counted as a miss after all, when it no
+        longer decodes, has gone from the store, or the text is not at hand."""
+        row = self._query("SELECT result FROM entries WHERE key = ?", (key,))
+        try:
+            result = decode(zlib.decompress(row[0]), text) if row is not None else None
+        except (ValueError, TypeError, KeyError, zlib.error):
+            result = None
+        if result is None:
+            self.hits -= 1
+            self.misses += 1
         return result
 
     def _holds(self, fact: Fact, digests: Callable[[Path], str | None]) -> bool:
@@ -224,6 +234,10 @@ class Digests:
     def of_bytes(self, path: Path, data: bytes) -> str:
         digest = self._known[path] = hashlib.sha256(data).hexdigest()
         return digest
+
+    def unchanged(self, path: Path, data: bytes) -> bool:
+        """Whether `data` are the bytes `path` had when it was hashed earlier in this run."""
+        return path in self._known and hashlib.sha256(data).hexdigest() == self._known[path]
 
 
 # ---------------------------------------------------------------------- the stored form
