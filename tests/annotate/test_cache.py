@@ -230,3 +230,8 @@ def test_a_file_changed_after_its_hit_is_analyzed_again(project: Path, tmp_path:
     assert [a.symbol for a in files["models.py"].annotations] == ["torch.ones"]  # the new text, not the cached one
     assert files["models.py"].source == "import torch\n\nw = torch.ones(2)\n"
     assert counts(cache) == (3, 1, 0)
+
+
+def test_the_cache_folder_it_creates_is_private(project: Path, tmp_path: Path) -> None:
+    run(project, tmp_path / "new" / "c.db")
+    assert (tmp_path / "new").stat().st_mode & 0o777 == 0o700
