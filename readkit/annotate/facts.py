@@ -25,7 +25,8 @@ import libcst as cst
 
 from readkit.annotate import files
 from readkit.annotate.declare import Declarer
-from readkit.annotate.engine import ModuleInfo, _annotations, _future_annotations, _Locator
+from readkit.annotate.engine import _annotations, _future_annotations, _Locator
+from readkit.annotate.repo_types import ModuleInfo
 from readkit.annotate.evaluate import Evaluator
 from readkit.results.annotate import FileError, FileResult
 from readkit.annotate.positions import Span

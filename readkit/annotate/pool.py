@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from readkit.annotate import isolated
-from readkit.annotate.engine import ModuleInfo
+from readkit.annotate.repo_types import ModuleInfo
 from readkit.annotate.repo import Fact, RepoIndex
 from readkit.results.annotate import FileError, FileResult
 from readkit.results.check import LineObservation

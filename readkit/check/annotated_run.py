@@ -25,10 +25,11 @@ def judge_in_plan(result: CheckResult, script: Path, plan: Plan, *,
     observations = run_observations(result)
     files = files_to_judge(result, str(script.resolve()))
     wanted = {os.path.realpath(f) for f in files}
-    inside = [n for n, path in enumerate(plan.files) if os.path.realpath(path) in wanted and n not in plan.problems]
-    subplan = Plan(plan.roots, tuple(plan.files[n] for n in inside), tuple(plan.root_of[n] for n in inside))
+    inside = [n for n in range(len(plan.files)) if str(plan.real_path(n)) in wanted and n not in plan.problems]
+    subplan = Plan(plan.roots, tuple(plan.files[n] for n in inside), tuple(plan.root_of[n] for n in inside),
+                   resolved=tuple(str(plan.real_path(n)) for n in inside))
     made = list(iter_annotate(subplan, jobs=jobs, observations=observations))
     found = {os.path.realpath(f.path) for f in made}
     outside = [Path(f) for f in files if os.path.realpath(f) not in found]
     others = annotate_paths(outside, jobs=jobs, observations=observations).files if outside else ()
-    return judged(result, files, [*made, *others]), {os.path.realpath(f.path): f for f in made}
+    return judged(result, files, [*made, *others]), {str(subplan.real_path(n)): f for n, f in enumerate(made)}

@@ -29,8 +29,8 @@ def rule_catalogue() -> tuple[RuleInfo, ...]:
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(readable=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True,
-              help="Output format.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "jsonl", "sarif"]), default="text",
+              show_default=True, help="Output format (jsonl: one JSON object per line, as files complete).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Write an annotated copy of each file under DIR (end-of-line comments; formatting untouched).")
 @click.option("--html", "html_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -76,8 +76,8 @@ def annotate(paths: tuple[Path, ...], fmt: str, out_dir: Path | None, html_dir: 
                 files = iter(_write_outputs(files, paths, out_dir, html_dir, run))
             out = _AboveProgress(sys.stdout, progress)
             tally = render.emit_files(files, fmt=fmt, color=use_color(color), stream=out, run=run,
-                                      rules=rule_catalogue(), roots=tuple(str(p) for p in paths),
-                                      root_of=plan.root_of)
+                                      rules=rule_catalogue() if fmt == "sarif" else (),  # only SARIF lists the rules
+                                      roots=tuple(str(p) for p in paths), root_of=plan.root_of)
     except api.UnknownFilterError as error:
         raise InputError(str(error)) from None
     finally:
