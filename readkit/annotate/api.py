@@ -56,6 +56,8 @@ def annotate_paths(paths: Iterable[str | os.PathLike[str]], *, jobs: int | None 
 
 def _observed(path: Path, observations: dict[str, dict[int, LineObservation]]) -> dict[int, LineObservation] | None:
     """A file's observations, keyed by the path as found or as resolved (a run reports resolved paths)."""
+    if not observations:
+        return None
     return observations.get(str(path)) or observations.get(str(path.resolve()))
 
 
@@ -174,50 +176,89 @@ def plan_paths(paths: Iterable[str | os.PathLike[str]]) -> Plan:
 
 def iter_annotate(plan: Plan, *, jobs: int | None = None, roles: Sequence[str] = (), rules: Sequence[str] = (),
                   observations: dict[str, dict[int, LineObservation]] | None = None,
-                  cache: AnnotateCache | None = None, scheduler: str | None = None) -> Iterator[FileResult]:
+                  cache: AnnotateCache | None = None, scheduler: str | None = None,
+                  made: Mapping[str, FileResult] | None = None) -> Iterator[FileResult]:
     """The result of every file of `plan`, in plan order, as the analyses complete.
 
     `cache`: reuse results whose file and facts are unchanged, store new ones. `scheduler`:
     the address of a Dask cluster to run the analyses on (`readkit[dask]`), else a local pool.
+    `made`: results already made for some files (by real path), used as they are, not analyzed again.
     """
     _check_filters(roles, rules)
     index = RepoIndex.for_paths(list(plan.roots))
     digests = Digests()
     ready: dict[int, FileResult] = {}
+    hits: dict[int, _Hit] = {}
     todo: list[tuple[int, FileTask, str | None]] = []
     for number, path in enumerate(plan.files):
         if number in plan.problems:
             ready[number] = FileResult(str(path), error=plan.problems[number])
             continue
+        if made and str(plan.real_path(number)) in made:
+            ready[number] = replace(made[str(plan.real_path(number))], path=str(path))
+            continue
         seen = _observed(path, observations or {})
         resolved = plan.real_path(number)
         info = index.module_info(path, resolved)
-        key, hit = _from_cache(cache, resolved, info, digests) if cache is not None and seen is None else (None, None)
-        if hit is not None:
-            ready[number] = replace(hit, path=str(path))
+        task = FileTask(str(path), info.name, info.is_package, tuple(str(r) for r in index.roots), seen)
+        key = _cache_key(resolved, info, digests) if cache is not None and seen is None else None
+        if cache is not None and key is not None and cache.probe(key, digests):
+            hits[number] = _Hit(key, resolved, task)
         else:
-            todo.append((number, FileTask(str(path), info.name, info.is_package,
-                                          tuple(str(r) for r in index.roots), seen), key))
+            todo.append((number, task, key))
     outcomes = _outcomes([task for _, task, _ in todo], jobs, scheduler)
-    yield from _in_order(ready, todo, outcomes, cache, roles, rules, len(plan.files))
+    yield from _in_order(_Waiting(ready, hits, cache, digests), todo, outcomes, cache, roles, rules, len(plan.files))
 
 
-def _from_cache(cache: AnnotateCache, resolved: Path, info: ModuleInfo,
-                digests: Digests) -> tuple[str | None, FileResult | None]:
-    """The file's cache key (None when it cannot be read) and its cached result, if any: the
-    bytes read once give both the key and, on a hit, the text (results are stored without it)."""
+def _cache_key(resolved: Path, info: ModuleInfo, digests: Digests) -> str | None:
+    """The file's cache key, None when it cannot be read."""
     try:
         data = resolved.read_bytes()
     except OSError:
-        return None, None
-    key = entry_key(resolved, info.name, info.is_package, digests.of_bytes(resolved, data))
-    return key, cache.lookup(key, digests, lambda: _text_of(data))
+        return None
+    return entry_key(resolved, info.name, info.is_package, digests.of_bytes(resolved, data))
 
 
-def _text_of(data: bytes) -> str | None:
+@dataclass(frozen=True)
+class _Hit:
+    """A file whose cached result is read when its turn to be written comes (so a warm run holds
+    one decoded result at a time, not all of them)."""
+
+    key: str
+    resolved: Path
+    task: FileTask
+
+
+@dataclass
+class _Waiting:
+    """The results not yet written: analyzed ones that arrived early, and cache hits."""
+
+    ready: dict[int, FileResult]
+    hits: dict[int, _Hit]
+    cache: AnnotateCache | None
+    digests: Digests
+
+    def __contains__(self, number: int) -> bool:
+        return number in self.ready or number in self.hits
+
+    def pop(self, number: int) -> FileResult:
+        if number in self.ready:
+            return self.ready.pop(number)
+        hit = self.hits.pop(number)
+        assert self.cache is not None  # hits come from the cache
+        loaded = self.cache.load(hit.key, lambda: _text_now(hit.resolved, self.digests))
+        if loaded is not None:
+            return replace(loaded, path=hit.task.path)
+        # gone from the store (a concurrent run pruned it) or the file changed during this run
+        return next(_outcomes([hit.task], 1, None))[1][0]
+
+
+def _text_now(resolved: Path, digests: Digests) -> str | None:
+    """The file's text if its bytes are still those its key was made from, else None."""
     try:
-        return files.decode_text(data).text
-    except files.SourceError:
+        data = resolved.read_bytes()
+        return files.decode_text(data).text if digests.unchanged(resolved, data) else None
+    except (OSError, files.SourceError):
         return None
 
 
@@ -230,16 +271,20 @@ def _outcomes(tasks: list[FileTask], jobs: int | None, scheduler: str | None) ->
     return pool.run_local(tasks, analyze_file, workers)
 
 
-def _in_order(ready: dict[int, FileResult], todo: list[tuple[int, FileTask, str | None]],
+def _in_order(waiting: _Waiting, todo: list[tuple[int, FileTask, str | None]],
               outcomes: Iterator[tuple[int, Outcome]], cache: AnnotateCache | None,
               roles: Sequence[str], rules: Sequence[str], total: int) -> Iterator[FileResult]:
     """Yield results in plan order while later ones are still being analyzed."""
     following = 0
+    ready = waiting
+    while following in ready:  # the files before the first one analyzed
+        yield _filtered(ready.pop(following), roles, rules)
+        following += 1
     for task_number, (result, facts) in outcomes:
         number, _, key = todo[task_number]
         if cache is not None and key is not None and _cacheable(result):
             cache.store(key, result, facts, text_is_file=not result.path.endswith(".ipynb"))
-        ready[number] = result
+        ready.ready[number] = result
         while following in ready:
             yield _filtered(ready.pop(following), roles, rules)
             following += 1

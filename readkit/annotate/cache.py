@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from readkit.annotate.gc_pause import cyclic_gc_paused
 from readkit.annotate.repo import Fact, fact_holds, file_digest
 from readkit.results.annotate import Annotation, FileError, FileResult, LegacyFinding, Suppressed
 
@@ -88,26 +89,36 @@ class AnnotateCache:
 
     # ------------------------------------------------------------------ reading
 
-    def lookup(self, key: str, digests: Callable[[Path], str | None],
-               text: Callable[[], str | None] = lambda: None) -> FileResult | None:
-        """The cached result for `key` when every fact it rests on still holds, else None.
-
-        `text`: the file's text, from the bytes that made `key` (results stored without it)."""
-        row = self._query("SELECT facts, result FROM entries WHERE key = ?", (key,))
+    def probe(self, key: str, digests: Callable[[Path], str | None]) -> bool:
+        """Whether `key` has an entry whose facts all still hold (a hit: `load` reads it)."""
+        row = self._query("SELECT facts FROM entries WHERE key = ?", (key,))
         if row is None:
             self.misses += 1
-            return None
+            return False
         try:
             facts: list[Fact] = [(str(k), str(p), None if v is None else str(v)) for k, p, v in json.loads(row[0])]
-            result = decode(zlib.decompress(row[1]), text)
-        except (ValueError, TypeError, KeyError, zlib.error):
+        except (ValueError, TypeError):
             self.misses += 1
-            return None
+            return False
         if not all(self._holds(f, digests) for f in facts):
             self.stale += 1
-            return None
+            return False
         self.hits += 1
         self._used.append((time.time(), key))
+        return True
+
+    def load(self, key: str, text: Callable[[], str | None] = lambda: None) -> FileResult | None:
+        """The result `probe` found for `key` (`text`: the file's text, from the bytes that made
+        `key`; results are stored without it). None, counted as a miss after all, when it no
+        longer decodes, has gone from the store, or the text is not at hand."""
+        row = self._query("SELECT result FROM entries WHERE key = ?", (key,))
+        try:
+            result = decode(zlib.decompress(row[0]), text) if row is not None else None
+        except (ValueError, TypeError, KeyError, zlib.error):
+            result = None
+        if result is None:
+            self.hits -= 1
+            self.misses += 1
         return result
 
     def _holds(self, fact: Fact, digests: Callable[[Path], str | None]) -> bool:
@@ -170,7 +181,7 @@ class AnnotateCache:
 
     def _open(self) -> sqlite3.Connection | None:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # what a user's code holds is theirs
             db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
@@ -224,6 +235,10 @@ class Digests:
         digest = self._known[path] = hashlib.sha256(data).hexdigest()
         return digest
 
+    def unchanged(self, path: Path, data: bytes) -> bool:
+        """Whether `data` are the bytes `path` had when it was hashed earlier in this run."""
+        return path in self._known and hashlib.sha256(data).hexdigest() == self._known[path]
+
 
 # ---------------------------------------------------------------------- the stored form
 
@@ -245,7 +260,11 @@ def encode(result: FileResult, text_is_file: bool = False) -> bytes:
 
 
 def decode(blob: bytes, text: Callable[[], str | None] = lambda: None) -> FileResult:
-    data = json.loads(blob)
+    with cyclic_gc_paused():  # thousands of small lists and dataclasses, no cycles (see gc_pause.py)
+        return _decoded(json.loads(blob), text)
+
+
+def _decoded(data: dict[str, Any], text: Callable[[], str | None]) -> FileResult:
     source = text() if data.get("source_is_file") else data["source"]
     if data.get("source_is_file") and source is None:
         raise ValueError("the file's text is not at hand")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from readkit.annotate import AnnotateCache, annotate_paths
+from readkit.annotate import AnnotateCache, annotate_paths, iter_annotate, plan_paths
 from readkit.annotate import cache as cache_module
 
 PROJECT = {
@@ -198,3 +198,40 @@ def test_a_rerun_served_from_the_cache_does_not_import_the_parser(project: Path,
             for _ in range(2)]
     assert [r.stderr.split()[-2:] for r in runs] == [["True", "True"], ["False", "False"]]
     assert runs[0].stdout == runs[1].stdout
+
+
+class CountingCache(AnnotateCache):
+    loads = 0
+
+    def load(self, key, text=lambda: None):  # type: ignore[no-untyped-def]
+        self.loads += 1
+        return super().load(key, text)
+
+
+def test_a_warm_run_decodes_each_result_when_its_turn_comes(project: Path, tmp_path: Path) -> None:
+    run(project, tmp_path / "c.db")
+    cache = CountingCache(tmp_path / "c.db")
+    results = iter_annotate(plan_paths([project]), cache=cache)
+    first = next(results)
+    assert (cache.hits, cache.loads) == (4, 1)  # all four probed, one decoded: the parent holds one at a time
+    assert [first.path] + [f.path for f in results] == sorted(str(p) for p in project.iterdir())
+    assert cache.loads == 4
+    cache.close()
+
+
+def test_a_file_changed_after_its_hit_is_analyzed_again(project: Path, tmp_path: Path) -> None:
+    run(project, tmp_path / "c.db")
+    cache = AnnotateCache(tmp_path / "c.db")
+    results = iter_annotate(plan_paths([project]), cache=cache)
+    assert Path(next(results).path).name == "data.py"  # every file probed: all hits
+    (project / "models.py").write_text("import torch\n\nw = torch.ones(2)\n")
+    files = {Path(f.path).name: f for f in results}
+    cache.close()
+    assert [a.symbol for a in files["models.py"].annotations] == ["torch.ones"]  # the new text, not the cached one
+    assert files["models.py"].source == "import torch\n\nw = torch.ones(2)\n"
+    assert counts(cache) == (3, 1, 0)
+
+
+def test_the_cache_folder_it_creates_is_private(project: Path, tmp_path: Path) -> None:
+    run(project, tmp_path / "new" / "c.db")
+    assert (tmp_path / "new").stat().st_mode & 0o777 == 0o700
