@@ -44,20 +44,33 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
+class Analyzed:
+    """The files `analyze_file` was called on, counted across processes: a small run analyzes in
+    a forked child (annotate/isolated.py), so each call is appended to a log file."""
+
+    def __init__(self, log: Path) -> None:
+        self.log = log
+
+    def __eq__(self, other: object) -> bool:
+        lines = self.log.read_text(encoding="utf-8").split() if self.log.exists() else []
+        return Counter(lines) == other
+
+
 @pytest.fixture
-def analyzed(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
-    counts: Counter[str] = Counter()
+def analyzed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Analyzed:
+    counts = Analyzed(tmp_path / "analyzed.log")
     original = api.analyze_file
 
     def counting(path, info, observations):  # type: ignore[no-untyped-def]
-        counts[Path(path).name] += 1
+        with counts.log.open("a", encoding="utf-8") as log:
+            log.write(Path(path).name + "\n")
         return original(path, info, observations)
 
     monkeypatch.setattr(api, "analyze_file", counting)
     return counts
 
 
-def test_each_file_is_analyzed_once_and_the_run_still_judges_it(project: Path, analyzed: Counter[str]) -> None:
+def test_each_file_is_analyzed_once_and_the_run_still_judges_it(project: Path, analyzed: Analyzed) -> None:
     result = CliRunner().invoke(cli, ["annotate", str(project), "--run", str(project / "train.py"),
                                       "--format", "json", "-j", "1", "--no-cache"])
     assert result.exit_code == 0, result.output
@@ -69,7 +82,7 @@ def test_each_file_is_analyzed_once_and_the_run_still_judges_it(project: Path, a
     assert {a["verdict"] for a in files["other.py"]["annotations"]} == {None}  # the run did not import it
 
 
-def test_a_role_filter_shows_fewer_annotations_but_the_same_verdicts(project: Path, analyzed: Counter[str]) -> None:
+def test_a_role_filter_shows_fewer_annotations_but_the_same_verdicts(project: Path, analyzed: Analyzed) -> None:
     args = ["annotate", str(project), "--run", str(project / "train.py"), "--format", "json", "-j", "1"]
     every = json.loads(CliRunner().invoke(cli, args).output)["files"]
     optim = json.loads(CliRunner().invoke(cli, [*args, "--role", "optim"]).output)["files"]
@@ -79,7 +92,7 @@ def test_a_role_filter_shows_fewer_annotations_but_the_same_verdicts(project: Pa
     assert all(judged[key] == verdict for key, verdict in shown.items())
 
 
-def test_a_script_outside_the_paths_is_judged_without_being_reported(project: Path, analyzed: Counter[str]) -> None:
+def test_a_script_outside_the_paths_is_judged_without_being_reported(project: Path, analyzed: Analyzed) -> None:
     result = CliRunner().invoke(cli, ["annotate", str(project / "other.py"), "--run", str(project / "train.py"),
                                       "--format", "json", "-j", "1", "--no-cache"])
     assert result.exit_code == 0, result.output
