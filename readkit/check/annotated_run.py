@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from readkit.annotate import Plan, annotate_paths, iter_annotate
+from readkit import annotate  # its functions looked up at call time (tests replace them on the package)
+from readkit.annotate import Plan
 from readkit.check.reconcile import files_to_judge, judged, run_observations
 from readkit.results.annotate import FileResult
 from readkit.results.check import CheckResult
@@ -28,8 +29,8 @@ def judge_in_plan(result: CheckResult, script: Path, plan: Plan, *,
     inside = [n for n in range(len(plan.files)) if str(plan.real_path(n)) in wanted and n not in plan.problems]
     subplan = Plan(plan.roots, tuple(plan.files[n] for n in inside), tuple(plan.root_of[n] for n in inside),
                    resolved=tuple(str(plan.real_path(n)) for n in inside))
-    made = list(iter_annotate(subplan, jobs=jobs, observations=observations))
+    made = list(annotate.iter_annotate(subplan, jobs=jobs, observations=observations))
     found = {os.path.realpath(f.path) for f in made}
     outside = [Path(f) for f in files if os.path.realpath(f) not in found]
-    others = annotate_paths(outside, jobs=jobs, observations=observations).files if outside else ()
+    others = annotate.annotate_paths(outside, jobs=jobs, observations=observations).files if outside else ()
     return judged(result, files, [*made, *others]), {str(subplan.real_path(n)): f for n, f in enumerate(made)}
