@@ -133,6 +133,11 @@ def _compile_error(lines: list[str]) -> tuple[int, str] | None:
     return None
 
 
+def load_ipython() -> None:
+    """Import IPython's transformer now (a process about to fork children that read cells)."""
+    _manager()
+
+
 @lru_cache(maxsize=1)
 def _manager() -> Any:
     """IPython's transformer (imported late: reading a script never needs IPython)."""

@@ -110,6 +110,34 @@ def test_migrate_cli_lists_suppressed(tmp_path: Path) -> None:
     assert {(s["line"], s["id"]) for s in document["files"][0]["suppressed"]} >= {(3, "data-index-zero")}
 
 
+ASYNC = """\
+import torch
+x = x.cuda(async=True)  # readkit: ignore[async-argument]
+y = y.cuda(async=True)
+print(loss.data[0])  # readkit: ignore
+"""
+
+
+def test_a_silenced_async_keyword_is_renamed_and_reported_as_overridden_not_suppressed() -> None:
+    migrated = migrate_source(ASYNC)
+    assert migrated.code.splitlines()[1] == "x = x.cuda(non_blocking=True)  # readkit: ignore[async-argument]"
+    assert [(c.line, c.idiom) for c in migrated.changes] == [(2, "async-argument"), (3, "async-argument")]
+    assert [(n.line, n.idiom) for n in migrated.overridden] == [(2, "async-argument")]
+    assert "does not parse" in migrated.overridden[0].note
+    assert {(s.line, s.id) for s in migrated.suppressed} == {(4, "data-index-zero")}  # was (2, "async-argument") too
+
+
+def test_migrate_cli_says_which_suppressed_line_it_changed_all_the_same(tmp_path: Path) -> None:
+    script = tmp_path / "train.py"
+    script.write_text(ASYNC)
+    text = CliRunner().invoke(main, ["migrate", str(script), "--no-color"]).output
+    assert f"{script}:2: changed despite `# readkit: ignore` [async-argument]: `async` is a keyword" in text
+    assert "1 suppressed (data-index-zero 1), 1 suppression overridden (async-argument 1)" in text
+    file = json.loads(CliRunner().invoke(main, ["migrate", str(script), "--format", "json"]).output)["files"][0]
+    assert [(o["line"], o["idiom"]) for o in file["overridden"]] == [(2, "async-argument")]
+    assert [(s["line"], s["id"]) for s in file["suppressed"]] == [(4, "data-index-zero")]
+
+
 # ---- check ---------------------------------------------------------------------------------------
 
 

@@ -14,16 +14,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import libcst as cst
-
 from readkit import roles
 from readkit.annotate import files, pool
-from readkit.annotate.cache import AnnotateCache, entry_key, memoized_digests
-from readkit.annotate.engine import ModuleInfo, analyze_source
+from readkit.annotate.cache import AnnotateCache, Digests, entry_key
 from readkit.results.annotate import AnnotateResult, FileError, FileResult
 from readkit.annotate.pool import FileTask, Outcome
 from readkit.annotate.repo import RepoIndex
-from readkit.annotate.rules.base import rule_catalogue
+from readkit.annotate.repo_types import ModuleInfo
 from readkit.results.check import LineObservation
 
 
@@ -52,11 +49,15 @@ def annotate_paths(paths: Iterable[str | os.PathLike[str]], *, jobs: int | None 
     whole framework, stream them with `plan_paths` + `iter_annotate`)."""
     results = iter_annotate(plan_paths(paths), jobs=jobs, roles=roles, rules=rules, observations=observations,
                             cache=cache, scheduler=scheduler)
+    from readkit.annotate.rules.base import rule_catalogue
+
     return AnnotateResult(files=tuple(results), rules=rule_catalogue())
 
 
 def _observed(path: Path, observations: dict[str, dict[int, LineObservation]]) -> dict[int, LineObservation] | None:
     """A file's observations, keyed by the path as found or as resolved (a run reports resolved paths)."""
+    if not observations:
+        return None
     return observations.get(str(path)) or observations.get(str(path.resolve()))
 
 
@@ -82,6 +83,10 @@ def _analyze_text(source: str, path: str, info: ModuleInfo | None,
 
 def _analyze(source: str, path: str, info: ModuleInfo | None,
              observations: dict[int, LineObservation] | None) -> FileResult:
+    import libcst as cst  # here, not at the top: a re-run served from the cache never needs the parser
+
+    from readkit.annotate.engine import analyze_source
+
     rejected = files.check_analyzable(source)  # libcst crashes on some of what CPython rejects
     if rejected is not None:
         return FileResult(path=path, error=rejected)
@@ -142,6 +147,10 @@ class Plan:
     root_of: tuple[int, ...]  # files[i] was found under roots[root_of[i]]
     # files[i] that could not be walked or looked at (an unreadable folder, a symlink loop): never analyzed
     problems: Mapping[int, FileError] = field(default_factory=dict)
+    resolved: tuple[str, ...] = ()  # the real path of files[i] (symlinks resolved), when known
+
+    def real_path(self, number: int) -> Path:
+        return Path(self.resolved[number]) if self.resolved else self.files[number].resolve()
 
 
 def plan_paths(paths: Iterable[str | os.PathLike[str]]) -> Plan:
@@ -150,6 +159,7 @@ def plan_paths(paths: Iterable[str | os.PathLike[str]]) -> Plan:
     seen: set[str] = set()
     found: list[Path] = []
     root_of: list[int] = []
+    resolved: list[str] = []
     problems: dict[int, FileError] = {}
     for number, root in enumerate(roots):
         for entry in files.find_sources([root]):
@@ -160,42 +170,96 @@ def plan_paths(paths: Iterable[str | os.PathLike[str]]) -> Plan:
                     problems[len(found)] = entry.problem
                 found.append(entry.path)
                 root_of.append(number)
-    return Plan(roots, tuple(found), tuple(root_of), problems)
+                resolved.append(key)
+    return Plan(roots, tuple(found), tuple(root_of), problems, tuple(resolved))
 
 
 def iter_annotate(plan: Plan, *, jobs: int | None = None, roles: Sequence[str] = (), rules: Sequence[str] = (),
                   observations: dict[str, dict[int, LineObservation]] | None = None,
-                  cache: AnnotateCache | None = None, scheduler: str | None = None) -> Iterator[FileResult]:
+                  cache: AnnotateCache | None = None, scheduler: str | None = None,
+                  made: Mapping[str, FileResult] | None = None) -> Iterator[FileResult]:
     """The result of every file of `plan`, in plan order, as the analyses complete.
 
     `cache`: reuse results whose file and facts are unchanged, store new ones. `scheduler`:
     the address of a Dask cluster to run the analyses on (`readkit[dask]`), else a local pool.
+    `made`: results already made for some files (by real path), used as they are, not analyzed again.
     """
     _check_filters(roles, rules)
     index = RepoIndex.for_paths(list(plan.roots))
-    digests = memoized_digests()
+    digests = Digests()
     ready: dict[int, FileResult] = {}
+    hits: dict[int, _Hit] = {}
     todo: list[tuple[int, FileTask, str | None]] = []
     for number, path in enumerate(plan.files):
         if number in plan.problems:
             ready[number] = FileResult(str(path), error=plan.problems[number])
             continue
+        if made and str(plan.real_path(number)) in made:
+            ready[number] = replace(made[str(plan.real_path(number))], path=str(path))
+            continue
         seen = _observed(path, observations or {})
-        info = index.module_info(path)
-        key = _cache_key(path, info, digests) if cache is not None and seen is None else None
-        hit = cache.lookup(key, digests) if cache is not None and key is not None else None
-        if hit is not None:
-            ready[number] = replace(hit, path=str(path))
+        resolved = plan.real_path(number)
+        info = index.module_info(path, resolved)
+        task = FileTask(str(path), info.name, info.is_package, tuple(str(r) for r in index.roots), seen)
+        key = _cache_key(resolved, info, digests) if cache is not None and seen is None else None
+        if cache is not None and key is not None and cache.probe(key, digests):
+            hits[number] = _Hit(key, resolved, task)
         else:
-            todo.append((number, FileTask(str(path), info.name, info.is_package,
-                                          tuple(str(r) for r in index.roots), seen), key))
+            todo.append((number, task, key))
     outcomes = _outcomes([task for _, task, _ in todo], jobs, scheduler)
-    yield from _in_order(ready, todo, outcomes, cache, roles, rules, len(plan.files))
+    yield from _in_order(_Waiting(ready, hits, cache, digests), todo, outcomes, cache, roles, rules, len(plan.files))
 
 
-def _cache_key(path: Path, info: ModuleInfo, digests: Callable[[Path], str | None]) -> str | None:
-    content = digests(path.resolve())
-    return entry_key(path, info.name, info.is_package, content) if content is not None else None
+def _cache_key(resolved: Path, info: ModuleInfo, digests: Digests) -> str | None:
+    """The file's cache key, None when it cannot be read."""
+    try:
+        data = resolved.read_bytes()
+    except OSError:
+        return None
+    return entry_key(resolved, info.name, info.is_package, digests.of_bytes(resolved, data))
+
+
+@dataclass(frozen=True)
+class _Hit:
+    """A file whose cached result is read when its turn to be written comes (so a warm run holds
+    one decoded result at a time, not all of them)."""
+
+    key: str
+    resolved: Path
+    task: FileTask
+
+
+@dataclass
+class _Waiting:
+    """The results not yet written: analyzed ones that arrived early, and cache hits."""
+
+    ready: dict[int, FileResult]
+    hits: dict[int, _Hit]
+    cache: AnnotateCache | None
+    digests: Digests
+
+    def __contains__(self, number: int) -> bool:
+        return number in self.ready or number in self.hits
+
+    def pop(self, number: int) -> FileResult:
+        if number in self.ready:
+            return self.ready.pop(number)
+        hit = self.hits.pop(number)
+        assert self.cache is not None  # hits come from the cache
+        loaded = self.cache.load(hit.key, lambda: _text_now(hit.resolved, self.digests))
+        if loaded is not None:
+            return replace(loaded, path=hit.task.path)
+        # gone from the store (a concurrent run pruned it) or the file changed during this run
+        return next(_outcomes([hit.task], 1, None))[1][0]
+
+
+def _text_now(resolved: Path, digests: Digests) -> str | None:
+    """The file's text if its bytes are still those its key was made from, else None."""
+    try:
+        data = resolved.read_bytes()
+        return files.decode_text(data).text if digests.unchanged(resolved, data) else None
+    except (OSError, files.SourceError):
+        return None
 
 
 def _outcomes(tasks: list[FileTask], jobs: int | None, scheduler: str | None) -> Iterator[tuple[int, Outcome]]:
@@ -207,16 +271,20 @@ def _outcomes(tasks: list[FileTask], jobs: int | None, scheduler: str | None) ->
     return pool.run_local(tasks, analyze_file, workers)
 
 
-def _in_order(ready: dict[int, FileResult], todo: list[tuple[int, FileTask, str | None]],
+def _in_order(waiting: _Waiting, todo: list[tuple[int, FileTask, str | None]],
               outcomes: Iterator[tuple[int, Outcome]], cache: AnnotateCache | None,
               roles: Sequence[str], rules: Sequence[str], total: int) -> Iterator[FileResult]:
     """Yield results in plan order while later ones are still being analyzed."""
     following = 0
+    ready = waiting
+    while following in ready:  # the files before the first one analyzed
+        yield _filtered(ready.pop(following), roles, rules)
+        following += 1
     for task_number, (result, facts) in outcomes:
         number, _, key = todo[task_number]
         if cache is not None and key is not None and _cacheable(result):
-            cache.store(key, result, facts)
-        ready[number] = result
+            cache.store(key, result, facts, text_is_file=not result.path.endswith(".ipynb"))
+        ready.ready[number] = result
         while following in ready:
             yield _filtered(ready.pop(following), roles, rules)
             following += 1
@@ -244,7 +312,7 @@ def _check_filters(role_names: Sequence[str], rule_ids: Sequence[str]) -> None:
     if unknown_roles:
         raise UnknownFilterError(f"unknown role {', '.join(map(repr, unknown_roles))}; "
                                  f"known roles: {', '.join(roles.role_names())}")
-    known = known_rule_ids()
+    known = known_rule_ids() if rule_ids else []
     unknown_rules = [r for r in rule_ids if r not in known]
     if unknown_rules:
         raise UnknownFilterError(f"unknown rule {', '.join(map(repr, unknown_rules))}; known rules: {', '.join(known)}")

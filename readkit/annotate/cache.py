@@ -10,7 +10,9 @@ The store is one SQLite database in the user's cache directory (platformdirs), i
 so concurrent runs read and write safely; it is bounded in size (least recently used
 entries go first) and never trusted blindly: an entry that does not decode is a miss, and a
 database that cannot be opened turns the cache off for the run (`AnnotateCache.problem`
-says why) rather than failing it. Results are stored as zlib-compressed JSON, never pickle.
+says why) rather than failing it. Results are stored as zlib-compressed JSON, never pickle,
+and without the file's own text (a hit takes it from the bytes that made its key: decoding
+the text from JSON was half the cost of a re-run).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from readkit.annotate.gc_pause import cyclic_gc_paused
 from readkit.annotate.repo import Fact, fact_holds, file_digest
 from readkit.results.annotate import Annotation, FileError, FileResult, LegacyFinding, Suppressed
 
@@ -65,8 +68,9 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def entry_key(path: Path, module: str, is_package: bool, content: str) -> str:
-    parts = (code_fingerprint(), str(path.resolve()), module, str(is_package), content)
+def entry_key(resolved: Path, module: str, is_package: bool, content: str) -> str:
+    """The key of a file (`resolved`: its real path) with these bytes (`content`: their sha256)."""
+    parts = (code_fingerprint(), str(resolved), module, str(is_package), content)
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
@@ -85,23 +89,36 @@ class AnnotateCache:
 
     # ------------------------------------------------------------------ reading
 
-    def lookup(self, key: str, digests: Callable[[Path], str | None]) -> FileResult | None:
-        """The cached result for `key` when every fact it rests on still holds, else None."""
-        row = self._query("SELECT facts, result FROM entries WHERE key = ?", (key,))
+    def probe(self, key: str, digests: Callable[[Path], str | None]) -> bool:
+        """Whether `key` has an entry whose facts all still hold (a hit: `load` reads it)."""
+        row = self._query("SELECT facts FROM entries WHERE key = ?", (key,))
         if row is None:
             self.misses += 1
-            return None
+            return False
         try:
             facts: list[Fact] = [(str(k), str(p), None if v is None else str(v)) for k, p, v in json.loads(row[0])]
-            result = decode(zlib.decompress(row[1]))
-        except (ValueError, TypeError, KeyError, zlib.error):
+        except (ValueError, TypeError):
             self.misses += 1
-            return None
+            return False
         if not all(self._holds(f, digests) for f in facts):
             self.stale += 1
-            return None
+            return False
         self.hits += 1
         self._used.append((time.time(), key))
+        return True
+
+    def load(self, key: str, text: Callable[[], str | None] = lambda: None) -> FileResult | None:
+        """The result `probe` found for `key` (`text`: the file's text, from the bytes that made
+        `key`; results are stored without it). None, counted as a miss after all, when it no
+        longer decodes, has gone from the store, or the text is not at hand."""
+        row = self._query("SELECT result FROM entries WHERE key = ?", (key,))
+        try:
+            result = decode(zlib.decompress(row[0]), text) if row is not None else None
+        except (ValueError, TypeError, KeyError, zlib.error):
+            result = None
+        if result is None:
+            self.hits -= 1
+            self.misses += 1
         return result
 
     def _holds(self, fact: Fact, digests: Callable[[Path], str | None]) -> bool:
@@ -113,8 +130,9 @@ class AnnotateCache:
 
     # ------------------------------------------------------------------ writing
 
-    def store(self, key: str, result: FileResult, facts: Iterable[Fact]) -> None:
-        blob = zlib.compress(encode(result), 1)
+    def store(self, key: str, result: FileResult, facts: Iterable[Fact], text_is_file: bool = False) -> None:
+        """Keep `result`; `text_is_file`: its source is the file's text (not stored, see lookup)."""
+        blob = zlib.compress(encode(result, text_is_file), 1)
         self._pending.append((key, json.dumps(sorted(facts, key=_fact_order)), blob, time.time()))
         if len(self._pending) >= 256:
             self.flush()
@@ -163,7 +181,7 @@ class AnnotateCache:
 
     def _open(self) -> sqlite3.Connection | None:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # what a user's code holds is theirs
             db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
@@ -202,22 +220,38 @@ def _fact_order(fact: Fact) -> tuple[str, str, str]:
     return fact[0], fact[1], fact[2] or ""
 
 
-def memoized_digests() -> Callable[[Path], str | None]:
-    """file_digest, each path hashed once per run."""
-    return functools.lru_cache(maxsize=None)(file_digest)
+class Digests:
+    """file_digest, each path hashed once per run; a file already read is hashed from its bytes."""
+
+    def __init__(self) -> None:
+        self._known: dict[Path, str | None] = {}
+
+    def __call__(self, path: Path) -> str | None:
+        if path not in self._known:
+            self._known[path] = file_digest(path)
+        return self._known[path]
+
+    def of_bytes(self, path: Path, data: bytes) -> str:
+        digest = self._known[path] = hashlib.sha256(data).hexdigest()
+        return digest
+
+    def unchanged(self, path: Path, data: bytes) -> bool:
+        """Whether `data` are the bytes `path` had when it was hashed earlier in this run."""
+        return path in self._known and hashlib.sha256(data).hexdigest() == self._known[path]
 
 
 # ---------------------------------------------------------------------- the stored form
 
 
-def encode(result: FileResult) -> bytes:
+def encode(result: FileResult, text_is_file: bool = False) -> bytes:
     data = {
         "path": result.path,
         "annotations": [dataclasses.astuple(a) for a in result.annotations],
         "legacy": [dataclasses.astuple(f) for f in result.legacy],
         "error": dataclasses.astuple(result.error) if result.error is not None else None,
         "cells": result.cells,
-        "source": result.source,
+        "source": None if text_is_file else result.source,
+        "source_is_file": text_is_file and result.source is not None,
         "markdown": result.markdown,
         "replaced_lines": result.replaced_lines,
         "suppressed": [dataclasses.astuple(item) for item in result.suppressed],
@@ -225,15 +259,22 @@ def encode(result: FileResult) -> bytes:
     return json.dumps(data, separators=(",", ":")).encode()
 
 
-def decode(blob: bytes) -> FileResult:
-    data = json.loads(blob)
+def decode(blob: bytes, text: Callable[[], str | None] = lambda: None) -> FileResult:
+    with cyclic_gc_paused():  # thousands of small lists and dataclasses, no cycles (see gc_pause.py)
+        return _decoded(json.loads(blob), text)
+
+
+def _decoded(data: dict[str, Any], text: Callable[[], str | None]) -> FileResult:
+    source = text() if data.get("source_is_file") else data["source"]
+    if data.get("source_is_file") and source is None:
+        raise ValueError("the file's text is not at hand")
     return FileResult(
         path=data["path"],
         annotations=tuple(Annotation(*row) for row in data["annotations"]),
         legacy=tuple(LegacyFinding(*row) for row in data["legacy"]),
         error=FileError(*data["error"]) if data["error"] is not None else None,
         cells=tuple((c, n) for c, n in data["cells"]) if data["cells"] is not None else None,
-        source=data["source"],
+        source=source,
         markdown=tuple((n, t) for n, t in data["markdown"]),
         replaced_lines=tuple((n, t) for n, t in data["replaced_lines"]),
         suppressed=tuple(Suppressed(*row) for row in data.get("suppressed", ())),

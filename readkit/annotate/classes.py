@@ -7,7 +7,8 @@ import libcst as cst
 
 from readkit.annotate import values
 from readkit.annotate.origins import agree, binds_none, is_none
-from readkit.annotate.scopes import ClassInfo, ExternalClass, FunctionInfo, Scope
+from readkit.annotate.repo_types import ExternalClass
+from readkit.annotate.scopes import ClassInfo, FunctionInfo, Scope
 from readkit.annotate.evaluator_state import EvaluatorState
 from readkit.annotate.values import Kind, Value
 

@@ -7,11 +7,9 @@ parallel and cached. The parsed module is kept with node identity preserved
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
-import gc
-from collections.abc import Callable, Hashable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -21,9 +19,11 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from readkit.annotate import messages
 from readkit.annotate.declare import Declarer
 from readkit.annotate.evaluate import Evaluator
+from readkit.annotate.gc_pause import cyclic_gc_paused
 from readkit.annotate.parse import parse_module
 from readkit.results.annotate import Annotation, FileResult, LegacyFinding, Suppressed
 from readkit.annotate.positions import AstPositions, Mismatch, Span
+from readkit.annotate.repo_types import ModuleInfo
 from readkit.annotate.rules.async_argument import AsyncArgument, rewrite_async_keywords
 from readkit.annotate.rules.base import LegacyRule, Replacement, all_rules
 from readkit.annotate.suggest import Suggestion, suggestion
@@ -55,15 +55,6 @@ class Analysis:
     module: cst.Module  # parsed from the source with `async=` keywords already renamed
     fixes: tuple[Fix, ...]
     async_lines: tuple[int, ...] = ()  # lines whose `async=` keywords were renamed `non_blocking=` before parsing
-
-
-@dataclass(frozen=True)
-class ModuleInfo:
-    """Where a file sits in its repository: for relative imports and the repo's own classes."""
-
-    name: str = ""  # dotted module name ("proj.models"), "" when unknown
-    is_package: bool = False  # an __init__.py
-    repo: object | None = None  # repo.RepoIndex, when a directory is analyzed
 
 
 @dataclass(frozen=True)
@@ -160,7 +151,7 @@ def analyze_source(source: str, path: str, *, observations: Mapping[int, LineObs
     renamed `non_blocking=` on tokens first (the async-argument rule's one pre-parse fix) and
     reported on their lines; the rest of the file is then analyzed as usual."""
     parsable, async_lines = rewrite_async_keywords(source)
-    with _cyclic_gc_paused():
+    with cyclic_gc_paused():
         module = parse_module(parsable)
         analysis = analyze_module(module, path, observations=observations, module_info=module_info, source=parsable)
     if not async_lines:
@@ -173,24 +164,6 @@ def analyze_source(source: str, path: str, *, observations: Mapping[int, LineObs
     suppressed = tuple(sorted(set(analysis.result.suppressed + quiet), key=lambda item: (item.line, item.id)))
     result = dataclasses.replace(analysis.result, legacy=legacy, suppressed=suppressed)
     return dataclasses.replace(analysis, result=result, async_lines=async_lines)
-
-
-@contextlib.contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while one file is parsed and analyzed.
-
-    A file allocates about a million objects (its libcst tree, the walk's tables) that all live
-    until the end of the file; each automatic collection meanwhile traverses all of them and
-    frees nothing (20-25% of the CPU time on torch/nn). Reference counting still frees as usual;
-    the cycles a file leaves behind (scopes <-> classes, rules <-> context) are collected by the
-    first automatic collection after it, in one pass."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _async_findings(source: str, lines: tuple[int, ...]) -> tuple[LegacyFinding, ...]:

@@ -24,7 +24,8 @@ from readkit.annotate.origins import (PLAIN, PLAIN_LITERALS, PLAIN_MODULE, agree
 from readkit.annotate.params import ParameterOrigins
 from readkit.annotate.signs import UsageSigns
 from readkit.annotate.summaries import SummaryOrigins
-from readkit.annotate.scopes import Assigned, Binding, ClassInfo, ExternalClass, FunctionInfo, Imported, Param, Scope
+from readkit.annotate.repo_types import ExternalClass
+from readkit.annotate.scopes import Assigned, Binding, ClassInfo, FunctionInfo, Imported, Param, Scope
 from readkit.annotate.values import Kind, Value
 
 _BUILTINS = frozenset(dir(builtins))  # never looked up in a star import (it would import torch for `len`)

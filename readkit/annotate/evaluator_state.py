@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from readkit.annotate.scopes import Assigned, ClassInfo, ExternalClass, FunctionInfo, Scope
+from readkit.annotate.repo_types import ExternalClass
+from readkit.annotate.scopes import Assigned, ClassInfo, FunctionInfo, Scope
 from readkit.annotate.values import Value
 
 if TYPE_CHECKING:

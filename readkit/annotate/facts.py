@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -25,7 +25,8 @@ import libcst as cst
 
 from readkit.annotate import files
 from readkit.annotate.declare import Declarer
-from readkit.annotate.engine import ModuleInfo, _annotations, _future_annotations, _Locator
+from readkit.annotate.engine import _annotations, _future_annotations, _Locator
+from readkit.annotate.repo_types import ModuleInfo
 from readkit.annotate.evaluate import Evaluator
 from readkit.annotate.parse import parse_module
 from readkit.results.annotate import FileError, FileResult
@@ -167,18 +168,29 @@ def _class_defs(module: cst.Module) -> list[cst.ClassDef]:
 # ---------------------------------------------------------------------- many files
 
 
-def facts_for_paths(paths: Iterable[str | os.PathLike[str]], *, jobs: int | None = None) -> list[FileFacts]:
+def facts_for_paths(paths: Iterable[str | os.PathLike[str]], *, jobs: int | None = None,
+                    progress: Callable[[int, int], None] | None = None) -> list[FileFacts]:
     """Facts for every Python file and notebook under `paths` (a file that cannot be read or
-    parsed gets a `result.error`, never an exception)."""
+    parsed gets a `result.error`, never an exception); `progress(done, total)` after each file."""
     roots = [Path(p) for p in paths]
     found = files.discover(roots)
     index = RepoIndex.for_paths(roots)
     tasks = [(str(p), index.module_info(p)) for p in found]
     workers = min(jobs or os.cpu_count() or 1, len(tasks))
     if workers <= 1 or len(tasks) < 4:
-        return [file_facts(p, replace(i, repo=index)) for p, i in tasks]
+        return _told(len(tasks), (file_facts(p, replace(i, repo=index)) for p, i in tasks), progress)
     with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(index,)) as pool:
-        return list(pool.map(_work, [(p, replace(i, repo=None)) for p, i in tasks], chunksize=4))
+        pooled = pool.map(_work, [(p, replace(i, repo=None)) for p, i in tasks], chunksize=4)
+        return _told(len(tasks), pooled, progress)
+
+
+def _told(total: int, found: Iterable[FileFacts], progress: Callable[[int, int], None] | None) -> list[FileFacts]:
+    kept = []
+    for fact in found:
+        kept.append(fact)
+        if progress is not None:
+            progress(len(kept), total)
+    return kept
 
 
 _INDEX: RepoIndex | None = None

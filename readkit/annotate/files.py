@@ -15,11 +15,13 @@ import tokenize
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-import libcst as cst
+from typing import TYPE_CHECKING
 
 from readkit.annotate import parse
 from readkit.results.annotate import FileError
+
+if TYPE_CHECKING:
+    import libcst as cst
 
 SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", ".venv", "venv", "env", "site-packages", "build", "dist",
                           "__pycache__", "node_modules", ".tox", ".nox", ".mypy_cache", ".pytest_cache",
@@ -158,6 +160,11 @@ def read_text(path: Path) -> SourceText:
         data = path.read_bytes()
     except OSError as error:
         raise SourceError(FileError("unreadable", f"cannot read: {_reason(error)}")) from None
+    return decode_text(data)
+
+
+def decode_text(data: bytes) -> SourceText:
+    """A Python file's bytes as text, as `read_text` reads them, or SourceError."""
     nul = data.find(b"\0")
     if nul >= 0:
         line, column = _position(data[:nul], _encoding_or_utf8(data))

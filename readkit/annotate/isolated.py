@@ -1,5 +1,6 @@
 """Per-file work in worker processes, where a crashed worker costs one file, not the run
-(for `migrate`; `annotate`'s streaming pool, pool.py, uses `alone` for its suspects).
+(for `migrate`; `annotate`'s streaming pool, pool.py, uses `alone` for its suspects; small
+runs of both, and the language server, use `one_by_one`).
 
 A worker that dies (a segfault in a C extension, the out-of-memory killer) breaks a
 `ProcessPoolExecutor`: every unfinished task then fails with BrokenProcessPool.
@@ -7,6 +8,13 @@ A worker that dies (a segfault in a C extension, the out-of-memory killer) break
 of its own (the one that dies again is the culprit, and becomes `crashed(task, why)`),
 and runs the rest in a fresh pool. Each worker notes the task it is working on in a
 file of its own (named by its pid), which is how the tasks in flight are known.
+
+`one_by_one` is for runs too small for a pool (one file, `--jobs 1`): the tasks run in
+order in a single child forked from this process, so it starts with everything this
+process imported (libcst, the rules) in a few milliseconds, where a spawned one would
+import them again (~0.3 s); results stream back through a pipe. The task the child was
+on when it died is known without a retry (it is the one after the last result), and a
+new child goes on with the rest.
 
 Left out: retries of a task that failed by raising (the work function reports its own
 errors; an exception here is a bug and propagates).
@@ -16,10 +24,11 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import shutil
 import signal
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.connection import Connection
@@ -138,3 +147,74 @@ def _death(exitcode: int | None) -> str:
         except ValueError:
             return f"signal {-exitcode}"
     return f"exit status {exitcode}"
+
+
+# ---------------------------------------------------------------------- in order, in one forked child
+
+
+def one_by_one(work: Callable[[T], R], tasks: Sequence[T], crashed: Callable[[T, str], R]) -> Iterator[tuple[int, R]]:
+    """`(i, work(tasks[i]))` in order, from a forked child; a task whose child dies gives `crashed(task, why)`.
+
+    `work` reports its own errors (an exception in it ends the child: `crashed(task, "exit status 1")`).
+    Where there is no fork (Windows), the tasks run in this process, as before."""
+    if not hasattr(os, "fork"):
+        yield from ((i, work(task)) for i, task in enumerate(tasks))
+        return
+    start = 0
+    while start < len(tasks):
+        child = _Child(work, tasks, start)
+        try:
+            for i, result in child.results():
+                yield i, result
+                start = i + 1
+        finally:
+            why = child.end()
+        if start < len(tasks) and why is not None:  # died on tasks[start]; a new child goes on after it
+            yield start, crashed(tasks[start], why)
+            start += 1
+
+
+class _Child:
+    """A forked process that runs tasks[start:] in order and pickles `(i, result)` to a pipe after each."""
+
+    def __init__(self, work: Callable[[T], R], tasks: Sequence[T], start: int) -> None:
+        read, write = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:  # the child: never returns
+            os.close(read)
+            _serve(work, tasks, start, write)
+        os.close(write)
+        self.pipe = os.fdopen(read, "rb")
+        self.read_all = False
+
+    def results(self) -> Iterator[tuple[int, Any]]:
+        while True:
+            try:
+                yield pickle.load(self.pipe)
+            except (EOFError, pickle.UnpicklingError):  # done, or died (mid-result, perhaps)
+                self.read_all = True
+                return
+
+    def end(self) -> str | None:
+        """Wait for the child; how it died, or None when it exited 0 or the reader stopped early
+        (an exception here, a consumer that stopped: the child is killed, nothing is reported)."""
+        self.pipe.close()
+        if not self.read_all:
+            os.kill(self.pid, signal.SIGKILL)
+        _, status = os.waitpid(self.pid, 0)
+        code = os.waitstatus_to_exitcode(status)
+        return _death(code) if code != 0 and self.read_all else None
+
+
+def _serve(work: Callable[[T], R], tasks: Sequence[T], start: int, write: int) -> None:
+    """In the child: run the tasks, send each result, and leave without running the parent's exit
+    handlers or flushing its buffers (os._exit: the parent's unwritten output is the parent's)."""
+    code = 1
+    try:
+        with os.fdopen(write, "wb") as pipe:
+            for i in range(start, len(tasks)):
+                pickle.dump((i, work(tasks[i])), pipe, protocol=pickle.HIGHEST_PROTOCOL)
+                pipe.flush()
+        code = 0
+    finally:
+        os._exit(code)

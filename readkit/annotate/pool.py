@@ -6,7 +6,9 @@ runners yield `(task index, outcome)` as analyses complete; api.py puts them bac
 
 A worker that dies (a segmentation fault in a parser, the OOM killer) costs one file, not
 the run: the local runner starts a new pool and retries the files that were in flight one
-at a time, and the one that kills its worker again is reported as crashed.
+at a time, and the one that kills its worker again is reported as crashed. A run too small
+for a pool runs its files one by one in a single forked child (isolated.one_by_one): the
+file it dies on is reported as crashed and a new child goes on with the rest.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from readkit.annotate import isolated
-from readkit.annotate.engine import ModuleInfo
+from readkit.annotate.repo_types import ModuleInfo
 from readkit.annotate.repo import Fact, RepoIndex
 from readkit.results.annotate import FileError, FileResult
 from readkit.results.check import LineObservation
@@ -96,8 +98,38 @@ def failed(task: FileTask, message: str) -> Outcome:
 
 
 def run_serial(tasks: Sequence[FileTask], analyze: Analyze) -> Iterator[tuple[int, Outcome]]:
-    for number, task in enumerate(tasks):
-        yield number, run_task(analyze, task)
+    """In order, in one child process forked from this one (in milliseconds: see load_analyzer)."""
+    if tasks:
+        load_analyzer(notebooks=any(task.path.endswith(".ipynb") for task in tasks))
+    return isolated.one_by_one(functools.partial(_reported, analyze), tasks, _crashed)
+
+
+@functools.cache
+def load_analyzer(notebooks: bool = False) -> None:
+    """Import the parser and the rules (and IPython's cell reader, for notebooks) in this process,
+    before it forks: each child starts with them (a child after a crash, the next run of a process
+    that runs many, the language server's child per analysis), not importing them again."""
+    from readkit.annotate.rules.base import all_rules
+
+    import readkit.annotate.engine  # noqa: F401  (libcst and the analysis)
+
+    all_rules()
+    if notebooks:
+        from readkit.kernel_cells import load_ipython
+
+        load_ipython()
+
+
+def _reported(analyze: Analyze, task: FileTask) -> Outcome:
+    """run_task, with a bug in readkit reported as that file's failure (as the pool reports it)."""
+    try:
+        return run_task(analyze, task)
+    except Exception as error:  # a bug in readkit must not cost the other files
+        return _bug(task, error)
+
+
+def _bug(task: FileTask, error: Exception) -> Outcome:
+    return failed(task, f"readkit could not analyze this file ({type(error).__name__}: {error}); please report it")
 
 
 def run_local(tasks: Sequence[FileTask], analyze: Analyze, workers: int) -> Iterator[tuple[int, Outcome]]:
@@ -116,9 +148,8 @@ def _pool_until_broken(queue: deque[tuple[int, FileTask]], analyze: Analyze, wor
     with ProcessPoolExecutor(max_workers=workers) as pool:
         flight: dict[Future[Outcome], tuple[int, FileTask]] = {}
         while queue or flight:
-            while queue and len(flight) < workers * 4:
-                number, task = queue.popleft()
-                flight[pool.submit(run_task, analyze, task)] = (number, task)
+            if not _submit_more(pool, flight, queue, analyze, workers) and not flight:
+                return  # broken with none of these tasks in flight: a new pool takes the queue
             done, _ = wait(flight, return_when=FIRST_COMPLETED)
             for future in done:
                 number, task = flight.pop(future)
@@ -127,11 +158,24 @@ def _pool_until_broken(queue: deque[tuple[int, FileTask]], analyze: Analyze, wor
                 except BrokenProcessPool:
                     suspects.append((number, task))
                 except Exception as error:  # a bug in readkit must not cost the other files
-                    yield number, failed(task, f"readkit could not analyze this file ({type(error).__name__}: "
-                                               f"{error}); please report it")
+                    yield number, _bug(task, error)
             if suspects:
                 suspects.extend(flight.values())
                 return
+
+
+def _submit_more(pool: ProcessPoolExecutor, flight: dict[Future[Outcome], tuple[int, FileTask]],
+                 queue: deque[tuple[int, FileTask]], analyze: Analyze, workers: int) -> bool:
+    """Fill the flight up to a few tasks per worker; False when the pool broke meanwhile (a worker
+    died between two submissions: the tasks in flight then fail with BrokenProcessPool)."""
+    while queue and len(flight) < workers * 4:
+        number, task = queue.popleft()
+        try:
+            flight[pool.submit(run_task, analyze, task)] = (number, task)
+        except BrokenProcessPool:
+            queue.appendleft((number, task))
+            return False
+    return True
 
 
 def _alone(task: FileTask, analyze: Analyze) -> Outcome:

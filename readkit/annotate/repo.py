@@ -24,8 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from readkit.annotate.engine import ModuleInfo
-from readkit.annotate.scopes import ExternalClass
+from readkit.annotate.repo_types import ExternalClass, ModuleInfo
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -54,6 +53,7 @@ class RepoIndex:
     _lookups: dict[tuple[str, str, int], tuple[ExternalClass | None, frozenset[Fact]]] = field(
         default_factory=dict, repr=False)
     _files: dict[tuple[str, str], tuple[list[Path], frozenset[Fact]]] = field(default_factory=dict, repr=False)
+    _packages: dict[Path, tuple[tuple[str, ...], frozenset[Fact]]] = field(default_factory=dict, repr=False)
     _frames: list[set[Fact]] = field(default_factory=list, repr=False)  # facts being collected, innermost last
 
     @classmethod
@@ -71,6 +71,7 @@ class RepoIndex:
         self._listing_facts = frozenset()
         self._lookups = {}
         self._files = {}
+        self._packages = {}
         self._frames = []
 
     # ------------------------------------------------------------------ facts used
@@ -90,7 +91,7 @@ class RepoIndex:
             frame.update(facts)
 
     def _exists(self, path: Path) -> str:
-        kind = "file" if _is_file(path) else "dir" if _is_dir(path) else ""
+        kind = _kind(path)
         self._note({("exists", str(path), kind)})
         return kind
 
@@ -112,15 +113,23 @@ class RepoIndex:
 
     # ------------------------------------------------------------------ module names
 
-    def module_info(self, path: Path) -> ModuleInfo:
-        """The dotted module name of `path`: up through the directories holding __init__.py."""
-        resolved = path.resolve()
-        parts = [] if resolved.name == "__init__.py" else [resolved.stem]
-        directory = resolved.parent
-        while self._exists(directory / "__init__.py") and directory != directory.parent:
-            parts.insert(0, directory.name)
-            directory = directory.parent
+    def module_info(self, path: Path, resolved: Path | None = None) -> ModuleInfo:
+        """The dotted module name of `path` (`resolved`: its real path, when already known): up
+        through the directories holding __init__.py."""
+        resolved = resolved or path.resolve()
+        package = self._package(resolved.parent)
+        parts = package if resolved.name == "__init__.py" else (*package, resolved.stem)
         return ModuleInfo(".".join(parts), resolved.name == "__init__.py", self)
+
+    def _package(self, directory: Path) -> tuple[str, ...]:
+        """The dotted name of the package `directory` is (() when it holds no __init__.py),
+        each directory looked at once per run."""
+        def compute() -> tuple[str, ...]:
+            if directory == directory.parent or not self._exists(directory / "__init__.py"):
+                return ()
+            return (*self._package(directory.parent), directory.name)
+
+        return self._memo(self._packages, directory, compute, ())
 
     def may_use_repo(self, source: str, path: Path | None = None) -> bool:
         """Cheaply: does the file import one of the repo's own modules (relatively, by a top-level
@@ -221,21 +230,23 @@ class RepoIndex:
 # analyzed tree is reported by the walk (files.find_sources), and here just answers "no".
 
 
-def _stat(path: Path) -> os.stat_result | None:
+def _stat(path: Path | str) -> os.stat_result | None:
     try:
-        return path.stat()
+        return os.stat(path)
     except (OSError, ValueError):
         return None
 
 
+def _kind(path: Path | str) -> str:
+    """"file", "dir", or "" (neither, or not there), with one stat."""
+    found = _stat(path)
+    if found is None:
+        return ""
+    return "file" if stat.S_ISREG(found.st_mode) else "dir" if stat.S_ISDIR(found.st_mode) else ""
+
+
 def _is_dir(path: Path) -> bool:
-    found = _stat(path)
-    return found is not None and stat.S_ISDIR(found.st_mode)
-
-
-def _is_file(path: Path) -> bool:
-    found = _stat(path)
-    return found is not None and stat.S_ISREG(found.st_mode)
+    return _kind(path) == "dir"
 
 
 def _summarize(file: Path, info: ModuleInfo) -> _Summary | None:
@@ -293,10 +304,12 @@ def _forward_returns_tuple(node: ast.ClassDef) -> bool:
 # ---------------------------------------------------------------------- facts, checked again
 
 
-def _module_names(root: Path) -> set[str]:
+def _module_names(root: Path | str) -> set[str]:
     """The importable names a directory holds: `x.py` files and packages."""
     try:
-        return {e.stem for e in root.iterdir() if e.suffix == ".py" or _stat(e / "__init__.py") is not None}
+        with os.scandir(root) as entries:
+            return {os.path.splitext(e.name)[0] for e in entries
+                    if os.path.splitext(e.name)[1] == ".py" or _stat(os.path.join(e.path, "__init__.py")) is not None}
     except OSError:
         return set()
 
@@ -316,11 +329,10 @@ def file_digest(path: Path) -> str | None:
 def fact_holds(fact: Fact, digests: Callable[[Path], str | None] = file_digest) -> bool:
     """Whether a recorded fact is still true of the file system (`digests`: a memoized file_digest)."""
     kind, where, value = fact
-    path = Path(where)
     if kind == "file":
-        return digests(path) == value
+        return digests(Path(where)) == value
     if kind == "exists":
-        return ("file" if _is_file(path) else "dir" if _is_dir(path) else "") == value
+        return _kind(where) == value
     if kind == "listing":
-        return _digest(sorted(_module_names(path))) == value
+        return _digest(sorted(_module_names(where))) == value
     return False

@@ -87,12 +87,3 @@ class FunctionInfo:
     is_static: bool = False
 
 
-@dataclass(frozen=True)
-class ExternalClass:
-    """A class defined in another file of the analyzed repository (see repo.py)."""
-
-    key: str
-    torch_base: str | None
-    methods: frozenset[str]
-    returns_tuple: bool = False
-    attrs: tuple[tuple[str, str], ...] = ()  # self.X = torch.producer(...) in its methods: (X, producer)

@@ -18,6 +18,7 @@ import site
 import sys
 import sysconfig
 from types import CodeType, FrameType
+from typing import Any
 
 
 USER, TORCH, TRANSPARENT, WRAPPER = 0, 1, 2, 3
@@ -59,6 +60,10 @@ class FrameClassifier:
             self.cache[id(code)] = kind
             self._alive.append(code)
         return kind
+
+    def is_user_file(self, filename: str) -> bool:
+        """Whether a file is the target's own (as `kind` decides for the code in it)."""
+        return self._classify(filename) == USER
 
     def mark_transparent(self, code: CodeType) -> None:
         """readkit's own code under another file's name (readkit.check.impersonate)."""
@@ -108,6 +113,13 @@ class FrameClassifier:
                 return frame
             frame = frame.f_back
         return None
+
+
+def self_of(frame: FrameType | None) -> Any:
+    """The `self` of a method's frame (None for functions and module-level code)."""
+    if frame is None or not frame.f_code.co_argcount or frame.f_code.co_varnames[0] != "self":
+        return None
+    return frame.f_locals.get("self")
 
 
 def _wraps(wrapper: FrameType, callee: CodeType) -> bool:

@@ -134,8 +134,12 @@ class Instruments:
     def finish(self, completed: bool) -> None:
         """The target ended: the checks' last look (after `stop`: nothing of theirs is observed)."""
         with torch._C.DisableTorchFunction():
-            self.observer.training.finish(completed)
             recorder = self.observer.recorder
+            try:
+                self.observer.modules.finish()
+            except Exception as error:  # the counts are extra: the checks' summary still runs
+                recorder.instrumentation_error("modules.finish", error)
+            self.observer.training.finish(completed)
             recorder.torch_names = describe_names(recorder.covered_files())
 
 
@@ -211,6 +215,7 @@ def _observed_call(original: Callable[..., Any], observer: Observer) -> Callable
     """Module._call_impl, seen: which module runs, from which line. Not a global forward hook: those
     live in tables the program (and dynamo) can read, and send every call down torch's slow path."""
     stack = observer.module_stack
+    uncounted = observer.modules.pending  # the target's own modules not counted yet (readkit.check.modules)
 
     @functools.wraps(original)
     def _call_impl(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -219,9 +224,12 @@ def _observed_call(original: Callable[..., Any], observer: Observer) -> Callable
         depth = len(stack)
         observer.forward_pre(self)
         try:
-            return original(self, *args, **kwargs)
+            result = original(self, *args, **kwargs)
         finally:
             del stack[depth:]
+        if id(self) in uncounted:
+            observer.module_called(self)
+        return result
 
     return _call_impl
 
@@ -268,6 +276,7 @@ def _install_wrappers(observer: Observer, installed: Installed) -> None:
     installed.patch(optimizer, "zero_grad", clear_after(optimizer.zero_grad))
     module = torch.nn.Module
     installed.patch(module, "zero_grad", _after(module.zero_grad, observer.zero_grad))
+    installed.patch(module, "__init__", _after(module.__init__, observer.module_built))
     for name in _MODULE_GENERATORS:
         installed.patch(module, name, _announced(getattr(module, name), f"torch.nn.Module.{name}", observer))
     _install_constructors(observer, installed)

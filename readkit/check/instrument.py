@@ -9,7 +9,8 @@
   they send every module call down torch's slow path);
 - global optimizer step pre/post hooks: the workflow around `step`;
 - light wrapping where torch has no hook: `Optimizer.__init__`,
-  `Optimizer.zero_grad`, `Module.zero_grad`, and torch's program transformations
+  `Optimizer.zero_grad`, `Module.zero_grad`, `Module.__init__` (the target's own
+  modules and their parameter counts: readkit.check.modules), and torch's program transformations
   (readkit.check.transforms), which run with all of this hidden.
 
 Every instrumentation point guards itself (`Guard.busy`) so that readkit's own
@@ -30,8 +31,9 @@ import torch
 from torch.overrides import TorchFunctionMode
 
 from readkit.check.workflow_facts import Line
-from readkit.check.frames import TORCH, FrameClassifier
+from readkit.check.frames import TORCH, FrameClassifier, self_of
 from readkit.check.impersonate import Trampolines, dispatching_caller
+from readkit.check.modules import BuiltModules
 from readkit.check.names import cached_role, qualname_of_callable
 from readkit.check.recorder import Recorder
 from readkit.check.training import Training
@@ -86,6 +88,7 @@ class Observer:
         self.tracer: Any = None  # readkit.check.tracer.Tracer, once started
         self._names: dict[Any, tuple[str, str | None]] = {}
         self.module_stack: list[tuple[torch.nn.Module, Line | None]] = []  # (top module, its line) per call
+        self.modules = BuiltModules(classifier, recorder)  # the target's own modules, built and counted
 
     def line_of(self, frame: FrameType | None) -> Line | None:
         user = self.classifier.innermost_user_frame(frame)
@@ -174,12 +177,20 @@ class Observer:
         model whose forward (or another method) the target called directly (`model.forward(x)`, the
         0.3-era idiom) passes no hook: the model is then the `self` of the user frame running."""
         frame = self.classifier.innermost_user_frame(sys._getframe(2))
-        owner = _self_of(frame)
+        owner = self_of(frame)
         if not isinstance(owner, torch.nn.Module) or owner is module:
             return module, self._line(frame)
-        while frame is not None and _self_of(frame) is owner:
+        while frame is not None and self_of(frame) is owner:
             frame = self.classifier.innermost_user_frame(frame.f_back)
         return owner, self._line(frame)
+
+    @guarded
+    def module_built(self, module: torch.nn.Module) -> None:
+        self.modules.built(module, sys._getframe())
+
+    @guarded
+    def module_called(self, module: torch.nn.Module) -> None:
+        self.modules.called(module)
 
     @staticmethod
     def _line(frame: FrameType | None) -> Line | None:
@@ -221,13 +232,6 @@ class Observer:
     def user_line(self) -> Line | None:
         """The target's line that called the readkit wrapper this is called from."""
         return self.line_of(sys._getframe(1))
-
-
-def _self_of(frame: FrameType | None) -> Any:
-    """The `self` of a method's frame (None for functions and module-level code)."""
-    if frame is None or not frame.f_code.co_argcount or frame.f_code.co_varnames[0] != "self":
-        return None
-    return frame.f_locals.get("self")
 
 
 # ----------------------------------------------------------------------------

@@ -58,6 +58,9 @@ _LINE = _record({"path": _is_str, "line": _is_int, "roles": _STRINGS, "calls": _
                  "symbols": _STRINGS}, required=("path", "line", "roles", "calls"))
 _FAILURE = _record({"kind": _is_str, "message": _is_str, "path": _optional(_is_str), "line": _optional(_is_int)},
                    required=("kind", "message"))
+_MODULE = _record({"class": _is_str, "class_path": _is_str, "path": _is_str, "line": _is_int, "instances": _is_int,
+                   "parameters": _optional(_is_int), "trainable": _optional(_is_int)},
+                  required=("class", "class_path", "path", "line", "instances"))
 
 # Top-level key -> (validator, value when missing)
 SCHEMA: dict[str, tuple[Validator, Any]] = {
@@ -71,6 +74,7 @@ SCHEMA: dict[str, tuple[Validator, Any]] = {
     "notes": (_STRINGS, []),
     "instrumentation_errors": (_STRINGS, []),  # readkit's own observation failures, counted
     "training": (_dict_of(_is_int), {}),  # {"backwards": n, "steps": n}: did the checks have a training
+    "modules": (_list_of(_MODULE), []),  # the target's own nn.Modules built (readkit.check.modules)
     "torch_names": (_record({"kinds": _dict_of(_is_str), "walked": _STRINGS}, required=()), {}),  # check.torchnames
 }
 

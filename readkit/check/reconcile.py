@@ -27,7 +27,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Iterable
 
-from readkit.results.check import AnnotationVerdict, CheckResult, MissedUse
+from readkit.results.annotate import FileResult
+from readkit.results.check import AnnotationVerdict, CheckResult, LineObservation, MissedUse
 from readkit.check.target import Target
 from readkit.check.torchnames import CLASS, DATA, DESCRIPTOR, MISSING, MODULE, TENSOR_CLASS, NameKinds
 
@@ -45,20 +46,32 @@ def warm_up() -> threading.Thread:
 
 
 def reconcile_result(result: CheckResult, target: Target) -> CheckResult:
-    files = _files_to_annotate(result, target)
+    """Annotate the files the run judges (with what ran as facts) and judge their annotations."""
+    files = files_to_judge(result, target.name if target.kind != "module" else None)
     from readkit.annotate import annotate_paths
 
+    annotated = annotate_paths([Path(f) for f in files], observations=run_observations(result))
+    return judged(result, files, annotated.files)
+
+
+def run_observations(result: CheckResult) -> dict[str, dict[int, LineObservation]]:
+    """What ran, per resolved file and line (with the line the run stopped on), for the annotator:
+    a `.data[0]` the run saw on a 0-dim tensor is flagged whatever its variable is called."""
     from readkit.check.facts import line_facts
 
-    facts = {str(path): lines for path, lines in line_facts(result).items()}  # what ran informs the annotator
-    annotated = annotate_paths([Path(f) for f in files], observations=facts)
+    return {str(path): lines for path, lines in line_facts(result).items()}
+
+
+def judged(result: CheckResult, files: list[str], annotated: Iterable[FileResult]) -> CheckResult:
+    """`result` with the verdicts on the annotations of `files` (`annotated`: their results, made by
+    whoever annotated them with `run_observations(result)`) and the uses nobody annotated."""
     observed = _observed_roles(result)
     covered = _covered(result)
     extra = dict(result.extra)
     names = NameKinds(extra.pop("torch_names", None))
     verdicts: list[AnnotationVerdict] = []
     missed: list[MissedUse] = []
-    for file_result in annotated.files:
+    for file_result in annotated:
         path = _match(file_result.path, files)
         annotations = list(file_result.annotations)
         verdicts += [verdict(path, a, observed[path], covered[path], names) for a in annotations]
@@ -66,8 +79,10 @@ def reconcile_result(result: CheckResult, target: Target) -> CheckResult:
     return dataclasses.replace(result, annotations=tuple(verdicts), missed=tuple(missed), extra=extra)
 
 
-def _files_to_annotate(result: CheckResult, target: Target) -> list[str]:
-    files = [target.name] if target.kind != "module" else []
+def files_to_judge(result: CheckResult, script: str | None) -> list[str]:
+    """The files whose annotations a run judges: the script (or notebook) run, then each of its
+    project's Python files that ran."""
+    files = [script] if script is not None else []
     covered = result.extra.get("covered", {})
     assert isinstance(covered, dict)
     files += sorted(p for p in covered if p not in files and p.endswith(".py") and Path(p).is_file())

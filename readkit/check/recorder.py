@@ -32,6 +32,7 @@ MAX_SYMBOLS = 6
 MAX_FACTS_PER_KIND = 200
 MAX_ERRORS = 50  # distinct instrumentation errors kept (each with its count)
 MAX_LOSSES = 100_000
+MAX_BUILT_SITES = 200  # places user modules are built, kept (readkit.check.modules)
 FLUSH_SECONDS = 1.0
 
 
@@ -57,6 +58,23 @@ def describe_tensor(value: Any) -> str | None:
         return f"{dtype}[{', '.join(str(d) for d in value.shape)}] {value.device}"
 
 
+@dataclass
+class BuiltSite:
+    """One place the target built instances of one of its own nn.Module classes (readkit.check.modules)."""
+
+    cls: str  # the class's __qualname__
+    class_path: str  # the file that defines it
+    path: str  # where it was built
+    line: int
+    instances: int = 0
+    parameters: int | None = None  # of the first instance counted; None while none was
+    trainable: int | None = None  # of those, the ones with requires_grad
+
+    def encode(self) -> dict[str, Any]:
+        return {"class": self.cls, "class_path": self.class_path, "path": self.path, "line": self.line,
+                "instances": self.instances, "parameters": self.parameters, "trainable": self.trainable}
+
+
 class Recorder:
     def __init__(self, results_path: str) -> None:
         self.results_path = results_path
@@ -72,6 +90,7 @@ class Recorder:
         self.training = {"backwards": 0, "steps": 0}  # backward passes, optimizer steps and manual updates
         self.torch_names: dict[str, Any] = {}  # readkit.check.torchnames, written at exit
         self.errors: dict[str, int] = {}  # "where: Type: message" -> how many times
+        self.built: dict[tuple[str, str, str, int], BuiltSite] = {}  # (class, its file, path, line) -> site
         self._events = 0
         self._lock = threading.Lock()
 
@@ -139,6 +158,15 @@ class Recorder:
             self.errors[key] = self.errors.get(key, 0) + 1
             self._tick()
 
+    def built_site(self, cls: str, class_path: str, path: str, line: int) -> BuiltSite | None:
+        """The record of a place user modules are built (None past MAX_BUILT_SITES places)."""
+        key = (cls, class_path, path, line)
+        site = self.built.get(key)
+        if site is None and len(self.built) < MAX_BUILT_SITES:
+            site = self.built[key] = BuiltSite(cls, class_path, path, line)
+            self._tick()
+        return site
+
     def loss(self, value: float) -> None:
         if len(self.losses) < MAX_LOSSES:
             self.losses.append(value)
@@ -186,6 +214,7 @@ class Recorder:
                 "fact_counts": self.fact_counts, "losses": self.losses,
                 "failure": self.failure, "exit_code": self.exit_code, "notes": self.notes,
                 "torch_names": self.torch_names, "training": dict(self.training),
+                "modules": [site.encode() for site in list(self.built.values())],
                 "instrumentation_errors": [f"{key} (x{count})" if count > 1 else key
                                            for key, count in list(self.errors.items())]}
 

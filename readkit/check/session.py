@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from readkit.check.checks import judge, workflow_status
-from readkit.results.check import CheckResult, LineObservation, TargetFailure
+from readkit.results.check import BuiltModule, CheckResult, LineObservation, TargetFailure
 from readkit.check.runner import OUTPUT_TAIL_BYTES, ChildRun, run_child
 from readkit.check.silenced import split_silenced
 from readkit.check.sandbox import SandboxError, no_network_prefix
@@ -89,7 +89,8 @@ def build_result(target: Target, child: ChildRun) -> CheckResult:
                        losses=tuple(float(v) for v in observed.get("losses", [])), output=child.output,
                        extra=_extra(target, child, observed, unreadable), suppressed=suppressed,
                        instrumentation_errors=errors, workflow="not-checked" if not_checked else "checked",
-                       workflow_reason=not_checked)
+                       workflow_reason=not_checked,
+                       modules=tuple(_module(e) for e in observed.get("modules", []) if e["class_path"].startswith(project)))
 
 
 def _extra(target: Target, child: ChildRun, observed: dict[str, Any], unreadable: str | None) -> dict[str, Any]:
@@ -132,6 +133,12 @@ def _line(entry: dict[str, Any]) -> LineObservation:
     return LineObservation(path=entry["path"], line=int(entry["line"]), roles=tuple(sorted(entry["roles"])),
                            calls=int(entry["calls"]), shapes=tuple(entry.get("shapes", ())),
                            symbols=tuple(entry.get("symbols", ())))
+
+
+def _module(entry: dict[str, Any]) -> BuiltModule:
+    return BuiltModule(cls=entry["class"], class_path=entry["class_path"], path=entry["path"], line=int(entry["line"]),
+                       instances=int(entry["instances"]), parameters=entry.get("parameters"),
+                       trainable=entry.get("trainable"))
 
 
 def _status(child: ChildRun, observed: dict[str, Any]) -> tuple[str, TargetFailure | None]:

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, TextIO
 
 import click
 
-from readkit.cli.common import InputError, missing_paths, use_color
+from readkit.cli.common import InputError, missing_paths, progress_line, quiet_option, use_color
 from readkit.render.progress import ProgressLine
 from readkit.results.annotate import AnnotateResult, FileResult, RuleInfo
 
 if TYPE_CHECKING:
-    from readkit.annotate import AnnotateCache
+    from readkit.annotate import AnnotateCache, Plan
     from readkit.results.check import LineObservation
     from readkit.render.run_index import RunIndex
 
@@ -29,8 +29,8 @@ def rule_catalogue() -> tuple[RuleInfo, ...]:
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(readable=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True,
-              help="Output format.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "jsonl", "sarif"]), default="text",
+              show_default=True, help="Output format (jsonl: one JSON object per line, as files complete).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Write an annotated copy of each file under DIR (end-of-line comments; formatting untouched).")
 @click.option("--html", "html_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -45,7 +45,7 @@ def rule_catalogue() -> tuple[RuleInfo, ...]:
 @click.option("--no-cache", is_flag=True, help="Analyze every file again (skip the cache of earlier runs).")
 @click.option("--scheduler", metavar="ADDRESS",
               help="Run the per-file analyses on the Dask cluster at ADDRESS (needs readkit[dask]).")
-@click.option("--quiet", "-q", is_flag=True, help="No progress line and no notes on stderr.")
+@quiet_option
 def annotate(paths: tuple[Path, ...], fmt: str, out_dir: Path | None, html_dir: Path | None,
              roles: tuple[str, ...], rules: tuple[str, ...], jobs: int | None, fail_on: str | None,
              run_script: Path | None, color: bool | None, no_cache: bool, scheduler: str | None,
@@ -67,21 +67,20 @@ def annotate(paths: tuple[Path, ...], fmt: str, out_dir: Path | None, html_dir: 
         _need_dask()
     plan = api.plan_paths(paths)
     cache = None if no_cache else api.AnnotateCache()
-    progress = ProgressLine("annotate", len(plan.files), sys.stderr, enabled=False if quiet else None)
     try:
-        run = _run_index(run_script) if run_script is not None else None  # its facts inform the analysis
-        facts = _facts(run) if run is not None else None
-        files = _counted(api.iter_annotate(plan, jobs=jobs, roles=roles, rules=rules, cache=cache,
-                                           scheduler=scheduler, observations=facts), progress)
-        if out_dir is not None or html_dir is not None:
-            files = iter(_write_outputs(files, paths, out_dir, html_dir, run))
-        out = _AboveProgress(sys.stdout, progress)
-        tally = render.emit_files(files, fmt=fmt, color=use_color(color), stream=out, run=run,
-                                  rules=rule_catalogue(), roots=tuple(str(p) for p in paths), root_of=plan.root_of)
+        with progress_line("annotate", len(plan.files), quiet) as progress:
+            run, facts, made = _run(run_script, plan, jobs) if run_script is not None else (None, None, None)
+            files = _counted(api.iter_annotate(plan, jobs=jobs, roles=roles, rules=rules, cache=cache,
+                                               scheduler=scheduler, observations=facts, made=made), progress)
+            if out_dir is not None or html_dir is not None:
+                files = iter(_write_outputs(files, paths, out_dir, html_dir, run))
+            out = _AboveProgress(sys.stdout, progress)
+            tally = render.emit_files(files, fmt=fmt, color=use_color(color), stream=out, run=run,
+                                      rules=rule_catalogue() if fmt == "sarif" else (),  # only SARIF lists the rules
+                                      roots=tuple(str(p) for p in paths), root_of=plan.root_of)
     except api.UnknownFilterError as error:
         raise InputError(str(error)) from None
     finally:
-        progress.close()
         if cache is not None:
             cache.close()
     if cache is not None:
@@ -149,24 +148,22 @@ def _need_dask() -> None:
         raise InputError("--scheduler needs Dask: pip install 'readkit[dask]'") from None
 
 
-def _run_index(script: Path) -> RunIndex:
-    """Run SCRIPT under `readkit check` (its output captured) and index what ran."""
+def _run(script: Path, plan: Plan, jobs: int | None
+         ) -> tuple[RunIndex, dict[str, dict[int, LineObservation]], dict[str, FileResult]]:
+    """Run SCRIPT under `readkit check` (its output captured); what ran informs the annotator
+    (a `.data[0]` the run saw on a 0-dim tensor is flagged whatever its variable is called). The
+    files the run judges are annotated once: their results serve the verdicts and the report."""
     from readkit import check as check_api
+    from readkit.check.annotated_run import judge_in_plan
+    from readkit.check.reconcile import run_observations
     from readkit.render.run_index import RunIndex
 
     try:
-        checked = check_api.check_target(script, quiet=True)
+        checked = check_api.check_target(script, quiet=True, reconcile=False)
     except check_api.TargetError as error:
         raise InputError(str(error)) from None
-    return RunIndex.from_check(checked)
-
-
-def _facts(run: RunIndex) -> dict[str, dict[int, LineObservation]]:
-    """What the run saw, per resolved file and line (with the line it stopped on), for the annotator:
-    a `.data[0]` the run saw on a 0-dim tensor is flagged whatever its variable is called."""
-    from readkit.check.facts import line_facts
-
-    return {str(path): lines for path, lines in line_facts(run.check).items()}
+    judged, made = judge_in_plan(checked, script, plan, jobs=jobs)
+    return RunIndex.from_check(judged), run_observations(checked), made
 
 
 @click.command()

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import click
+
+from readkit.render.progress import ProgressLine
+
+F = TypeVar("F", bound=Callable[..., object])
 
 
 class InputError(click.ClickException):
@@ -38,3 +44,19 @@ def missing_paths(paths: Iterable[Path]) -> list[str]:
             if error.errno in (errno.ENOENT, errno.ENOTDIR):
                 missing.append(str(path))
     return missing
+
+
+def quiet_option(command: F) -> F:
+    """`--quiet/-q`, one definition for every command that shows a progress line (`progress_line`)."""
+    return click.option("--quiet", "-q", is_flag=True, help="No progress line and no notes on stderr.")(command)
+
+
+@contextlib.contextmanager
+def progress_line(what: str, total: int, quiet: bool) -> Iterator[ProgressLine]:
+    """The progress line on stderr (`what: 12/40 files · 3 s`): on a terminal only, once the run has
+    taken about a second, never with --quiet; erased when the block ends."""
+    progress = ProgressLine(what, total, sys.stderr, enabled=False if quiet else None)
+    try:
+        yield progress
+    finally:
+        progress.close()

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from readkit.cli.common import InputError, use_color
+from readkit.cli.common import InputError, progress_line, quiet_option, use_color
 
 if TYPE_CHECKING:
     from readkit.results.map import RepoMap
@@ -30,8 +30,9 @@ if TYPE_CHECKING:
               help="Seconds the --run script may take.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Files analyzed in parallel (default: all cores).")
 @click.option("--color/--no-color", default=None, help="Colour the text output (default: when a terminal).")
+@quiet_option
 def map_command(paths: tuple[Path, ...], fmt: str, output: Path | None, html_dir: Path | None,
-                run_script: Path | None, timeout: float, jobs: int | None, color: bool | None) -> None:
+                run_script: Path | None, timeout: float, jobs: int | None, color: bool | None, quiet: bool) -> None:
     """The ten-minute map of the code in PATHS: entry points and a reading order,
     models, losses, optimizers, schedulers, training loops step by step, data,
     evaluation, checkpoints, compile/export, distributed and device handling.
@@ -51,7 +52,8 @@ def map_command(paths: tuple[Path, ...], fmt: str, output: Path | None, html_dir
     from readkit.render import map as render
 
     try:
-        repo_map = map_paths(paths, jobs=jobs, run=run_script, timeout=timeout)
+        with progress_line("map", 0, quiet) as progress:
+            repo_map = map_paths(paths, jobs=jobs, run=run_script, timeout=timeout, progress=progress.update)
     except MapInputError as error:
         raise InputError(str(error)) from None
     if html_dir is not None:

@@ -14,6 +14,7 @@ from lsprotocol import types
 
 from readkit.results.annotate import Annotation, FileResult, LegacyFinding
 from readkit.lsp.runfacts import RunFacts
+from readkit.render.annotated_copy import modern_text
 from readkit.roles import ROLES
 
 SOURCE = "readkit"
@@ -52,8 +53,8 @@ def whole_line(lines: Sequence[str], line: int) -> types.Range:
 def diagnostics(result: FileResult, facts: RunFacts | None, text: str, stale: bool = False) -> list[types.Diagnostic]:
     lines = text.splitlines()
     found = [_legacy_diagnostic(lines, finding) for finding in result.legacy]
-    if result.error is not None and result.error.line is not None:
-        found.append(types.Diagnostic(range=whole_line(lines, result.error.line), message=result.error.message,
+    if result.error is not None:  # one without a line (a crash, a bug in readkit) is shown on the first
+        found.append(types.Diagnostic(range=whole_line(lines, result.error.line or 1), message=result.error.message,
                                       severity=types.DiagnosticSeverity.Error, source=SOURCE, code=result.error.kind))
     if facts is not None:
         when = " (from a run of an older version of this file)" if stale else ""
@@ -64,7 +65,9 @@ def diagnostics(result: FileResult, facts: RunFacts | None, text: str, stale: bo
 
 
 def _legacy_diagnostic(lines: Sequence[str], finding: LegacyFinding) -> types.Diagnostic:
-    modern = f" → {finding.replacement}" if finding.replacement else ""
+    """The message ends in the one-line modern form the terminal and JSON show (`→ F.softmax(x, dim=1)`),
+    never the fix's multi-line code: that is what the code action applies."""
+    modern = _arrow(finding)
     return types.Diagnostic(range=span(lines, finding), message=finding.message + modern,
                             severity=types.DiagnosticSeverity.Warning, source=SOURCE, code=finding.idiom,
                             data={"idiom": finding.idiom, "line": finding.line})
@@ -96,8 +99,14 @@ def _annotation_text(annotation: Annotation) -> str:
     return f"`[{annotation.role}]` {annotation.message}{symbol}  \n*{EVIDENCE.get(annotation.evidence, annotation.evidence)}*"
 
 
+def _arrow(finding: LegacyFinding) -> str:
+    modern = modern_text(finding)
+    return f" → {modern}" if modern else ""
+
+
 def _legacy_text(finding: LegacyFinding) -> str:
-    modern = f"  \nmodern: `{finding.replacement}`" if finding.replacement else ""
+    one_line = modern_text(finding)
+    modern = f"  \nmodern: `{one_line}`" if one_line else ""
     return f"**legacy `{finding.idiom}`**: {finding.message}{modern}  \n(`readkit explain {finding.idiom}`)"
 
 
@@ -137,7 +146,7 @@ def code_actions(text: str, path: str, uri: str, result: FileResult, wanted: typ
             continue
         edits = [h for h in hunks if _overlaps(h, finding) or _adds_imports(h)]
         if any(_overlaps(h, finding) for h in edits):
-            actions.append(_action(f"readkit: {finding.idiom} → {finding.replacement}", types.CodeActionKind.QuickFix,
+            actions.append(_action(f"readkit: {finding.idiom}{_arrow(finding)}", types.CodeActionKind.QuickFix,
                                    uri, text, edits, [d for d in context if d.code == finding.idiom]))
     actions.append(_action(f"readkit: migrate every legacy idiom in {Path(path).name}", FIX_ALL, uri, text, hunks, []))
     return actions

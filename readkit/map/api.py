@@ -9,7 +9,7 @@ One annotator walk per file (readkit.annotate.facts) says what each call calls; 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from readkit.annotate.facts import facts_for_paths
@@ -30,16 +30,17 @@ class MapInputError(ValueError):
 
 
 def map_paths(paths: Sequence[str | os.PathLike[str]], *, jobs: int | None = None,
-              run: str | os.PathLike[str] | None = None, timeout: float = 600.0) -> RepoMap:
+              run: str | os.PathLike[str] | None = None, timeout: float = 600.0,
+              progress: Callable[[int, int], None] | None = None) -> RepoMap:
     """The map of the Python files and notebooks under `paths`; with `run`, that script is run
     under `readkit check` (it runs the code: treat it like running it yourself) and what it saw
-    is added."""
+    is added. `progress(done, total)` is called as each file is read."""
     roots = [Path(p) for p in paths]
     missing = [str(p) for p in roots if not p.exists()]
     if missing:
         raise MapInputError(f"no such file or directory: {', '.join(missing)}")
     checked = _check(run, timeout) if run is not None else None
-    repo = index.build(facts_for_paths(roots, jobs=jobs), roots)
+    repo = index.build(facts_for_paths(roots, jobs=jobs, progress=progress), roots)
     models = find_models(repo, find_registries(repo))
     loops = find_loops(repo)
     if checked is not None:

@@ -15,6 +15,7 @@ from readkit.map.calls import calls_function
 from readkit.map.index import FileView, Repo, Site
 from readkit.results.map import LoopStep, TrainingLoop
 from readkit.map.outline import Context, Function, Loop
+from readkit.map.objective import inferred_steps
 from readkit.map.steps import Found, classify, statement_steps
 
 UPDATE = ("step",)
@@ -55,6 +56,7 @@ def _loop_body(view: FileView, loop: Loop, context: Context, classified: dict[in
     found = [classified[id(s)] for s in view.sites if id(s) in classified and _in_loop(s, loop)]
     scope = context.function or view.outline.tree
     found.extend(statement_steps(view, loop.body, scope))
+    found.extend(inferred_steps(view, loop, found))
     return _Body(view, loop, context, found)
 
 
@@ -70,7 +72,8 @@ def _step_functions(repo: Repo, classified: dict[int, Found]) -> dict[str, _Body
         for function, context in view.outline.functions:
             own = [classified[id(s)] for s in view.sites if id(s) in classified
                    and s.call.context.function is function and not s.call.context.loops]
-            body = _Body(view, function, context, own + statement_steps(view, function.body, function))
+            own += statement_steps(view, function.body, function)
+            body = _Body(view, function, context, own + inferred_steps(view, function, own))
             if body.trains():
                 clashes.add(function.name) if function.name in found else None
                 found[function.name] = body
@@ -102,13 +105,13 @@ def _inner_trains(repo: Repo, body: _Body, bodies: list[_Body], step_functions: 
 def _training_loop(repo: Repo, body: _Body, via: list[_Body], bodies: list[_Body]) -> TrainingLoop:
     view, loop = body.view, body.node
     assert isinstance(loop, (ast.For, ast.AsyncFor, ast.While))
-    steps = [(f.line, f.column, 0, 0, _step(view, f)) for f in body.found]
+    steps = [(*f.runs_at(), 0, 0, _step(view, f)) for f in body.found]
     for target in via:
         name = _name(target)
         call = next(s for s in view.sites if _in_loop(s, loop) and
                     calls_function(repo, s, target.view, target.node, target.context))  # type: ignore[arg-type]  # a via target always has its view's node
-        steps += [(call.line, call.call.key[1], f.line, f.column, _step(target.view, f, f"in {name}()"))
-                  for f in target.found]
+        end = (call.call.node.end_lineno or call.line, call.call.node.end_col_offset or 0)
+        steps += [(*end, *f.runs_at(), _step(target.view, f, f"in {name}()")) for f in target.found]
     steps += [(s.where.line, 0, 0, 0, s) for s in _outer_scheduler_steps(repo, body, bodies)]
     ordered = tuple(s[-1] for s in sorted(steps, key=lambda s: s[:4]))
     found = body.found + [f for t in via for f in t.found]
@@ -227,7 +230,7 @@ def _uncalled(repo: Repo, body: _Body) -> TrainingLoop:
     """A step function no analyzed loop calls: shown at its `def`, as probably a loop's body."""
     view, function = body.view, body.node
     assert isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
-    steps = tuple(_step(view, f) for f in sorted(body.found, key=lambda f: (f.line, f.column)))
+    steps = tuple(_step(view, f) for f in sorted(body.found, key=Found.runs_at))
     why = f"{function.name}() runs backward and step once; the loop that calls it is not in the analyzed files"
     owner = f"{body.context.cls.name}." if body.context.cls is not None else ""
     return TrainingLoop(view.at(function), view.outline.line_text(function.lineno), f"{owner}{function.name}",

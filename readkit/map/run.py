@@ -1,13 +1,14 @@
 """`readkit map --run SCRIPT`: what a run under `readkit check` saw, added to the map: the
 losses backward saw (on the training loop that ran), the output shapes seen on the lines
-that call each model. Parameter counts are not recorded by `readkit check` today."""
+that call each model, and each model's parameter count (total and trainable) as the checker
+counted the first instance of its class that the run built."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
 
-from readkit.results.check import CheckResult, LineObservation
+from readkit.results.check import BuiltModule, CheckResult, LineObservation
 from readkit.map.index import Repo
 from readkit.results.map import Model, RunSummary, TrainingLoop
 
@@ -23,7 +24,7 @@ def with_run(repo: Repo, result: CheckResult, models: tuple[Model, ...],
              loops: tuple[TrainingLoop, ...]) -> tuple[tuple[Model, ...], tuple[TrainingLoop, ...]]:
     seen = {(str(Path(o.path).resolve()), o.line): o for o in result.lines}
     real = {f.display: str(Path(f.facts.path).resolve()) for f in repo.files}
-    shaped = tuple(replace(m, shapes=_shapes(repo, m, seen)) for m in models)
+    shaped = tuple(_counted(replace(m, shapes=_shapes(repo, m, seen)), real, result.modules) for m in models)
     reached = [l for l in loops if any((real.get(s.where.path), s.where.line) in seen
                                        for s in l.steps if s.kind == "backward")]
     if len(reached) == 1:  # the losses backward saw belong to the one loop that ran backward
@@ -43,3 +44,14 @@ def _shapes(repo: Repo, model: Model, seen: dict[tuple[str, int], LineObservatio
             if shape not in found and len(found) < MAX_SHAPES:
                 found.append(shape)
     return tuple(found)
+
+
+def _counted(model: Model, real: dict[str, str], built: tuple[BuiltModule, ...]) -> Model:
+    """The model with the parameter counts of its class's first counted instance (its class is the
+    one of that name in the model's own file)."""
+    defined = real.get(model.where.path)
+    for found in sorted(built, key=lambda b: (b.path, b.line)):
+        same_class = found.cls.rpartition(".")[2] == model.name and str(Path(found.class_path).resolve()) == defined
+        if same_class and found.parameters is not None:
+            return replace(model, parameters=found.parameters, trainable=found.trainable)
+    return model

@@ -22,6 +22,10 @@ class Found:
     column: int
     sure: bool
     note: str | None = None
+    order: tuple[int, int] | None = None  # (line, column) where it finishes: steps on one line run in this order
+
+    def runs_at(self) -> tuple[int, int]:
+        return self.order or (self.line, self.column)
 
 
 def classify(repo: Repo, site: Site) -> Found | None:
@@ -101,7 +105,9 @@ def _model_call(repo: Repo, site: Site) -> Found | None:
 
 
 def _found(kind: str, site: Site, sure: bool, note: str | None = None) -> Found:
-    return Found(kind, site, site.call.key[0], site.call.key[1], sure, note)
+    node = site.call.node
+    return Found(kind, site, site.call.key[0], site.call.key[1], sure, note,
+                 (node.end_lineno or node.lineno, node.end_col_offset or node.col_offset))
 
 
 # ---------------------------------------------------------------------- statements
@@ -149,7 +155,8 @@ def _autocast_by_name(view: FileView, node: ast.With | ast.AsyncWith, scope: ast
         if value is not None and any(kinds.is_ref(s.callee, kinds.AUTOCAST) for s in view.sites
                                      if _inside(s.call.node, value)):
             note = f"`{item.context_expr.id}` is an autocast context (line {value.lineno}) on some devices"
-            found.append(Found("autocast", None, node.lineno, node.col_offset, False, note))
+            found.append(Found("autocast", None, node.lineno, node.col_offset, False, note,
+                               (item.context_expr.end_lineno or node.lineno, item.context_expr.end_col_offset or 0)))
     return found
 
 

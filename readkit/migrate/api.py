@@ -110,12 +110,16 @@ def _with_facts(static: list[_Migrated], files: list[Found], observed: Observed,
 
 
 def _migrate_each(found: list[Found], observed: Observed, portable: bool) -> list[_Migrated]:
-    """Each file on its own (pure: file in, result out), in parallel processes for a large tree;
-    a file that crashes its process (a C extension's segfault) costs only itself."""
+    """Each file on its own (pure: file in, result out), in parallel processes for a large tree,
+    else one by one in a child forked from this process (libcst and the rules imported here
+    first, so it starts in milliseconds); a file that crashes its process (a C extension's
+    segfault) costs only itself."""
     tasks = [(f.path, observed.get(f.path.resolve()), portable) for f in found if f.problem is None]
     workers = min(os.cpu_count() or 1, len(tasks) // FILES_PER_WORKER)
     if workers < 2:
-        done = [_migrate_task(task) for task in tasks]
+        import readkit.migrate.codemod  # noqa: F401  (once here, not in every child)
+
+        done = [result for _, result in isolated.one_by_one(_migrate_task, tasks, crashed=_crashed)]
     else:
         done = isolated.map_isolated(_migrate_task, tasks, workers=workers, crashed=_crashed)
     results = iter(done)
@@ -172,7 +176,7 @@ def _migrate_file(path: Path, observations: Observations | None, portable: bool 
     code = _faithful(source.text, result.code) if changes else source.text  # nothing to migrate: never touched
     diff = _unified_diff(source, code)
     report = FileMigration(str(path), diff, tuple(changes), result.notes, suppressed=result.suppressed,
-                           encoding=_diff_encoding(source))
+                           encoding=_diff_encoding(source), overridden=result.overridden)
     return _Migrated(report, source, code if diff else None)
 
 
@@ -197,7 +201,8 @@ def _migrate_notebook(path: Path, observations: Observations | None, portable: b
     if isinstance(done, FileError):
         return _Migrated(FileMigration(str(path), error=done))
     changes = sorted(done.changes, key=lambda c: c.line)
-    report = FileMigration(str(path), done.diff, tuple(changes), done.notes, cells=done.cells, suppressed=done.suppressed)
+    report = FileMigration(str(path), done.diff, tuple(changes), done.notes, cells=done.cells, suppressed=done.suppressed,
+                           overridden=done.overridden)
     return _Migrated(report, SourceFile(path, done.text, "utf-8"), done.new_text)
 
 

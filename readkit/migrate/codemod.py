@@ -6,8 +6,9 @@ one libcst transform: formatting and comments outside a changed span stay as wri
 and already-modern code comes back byte-identical. Afterwards migrate/names.py makes
 the names the fixes introduced resolvable (`import torch`, a module-level `device`).
 The one fix made before parsing (`async=` -> `non_blocking=`, which Python 3.7+ cannot
-parse) is the engine's: it reports the lines, this module lists them as changes (a
-`# readkit: ignore` comment cannot keep it: the file would not parse otherwise).
+parse) is the engine's: it reports the lines, this module lists them as changes. A
+`# readkit: ignore` comment cannot keep it (the file would not parse otherwise): such a
+line is listed as `overridden`, with why, never as silently suppressed.
 Lines silenced by `# readkit: ignore[...]` get no fix (the engine drops them) and are listed.
 
 What it leaves out: walking directories, diffs, writing files, running the code
@@ -25,6 +26,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from readkit.annotate.engine import Fix, analyze_source
+from readkit.annotate.rules.async_argument import AsyncArgument
 from readkit.annotate.rules.base import all_rules
 from readkit.migrate.names import drop_unused_variable_import, ensure_names
 from readkit.results.annotate import Suppressed
@@ -41,6 +43,7 @@ class MigratedSource:
     changes: tuple[Change, ...] = ()
     notes: tuple[Note, ...] = ()
     suppressed: tuple[Suppressed, ...] = ()  # findings left as written by `# readkit: ignore[...]`
+    overridden: tuple[Note, ...] = ()  # changed although a `# readkit: ignore[...]` covers them, and why
 
     @property
     def changed(self) -> bool:
@@ -71,7 +74,13 @@ def migrate_source(
     code, changes = _apply(module, _usable_fixes(fixes), lines, barriers)
     rule_ids = {rule.id for rule in all_rules()}
     suppressed = tuple(item for item in analysis.result.suppressed if item.id in rule_ids)
-    return MigratedSource(path, code, _async_changes(analysis.async_lines) + changes, notes, suppressed)
+    overridden = tuple(Note(item.line, item.id, ASYNC_OVERRIDE) for item in suppressed if item.id == AsyncArgument.id)
+    return MigratedSource(path, code, _async_changes(analysis.async_lines) + changes, notes,
+                          tuple(item for item in suppressed if item.id != AsyncArgument.id), overridden)
+
+
+ASYNC_OVERRIDE = ("`async` is a keyword since Python 3.7: the file does not parse with `async=` in it, "
+                  "so it is renamed `non_blocking=` all the same")
 
 
 PORTABLE_NOTE = "CUDA-only, as written (not a legacy idiom): `readkit migrate --portable` makes it run without a GPU"

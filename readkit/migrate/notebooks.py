@@ -15,6 +15,7 @@ Left out: nbformat 3 notebooks (convert them first), running (readkit.migrate.ru
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import json
 import re
@@ -39,6 +40,7 @@ class MigratedNotebook:
     notes: tuple[Note, ...]  # on program lines
     cells: tuple[tuple[int, int], ...]  # program line -> (cell, line in cell)
     suppressed: tuple[Suppressed, ...] = ()  # on program lines
+    overridden: tuple[Note, ...] = ()  # on program lines
 
 
 def migrate_notebook(path: Path, observations: Mapping[int, LineObservation] | None,
@@ -53,7 +55,8 @@ def migrate_notebook(path: Path, observations: Mapping[int, LineObservation] | N
     starts = frozenset(first for _, first, _ in program.spans)
     result = migrate_source(program.analyzable_source(), str(path), observations=observations, portable=portable,
                             cell_starts=starts)
-    base = MigratedNotebook(text, None, "", result.changes, result.notes, program.cells, result.suppressed)
+    base = MigratedNotebook(text, None, "", result.changes, result.notes, program.cells, result.suppressed,
+                            result.overridden)
     if not result.changes:
         return base
     originals = {n: _cell_text(document["cells"][n - 1]) for n in program.code_cells}
@@ -63,7 +66,7 @@ def migrate_notebook(path: Path, observations: Mapping[int, LineObservation] | N
     if problem is not None:
         return FileError("internal", f"{path}: {problem}; the notebook was left unchanged — please report this")
     diff = cell_diff(path, originals, sources)
-    return MigratedNotebook(text, new_text, diff, result.changes, result.notes, program.cells, result.suppressed)
+    return dataclasses.replace(base, new_text=new_text, diff=diff)
 
 
 def _load(path: Path) -> tuple[str, dict[str, Any], NotebookProgram] | FileError:

@@ -44,7 +44,7 @@ ERROR_HINTS = {
 
 
 def emit(result: AnnotateResult, *, fmt: str, color: bool, stream: TextIO, run: RunIndex | None = None) -> None:
-    """Write `result` to `stream` as `fmt` ("text", "json" or "sarif")."""
+    """Write `result` to `stream` as `fmt` ("text", "json", "jsonl" or "sarif")."""
     emit_files(result.files, fmt=fmt, color=color, stream=stream, run=run, rules=result.rules)
 
 
@@ -59,7 +59,8 @@ def emit_files(files: Iterable[FileResult], *, fmt: str, color: bool, stream: Wr
                root_of: Iterable[int] | None = None) -> Tally:
     """Write files to `stream` as they arrive, then the summary (one per root when there are several:
     `root_of` gives each file's root); return the totals. Only SARIF waits for all files."""
-    writer = TextWriter(color, run, roots) if fmt == "text" else annotate_json.JsonWriter(run, roots)
+    writer = (TextWriter(color, run, roots) if fmt == "text" else
+              annotate_json.JsonLinesWriter(run, roots) if fmt == "jsonl" else annotate_json.JsonWriter(run, roots))
     if fmt == "sarif":
         everything = AnnotateResult(tuple(files), rules)
         chunks: Iterable[str] = [sarif.to_sarif(everything)]

@@ -51,9 +51,11 @@ class JsonWriter:
             yield ("\n  " if index == 0 else ",\n  ") + json.dumps(file_json(file, self.run))
         yield '\n], "summary": ' + json.dumps(self.summary())
         if len(self.roots) > 1:
-            yield ', "roots": ' + json.dumps([{"path": root, "summary": summary_json(tally)}
-                                              for root, tally in zip(self.roots, self.tallies)])
+            yield ', "roots": ' + json.dumps(self.root_summaries())
         yield "}\n"
+
+    def root_summaries(self) -> list[JsonObject]:
+        return [{"path": root, "summary": summary_json(tally)} for root, tally in zip(self.roots, self.tallies)]
 
     def total(self) -> Tally:
         total = Tally()
@@ -63,6 +65,27 @@ class JsonWriter:
 
     def summary(self) -> JsonObject:
         return summary_json(self.total(), self.verdicts if self.run is not None else None)
+
+
+class JsonLinesWriter(JsonWriter):
+    """`--format jsonl`: one JSON object per line, for consumers that read as the run goes:
+    `{"readkit_version": ...}` (and `"run"` with --run), then `{"file": FILE}` per file, then
+    `{"summary": ...}` (and `"roots"` with several PATHS): the objects of `--format json`."""
+
+    def document(self, files: Iterable[FileResult], root_of: Iterable[int] | None = None) -> Iterator[str]:
+        header: JsonObject = {"readkit_version": __version__}
+        if self.run is not None:
+            header["run"] = run_json(self.run)
+        yield json.dumps(header) + "\n"
+        for file, root in with_roots(files, root_of):
+            self.tallies[root].add(file)
+            if self.run is not None:
+                self.verdicts.update(file_verdicts(file, self.run))
+            yield json.dumps({"file": file_json(file, self.run)}) + "\n"
+        last: JsonObject = {"summary": self.summary()}
+        if len(self.roots) > 1:
+            last["roots"] = self.root_summaries()
+        yield json.dumps(last) + "\n"
 
 
 def with_roots(files: Iterable[FileResult], root_of: Iterable[int] | None) -> Iterator[tuple[FileResult, int]]:

@@ -37,11 +37,21 @@ def write_annotated_notebook(path: str | Path, file_result: FileResult, out_path
 
 
 def _commented_program_lines(program: NotebookProgram, file_result: FileResult) -> list[str]:
-    """The program's lines with comments added; IPython-only lines restored to their original text."""
+    """Each cell line as the cell shows it, with the comment its program line got."""
     comments = annotated_copy.line_comments(file_result)
+    plain = program.source.splitlines()
     commented = annotated_copy.annotate_text(program.source, comments).splitlines()
-    restored = {(note.cell, note.line): note.text for note in program.notes}
-    return [restored.get(program.cells[i], text) for i, text in enumerate(commented[: len(program.cells)])]
+    return [_as_in_cell(shown, code, new) for shown, code, new in zip(program.originals, plain, commented)]
+
+
+def _as_in_cell(shown: str, code: str, commented: str) -> str:
+    """The kernel reads a cell without its common indentation, its `>>> ` prompts, and `%time`
+    before a statement: when the cell's line ends with the program's (`    x = f()`, `%time f()`),
+    what stands before it is put back in front of the commented line. A line IPython rewrote
+    into a call (`!ls`, `%matplotlib inline`) stays as written, without a comment."""
+    if commented == code or not shown.endswith(code):
+        return shown
+    return shown[: len(shown) - len(code)] + commented
 
 
 def _lines_per_cell(program: NotebookProgram, lines: list[str]) -> dict[int, list[str]]:

@@ -45,6 +45,9 @@ def to_json(result: CheckResult) -> str:
         "suppressed": [_located(asdict(p), cells) for p in result.suppressed],
         "instrumentation_errors": list(result.instrumentation_errors),
         "workflow": {"status": result.workflow, "reason": result.workflow_reason},
+        "modules": [_located({"class": m.cls, "class_path": m.class_path, "path": m.path, "line": m.line,
+                              "instances": m.instances, "parameters": m.parameters, "trainable": m.trainable}, cells)
+                    for m in result.modules],
     }
     return json.dumps(document, indent=2)
 

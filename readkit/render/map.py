@@ -145,7 +145,8 @@ def _model(model: Model, style: Style) -> list[str]:
         lines.append(style.sub("builds " + ", ".join(f"{s.name}={s.builds} ({_line_in(model.where, s.line)})"
                                                   for s in model.submodules)))
     if model.parameters is not None:
-        lines.append(style.sub(f"{model.parameters:,} parameters"))
+        trainable = f" ({model.trainable:,} trainable)" if model.trainable is not None else ""
+        lines.append(style.sub(f"{model.parameters:,} parameters{trainable}"))
     if model.shapes:
         lines.append(style.sub("tensors seen on the lines that call it: " + ", ".join(model.shapes)))
     return lines

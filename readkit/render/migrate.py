@@ -5,6 +5,7 @@
     @@ -40,1 +40,1 @@
     ...
     train.py:57: left unchanged [implicit-softmax-dim]: softmax's dim depends on ...
+    train.py:60: changed despite `# readkit: ignore` [async-argument]: `async` is a keyword ...
     lib/old.py: error: python2: ... hint
     verify: train.py --epochs 1
       original: IndexError at train.py:55
@@ -86,7 +87,7 @@ def _locate_in_cells(file: dict[str, Any]) -> None:
     cells = file.pop("cells", None)
     if cells is None:
         return
-    for entry in [*file["changes"], *file["notes"]]:
+    for entry in [*file["changes"], *file["notes"], *file["overridden"]]:
         if 1 <= entry["line"] <= len(cells):
             entry["cell"], entry["cell_line"] = cells[entry["line"] - 1]
 
@@ -127,8 +128,10 @@ def _file_lines(migration: FileMigration, writes: bool, *, color: bool) -> str:
         lines.append(paint(f"{shown}: error: {migration.error.kind}: {migration.error.message}", ERROR_COLOR,
                            color=color))
     for note in migration.notes:
-        where = f" ({describe_location(migration.cells, note.line)})" if migration.cells is not None else f":{note.line}"
-        lines.append(f"{shown}{where}: left unchanged [{note.idiom}]: {note.note}")
+        lines.append(f"{shown}{_where(migration, note.line)}: left unchanged [{note.idiom}]: {note.note}")
+    for note in migration.overridden:
+        lines.append(f"{shown}{_where(migration, note.line)}: changed despite `# readkit: ignore` [{note.idiom}]: "
+                     f"{note.note}")
     if migration.written:
         where = "in place" if migration.written == migration.path else f"to {display_path(migration.written)}"
         kept = f"; {migration.write_note}" if migration.write_note else ""
@@ -136,6 +139,10 @@ def _file_lines(migration: FileMigration, writes: bool, *, color: bool) -> str:
     elif writes and migration.error is None:
         lines.append(dim(f"{shown}: unchanged", color=color))
     return "".join(line + "\n" for line in lines)
+
+
+def _where(migration: FileMigration, line: int) -> str:
+    return f" ({describe_location(migration.cells, line)})" if migration.cells is not None else f":{line}"
 
 
 def _verification(check: Verification, *, color: bool) -> str:
@@ -166,6 +173,11 @@ def _summary(result: MigrationResult, *, color: bool) -> str:
     if result.suppressed:
         ids = Counter(item.id for _, item in result.suppressed)
         counts.append(f"{len(result.suppressed)} suppressed (" + ", ".join(f"{k} {n}" for k, n in sorted(ids.items())) + ")")
+    overridden = sum(len(f.overridden) for f in result.files)
+    if overridden:
+        ids = Counter(note.idiom for f in result.files for note in f.overridden)
+        counts.append(f"{overridden} suppression{'s' if overridden > 1 else ''} overridden ("
+                      + ", ".join(f"{k} {n}" for k, n in sorted(ids.items())) + ")")
     text = ", ".join(counts) + "; " + _written_state(result)
     return paint(text, ERROR_COLOR if result.exit_code == 2 else None, color=color, bold=True) + "\n"
 

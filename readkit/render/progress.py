@@ -31,6 +31,11 @@ class ProgressLine:
             self._draw(self.text(now))
             self._drawn_at = now
 
+    def update(self, done: int, total: int) -> None:
+        """`done` of `total` files (for work that counts its files itself)."""
+        self.total = total
+        self.advance(done - self.done)
+
     def text(self, now: float) -> str:
         elapsed = now - self.start
         line = f"{self.what}: {self.done:,}/{self.total:,} files · {_duration(elapsed)}"

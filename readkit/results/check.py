@@ -31,6 +31,19 @@ class LineObservation:
 
 
 @dataclass(frozen=True)
+class BuiltModule:
+    """Instances of one of the target's own nn.Module classes, built at one place during the run."""
+
+    cls: str  # the class's qualified name in its file ("Net", "Outer.Block")
+    class_path: str  # the file that defines the class
+    path: str  # where they were built (`model = Net()`, or `self.block = Block()` in another module)
+    line: int
+    instances: int  # how many were built there
+    parameters: int | None = None  # of the first one, when its first call returned (or at exit); None: never counted
+    trainable: int | None = None  # of those, the ones with requires_grad
+
+
+@dataclass(frozen=True)
 class Problem:
     check: str  # id, e.g. "gradients-accumulate"
     path: str
@@ -82,6 +95,7 @@ class CheckResult:
     instrumentation_errors: tuple[str, ...] = ()  # readkit's own observation failures ("where: Type: message")
     workflow: str = "checked"  # one of WORKFLOW_STATUSES: did the checks have a training to look at
     workflow_reason: str | None = None  # why not, when "not-checked"
+    modules: tuple[BuiltModule, ...] = ()  # the target's own nn.Modules built, with their parameter counts
 
     def files_named(self) -> tuple[str, ...]:
         """Every file of the target the run says something about, as the checker named them."""

@@ -40,7 +40,8 @@ class Model:
     sure: bool = True
     why: str | None = None
     step: str | None = None
-    parameters: int | None = None  # with --run, when the run counted them
+    parameters: int | None = None  # with --run: the run's count of its parameters (the first one built), when made
+    trainable: int | None = None  # with --run: of those, the ones with requires_grad
     shapes: tuple[str, ...] = ()  # with --run: first tensors made on the lines that call it (its output among them)
 
 

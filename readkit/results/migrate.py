@@ -50,6 +50,8 @@ class FileMigration:
     encoding: str = "utf-8"  # the file's encoding, in which its diff's lines are printed
     cells: tuple[tuple[int, int], ...] | None = None  # notebooks: program line -> (cell, line in cell)
     suppressed: tuple[Suppressed, ...] = ()  # findings left as written by `# readkit: ignore[...]` comments
+    # changed although such a comment covers them, and why (`async=`: the file would not parse as written)
+    overridden: tuple[Note, ...] = ()
 
     @property
     def changed(self) -> bool:

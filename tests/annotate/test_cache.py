@@ -6,6 +6,8 @@ re-analyses too much, or too little, fails here.
 
 from __future__ import annotations
 
+import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -14,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from readkit.annotate import AnnotateCache, annotate_paths
+from readkit.annotate import AnnotateCache, annotate_paths, iter_annotate, plan_paths
 from readkit.annotate import cache as cache_module
 
 PROJECT = {
@@ -161,3 +163,75 @@ def test_the_cli_uses_the_cache_unless_told_not_to(project: Path, tmp_path: Path
     second = CliRunner().invoke(cli, ["annotate", str(project), "--format", "json"])
     assert (tmp_path / "cli-cache" / "annotate.sqlite3").is_file()
     assert first.output == second.output == skipped.output
+
+
+def test_a_file_text_is_not_stored_but_comes_back_from_the_file(project: Path, tmp_path: Path) -> None:
+    (project / "data.py").write_text("import torch\n\nx = torch.zeros(3)  # a unique marker 7f3a\n")
+    notebook = {"cells": [{"cell_type": "code", "execution_count": None, "id": "c1", "metadata": {}, "outputs": [],
+                           "source": ["import torch\n", "y = torch.ones(2)  # notebook marker 9b2c"]}],
+                "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (project / "book.ipynb").write_text(json.dumps(notebook))
+    first, before = run(project, tmp_path / "c.db")
+    blobs = [cache_module.zlib.decompress(row[0]) for row in sqlite3.connect(tmp_path / "c.db").execute(
+        "SELECT result FROM entries")]
+    assert not any(b"7f3a" in blob for blob in blobs)  # a .py file's text: read again on a hit
+    assert any(b"9b2c" in blob for blob in blobs)  # a notebook's joined code is not the file's text: kept
+    again, after = run(project, tmp_path / "c.db")
+    assert counts(again) == (5, 0, 0)
+    assert after["data.py"].source == (project / "data.py").read_text() == before["data.py"].source
+    assert after["book.ipynb"].source == before["book.ipynb"].source and "9b2c" in (after["book.ipynb"].source or "")
+
+
+def test_a_rerun_served_from_the_cache_does_not_import_the_parser(project: Path, tmp_path: Path) -> None:
+    code = textwrap.dedent(f"""
+        import sys
+        from readkit.cli import main
+        sys.argv = ["readkit", "annotate", {str(project)!r}, "--format", "json", "--jobs", "1", "-q"]
+        try:
+            main()
+        except SystemExit:
+            pass
+        print("libcst" in sys.modules, "readkit.annotate.rules.base" in sys.modules, file=sys.stderr)
+    """)
+    env = {**os.environ, "READKIT_CACHE_DIR": str(tmp_path / "cli-cache")}
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+            for _ in range(2)]
+    assert [r.stderr.split()[-2:] for r in runs] == [["True", "True"], ["False", "False"]]
+    assert runs[0].stdout == runs[1].stdout
+
+
+class CountingCache(AnnotateCache):
+    loads = 0
+
+    def load(self, key, text=lambda: None):  # type: ignore[no-untyped-def]
+        self.loads += 1
+        return super().load(key, text)
+
+
+def test_a_warm_run_decodes_each_result_when_its_turn_comes(project: Path, tmp_path: Path) -> None:
+    run(project, tmp_path / "c.db")
+    cache = CountingCache(tmp_path / "c.db")
+    results = iter_annotate(plan_paths([project]), cache=cache)
+    first = next(results)
+    assert (cache.hits, cache.loads) == (4, 1)  # all four probed, one decoded: the parent holds one at a time
+    assert [first.path] + [f.path for f in results] == sorted(str(p) for p in project.iterdir())
+    assert cache.loads == 4
+    cache.close()
+
+
+def test_a_file_changed_after_its_hit_is_analyzed_again(project: Path, tmp_path: Path) -> None:
+    run(project, tmp_path / "c.db")
+    cache = AnnotateCache(tmp_path / "c.db")
+    results = iter_annotate(plan_paths([project]), cache=cache)
+    assert Path(next(results).path).name == "data.py"  # every file probed: all hits
+    (project / "models.py").write_text("import torch\n\nw = torch.ones(2)\n")
+    files = {Path(f.path).name: f for f in results}
+    cache.close()
+    assert [a.symbol for a in files["models.py"].annotations] == ["torch.ones"]  # the new text, not the cached one
+    assert files["models.py"].source == "import torch\n\nw = torch.ones(2)\n"
+    assert counts(cache) == (3, 1, 0)
+
+
+def test_the_cache_folder_it_creates_is_private(project: Path, tmp_path: Path) -> None:
+    run(project, tmp_path / "new" / "c.db")
+    assert (tmp_path / "new").stat().st_mode & 0o777 == 0o700

@@ -7,15 +7,18 @@ import faulthandler
 import os
 import signal
 import time
+from concurrent import futures
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from readkit.annotate import annotate_paths, api
+from readkit.annotate import annotate_paths, api, pool
 from readkit.annotate.files import MAX_CHAIN, find_sources
 from readkit.cli import cli
 from readkit.migrate import migrate_paths
+from readkit.results.annotate import FileError
 from tests.unprivileged import open_dir, run_readkit  # noqa: F401  (open_dir is a fixture)
 
 GOOD = "import torch\nx = torch.zeros(2)\n"
@@ -112,6 +115,71 @@ def test_two_crashing_files_in_one_run_are_each_reported(tmp_path, monkeypatch):
     result = annotate_paths([tmp_path], jobs=2)
     assert sorted(Path(f.path).name for f in result.failed_files) == ["crash_a.py", "crash_b.py"]
     assert len(result.files) == 8
+
+
+class BrokenBeforeTheSecondSubmit(ProcessPoolExecutor):
+    """A pool whose first task kills its worker before the next task is handed out (a race)."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        first = getattr(self, "first", None)
+        if first is not None:
+            futures.wait([first])  # the worker is dead, and the pool knows it
+        future = super().submit(fn, *args, **kwargs)
+        self.first = first or future
+        return future
+
+
+def test_a_worker_that_dies_while_tasks_are_handed_out_costs_one_file(tmp_path, monkeypatch):
+    (tmp_path / "a_crash.py").write_text(GOOD)
+    for i in range(5):
+        (tmp_path / f"good{i}.py").write_text(GOOD)
+    monkeypatch.setattr(api, "analyze_file", crash_on_marked_files)
+    monkeypatch.setattr(pool, "ProcessPoolExecutor", BrokenBeforeTheSecondSubmit)
+    files = by_name(tmp_path, jobs=2)  # was: BrokenProcessPool raised out of the run
+    assert files.pop("a_crash.py").error == FileError("crashed", "analysis crashed (signal 11, SIGSEGV)")  # type: ignore[attr-defined]
+    assert len(files) == 5 and all(f.error is None for f in files.values())  # type: ignore[attr-defined]
+
+
+def abort_on_marked_files(path, info, observations):
+    if "crash" in Path(path).name:
+        faulthandler.disable()
+        os.abort()
+    return _ANALYZE(path, info, observations)
+
+
+@pytest.mark.parametrize("crash, signal_name", [(crash_on_marked_files, "signal 11, SIGSEGV"),
+                                                (abort_on_marked_files, "signal 6, SIGABRT")])
+def test_with_jobs_1_a_crash_costs_one_file_and_the_files_after_it_are_still_analyzed(tmp_path, monkeypatch,
+                                                                                      crash, signal_name):
+    for name in ("a_good.py", "b_crash.py", "c_good.py", "d_good.py", "e_crash.py", "f_good.py"):
+        (tmp_path / name).write_text(GOOD)
+    monkeypatch.setattr(api, "analyze_file", crash)
+    files = by_name(tmp_path, jobs=1)
+    assert list(files) == ["a_good.py", "b_crash.py", "c_good.py", "d_good.py", "e_crash.py", "f_good.py"]
+    for name in ("b_crash.py", "e_crash.py"):
+        assert files.pop(name).error == FileError("crashed", f"analysis crashed ({signal_name})")  # type: ignore[attr-defined]
+    assert all(f.error is None and [a.symbol for a in f.annotations] == ["torch.zeros"]  # type: ignore[attr-defined]
+               for f in files.values())
+
+
+def test_a_single_crashing_file_is_reported_by_the_cli_with_its_signal(tmp_path, monkeypatch):
+    (tmp_path / "crash_me.py").write_text(GOOD)
+    monkeypatch.setattr(api, "analyze_file", crash_on_marked_files)
+    result = CliRunner().invoke(cli, ["annotate", "--no-color", "--no-cache", str(tmp_path / "crash_me.py")])
+    assert result.exit_code == 1, result.output  # docs/cli.md: a file that could not be analyzed
+    assert "error (crashed): analysis crashed (signal 11, SIGSEGV)" in result.output
+    assert "Summary: 1 files, 0 analyzed, 1 failed" in result.output and "Traceback" not in result.output
+
+
+def test_a_bug_in_a_small_run_is_that_files_internal_error(tmp_path, monkeypatch):
+    def broken(path, info, observations):
+        raise KeyError("no such rule")
+
+    (tmp_path / "one.py").write_text(GOOD)
+    monkeypatch.setattr(api, "analyze_file", broken)
+    error = annotate_paths([tmp_path / "one.py"], jobs=1).files[0].error
+    assert error == FileError("internal", "readkit could not analyze this file (KeyError: 'no such rule'); "
+                                          "please report it")
 
 
 # ---------------------------------------------------------------------- symlinks

@@ -46,6 +46,9 @@ def test_several_roots_get_one_summary_each(two_roots: tuple[Path, Path]) -> Non
     assert f"{b}: 1 files; 1 uses (optim 1); 0 legacy\n" in text
     one = json.loads(CliRunner().invoke(cli, ["annotate", str(a), "--format", "json"]).output)
     assert "roots" not in one  # one root: the documented shape, unchanged
+    lines = CliRunner().invoke(cli, ["annotate", str(a), str(b), "--format", "jsonl"]).output.splitlines()
+    assert len(lines) == 1 + 3 + 1 and json.loads(lines[-1]) == {"summary": document["summary"],
+                                                                  "roots": document["roots"]}
 
 
 def test_each_file_is_written_before_the_next_is_made() -> None:
@@ -56,7 +59,7 @@ def test_each_file_is_written_before_the_next_is_made() -> None:
         assert "first.py" in out.getvalue()  # already on the stream
         yield annotate_source("import torch\ny = torch.ones(1)\n", "second.py")
 
-    for fmt in ("text", "json"):
+    for fmt in ("text", "json", "jsonl"):
         out.seek(0)
         out.truncate()
         tally = emit_files(files(), fmt=fmt, color=False, stream=out)

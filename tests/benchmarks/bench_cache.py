@@ -1,13 +1,14 @@
 """Re-run time with the annotation cache, and what an edit costs: cold, warm, one file edited.
 
-    python tests/benchmarks/bench_cache.py [--tree PATH] [--edit REL] [--jobs J] [--cluster]
+    python tests/benchmarks/bench_cache.py [--tree PATH] [--edit REL] [--jobs J] [--warm N] [--cluster]
 
 The tree (default: the installed torch's nn/ and optim/) is copied to a scratch folder,
 so the edit never touches the original. Each row runs `readkit annotate TREE --format json`
 as a user would (start-up included) against a cache in a fresh folder, and reports wall
-time, CPU time and the cache's counters (from the `READKIT_BENCH_COUNTERS` file the
-command writes when that variable is set): the cold run is the baseline, the others are
-ratios to it. After editing REL (default: torch/nn/modules/module.py, which most of nn
+time, CPU time, the peak RSS of the largest of its processes (the parent or a pool worker)
+and the cache's counters (from the `READKIT_BENCH_COUNTERS` file the command writes when
+that variable is set): the cold run is the baseline, the others are ratios to it. The
+no-change re-run is repeated N times (--warm, default 3): the row gives the median. After editing REL (default: torch/nn/modules/module.py, which most of nn
 reads for its base class), the re-run must re-analyse exactly the edited file and the files
 whose analysis read it: the counters prove it. With --cluster, the cold run is repeated on a
 two-worker dask LocalCluster started here (`--scheduler`) for the local-vs-cluster row.
@@ -41,9 +42,11 @@ def readkit(tree: Path, cache: Path, jobs: int | None, extra: list[str]) -> dict
     command = [sys.executable, "-m", "readkit", "annotate", str(tree), "--format", "json", "--quiet", *extra]
     if jobs:
         command += ["--jobs", str(jobs)]
+    peak = cache / "peak.txt"
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    done = subprocess.run([sys.executable, "-c", _PEAK_OF, str(peak), *command], env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode not in (0, 1):
@@ -51,14 +54,29 @@ def readkit(tree: Path, cache: Path, jobs: int | None, extra: list[str]) -> dict
     files = json.loads(done.stdout)["summary"]["files"]
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     found = json.loads(counters.read_text()) if counters.exists() else {}
-    return {"wall": wall, "cpu": cpu, "files": files, **found, "output": done.stdout}
+    return {"wall": wall, "cpu": cpu, "files": files, "peak_mb": int(peak.read_text()) / 1024, **found,
+            "output": done.stdout}
+
+
+# Runs the command and writes the largest RSS (KiB) of it and every process it waited for: the
+# rusage of waited-for descendants rolls up, so this is per run (the bench's own is cumulative).
+_PEAK_OF = """
+import resource, subprocess, sys
+code = subprocess.run(sys.argv[2:]).returncode
+open(sys.argv[1], "w").write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+sys.exit(code)
+"""
 
 
 def row(name: str, run: dict[str, object], base: dict[str, object]) -> str:
     ratio = float(base["wall"]) / float(run["wall"])  # type: ignore[arg-type]
     counts = f"hits {run.get('hits', '-')}, analyzed {run.get('analyzed', '-')}, stale {run.get('stale', '-')}"
     return (f"| {name} | {run['files']} | {float(run['wall']):.2f} s | {float(run['cpu']):.2f} s | "  # type: ignore[arg-type]
-            f"{ratio:.1f}x | {counts} |")
+            f"{float(run['peak_mb']):.0f} MB | {ratio:.1f}x | {counts} |")  # type: ignore[arg-type]
+
+
+def median_run(runs: list[dict[str, object]]) -> dict[str, object]:
+    return sorted(runs, key=lambda r: float(r["wall"]))[len(runs) // 2]  # type: ignore[arg-type]
 
 
 def main() -> None:
@@ -66,6 +84,7 @@ def main() -> None:
     parser.add_argument("--tree", type=Path, help="the tree to annotate (default: torch's nn/ and optim/)")
     parser.add_argument("--edit", default="nn/modules/module.py", help="file to edit, relative to the tree")
     parser.add_argument("--jobs", type=int)
+    parser.add_argument("--warm", type=int, default=3, help="no-change re-runs (the row gives the median)")
     parser.add_argument("--cluster", action="store_true", help="also run cold on a 2-worker dask LocalCluster")
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="readkit-bench-cache-"))
@@ -78,15 +97,17 @@ def main() -> None:
                 shutil.copytree(torch_root() / part, tree / part, ignore=shutil.ignore_patterns("__pycache__"))
         cache = scratch / "cache"
         cold = readkit(tree, cache, args.jobs, [])
-        warm = readkit(tree, cache, args.jobs, [])
-        assert warm["output"] == cold["output"], "a cached run must answer exactly as the cold run"
+        warms = [readkit(tree, cache, args.jobs, []) for _ in range(args.warm)]
+        assert all(w["output"] == cold["output"] for w in warms), "a cached run must answer exactly as the cold run"
+        warm = median_run(warms)
         edited = tree / args.edit
         edited.write_text(edited.read_text() + "\n# edited by bench_cache.py\n")
         after_edit = readkit(tree, cache, args.jobs, [])
-        print("| run | files | wall | CPU | speed-up vs cold | cache counters |")
-        print("|---|---|---|---|---|---|")
+        print("| run | files | wall | CPU | peak RSS | speed-up vs cold | cache counters |")
+        print("|---|---|---|---|---|---|---|")
         print(row("cold (empty cache)", cold, cold))
-        print(row("re-run, nothing changed", warm, cold))
+        walls = ", ".join(f"{float(w['wall']):.2f}" for w in warms)  # type: ignore[arg-type]
+        print(row(f"re-run, nothing changed (median of {len(warms)}: {walls} s)", warm, cold))
         print(row(f"re-run after editing {args.edit}", after_edit, cold))
         if args.cluster:
             print(row("cold on a 2-worker LocalCluster", cluster_run(tree, scratch), cold))

@@ -73,6 +73,33 @@ async def test_legacy_idioms_are_diagnostics_on_their_spans(client: LanguageClie
     assert index.message.endswith("→ loss.item()")
 
 
+# Findings whose one-line modern form is not their fix: a multi-line `with` block, and no fix at all.
+NOT_ONE_LINE = """\
+import torch
+import torch.nn.functional as F
+
+p = F.softmax(scores)
+for w in model.parameters():
+    w.data -= lr * w.grad.data  # plain SGD
+"""
+
+
+@pytest.mark.asyncio
+async def test_diagnostics_end_in_the_one_line_modern_form_not_the_fix(client: LanguageClient,
+                                                                       tmp_path: Path) -> None:
+    path = tmp_path / "update.py"
+    by_code = {d.code: d for d in await _open(client, path, NOT_ONE_LINE)}
+    assert by_code["implicit-softmax-dim"].message.endswith(" → F.softmax(scores, dim=1)")  # no fix: was no arrow
+    update = by_code["data-update"].message
+    assert update.endswith(" → with torch.no_grad(): w -= lr * w.grad") and "\n" not in update
+    actions = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=path.as_uri()), range=by_code["data-update"].range,
+        context=types.CodeActionContext(diagnostics=[by_code["data-update"]])))
+    quick = next(a for a in actions or [] if isinstance(a, types.CodeAction) and a.kind == types.CodeActionKind.QuickFix)
+    assert quick.title == "readkit: data-update → with torch.no_grad(): w -= lr * w.grad"
+    assert _apply(NOT_ONE_LINE, quick.edit.changes[path.as_uri()]) == migrate_source(NOT_ONE_LINE, str(path)).code
+
+
 @pytest.mark.asyncio
 async def test_hover_shows_roles_evidence_explanation_and_reference_step(client: LanguageClient,
                                                                        tmp_path: Path) -> None:

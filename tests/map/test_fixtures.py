@@ -48,8 +48,9 @@ def test_tutorial_training_loop_in_order_with_the_epoch_scheduler():
 def test_tutorial_manual_update_is_a_training_loop_without_an_optimizer():
     fit = next(l for l in fixture_map("tutorial").loops if l.where.path == "fit_line.py")
     assert (fit.where.line, fit.function) == (10, None)
-    assert steps(fit) == [("backward", 13), ("step", 14)]
-    assert "by hand" in (fit.steps[1].note or "")
+    assert steps(fit) == [("forward", 11), ("loss", 12), ("backward", 13), ("step", 14)]  # the model is two tensors
+    assert "written by hand" in (fit.steps[0].note or "") and "no loss function" in (fit.steps[1].note or "")
+    assert "by hand" in (fit.steps[3].note or "")
     assert not any("zero_grad" in n for n in fit.notes)  # w.grad.zero_() clears them
 
 

@@ -63,6 +63,7 @@ def test_run_adds_losses_to_the_loop_that_ran_and_shapes_to_the_model(tmp_path):
     assert loop.losses == m.run.losses and loop.losses[-1] < loop.losses[0]
     tiny, = m.models
     assert tiny.shapes[0] == "float32[8, 2] cpu"  # the first tensor made on `loss = ((model(x) - y) ** 2).mean()`
+    assert (tiny.parameters, tiny.trainable) == (3 * 2 + 2, 3 * 2 + 2)  # nn.Linear(3, 2): weight and bias
 
 
 def test_facts_label_a_file_exactly_as_annotate_does():

@@ -53,7 +53,7 @@ def test_epoch_loop_is_not_reported_twice_and_its_scheduler_shows_with_the_batch
     loop, = m.loops
     assert loop.where.line == 7
     assert [(s.kind, s.where.line) for s in loop.steps] == [
-        ("zero_grad", 8), ("forward", 9), ("backward", 9), ("step", 10), ("scheduler-step", 11)]
+        ("zero_grad", 8), ("forward", 9), ("loss", 9), ("backward", 9), ("step", 10), ("scheduler-step", 11)]
     assert loop.steps[-1].note == "once per pass of the loop at line 6"
 
 
@@ -93,7 +93,8 @@ def test_a_step_function_called_from_a_loop(tmp_path):
     loop, = m.loops
     assert (loop.where.line, loop.sure) == (13, True)
     assert [(s.kind, s.where.line, s.note) for s in loop.steps] == [
-        ("zero_grad", 7, "in train_step()"), ("forward", 8, "in train_step()"), ("backward", 9, "in train_step()"),
+        ("zero_grad", 7, "in train_step()"), ("forward", 8, "in train_step()"),
+        ("loss", 8, "in train_step(); computed inline, with no loss function"), ("backward", 9, "in train_step()"),
         ("step", 10, "in train_step()")]
 
 

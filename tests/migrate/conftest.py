@@ -26,6 +26,7 @@ class StubResult:
     changes: list[Change] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     suppressed: tuple[object, ...] = ()
+    overridden: tuple[object, ...] = ()
 
 
 def _item_codemod(source: str, path: str = "<string>", observations=None, portable=False) -> StubResult:

@@ -32,3 +32,18 @@ def test_a_crashing_file_is_reported_and_every_other_file_migrated(tmp_path, mon
     assert (tmp_path / "crash_me.py").read_text() == "print(loss.data[0])\n"
     assert len(by_name) == 17 and all(f.written and f.error is None for f in by_name.values())
     assert result.exit_code == 2
+
+
+def test_in_a_small_run_too_the_crashing_file_is_reported_and_the_others_migrated(tmp_path, monkeypatch):
+    monkeypatch.setattr(api, "_codemod", crash_on_marked_files)
+    for name in ("a.py", "b_crash.py", "c.py"):  # too few files for a pool: one by one, in a forked child
+        (tmp_path / name).write_text("print(loss.data[0])\n")
+    result = migrate_paths([tmp_path], write=True)
+    by_name = {Path(f.path).name: f for f in result.files}
+    assert list(by_name) == ["a.py", "b_crash.py", "c.py"]
+    crashed = by_name.pop("b_crash.py")
+    assert crashed.error is not None and crashed.error.kind == "crashed"
+    assert crashed.error.message == "migration crashed (signal 11, SIGSEGV); the file was left unchanged"
+    assert (tmp_path / "b_crash.py").read_text() == "print(loss.data[0])\n"
+    assert all(f.written and (tmp_path / name).read_text() == "print(loss.item())\n" for name, f in by_name.items())
+    assert result.exit_code == 2

@@ -68,3 +68,49 @@ def test_the_annotated_notebook_still_loads_as_the_same_program(tmp_path: Path) 
     before, after = load_notebook(source), load_notebook(out)
     assert after.cells == before.cells and after.notes == before.notes
     assert [line.split("  #")[0] for line in after.source.splitlines()] == before.source.splitlines()
+
+
+# ---------------------------------------------------------------------- a real course notebook, through the CLI
+
+LESSON = Path(__file__).resolve().parents[2] / "fixtures" / "notebook" / "course_lesson.ipynb"
+
+
+def _annotate_out(source: Path, out: Path) -> nbformat.NotebookNode:
+    from click.testing import CliRunner
+
+    from readkit.cli import cli
+
+    done = CliRunner().invoke(cli, ["annotate", "--no-color", "--no-cache", str(source), "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    return nbformat.read(str(out / source.name), as_version=4)
+
+
+def _without_readkit(line: str) -> str:
+    return line.split("  # [")[0]
+
+
+def test_indented_magic_and_shell_cells_keep_their_own_text_with_comments_at_their_indentation(tmp_path: Path) -> None:
+    original = nbformat.read(str(LESSON), as_version=4)
+    written = _annotate_out(LESSON, tmp_path / "out")
+    for before, after in zip(original.cells, written.cells):
+        assert [_without_readkit(line) for line in after.source.splitlines()] == before.source.splitlines()
+    indented = written.cells[4].source.splitlines()  # cell 5, indented as a whole (was written back dedented)
+    assert indented[0].startswith("    model = nn.Sequential(") and "  # [nn] " in indented[0]
+    assert indented[1].startswith("    nn.init.xavier_uniform(model[0].weight)  # [nn] ")
+    assert indented[3] == "    model?"
+    timed = written.cells[6].source.splitlines()  # cell 7: `  %time model(Variable(X)).shape`, indented
+    assert timed[0] == "  print('final loss', losses[-1])"
+    assert timed[1].startswith("  %time model(Variable(X)).shape  # [nn] ")  # was: its comment dropped
+    assert "[legacy variable-wrapper" in timed[1]
+    shell = written.cells[2].source.splitlines()  # cell 3: shell escapes stay exactly as written
+    assert shell[:2] == ["!echo fetching the toy data", "files = !ls"]
+    assert written.cells[1].source.splitlines()[0] == "%matplotlib inline"
+
+
+def test_the_annotated_course_notebook_reads_as_the_same_program_and_annotates_to_itself(tmp_path: Path) -> None:
+    once = _annotate_out(LESSON, tmp_path / "once")
+    twice = _annotate_out(tmp_path / "once" / LESSON.name, tmp_path / "twice")
+    assert once == twice
+    before, after = load_notebook(LESSON), load_notebook(tmp_path / "once" / LESSON.name)
+    assert after.cells == before.cells and not after.broken
+    assert [_without_readkit(line) for line in after.source.splitlines()] == before.source.splitlines()

@@ -31,7 +31,8 @@ def test_the_plugin_is_registered_and_its_fixtures_exist(pytester: pytest.Pytest
             assert callable(readkit_reference)
             assert "readkit" in request.config.pluginmanager.list_name_plugin().__repr__()
     """)
-    pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    # pytest-asyncio (the language-server tests) is not needed here; without an ini it warns
+    pytester.runpytest_inprocess("-p", "no:cacheprovider", "-p", "no:asyncio").assert_outcomes(passed=1)
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import json
 
 from readkit import __version__
 from readkit.results.annotate import AnnotateResult, FileResult, LegacyFinding
-from readkit.render.annotate_json import to_json
+from readkit.render.annotate_json import JsonLinesWriter, to_json
 from readkit.render.run_index import RunIndex
 
 from render_helpers import ann
@@ -85,3 +85,23 @@ def test_without_a_run_there_are_no_run_keys(result):
     doc = json.loads(to_json(result))
     assert "run" not in doc and "verdicts" not in doc["summary"]
     assert all("verdict" not in a for f in doc["files"] for a in f["annotations"])
+
+
+def jsonl(result: AnnotateResult, run: RunIndex | None = None) -> list[dict[str, object]]:
+    text = "".join(JsonLinesWriter(run).document(result.files))
+    assert text.endswith("\n") and all(line.strip() for line in text.splitlines())
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def test_json_lines_carry_the_same_objects_one_per_line(result):
+    whole, lines = json.loads(to_json(result)), jsonl(result)
+    assert lines[0] == {"readkit_version": __version__}
+    assert [line["file"] for line in lines[1:-1]] == whole["files"]
+    assert lines[-1] == {"summary": whole["summary"]}
+
+
+def test_json_lines_with_a_run_put_it_in_the_first_line(train_file, check_of):
+    run = RunIndex.from_check(check_of)
+    whole, lines = json.loads(to_json(AnnotateResult((train_file,)), run)), jsonl(AnnotateResult((train_file,)), run)
+    assert lines[0]["run"] == whole["run"] and lines[1]["file"] == whole["files"][0]
+    assert lines[-1]["summary"]["verdicts"] == {"confirmed": 2, "not-reached": 1}

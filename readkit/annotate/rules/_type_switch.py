@@ -7,6 +7,9 @@ Once the switch is split into `device` and a torch.dtype, a conversion becomes
 `x.to(device, FloatTensor)` and a constructor `torch.empty/tensor(..., dtype=, device=device)`;
 a dtype is not callable, so the switch is split only when *every* use of the name is one
 of these two and every constructor call says whether it got data or sizes.
+
+The switch itself: `is_type_switch` recognises it, `device_condition` turns it into the
+`"cuda" if c else "cpu"` of the `device` line, `binds_device` says when that name is taken.
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from readkit.annotate.rules._context import module_of
 from readkit.annotate.rules._helpers import method_call
-from readkit.annotate.rules._tensor_types import constructor_replacement
+from readkit.annotate.rules._tensor_types import CPU_TYPES, CUDA_TYPES, constructor_replacement, type_of
+from readkit.annotate.rules.base import RuleContext
 
 
 @dataclass(frozen=True)
@@ -82,3 +87,43 @@ def _conversion_argument(call: cst.Call) -> cst.BaseExpression | None:
         arg = call.args[0]
         return arg.value if arg.keyword is None and not arg.star else None
     return None
+
+
+# ---------------------------------------------------------------------- the switch itself
+
+
+def code_of(node: cst.CSTNode) -> str:
+    return cst.Module(body=[]).code_for_node(node)
+
+
+def device_condition(switch: cst.IfExp, ctx: RuleContext) -> cst.IfExp:
+    """`"cuda" if c else "cpu"` for the switch `torch.cuda.T if c else torch.T` (either way round)."""
+    cuda_first = type_of(switch.body, ctx, CUDA_TYPES) is not None
+    names = (cst.SimpleString('"cuda"'), cst.SimpleString('"cpu"'))  # as in the migrator's device line
+    return switch.with_changes(body=names[not cuda_first], orelse=names[cuda_first], lpar=[], rpar=[])
+
+
+def is_type_switch(value: cst.BaseExpression, ctx: RuleContext) -> bool:
+    """`torch.cuda.FloatTensor if use_cuda else torch.FloatTensor` (either way round)."""
+    if not isinstance(value, cst.IfExp):
+        return False
+    sides = (value.body, value.orelse)
+    tables = (CUDA_TYPES, {**CUDA_TYPES, **CPU_TYPES})
+    return any(type_of(side, ctx, CUDA_TYPES) is not None for side in sides) and all(
+        type_of(side, ctx, tables[1]) is not None for side in sides
+    )
+
+
+def binds_device(ctx: RuleContext, node: cst.CSTNode) -> bool:
+    """Does the file already use the name `device`? Then a new one would clash."""
+    module = module_of(ctx, node)
+    found = False
+
+    class _Device(cst.CSTVisitor):
+        def visit_Name(self, name: cst.Name) -> None:
+            nonlocal found
+            found = found or name.value == "device"
+
+    if module is not None:
+        module.visit(_Device())
+    return found

@@ -89,3 +89,13 @@ def is_index_zero(node: cst.Subscript) -> bool:
         return False
     index = node.slice[0].slice.value
     return isinstance(index, cst.Integer) and index.value == "0"
+
+
+def is_store(node: cst.Subscript, ctx: RuleContext) -> bool:
+    """`x.data[0] = v`, `x[0] += v`, `del x[0]`: a write, which `.item()` cannot replace."""
+    parent = ctx.parent(node)
+    while isinstance(parent, (cst.Element, cst.Tuple, cst.List, cst.StarredElement)):
+        parent = ctx.parent(parent)
+    if isinstance(parent, (cst.AssignTarget, cst.Del)):
+        return True
+    return isinstance(parent, (cst.AugAssign, cst.AnnAssign)) and parent.target is node

@@ -1,6 +1,11 @@
 """cuda-only-call: `model.cuda()`, `torch.cuda.set_device(rank)`, `torch.cuda.synchronize()` with
 no GPU check around them — a portability note, not a legacy idiom.
 
+Code that can only run on a GPU gets no note (rules/_cuda_guard.py, `gpu_certain`): a call
+after a check that leaves without a GPU, and a call in a function that starts NCCL
+(`dist.init_process_group(backend="nccl")`, directly or through a set-up function of the
+file), where `torch.cuda.set_device(local_rank)` is the DistributedDataParallel idiom.
+
 Such a call is current torch: on a machine without CUDA it fails fast, which is often what
 the author wants (a distributed job on the wrong machine). So annotate reports it, and
 `readkit migrate` rewrites it only when asked (`--portable`): an unguarded `.cuda()` moves to
@@ -15,10 +20,10 @@ import libcst as cst
 from readkit.annotate.rules._context import is_torch_value, module_of
 from readkit.annotate.rules._cuda_guard import (
     binds_own_device_or_cuda,
+    gpu_certain,
     gpu_only_statement,
     guarded,
     movable_arguments,
-    under_cuda_guard,
 )
 from readkit.annotate.rules._helpers import method_call
 from readkit.annotate.rules.base import LegacyRule, RuleContext
@@ -59,6 +64,27 @@ class CudaOnlyCall(LegacyRule):
         import torch
         torch.cuda.synchronize()
         """,
+        """
+        import torch
+        import torch.distributed as dist
+        def main(rank, args):
+            dist.init_process_group(backend=args.backend)
+            torch.cuda.set_device(rank)
+        """,  # the backend may be gloo, on a machine without a GPU
+        """
+        import torch
+        import torch.distributed as dist
+        def setup():
+            dist.init_process_group("nccl")
+        def evaluate(model):
+            model.cuda()
+        """,  # NCCL is started elsewhere; this function does not call it
+        """
+        import torch
+        torch.cuda.set_device(0)
+        if not torch.cuda.is_available():
+            raise SystemExit("needs a GPU")
+        """,  # the check comes after the call
     )
     UNMARKED = (
         """
@@ -87,6 +113,49 @@ class CudaOnlyCall(LegacyRule):
         import torch
         x = torch.randn(3).cuda(1)
         """,  # a device index: `.to(device)` would drop it
+        """
+        import torch
+        import torch.distributed as dist
+        def worker(local_rank, model):
+            dist.init_process_group(backend="nccl")
+            torch.cuda.set_device(local_rank)
+            model.cuda()
+            torch.cuda.synchronize()
+        """,  # NCCL runs only on GPUs: so does all of this function
+        """
+        import torch
+        import torch.distributed as dist
+        def setup(rank, world_size):
+            dist.init_process_group("nccl", rank=rank, world_size=world_size)
+        def train(rank, world_size, model):
+            torch.cuda.set_device(rank)
+            setup(rank, world_size)
+            model.cuda()
+        """,  # through the file's own set-up function, before or after it
+        """
+        import torch
+        from torch import distributed
+        distributed.init_process_group(backend=distributed.Backend.NCCL)
+        torch.cuda.set_device(local_rank)
+        """,
+        """
+        import torch
+        def main(model):
+            if not torch.cuda.is_available():
+                raise SystemExit("this script needs a GPU")
+            torch.cuda.set_device(0)
+            for batch in loader:
+                batch = batch.cuda()
+        """,  # a check that leaves when there is no GPU
+        """
+        import sys
+        import torch
+        assert torch.cuda.is_available(), "needs a GPU"
+        torch.cuda.synchronize()
+        if torch.cuda.device_count() == 0:
+            sys.exit(1)
+        model.cuda()
+        """,
     )
     FIXES = (  # applied only by `readkit migrate --portable`
         (  # a script written for a GPU machine only: one device, picked at run time
@@ -145,6 +214,7 @@ class CudaOnlyCall(LegacyRule):
 
     def __init__(self) -> None:
         self.own_device: bool | None = None  # the file has a `device` (or `cuda()`) of its own: found when needed
+        self.nccl: dict[int, bool] = {}  # per function (or the module): does it start NCCL (GPU-only code)?
 
     def visit_Call(self, node: cst.Call, ctx: RuleContext) -> None:
         """`x.cuda()` with no GPU check: `x.to(device)`, the same on a GPU and no failure on a CPU."""
@@ -157,11 +227,11 @@ class CudaOnlyCall(LegacyRule):
 
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine, ctx: RuleContext) -> None:
         """`torch.cuda.set_device(0)` with no GPU check: run it only where there is a GPU."""
-        if gpu_only_statement(ctx, node):
+        if gpu_only_statement(ctx, node) and not gpu_certain(ctx, node, self.nccl):
             ctx.report(node, message=GPU_ONLY, replacement=guarded(node))
 
     def _unguarded(self, ctx: RuleContext, node: cst.CSTNode) -> bool:
         if self.own_device is None:
             module = module_of(ctx, node)
             self.own_device = module is None or binds_own_device_or_cuda(module)
-        return not self.own_device and not under_cuda_guard(ctx, node)
+        return not self.own_device and not gpu_certain(ctx, node, self.nccl)

@@ -18,7 +18,14 @@ from readkit.annotate.rules._tensor_types import (
     type_call,
     type_of,
 )
-from readkit.annotate.rules._type_switch import SwitchUses, switch_uses
+from readkit.annotate.rules._type_switch import (
+    SwitchUses,
+    binds_device,
+    code_of,
+    device_condition,
+    is_type_switch,
+    switch_uses,
+)
 from readkit.annotate.rules.base import LegacyRule, RuleContext
 
 SWITCH_NOTE = (
@@ -224,7 +231,7 @@ class CudaTensorType(LegacyRule):
         value = node.value
         if type_of(value, ctx, CUDA_TYPES) is not None:
             ctx.report(value, note=SWITCH_NOTE)
-        elif _is_type_switch(value, ctx):
+        elif is_type_switch(value, ctx):
             self._split_switch(node, ctx)
 
     def _split_switch(self, node: cst.Assign, ctx: RuleContext) -> None:
@@ -240,8 +247,8 @@ class CudaTensorType(LegacyRule):
         module = module_of(ctx, node)
         settled = name is not None and module is not None and len(dtypes) == 1
         uses = switch_uses(module, name, min(dtypes)) if settled and module and name else None
-        where = _where(switch, ctx)
-        if uses is None or self.device_where not in (None, _code(where)) or self._device_taken(ctx, node):
+        where = device_condition(switch, ctx)
+        if uses is None or self.device_where not in (None, code_of(where)) or self._device_taken(ctx, node):
             ctx.report(switch, note=SWITCH_USE_NOTE if settled and uses is None else SWITCH_NOTE)
             return
         assert isinstance(statement, cst.SimpleStatementLine)
@@ -251,7 +258,7 @@ class CudaTensorType(LegacyRule):
 
     def _device_taken(self, ctx: RuleContext, node: cst.CSTNode) -> bool:
         """Does the file bind `device` itself (not by an earlier switch's split)?"""
-        return self.device_where is None and _binds_device(ctx, node)
+        return self.device_where is None and binds_device(ctx, node)
 
     def _device_and_dtype(
         self, statement: cst.SimpleStatementLine, node: cst.Assign, where: cst.IfExp, uses: SwitchUses, dtype: str
@@ -262,45 +269,8 @@ class CudaTensorType(LegacyRule):
         if self.device_where is None:
             device_of = cst.Call(dotted("torch.device"), [cst.Arg(where)])
             lines.append(statement.with_changes(body=[cst.Assign([cst.AssignTarget(cst.Name("device"))], device_of)]))
-            self.device_where = _code(where)
+            self.device_where = code_of(where)
         if uses.conversions:
             dtype_line = statement.with_changes(body=[node.with_changes(value=dtype_node(dtype))])
             lines.append(dtype_line.with_changes(leading_lines=[]) if lines else dtype_line)
         return cst.FlattenSentinel(lines) if lines else cst.RemovalSentinel.REMOVE
-
-
-def _code(node: cst.CSTNode) -> str:
-    return cst.Module(body=[]).code_for_node(node)
-
-
-def _where(switch: cst.IfExp, ctx: RuleContext) -> cst.IfExp:
-    """`"cuda" if c else "cpu"` for the switch `torch.cuda.T if c else torch.T` (either way round)."""
-    cuda_first = type_of(switch.body, ctx, CUDA_TYPES) is not None
-    names = (cst.SimpleString('"cuda"'), cst.SimpleString('"cpu"'))  # as in the migrator's device line
-    return switch.with_changes(body=names[not cuda_first], orelse=names[cuda_first], lpar=[], rpar=[])
-
-
-def _is_type_switch(value: cst.BaseExpression, ctx: RuleContext) -> bool:
-    """`torch.cuda.FloatTensor if use_cuda else torch.FloatTensor` (either way round)."""
-    if not isinstance(value, cst.IfExp):
-        return False
-    sides = (value.body, value.orelse)
-    tables = (CUDA_TYPES, {**CUDA_TYPES, **CPU_TYPES})
-    return any(type_of(side, ctx, CUDA_TYPES) is not None for side in sides) and all(
-        type_of(side, ctx, tables[1]) is not None for side in sides
-    )
-
-
-def _binds_device(ctx: RuleContext, node: cst.CSTNode) -> bool:
-    """Does the file already use the name `device`? Then a new one would clash."""
-    module = module_of(ctx, node)
-    found = False
-
-    class _Device(cst.CSTVisitor):
-        def visit_Name(self, name: cst.Name) -> None:
-            nonlocal found
-            found = found or name.value == "device"
-
-    if module is not None:
-        module.visit(_Device())
-    return found
