@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from readkit.annotate import parse
 from readkit.results.annotate import FileError
 
 if TYPE_CHECKING:
@@ -218,6 +217,7 @@ def check_analyzable(source: str) -> FileError | None:
     a postfix chain longer than MAX_CHAIN, or nesting deeper than MAX_DEPTH, is too deep to
     analyze. (0.3-era `async=` keywords are renamed first, as the engine does: they are a
     finding, not a syntax error.)"""
+    from readkit.annotate import parse  # libcst: imported where a file is analyzed, not on a cache hit
     from readkit.annotate.rules.async_argument import rewrite_async_keywords
 
     parsable = rewrite_async_keywords(source)[0]
