@@ -83,8 +83,8 @@ def _release_freed_memory() -> None:
     """Hand the memory a large file's parse and tree used back to the system (3-4 ms): glibc keeps
     freed memory in its heaps, so a worker would otherwise hold its largest file's peak for the
     rest of the run (after torch's _triton_ops_meta.py: 327 MB held, 269 MB after the trim). The
-    tree itself is already collected by then; a full `gc.collect()` would only cost 0.1-0.3 s
-    in a worker that has imported torch (a star import from torch, torchnames.py)."""
+    tree itself is already collected by then; a full `gc.collect()` would only cost time
+    (0.1-0.3 s in a process that has imported torch)."""
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
