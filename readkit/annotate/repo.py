@@ -36,10 +36,22 @@ Fact = tuple[str, str, str | None]
 _IMPORT_LINE = re.compile(r"^[ \t]*(?:from[ \t]+(\.+|[A-Za-z_]\w*)|import[ \t]+([A-Za-z_]\w*))", re.M)
 
 
+@dataclass(frozen=True)
+class _ClassSummary:
+    """What other files need of a class: plain values, not its syntax tree (a worker meets
+    thousands of files; holding their class trees grew it by hundreds of MB over a run)."""
+
+    name: str
+    bases: tuple[str | None, ...]  # each base as an absolute dotted name, None when not a plain name
+    methods: frozenset[str]
+    returns_tuple: bool  # its forward returns a tuple
+    attrs: tuple[tuple[str, str], ...]  # self.X = torch.producer(...) in its methods
+
+
 @dataclass
 class _Summary:
     imports: dict[str, str]  # local name -> absolute dotted name
-    classes: dict[str, ast.ClassDef]
+    classes: dict[str, _ClassSummary]
     module: str
     digest: str  # sha256 of the file's bytes
 
@@ -206,23 +218,21 @@ class RepoIndex:
         self.module_info(file)  # notes the facts its module name rests on
         return summary
 
-    def _external(self, summary: _Summary, node: ast.ClassDef, file: Path, depth: int) -> ExternalClass | None:
-        methods = frozenset(n.name for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
-        returns_tuple = _forward_returns_tuple(node)
-        attrs = _torch_attributes(node, summary.imports)
-        for base in node.bases:
-            dotted = _dotted(base, summary.imports)
+    def _external(self, summary: _Summary, cls: _ClassSummary, file: Path, depth: int) -> ExternalClass | None:
+        if depth > 8:
+            return None
+        for dotted in cls.bases:
             if dotted is None:
                 continue
             if dotted == "torch" or dotted.startswith("torch."):
-                return ExternalClass(f"{file}:{node.name}", dotted, methods, returns_tuple, attrs)
+                return ExternalClass(f"{file}:{cls.name}", dotted, cls.methods, cls.returns_tuple, cls.attrs)
             if dotted.rpartition(".")[2] in summary.classes and "." not in dotted:
                 parent = self._external(summary, summary.classes[dotted], file, depth + 1)
             else:
                 parent = self.lookup(dotted, str(file), depth + 1)
             if parent is not None:
-                return ExternalClass(f"{file}:{node.name}", parent.torch_base, methods | parent.methods,
-                                     returns_tuple or parent.returns_tuple, parent.attrs + attrs)
+                return ExternalClass(f"{file}:{cls.name}", parent.torch_base, cls.methods | parent.methods,
+                                     cls.returns_tuple or parent.returns_tuple, parent.attrs + cls.attrs)
         return None
 
 
@@ -269,7 +279,14 @@ def _summarize(file: Path, info: ModuleInfo) -> _Summary | None:
                 imports[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
         elif isinstance(node, ast.ClassDef):
             classes[node.name] = node
-    return _Summary(imports, classes, info.name, hashlib.sha256(data).hexdigest())
+    summaries = {name: _class_summary(node, imports) for name, node in classes.items()}  # imports complete
+    return _Summary(imports, summaries, info.name, hashlib.sha256(data).hexdigest())
+
+
+def _class_summary(node: ast.ClassDef, imports: dict[str, str]) -> _ClassSummary:
+    methods = frozenset(n.name for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
+    return _ClassSummary(node.name, tuple(_dotted(base, imports) for base in node.bases), methods,
+                         _forward_returns_tuple(node), _torch_attributes(node, imports))
 
 
 def _dotted(node: ast.expr, imports: dict[str, str]) -> str | None:
