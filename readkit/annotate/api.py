@@ -7,6 +7,7 @@ Per-file work is pure (`analyze_file`: a path and where it sits in its repo in, 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import sys
 import warnings
@@ -194,11 +195,11 @@ def iter_annotate(plan: Plan, *, jobs: int | None = None, roles: Sequence[str] =
         if number in plan.problems:
             ready[number] = FileResult(str(path), error=plan.problems[number])
             continue
-        if made and str(plan.real_path(number)) in made:
-            ready[number] = replace(made[str(plan.real_path(number))], path=str(path))
+        resolved = plan.real_path(number)
+        if made and str(resolved) in made:
+            ready[number] = replace(made[str(resolved)], path=str(path))
             continue
         seen = _observed(path, observations or {})
-        resolved = plan.real_path(number)
         info = index.module_info(path, resolved)
         task = FileTask(str(path), info.name, info.is_package, tuple(str(r) for r in index.roots), seen)
         key = _cache_key(resolved, info, digests) if cache is not None and seen is None else None
@@ -274,23 +275,20 @@ def _outcomes(tasks: list[FileTask], jobs: int | None, scheduler: str | None) ->
 def _in_order(waiting: _Waiting, todo: list[tuple[int, FileTask, str | None]],
               outcomes: Iterator[tuple[int, Outcome]], cache: AnnotateCache | None,
               roles: Sequence[str], rules: Sequence[str], total: int) -> Iterator[FileResult]:
-    """Yield results in plan order while later ones are still being analyzed."""
+    """Yield results in plan order while later ones are still being analyzed: whatever is waiting
+    goes out before the first analysis ends, then after each one."""
     following = 0
-    ready = waiting
-    while following in ready:  # the files before the first one analyzed
-        yield _filtered(ready.pop(following), roles, rules)
-        following += 1
-    for task_number, (result, facts) in outcomes:
-        number, _, key = todo[task_number]
-        if cache is not None and key is not None and _cacheable(result):
-            cache.store(key, result, facts, text_is_file=not result.path.endswith(".ipynb"))
-        ready.ready[number] = result
-        while following in ready:
-            yield _filtered(ready.pop(following), roles, rules)
+    for arrived in itertools.chain([None], outcomes):
+        if arrived is not None:
+            task_number, (result, facts) = arrived
+            number, _, key = todo[task_number]
+            if cache is not None and key is not None and _cacheable(result):
+                cache.store(key, result, facts, text_is_file=not result.path.endswith(".ipynb"))
+            waiting.ready[number] = result
+        while following in waiting:
+            yield _filtered(waiting.pop(following), roles, rules)
             following += 1
-    while following < total:
-        yield _filtered(ready.pop(following), roles, rules)
-        following += 1
+    assert following == total, "every file of the plan is written once"
 
 
 def _cacheable(result: FileResult) -> bool:

@@ -131,7 +131,7 @@ class AnnotateCache:
     # ------------------------------------------------------------------ writing
 
     def store(self, key: str, result: FileResult, facts: Iterable[Fact], text_is_file: bool = False) -> None:
-        """Keep `result`; `text_is_file`: its source is the file's text (not stored, see lookup)."""
+        """Keep `result`; `text_is_file`: its source is the file's text (not stored, see `load`)."""
         blob = zlib.compress(encode(result, text_is_file), 1)
         self._pending.append((key, json.dumps(sorted(facts, key=_fact_order)), blob, time.time()))
         if len(self._pending) >= 256:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import ctypes
 import functools
-import os
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -55,19 +54,12 @@ def run_task(analyze: Analyze, task: FileTask) -> Outcome:
         index = _INDEXES[task.roots] = RepoIndex(tuple(Path(r) for r in task.roots))
     with index.record() as facts:
         result = analyze(task.path, ModuleInfo(task.module, task.is_package, index), task.observations)
-    if _size(task.path) > _TRIM_AFTER:
+    if len(result.source or "") > _TRIM_AFTER:
         _release_freed_memory()
     return result, tuple(sorted(facts, key=lambda f: (f[0], f[1], f[2] or "")))
 
 
-_TRIM_AFTER = 100_000  # bytes of source: a file parsed in pieces (annotate/parse) leaves tens of MB freed
-
-
-def _size(path: str) -> int:
-    try:
-        return os.stat(path).st_size
-    except OSError:
-        return 0
+_TRIM_AFTER = 100_000  # characters of source: a file parsed in pieces (annotate/parse) leaves tens of MB freed
 
 
 @functools.cache
